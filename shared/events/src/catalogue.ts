@@ -1,0 +1,284 @@
+import { z } from 'zod';
+import { defineEvent } from './define.ts';
+import { agentIdSchema, arnSchema, cascadeStepSchema, labelSchema, levelSchema, reasonSchema } from './fields.ts';
+
+const EXAMPLE_SECRET_ARN = 'arn:aws:secretsmanager:us-east-1:123456789012:secret:ocf/prod/agents/ada-lovelace-a1B2c3';
+const EXAMPLE_TASK_ARN = 'arn:aws:ecs:us-east-1:123456789012:task/ocf-prod-agents/4d5e6f708192a3b4c5d6e7f8091a2b3c';
+
+// ---------------------------------------------------------------------------------------------
+// Public contract: what outside systems may publish, and what they may listen to.
+// ---------------------------------------------------------------------------------------------
+
+export const AgentHired = defineEvent({
+  type: 'AgentHired',
+  version: 1,
+  audience: 'public',
+  producedBy: 'directory (REST hires) or any outside system',
+  description:
+    'An agent joins the org. Starts the hire cascade: credentials, chat account, rooms, a running task.',
+  schema: z.object({
+    agentId: agentIdSchema,
+    name: labelSchema,
+    title: labelSchema,
+    level: levelSchema,
+    department: labelSchema,
+    team: labelSchema.optional(),
+    /** The agent id of the manager, or `ceo` for the human at the root. */
+    managerId: z.union([agentIdSchema, z.literal('ceo')]),
+    roleTemplate: z.string().min(1).max(64).optional(),
+    model: z.string().min(1).max(200).optional(),
+    skills: z.array(z.string().min(1).max(64)).max(50).optional(),
+  }),
+  example: {
+    agentId: 'ada-lovelace',
+    name: 'Ada Lovelace',
+    title: 'Staff Engineer',
+    level: 'ic',
+    department: 'Engineering',
+    team: 'Platform',
+    managerId: 'grace-hopper',
+  },
+});
+
+export const AgentRetired = defineEvent({
+  type: 'AgentRetired',
+  version: 1,
+  audience: 'public',
+  producedBy: 'directory (REST retirements) or any outside system',
+  description:
+    'An agent leaves the org. Starts the reverse cascade: task stopped, chat account deactivated, secret scheduled for deletion, memory archived.',
+  schema: z.object({
+    agentId: agentIdSchema,
+    reason: reasonSchema.optional(),
+  }),
+  example: { agentId: 'ada-lovelace', reason: 'Team reorganised' },
+});
+
+export const AgentUpdated = defineEvent({
+  type: 'AgentUpdated',
+  version: 1,
+  audience: 'public',
+  producedBy: 'directory',
+  description: 'A promotion, transfer or new manager. Carries the new values of what changed and the old ones.',
+  schema: z.object({
+    agentId: agentIdSchema,
+    changes: z
+      .object({
+        name: labelSchema,
+        title: labelSchema,
+        level: levelSchema,
+        department: labelSchema,
+        team: labelSchema.nullable(),
+        managerId: z.union([agentIdSchema, z.literal('ceo')]),
+      })
+      .partial()
+      .refine((changes) => Object.keys(changes).length > 0, 'must name at least one change'),
+    previous: z
+      .object({
+        name: labelSchema,
+        title: labelSchema,
+        level: levelSchema,
+        department: labelSchema,
+        team: labelSchema.nullable(),
+        managerId: z.union([agentIdSchema, z.literal('ceo')]),
+      })
+      .partial(),
+  }),
+  example: {
+    agentId: 'ada-lovelace',
+    changes: { title: 'Principal Engineer', team: 'Runtime' },
+    previous: { title: 'Staff Engineer', team: 'Platform' },
+  },
+});
+
+// ---------------------------------------------------------------------------------------------
+// Internal cascade: one event per finished step, one failure event per step that gave up.
+// ---------------------------------------------------------------------------------------------
+
+export const CredentialsIssued = defineEvent({
+  type: 'CredentialsIssued',
+  version: 1,
+  audience: 'internal',
+  producedBy: 'credentials',
+  description: "The agent's secret exists in Secrets Manager. Carries its ARN, never its value.",
+  schema: z.object({ agentId: agentIdSchema, secretArn: arnSchema, restored: z.boolean() }),
+  example: { agentId: 'ada-lovelace', secretArn: EXAMPLE_SECRET_ARN, restored: false },
+});
+
+export const CredentialsRotationRequested = defineEvent({
+  type: 'CredentialsRotationRequested',
+  version: 1,
+  audience: 'internal',
+  producedBy: 'credentials (REST) or an operator',
+  description: "Asks for a new value of the agent's chat credential.",
+  schema: z.object({ agentId: agentIdSchema, reason: reasonSchema.optional() }),
+  example: { agentId: 'ada-lovelace', reason: 'Quarterly rotation' },
+});
+
+export const CredentialsRotated = defineEvent({
+  type: 'CredentialsRotated',
+  version: 1,
+  audience: 'internal',
+  producedBy: 'credentials',
+  description: 'A new secret version exists; the bridge must move the chat account onto it.',
+  schema: z.object({ agentId: agentIdSchema, secretArn: arnSchema, versionId: z.string().min(1) }),
+  example: { agentId: 'ada-lovelace', secretArn: EXAMPLE_SECRET_ARN, versionId: 'b1f0c6f2-0000-4000-8000-000000000001' },
+});
+
+export const CredentialsRevoked = defineEvent({
+  type: 'CredentialsRevoked',
+  version: 1,
+  audience: 'internal',
+  producedBy: 'credentials',
+  description: "The agent's secret is scheduled for deletion (recoverable until `deletionDate`).",
+  schema: z.object({ agentId: agentIdSchema, secretArn: arnSchema, deletionDate: z.iso.datetime({ offset: true }) }),
+  example: { agentId: 'ada-lovelace', secretArn: EXAMPLE_SECRET_ARN, deletionDate: '2026-12-25T00:00:00.000Z' },
+});
+
+export const ChatAccountReady = defineEvent({
+  type: 'ChatAccountReady',
+  version: 1,
+  audience: 'internal',
+  producedBy: 'bridge',
+  description: 'The agent has a Matrix account with its display name and is in its org rooms.',
+  schema: z.object({ agentId: agentIdSchema, matrixUserId: z.string().regex(/^@[^:]+:.+$/, 'must be a Matrix user id') }),
+  example: { agentId: 'ada-lovelace', matrixUserId: '@agent-ada-lovelace:fleet.example.com' },
+});
+
+export const ChatAccountDeactivated = defineEvent({
+  type: 'ChatAccountDeactivated',
+  version: 1,
+  audience: 'internal',
+  producedBy: 'bridge',
+  description: "The agent's Matrix account is deactivated and out of every room.",
+  schema: z.object({ agentId: agentIdSchema, matrixUserId: z.string().regex(/^@[^:]+:.+$/, 'must be a Matrix user id') }),
+  example: { agentId: 'ada-lovelace', matrixUserId: '@agent-ada-lovelace:fleet.example.com' },
+});
+
+export const AgentLaunching = defineEvent({
+  type: 'AgentLaunching',
+  version: 1,
+  audience: 'internal',
+  producedBy: 'provisioning',
+  description: "A task for the agent was started and is on its way to RUNNING.",
+  schema: z.object({ agentId: agentIdSchema, taskArn: z.string().min(1) }),
+  example: { agentId: 'ada-lovelace', taskArn: EXAMPLE_TASK_ARN },
+});
+
+export const AgentRunning = defineEvent({
+  type: 'AgentRunning',
+  version: 1,
+  audience: 'internal',
+  producedBy: 'health',
+  description: "The agent's task is RUNNING and its health check passes.",
+  schema: z.object({ agentId: agentIdSchema, taskArn: z.string().min(1) }),
+  example: { agentId: 'ada-lovelace', taskArn: EXAMPLE_TASK_ARN },
+});
+
+export const AgentStopped = defineEvent({
+  type: 'AgentStopped',
+  version: 1,
+  audience: 'internal',
+  producedBy: 'provisioning or health',
+  description: "The agent's task stopped, on purpose (retirement) or not (a crash).",
+  schema: z.object({
+    agentId: agentIdSchema,
+    taskArn: z.string().min(1),
+    expected: z.boolean(),
+    reason: reasonSchema.optional(),
+    exitCode: z.number().int().optional(),
+  }),
+  example: { agentId: 'ada-lovelace', taskArn: EXAMPLE_TASK_ARN, expected: false, reason: 'Essential container exited', exitCode: 1 },
+});
+
+export const AgentUnhealthy = defineEvent({
+  type: 'AgentUnhealthy',
+  version: 1,
+  audience: 'internal',
+  producedBy: 'health',
+  description: "The agent's task runs but fails its health check.",
+  schema: z.object({ agentId: agentIdSchema, taskArn: z.string().min(1), reason: reasonSchema }),
+  example: { agentId: 'ada-lovelace', taskArn: EXAMPLE_TASK_ARN, reason: 'Gateway health endpoint timed out 3 times' },
+});
+
+export const AgentRestartRequested = defineEvent({
+  type: 'AgentRestartRequested',
+  version: 1,
+  audience: 'internal',
+  producedBy: 'health',
+  description: 'Health asks provisioning to replace the agent\'s task, not before `notBefore` (back-off).',
+  schema: z.object({
+    agentId: agentIdSchema,
+    attempt: z.number().int().positive(),
+    notBefore: z.iso.datetime({ offset: true }),
+    reason: reasonSchema,
+  }),
+  example: { agentId: 'ada-lovelace', attempt: 2, notBefore: '2026-11-25T10:00:20.000Z', reason: 'Task stopped: exit code 1' },
+});
+
+export const AgentCrashLooping = defineEvent({
+  type: 'AgentCrashLooping',
+  version: 1,
+  audience: 'internal',
+  producedBy: 'health',
+  description: 'The agent failed too often in a short window; restarts stop until an operator acts.',
+  schema: z.object({
+    agentId: agentIdSchema,
+    failures: z.number().int().positive(),
+    windowSeconds: z.number().int().positive(),
+    lastReason: reasonSchema,
+  }),
+  example: { agentId: 'ada-lovelace', failures: 5, windowSeconds: 600, lastReason: 'Essential container exited (code 1)' },
+});
+
+export const MemoryArchived = defineEvent({
+  type: 'MemoryArchived',
+  version: 1,
+  audience: 'internal',
+  producedBy: 'provisioning',
+  description: "A retired agent's private storage was archived and released.",
+  schema: z.object({ agentId: agentIdSchema, archiveLocation: z.string().min(1) }),
+  example: { agentId: 'ada-lovelace', archiveLocation: 's3://ocf-prod-archive/agents/ada-lovelace/2026-11-25.tar.zst' },
+});
+
+export const CascadeStepFailed = defineEvent({
+  type: 'CascadeStepFailed',
+  version: 1,
+  audience: 'internal',
+  producedBy: 'any service',
+  description: 'A step of a cascade gave up. The status projection shows the step and the reason.',
+  schema: z.object({ agentId: agentIdSchema, step: cascadeStepSchema, reason: reasonSchema }),
+  example: { agentId: 'ada-lovelace', step: 'task', reason: 'RunTask rejected: no capacity in the private subnets' },
+});
+
+/** Every event type the fleet knows, by detail-type. */
+export const catalogue = {
+  AgentHired,
+  AgentRetired,
+  AgentUpdated,
+  CredentialsIssued,
+  CredentialsRotationRequested,
+  CredentialsRotated,
+  CredentialsRevoked,
+  ChatAccountReady,
+  ChatAccountDeactivated,
+  AgentLaunching,
+  AgentRunning,
+  AgentStopped,
+  AgentUnhealthy,
+  AgentRestartRequested,
+  AgentCrashLooping,
+  MemoryArchived,
+  CascadeStepFailed,
+} as const;
+
+export type Catalogue = typeof catalogue;
+export type EventType = keyof Catalogue;
+export type EventData<T extends EventType> = z.output<Catalogue[T]['schema']>;
+export type EventDataInput<T extends EventType> = z.input<Catalogue[T]['schema']>;
+
+export const eventTypes = Object.keys(catalogue) as EventType[];
+
+export function isEventType(value: string): value is EventType {
+  return Object.hasOwn(catalogue, value);
+}

@@ -1,0 +1,28 @@
+import { z } from 'zod';
+
+/**
+ * An agent's id: a lowercase slug that is stable for the agent's whole life. It names its secret,
+ * its Matrix user (`@agent-<id>:<server>`), its task tags and its storage, so it must be safe in
+ * all of them: letters, digits and single hyphens, 2 to 48 characters.
+ */
+export const agentIdSchema = z
+  .string()
+  .regex(
+    /^[a-z0-9](?:[a-z0-9]|-(?=[a-z0-9])){1,47}$/,
+    'must be 2-48 lowercase letters, digits or single hyphens, starting and ending with a letter or digit',
+  );
+
+/** Levels of the org chart below the human CEO. */
+export const levelSchema = z.enum(['executive', 'vp', 'director', 'manager', 'ic']);
+export type Level = z.infer<typeof levelSchema>;
+
+/** A free-text label that ends up in room names, display names and personas. */
+export const labelSchema = z.string().trim().min(1).max(120);
+
+export const arnSchema = z.string().regex(/^arn:aws[a-z-]*:[a-z0-9-]+:[a-z0-9-]*:\d{12}:.+$/, 'must be an ARN');
+
+/** The steps of a cascade, as the status projection names them. */
+export const cascadeStepSchema = z.enum(['directory', 'credentials', 'chat-account', 'rooms', 'task', 'memory']);
+export type CascadeStep = z.infer<typeof cascadeStepSchema>;
+
+export const reasonSchema = z.string().trim().min(1).max(2000);

@@ -1,0 +1,136 @@
+import assert from 'node:assert/strict';
+import { describe, it } from 'node:test';
+import fc from 'fast-check';
+import { catalogue, createEvent, eventTypes, parseEventMessage, toDetail } from '../src/index.ts';
+
+/** An EventBridge event as an SQS target receives it. */
+function eventBridgeBody(detailType: string, detail: unknown, overrides: Record<string, unknown> = {}): string {
+  return JSON.stringify({
+    version: '0',
+    id: 'eb-0001',
+    'detail-type': detailType,
+    source: 'hr.example',
+    account: '123456789012',
+    time: '2026-11-25T10:00:00Z',
+    region: 'us-east-1',
+    resources: [],
+    detail,
+    ...overrides,
+  });
+}
+
+describe('parseEventMessage', () => {
+  it('parses what createEvent produced, keeping its metadata', () => {
+    const draft = createEvent('AgentHired', catalogue.AgentHired.example, { correlationId: 'corr-1' });
+    const result = parseEventMessage(eventBridgeBody('AgentHired', JSON.parse(toDetail(draft))));
+    assert.ok(result.ok, JSON.stringify(result));
+    assert.equal(result.event.type, 'AgentHired');
+    assert.deepEqual(result.event.metadata, draft.metadata);
+    assert.equal(result.event.metadata.correlationId, 'corr-1');
+    assert.equal(result.event.source, 'hr.example');
+    if (result.event.type === 'AgentHired') assert.equal(result.event.data.name, 'Ada Lovelace');
+  });
+
+  it("fills missing metadata from EventBridge's envelope, so a raw put-events is accepted", () => {
+    const result = parseEventMessage(eventBridgeBody('AgentRetired', { data: { agentId: 'ada-lovelace' } }));
+    assert.ok(result.ok);
+    assert.equal(result.event.metadata.eventId, 'eb-0001');
+    assert.equal(result.event.metadata.correlationId, 'eb-0001');
+    assert.equal(result.event.metadata.occurredAt, '2026-11-25T10:00:00.000Z');
+    assert.equal(result.event.metadata.schemaVersion, 1);
+  });
+
+  const rejections: [string, string, string][] = [
+    ['not JSON', '{"detail-type": ', 'malformed-json'],
+    ['not an EventBridge event', JSON.stringify({ hello: 'world' }), 'invalid-envelope'],
+    ['an unknown detail-type', eventBridgeBody('AgentTeleported', { data: {} }), 'unknown-type'],
+    ['a future schema version', eventBridgeBody('AgentRetired', { metadata: { schemaVersion: 2 }, data: { agentId: 'ab' } }), 'unsupported-version'],
+    ['bad metadata', eventBridgeBody('AgentRetired', { metadata: { occurredAt: 'yesterday' }, data: { agentId: 'ab' } }), 'invalid-metadata'],
+    ['missing data', eventBridgeBody('AgentRetired', {}), 'invalid-data'],
+  ];
+  for (const [what, body, reason] of rejections) {
+    it(`rejects ${what} with reason ${reason}`, () => {
+      const result = parseEventMessage(body);
+      assert.equal(result.ok, false);
+      if (!result.ok) {
+        assert.equal(result.rejection.reason, reason);
+        assert.ok(result.rejection.message.length > 0);
+      }
+    });
+  }
+
+  it('names every field at fault in invalid data', () => {
+    const result = parseEventMessage(
+      eventBridgeBody('AgentHired', { data: { ...catalogue.AgentHired.example, agentId: 'Not A Slug', level: 'overlord' } }),
+    );
+    assert.equal(result.ok, false);
+    if (!result.ok) {
+      assert.equal(result.rejection.reason, 'invalid-data');
+      assert.match(result.rejection.message, /data\.agentId: must be 2-48 lowercase/);
+      assert.match(result.rejection.message, /data\.level:/);
+      assert.equal(result.rejection.eventId, 'eb-0001');
+      assert.equal(result.rejection.type, 'AgentHired');
+    }
+  });
+
+  it('never throws and never accepts garbage, whatever the body (property)', () => {
+    fc.assert(
+      fc.property(fc.oneof(fc.string(), fc.json(), fc.jsonValue().map((v) => JSON.stringify(v))), (body) => {
+        const result = parseEventMessage(body);
+        if (result.ok) assert.fail(`accepted ${body}`);
+        assert.ok(result.rejection.message.length > 0);
+      }),
+      { numRuns: 500 },
+    );
+  });
+
+  it('rejects any corruption of a valid event with a reason (property)', () => {
+    const valid = catalogue.AgentHired.example as Record<string, unknown>;
+    const corruptData = fc.dictionary(fc.constantFrom(...Object.keys(valid), 'extra'), fc.jsonValue()).map(
+      (patch) => ({ ...valid, ...patch }),
+    );
+    fc.assert(
+      fc.property(corruptData, (data) => {
+        const result = parseEventMessage(eventBridgeBody('AgentHired', { data }));
+        if (!result.ok) {
+          assert.equal(result.rejection.reason, 'invalid-data');
+          return;
+        }
+        // Accepted only if the catalogue schema itself accepts the data.
+        assert.ok(catalogue.AgentHired.schema.safeParse(data).success);
+      }),
+      { numRuns: 300 },
+    );
+  });
+});
+
+describe('createEvent', () => {
+  it('refuses invalid data with a non-retryable error naming the field', () => {
+    assert.throws(
+      () => createEvent('AgentRetired', { agentId: '-' }),
+      (error: unknown) => {
+        const e = error as { code: string; retryable: boolean; message: string };
+        return e.code === 'EVENT_INVALID' && !e.retryable && /data\.agentId/.test(e.message);
+      },
+    );
+  });
+
+  it('starts a new correlation unless one is given', () => {
+    const first = createEvent('AgentRetired', { agentId: 'ab' });
+    assert.equal(first.metadata.correlationId, first.metadata.eventId);
+    const caused = createEvent('CascadeStepFailed', { agentId: 'ab', step: 'task', reason: 'x' }, {
+      correlationId: first.metadata.correlationId,
+      causationId: first.metadata.eventId,
+    });
+    assert.equal(caused.metadata.correlationId, first.metadata.eventId);
+    assert.equal(caused.metadata.causationId, first.metadata.eventId);
+  });
+});
+
+describe('catalogue', () => {
+  for (const type of eventTypes) {
+    it(`${type}: its documented example is valid`, () => {
+      assert.ok(catalogue[type].schema.safeParse(catalogue[type].example).success);
+    });
+  }
+});

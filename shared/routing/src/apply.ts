@@ -1,0 +1,194 @@
+import {
+  CreateArchiveCommand,
+  CreateEventBusCommand,
+  DescribeEventBusCommand,
+  PutRuleCommand,
+  PutTargetsCommand,
+  ResourceAlreadyExistsException,
+  type EventBridgeClient,
+} from '@aws-sdk/client-eventbridge';
+import {
+  CreateTableCommand,
+  DescribeTableCommand,
+  DescribeTimeToLiveCommand,
+  ResourceInUseException,
+  UpdateTimeToLiveCommand,
+  type DynamoDBClient,
+} from '@aws-sdk/client-dynamodb';
+import { CreateQueueCommand, GetQueueAttributesCommand, SetQueueAttributesCommand, type SQSClient } from '@aws-sdk/client-sqs';
+import type { FleetRouting, QueueSpec, ServiceName, TableSpec } from './definition.ts';
+
+export interface RoutingClients {
+  readonly eventBridge: Pick<EventBridgeClient, 'send'>;
+  readonly sqs: Pick<SQSClient, 'send'>;
+  readonly dynamodb: Pick<DynamoDBClient, 'send'>;
+}
+
+export interface QueueEndpoints {
+  readonly url: string;
+  readonly arn: string;
+  readonly deadLetterQueueUrl: string;
+  readonly deadLetterQueueArn: string;
+}
+
+export interface AppliedRouting {
+  readonly busArn: string;
+  readonly queues: { readonly [S in ServiceName]: QueueEndpoints };
+}
+
+/**
+ * Creates the routing on an AWS API endpoint (the local emulator; on AWS the CDK stack owns it).
+ * Idempotent: running it again converges the same resources instead of failing.
+ */
+export async function applyRouting(routing: FleetRouting, clients: RoutingClients): Promise<AppliedRouting> {
+  const busArn = await ensureBus(routing, clients.eventBridge);
+  const entries = await Promise.all(
+    Object.values(routing.queues).map(async (spec) => [spec.service, await ensureQueue(spec, clients.sqs)] as const),
+  );
+  const queues = Object.fromEntries(entries) as { [S in ServiceName]: QueueEndpoints };
+
+  for (const rule of routing.rules) {
+    const { RuleArn: ruleArn } = await clients.eventBridge.send(
+      new PutRuleCommand({
+        Name: rule.name,
+        EventBusName: routing.busName,
+        EventPattern: JSON.stringify(rule.eventPattern),
+        State: 'ENABLED',
+        Description: `${rule.eventTypes.length} event type(s) to the ${rule.service} queue`,
+      }),
+    );
+    const queue = queues[rule.service];
+    await clients.sqs.send(
+      new SetQueueAttributesCommand({ QueueUrl: queue.url, Attributes: { Policy: queuePolicy(queue.arn, ruleArn) } }),
+    );
+    const targets = await clients.eventBridge.send(
+      new PutTargetsCommand({ Rule: rule.name, EventBusName: routing.busName, Targets: [{ Id: `${rule.service}-queue`, Arn: queue.arn }] }),
+    );
+    if ((targets.FailedEntryCount ?? 0) > 0) {
+      throw new Error(`PutTargets for ${rule.name} failed: ${JSON.stringify(targets.FailedEntries)}`);
+    }
+  }
+
+  await Promise.all(Object.values(routing.tables).map((table) => ensureTable(table, clients.dynamodb)));
+  return { busArn, queues };
+}
+
+async function ensureBus(routing: FleetRouting, eventBridge: RoutingClients['eventBridge']): Promise<string> {
+  try {
+    await eventBridge.send(new CreateEventBusCommand({ Name: routing.busName }));
+  } catch (error) {
+    if (!(error instanceof ResourceAlreadyExistsException)) throw error;
+  }
+  const bus = await eventBridge.send(new DescribeEventBusCommand({ Name: routing.busName }));
+  if (bus.Arn === undefined) throw new Error(`event bus ${routing.busName} has no ARN`);
+  try {
+    await eventBridge.send(
+      new CreateArchiveCommand({ ArchiveName: routing.archive.name, EventSourceArn: bus.Arn, RetentionDays: routing.archive.retentionDays }),
+    );
+  } catch (error) {
+    if (!(error instanceof ResourceAlreadyExistsException)) throw error;
+  }
+  return bus.Arn;
+}
+
+async function ensureQueue(spec: QueueSpec, sqs: RoutingClients['sqs']): Promise<QueueEndpoints> {
+  // Create bare, then set attributes: CreateQueue with attributes that differ from an existing
+  // queue's fails, SetQueueAttributes converges.
+  const dlq = await createQueue(spec.deadLetterQueueName, sqs);
+  await sqs.send(
+    new SetQueueAttributesCommand({
+      QueueUrl: dlq.url,
+      Attributes: { MessageRetentionPeriod: String(spec.deadLetterRetentionSeconds), SqsManagedSseEnabled: 'true' },
+    }),
+  );
+  const queue = await createQueue(spec.name, sqs);
+  await sqs.send(
+    new SetQueueAttributesCommand({
+      QueueUrl: queue.url,
+      Attributes: {
+        VisibilityTimeout: String(spec.visibilityTimeoutSeconds),
+        MessageRetentionPeriod: String(spec.retentionSeconds),
+        ReceiveMessageWaitTimeSeconds: '20',
+        SqsManagedSseEnabled: 'true',
+        RedrivePolicy: JSON.stringify({ deadLetterTargetArn: dlq.arn, maxReceiveCount: spec.maxReceiveCount }),
+      },
+    }),
+  );
+  return { url: queue.url, arn: queue.arn, deadLetterQueueUrl: dlq.url, deadLetterQueueArn: dlq.arn };
+}
+
+async function createQueue(name: string, sqs: RoutingClients['sqs']): Promise<{ url: string; arn: string }> {
+  const { QueueUrl: url } = await sqs.send(new CreateQueueCommand({ QueueName: name }));
+  if (url === undefined) throw new Error(`CreateQueue ${name} returned no URL`);
+  const { Attributes } = await sqs.send(new GetQueueAttributesCommand({ QueueUrl: url, AttributeNames: ['QueueArn'] }));
+  const arn = Attributes?.QueueArn;
+  if (arn === undefined) throw new Error(`queue ${name} has no ARN`);
+  return { url, arn };
+}
+
+/** Only EventBridge, only from this rule, may send to the queue. */
+function queuePolicy(queueArn: string, ruleArn: string | undefined): string {
+  return JSON.stringify({
+    Version: '2012-10-17',
+    Statement: [
+      {
+        Sid: 'AllowFleetRule',
+        Effect: 'Allow',
+        Principal: { Service: 'events.amazonaws.com' },
+        Action: 'sqs:SendMessage',
+        Resource: queueArn,
+        ...(ruleArn === undefined ? {} : { Condition: { ArnEquals: { 'aws:SourceArn': ruleArn } } }),
+      },
+    ],
+  });
+}
+
+async function ensureTable(spec: TableSpec, dynamodb: RoutingClients['dynamodb']): Promise<void> {
+  const attributes = new Set<string>([spec.partitionKey]);
+  if (spec.sortKey !== undefined) attributes.add(spec.sortKey);
+  for (const index of spec.indexes) {
+    attributes.add(index.partitionKey);
+    if (index.sortKey !== undefined) attributes.add(index.sortKey);
+  }
+  const keySchema = (pk: string, sk: string | undefined) => [
+    { AttributeName: pk, KeyType: 'HASH' as const },
+    ...(sk === undefined ? [] : [{ AttributeName: sk, KeyType: 'RANGE' as const }]),
+  ];
+  try {
+    await dynamodb.send(
+      new CreateTableCommand({
+        TableName: spec.name,
+        BillingMode: 'PAY_PER_REQUEST',
+        AttributeDefinitions: [...attributes].map((name) => ({ AttributeName: name, AttributeType: 'S' })),
+        KeySchema: keySchema(spec.partitionKey, spec.sortKey),
+        ...(spec.indexes.length === 0
+          ? {}
+          : {
+              GlobalSecondaryIndexes: spec.indexes.map((index) => ({
+                IndexName: index.name,
+                KeySchema: keySchema(index.partitionKey, index.sortKey),
+                Projection: { ProjectionType: 'ALL' },
+              })),
+            }),
+      }),
+    );
+  } catch (error) {
+    if (!(error instanceof ResourceInUseException)) throw error;
+  }
+  for (let attempt = 0; attempt < 60; attempt++) {
+    const { Table } = await dynamodb.send(new DescribeTableCommand({ TableName: spec.name }));
+    if (Table?.TableStatus === 'ACTIVE') break;
+    await new Promise((resolve) => setTimeout(resolve, 500));
+  }
+  if (spec.ttlAttribute !== undefined) {
+    const { TimeToLiveDescription: ttl } = await dynamodb.send(new DescribeTimeToLiveCommand({ TableName: spec.name }));
+    // Enabling it twice is an error on AWS.
+    if (ttl?.TimeToLiveStatus === 'ENABLED' || ttl?.TimeToLiveStatus === 'ENABLING') return;
+    await dynamodb.send(
+      new UpdateTimeToLiveCommand({
+        TableName: spec.name,
+        TimeToLiveSpecification: { AttributeName: spec.ttlAttribute, Enabled: true },
+      }),
+    );
+  }
+}

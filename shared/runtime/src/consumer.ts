@@ -1,0 +1,354 @@
+import {
+  ChangeMessageVisibilityCommand,
+  DeleteMessageCommand,
+  ReceiveMessageCommand,
+  SendMessageCommand,
+  type Message,
+  type SQSClient,
+} from '@aws-sdk/client-sqs';
+import { errorMessage, isRetryable } from '@ocf/errors';
+import {
+  parseEventMessage,
+  type AnyFleetEvent,
+  type CreateEventOptions,
+  type DraftEvent,
+  type EventDataInput,
+  type EventType,
+  type FleetEvent,
+  type RejectionReason,
+} from '@ocf/events';
+import type { Logger } from '@ocf/logging';
+import { backoffDelayMs, sleep, type BackoffPolicy } from './backoff.ts';
+import type { DedupeStore } from './dedupe.ts';
+import type { EventPublisher } from './publisher.ts';
+
+/** What a handler gets besides the event. */
+export interface HandlerContext {
+  /** Bound to this event's eventId, correlationId and (when present) agentId. */
+  readonly logger: Logger;
+  /** Aborted when the handler overruns its time or the service stops. */
+  readonly signal: AbortSignal;
+  /** How many times SQS has delivered this message (1 on the first delivery). */
+  readonly receiveCount: number;
+  /** Publishes an event caused by this one: same correlation id, causation = this event. */
+  emit<T extends EventType>(type: T, data: EventDataInput<T>): Promise<DraftEvent<T>>;
+}
+
+export type EventHandler<T extends EventType> = (event: FleetEvent<T>, context: HandlerContext) => Promise<void>;
+export type HandlerMap = { readonly [T in EventType]?: EventHandler<T> };
+
+/** Why a message went to the DLQ: the parser's reasons, plus the consumer's own. */
+export type DeadLetterReason = RejectionReason | 'no-handler' | 'handler-rejected' | 'retries-exhausted';
+
+export type Outcome =
+  | { kind: 'handled'; eventId: string; type: EventType }
+  | { kind: 'duplicate'; eventId: string; type: EventType }
+  | { kind: 'retry-later'; eventId: string; type: EventType; delaySeconds: number; error: string }
+  | { kind: 'dead-lettered'; reason: DeadLetterReason; message: string; eventId?: string | undefined };
+
+/** Message attributes a dead-lettered message carries, for whoever reads the DLQ. */
+export const DEAD_LETTER_ATTRIBUTES = {
+  reason: 'ocf.failure.reason',
+  message: 'ocf.failure.message',
+  consumer: 'ocf.failure.consumer',
+  failedAt: 'ocf.failure.at',
+} as const;
+
+export interface QueueConsumerOptions {
+  /** The consuming service; part of the dedupe key, so each service handles an event once. */
+  readonly name: string;
+  readonly sqs: Pick<SQSClient, 'send'>;
+  readonly queueUrl: string;
+  readonly deadLetterQueueUrl: string;
+  readonly handlers: HandlerMap;
+  readonly dedupe: DedupeStore;
+  readonly publisher?: EventPublisher;
+  readonly logger: Logger;
+  /** Messages handled at once. */
+  readonly concurrency?: number;
+  readonly waitTimeSeconds?: number;
+  /** Visibility given at receive and renewed by the heartbeat while a handler runs. */
+  readonly visibilityTimeoutSeconds?: number;
+  /** A handler running longer is aborted and its message retried later. */
+  readonly handlerTimeoutMs?: number;
+  /** Deliveries before a retryable failure goes to the DLQ with its last error. */
+  readonly maxAttempts?: number;
+  readonly retryBackoff?: BackoffPolicy;
+  /** How long stop() waits for in-flight handlers before releasing their messages. */
+  readonly drainTimeoutMs?: number;
+  readonly onOutcome?: (outcome: Outcome) => void;
+}
+
+export interface QueueConsumer {
+  start(): void;
+  /** Stops receiving, lets in-flight handlers finish (up to the drain timeout), releases the rest. */
+  stop(): Promise<void>;
+  readonly inFlight: number;
+}
+
+/** SQS caps a visibility timeout (and so a retry delay) at 12 hours. */
+const MAX_VISIBILITY_SECONDS = 12 * 3600;
+
+export function createQueueConsumer(options: QueueConsumerOptions): QueueConsumer {
+  const { sqs, queueUrl, logger } = options;
+  const concurrency = options.concurrency ?? 8;
+  const waitTimeSeconds = options.waitTimeSeconds ?? 20;
+  const visibilityTimeoutSeconds = options.visibilityTimeoutSeconds ?? 30;
+  const handlerTimeoutMs = options.handlerTimeoutMs ?? 5 * 60_000;
+  const maxAttempts = options.maxAttempts ?? 8;
+  const retryBackoff = options.retryBackoff ?? { baseMs: 2_000, maxMs: 15 * 60_000 };
+  const drainTimeoutMs = options.drainTimeoutMs ?? 20_000;
+
+  const inFlight = new Map<string, { message: Message; abort: AbortController; done: Promise<void> }>();
+  const stopController = new AbortController();
+  let loop: Promise<void> | undefined;
+  let slotFreed: (() => void) | undefined;
+
+  function report(outcome: Outcome): void {
+    options.onOutcome?.(outcome);
+  }
+
+  async function receiveLoop(): Promise<void> {
+    let failuresInARow = 0;
+    while (!stopController.signal.aborted) {
+      if (inFlight.size >= concurrency) {
+        await new Promise<void>((resolve) => (slotFreed = resolve));
+        continue;
+      }
+      let messages: Message[];
+      try {
+        const result = await sqs.send(
+          new ReceiveMessageCommand({
+            QueueUrl: queueUrl,
+            MaxNumberOfMessages: Math.min(10, concurrency - inFlight.size),
+            WaitTimeSeconds: waitTimeSeconds,
+            VisibilityTimeout: visibilityTimeoutSeconds,
+            MessageSystemAttributeNames: ['ApproximateReceiveCount'],
+            MessageAttributeNames: ['All'],
+          }),
+          { abortSignal: stopController.signal },
+        );
+        messages = result.Messages ?? [];
+        failuresInARow = 0;
+      } catch (error) {
+        if (stopController.signal.aborted) break;
+        failuresInARow++;
+        const delay = backoffDelayMs(failuresInARow, { baseMs: 500, maxMs: 30_000 });
+        logger.warn('receive failed; backing off', { queueUrl, delayMs: delay, error });
+        await sleep(delay, stopController.signal);
+        continue;
+      }
+      for (const message of messages) track(message);
+    }
+  }
+
+  function track(message: Message): void {
+    const id = message.MessageId ?? message.ReceiptHandle ?? String(Math.random());
+    const abort = new AbortController();
+    const done = processMessage(message, abort.signal)
+      .catch((error: unknown) => {
+        // processMessage handles its own failures; reaching here is a bug, not a reason to die.
+        logger.error('unexpected failure while processing a message', { messageId: message.MessageId, error });
+      })
+      .finally(() => {
+        inFlight.delete(id);
+        slotFreed?.();
+        slotFreed = undefined;
+      });
+    inFlight.set(id, { message, abort, done });
+  }
+
+  async function processMessage(message: Message, shutdownSignal: AbortSignal): Promise<void> {
+    const body = message.Body ?? '';
+    const receiveCount = Number(message.Attributes?.ApproximateReceiveCount ?? '1');
+    const parsed = parseEventMessage(body);
+    if (!parsed.ok) {
+      await deadLetter(message, parsed.rejection.reason, parsed.rejection.message, parsed.rejection.eventId);
+      return;
+    }
+    const event = parsed.event;
+    const handler = options.handlers[event.type] as EventHandler<EventType> | undefined;
+    if (handler === undefined) {
+      // Routing sent us a type we do not handle: a configuration bug, retrying cannot fix it.
+      await deadLetter(message, 'no-handler', `${options.name} has no handler for ${event.type}`, event.metadata.eventId);
+      return;
+    }
+
+    const eventLogger = logger.with({
+      eventId: event.metadata.eventId,
+      correlationId: event.metadata.correlationId,
+      eventType: event.type,
+      ...('agentId' in event.data ? { agentId: event.data.agentId } : {}),
+    });
+    const dedupeKey = `${options.name}#${event.metadata.eventId}`;
+
+    let claim: Awaited<ReturnType<DedupeStore['claim']>>;
+    try {
+      claim = await options.dedupe.claim(dedupeKey, handlerTimeoutMs + visibilityTimeoutSeconds * 1000);
+    } catch (error) {
+      await retryLater(message, event, receiveCount, error, eventLogger);
+      return;
+    }
+    if (claim === 'completed') {
+      eventLogger.info('duplicate delivery skipped');
+      await deleteMessage(message);
+      report({ kind: 'duplicate', eventId: event.metadata.eventId, type: event.type });
+      return;
+    }
+    if (claim === 'in-progress') {
+      // Another worker is on it; look again after its lease could have run out.
+      await retryLater(message, event, receiveCount, new Error('another worker holds this event'), eventLogger);
+      return;
+    }
+
+    const handlerAbort = AbortSignal.any([shutdownSignal, AbortSignal.timeout(handlerTimeoutMs)]);
+    const heartbeat = setInterval(
+      () => void extendVisibility(message, eventLogger),
+      Math.max(1, visibilityTimeoutSeconds / 2) * 1000,
+    );
+    try {
+      await handler(event, {
+        logger: eventLogger,
+        signal: handlerAbort,
+        receiveCount,
+        emit: (type, data) => emitCausedBy(event, type, data),
+      });
+    } catch (error) {
+      clearInterval(heartbeat);
+      await options.dedupe.release(dedupeKey).catch((releaseError: unknown) => {
+        eventLogger.warn('could not release dedupe claim; it will expire', { error: releaseError });
+      });
+      if (!isRetryable(error)) {
+        eventLogger.warn('handler rejected the event', { error });
+        await deadLetter(message, 'handler-rejected', errorMessage(error), event.metadata.eventId);
+      } else if (receiveCount >= maxAttempts) {
+        eventLogger.error('giving up after repeated failures', { receiveCount, error });
+        await deadLetter(message, 'retries-exhausted', `after ${receiveCount} attempts: ${errorMessage(error)}`, event.metadata.eventId);
+      } else {
+        await retryLater(message, event, receiveCount, error, eventLogger);
+      }
+      return;
+    }
+    clearInterval(heartbeat);
+    try {
+      await options.dedupe.complete(dedupeKey);
+    } catch (error) {
+      // The side effects happened; a redelivery will be caught by the handler's business keys.
+      eventLogger.warn('could not record completion', { error });
+    }
+    await deleteMessage(message);
+    report({ kind: 'handled', eventId: event.metadata.eventId, type: event.type });
+  }
+
+  async function emitCausedBy<T extends EventType>(
+    cause: AnyFleetEvent,
+    type: T,
+    data: EventDataInput<T>,
+  ): Promise<DraftEvent<T>> {
+    if (options.publisher === undefined) throw new Error(`${options.name} consumer has no publisher to emit ${type}`);
+    const createOptions: CreateEventOptions = {
+      correlationId: cause.metadata.correlationId,
+      causationId: cause.metadata.eventId,
+    };
+    return options.publisher.emit(type, data, createOptions);
+  }
+
+  async function retryLater(
+    message: Message,
+    event: AnyFleetEvent,
+    receiveCount: number,
+    error: unknown,
+    eventLogger: Logger,
+  ): Promise<void> {
+    const delaySeconds = Math.min(MAX_VISIBILITY_SECONDS, Math.ceil(backoffDelayMs(receiveCount, retryBackoff) / 1000));
+    eventLogger.warn('will retry', { receiveCount, delaySeconds, error });
+    await changeVisibility(message, delaySeconds).catch((visibilityError: unknown) => {
+      // The message reappears when its current visibility runs out: a retry all the same.
+      eventLogger.warn('could not set retry delay', { error: visibilityError });
+    });
+    report({ kind: 'retry-later', eventId: event.metadata.eventId, type: event.type, delaySeconds, error: errorMessage(error) });
+  }
+
+  async function deadLetter(message: Message, reason: DeadLetterReason, text: string, eventId?: string): Promise<void> {
+    const attributes = {
+      [DEAD_LETTER_ATTRIBUTES.reason]: { DataType: 'String', StringValue: reason },
+      [DEAD_LETTER_ATTRIBUTES.message]: { DataType: 'String', StringValue: text.slice(0, 1000) || reason },
+      [DEAD_LETTER_ATTRIBUTES.consumer]: { DataType: 'String', StringValue: options.name },
+      [DEAD_LETTER_ATTRIBUTES.failedAt]: { DataType: 'String', StringValue: new Date().toISOString() },
+    };
+    try {
+      await sqs.send(
+        new SendMessageCommand({
+          QueueUrl: options.deadLetterQueueUrl,
+          MessageBody: message.Body === undefined || message.Body === '' ? '(empty body)' : message.Body,
+          MessageAttributes: attributes,
+        }),
+      );
+    } catch (error) {
+      // Not in the DLQ yet: leave the message where it is so nothing is lost; it comes back.
+      logger.error('could not move message to the DLQ; it stays on the queue', { messageId: message.MessageId, reason, error });
+      return;
+    }
+    logger.warn('message moved to the DLQ', { messageId: message.MessageId, eventId, reason, detail: text });
+    await deleteMessage(message);
+    report({ kind: 'dead-lettered', reason, message: text, eventId });
+  }
+
+  async function deleteMessage(message: Message): Promise<void> {
+    try {
+      await sqs.send(new DeleteMessageCommand({ QueueUrl: queueUrl, ReceiptHandle: message.ReceiptHandle }));
+    } catch (error) {
+      // It will be redelivered; dedupe turns that into a no-op.
+      logger.warn('could not delete a handled message', { messageId: message.MessageId, error });
+    }
+  }
+
+  async function changeVisibility(message: Message, seconds: number): Promise<void> {
+    await sqs.send(
+      new ChangeMessageVisibilityCommand({ QueueUrl: queueUrl, ReceiptHandle: message.ReceiptHandle, VisibilityTimeout: seconds }),
+    );
+  }
+
+  async function extendVisibility(message: Message, eventLogger: Logger): Promise<void> {
+    try {
+      await changeVisibility(message, visibilityTimeoutSeconds);
+    } catch (error) {
+      eventLogger.warn('could not extend visibility of a long-running message', { error });
+    }
+  }
+
+  return {
+    get inFlight() {
+      return inFlight.size;
+    },
+    start() {
+      if (loop !== undefined) return;
+      logger.info('consumer started', { queueUrl, concurrency });
+      loop = receiveLoop();
+    },
+    async stop() {
+      if (stopController.signal.aborted) return;
+      stopController.abort();
+      slotFreed?.();
+      await loop;
+      const pending = [...inFlight.values()];
+      if (pending.length > 0) {
+        logger.info('draining in-flight messages', { count: pending.length, drainTimeoutMs });
+        const timer = new AbortController();
+        const drained = await Promise.race([
+          Promise.allSettled(pending.map((p) => p.done)).then(() => true),
+          sleep(drainTimeoutMs, timer.signal).then(() => false),
+        ]);
+        timer.abort();
+        if (!drained) {
+          // Hand the rest back to SQS now rather than when their visibility would run out.
+          for (const { message, abort } of inFlight.values()) {
+            abort.abort();
+            await changeVisibility(message, 0).catch(() => undefined);
+          }
+        }
+      }
+      logger.info('consumer stopped', { queueUrl });
+    },
+  };
+}

@@ -1,0 +1,4 @@
+export * from './backoff.ts';
+export * from './consumer.ts';
+export * from './dedupe.ts';
+export * from './publisher.ts';
