@@ -45,3 +45,24 @@ export function isRetryable(error: unknown): boolean {
 export function errorMessage(error: unknown): string {
   return error instanceof Error ? error.message : String(error);
 }
+
+/** The thing asked for does not exist (an unknown agent id, say). */
+export class NotFoundError extends FleetError {
+  constructor(message: string) {
+    super('NOT_FOUND', message, { retryable: false });
+  }
+}
+
+/** The request contradicts what already exists (a second hire of the same id with other data). */
+export class ConflictError extends FleetError {
+  constructor(message: string, code = 'CONFLICT') {
+    super(code, message, { retryable: false });
+  }
+}
+
+/** A setting is missing or malformed: the process cannot start. */
+export class ConfigError extends FleetError {
+  constructor(message: string) {
+    super('CONFIG_INVALID', message, { retryable: false });
+  }
+}

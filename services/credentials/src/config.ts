@@ -1,0 +1,6 @@
+import { commonSettings } from '@ocf/config';
+
+/** The credentials service's settings, on top of the common ones (see shared/config). */
+export const settings = {
+  PORT: commonSettings.PORT.default(8082),
+};

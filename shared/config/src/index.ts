@@ -1,0 +1,37 @@
+import { z } from 'zod';
+import { ConfigError } from '@ocf/errors';
+
+/**
+ * Settings every service reads. Services extend this with their own and parse once at boot:
+ * a missing or malformed setting stops the process with a message naming each one at fault.
+ */
+export const commonSettings = {
+  /** Names the fleet: every AWS resource and Matrix namespace carries it. */
+  OCF_ENV: z.string().regex(/^[a-z0-9][a-z0-9-]{0,30}$/, 'lowercase letters, digits and hyphens').default('local'),
+  AWS_REGION: z.string().min(1, 'required'),
+  /** Set locally (the emulator); unset on AWS. Read by the AWS SDK itself as well. */
+  AWS_ENDPOINT_URL: z.url().optional(),
+  HOST: z.string().min(1).default('0.0.0.0'),
+  PORT: z.coerce.number().int().min(0).max(65535),
+  LOG_LEVEL: z.enum(['DEBUG', 'INFO', 'WARN', 'ERROR', 'SILENT']).default('INFO'),
+  /** How long SIGTERM may take before the process exits anyway (ECS stopTimeout is 30 s). */
+  SHUTDOWN_TIMEOUT_MS: z.coerce.number().int().positive().default(25_000),
+} satisfies z.ZodRawShape;
+
+export type CommonConfig = z.output<z.ZodObject<typeof commonSettings>>;
+
+export type Environment = Readonly<Record<string, string | undefined>>;
+
+/** Parses `env` against a settings shape; throws ConfigError naming every bad setting. */
+export function loadConfig<TShape extends z.ZodRawShape>(shape: TShape, env: Environment = process.env): z.output<z.ZodObject<TShape>> {
+  // Treat empty strings as unset: `FOO=` in a .env file means "not given".
+  const present = Object.fromEntries(Object.entries(env).filter(([, value]) => value !== undefined && value !== ''));
+  const result = z.object(shape).safeParse(present);
+  if (result.success) return result.data;
+  const problems = result.error.issues.map((issue) => {
+    const name = issue.path.map(String).join('.');
+    const missing = issue.code === 'invalid_type' && present[name] === undefined;
+    return `  ${name}: ${missing ? 'required but not set' : issue.message}`;
+  });
+  throw new ConfigError(`invalid configuration:\n${problems.join('\n')}`);
+}

@@ -1,0 +1,104 @@
+import assert from 'node:assert/strict';
+import { spawn } from 'node:child_process';
+import { once } from 'node:events';
+import { resolve } from 'node:path';
+import { createInterface } from 'node:readline';
+import { after, before, describe, it } from 'node:test';
+import { catalogue } from '@ocf/events';
+import { createMemoryLogger } from '@ocf/logging';
+import { applyRouting, fleetRouting, SERVICE_NAMES, type AppliedRouting } from '@ocf/routing';
+import { createDynamoDedupeStore, createEventBridgePublisher, createQueueConsumer, type Outcome } from '@ocf/runtime';
+import { awsClients, uniqueEnvironment, waitFor } from '../support/aws.ts';
+
+const root = resolve(import.meta.dirname, '../..');
+const clients = awsClients();
+const routing = fleetRouting(uniqueEnvironment('lifecycle'));
+let applied: AppliedRouting;
+
+before(async () => {
+  applied = await applyRouting(routing, clients);
+});
+
+describe('a service process', () => {
+  for (const service of SERVICE_NAMES) {
+    it(`${service}: starts against the emulator, reports ready, and exits 0 on SIGTERM`, async () => {
+      const child = spawn(process.execPath, [resolve(root, `services/${service}/src/main.ts`)], {
+        env: { ...process.env, OCF_ENV: routing.environment, PORT: '0', HOST: '127.0.0.1', LOG_LEVEL: 'INFO' },
+        stdio: ['ignore', 'pipe', 'pipe'],
+      });
+      let stderr = '';
+      child.stderr.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
+      const lines = createInterface({ input: child.stdout });
+      let url: string | undefined;
+      for await (const line of lines) {
+        const entry = JSON.parse(line) as { message: string; url?: string; service?: string };
+        assert.equal(entry.service, service);
+        if (entry.message === 'service started') {
+          url = entry.url;
+          break;
+        }
+      }
+      assert.ok(url, `no "service started" line; stderr: ${stderr}`);
+      const ready = await fetch(`${url}/readyz`);
+      assert.equal(ready.status, 200, await ready.text());
+
+      const exited = once(child, 'exit');
+      child.kill('SIGTERM');
+      const [code] = (await exited) as [number | null];
+      assert.equal(code, 0, stderr);
+    });
+  }
+
+  it('refuses to start with a clear message when a setting is missing', async () => {
+    const { AWS_REGION: _region, ...env } = process.env;
+    const child = spawn(process.execPath, [resolve(root, 'services/credentials/src/main.ts')], {
+      env: { ...env, PORT: 'not-a-port' },
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
+    let stderr = '';
+    child.stderr.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
+    const [code] = (await once(child, 'exit')) as [number | null];
+    assert.equal(code, 1);
+    assert.match(stderr, /AWS_REGION: required but not set/);
+    assert.match(stderr, /PORT: /);
+  });
+});
+
+describe('consumer shutdown', () => {
+  it('finishes an in-flight handler before stop() resolves', async () => {
+    const outcomes: Outcome[] = [];
+    let started = false;
+    let finished = false;
+    const consumer = createQueueConsumer({
+      name: 'health',
+      sqs: clients.sqs,
+      queueUrl: applied.queues.health.url,
+      deadLetterQueueUrl: applied.queues.health.deadLetterQueueUrl,
+      dedupe: createDynamoDedupeStore({ client: clients.dynamodb, tableName: routing.tables.processedEvents.name }),
+      logger: createMemoryLogger(),
+      waitTimeSeconds: 1,
+      onOutcome: (o) => outcomes.push(o),
+      handlers: {
+        AgentRetired: async () => {
+          started = true;
+          await new Promise((r) => setTimeout(r, 1500));
+          finished = true;
+        },
+      },
+    });
+    consumer.start();
+    const publisher = createEventBridgePublisher({ client: clients.eventBridge, busName: routing.busName, source: 'ocf.test' });
+    await publisher.emit('AgentRetired', catalogue.AgentRetired.example);
+    await waitFor('the handler to start', () => (started ? true : undefined));
+    await consumer.stop();
+    assert.equal(finished, true, 'stop() returned before the in-flight handler finished');
+    assert.equal(outcomes.filter((o) => o.kind === 'handled').length, 1);
+    assert.equal(consumer.inFlight, 0);
+  });
+});
+
+after(() => {
+  clients.sqs.destroy();
+  clients.eventBridge.destroy();
+  clients.dynamodb.destroy();
+});
