@@ -28,7 +28,11 @@ describe('event plumbing on moto', () => {
   const received: FleetEvent[] = [];
   const failOnce = new Set<string>();
 
-  const publisher = createEventBridgePublisher({ client: clients.eventBridge, busName: routing.busName, source: 'ocf.test' });
+  const publisher = createEventBridgePublisher({
+    client: clients.eventBridge,
+    busName: routing.busName,
+    source: 'ocf.test',
+  });
 
   before(async () => {
     applied = await applyRouting(routing, clients);
@@ -37,7 +41,10 @@ describe('event plumbing on moto', () => {
       sqs: clients.sqs,
       queueUrl: applied.queues.credentials.url,
       deadLetterQueueUrl: applied.queues.credentials.deadLetterQueueUrl,
-      dedupe: createDynamoDedupeStore({ client: clients.dynamodb, tableName: routing.tables.processedEvents.name }),
+      dedupe: createDynamoDedupeStore({
+        client: clients.dynamodb,
+        tableName: routing.tables.processedEvents.name,
+      }),
       logger: createMemoryLogger(),
       waitTimeSeconds: 1,
       retryBackoff: { baseMs: 1000, maxMs: 1000 },
@@ -45,8 +52,10 @@ describe('event plumbing on moto', () => {
       handlers: {
         AgentHired: async (event) => {
           received.push(event);
-          if (event.data.name === 'Rejected By Handler') throw new ValidationError('manager does not exist', { field: 'managerId' });
-          if (failOnce.delete(event.metadata.eventId)) throw new TransientError('SECRETS_THROTTLED', 'throttled, try again');
+          if (event.data.name === 'Rejected By Handler')
+            throw new ValidationError('manager does not exist', { field: 'managerId' });
+          if (failOnce.delete(event.metadata.eventId))
+            throw new TransientError('SECRETS_THROTTLED', 'throttled, try again');
           sideEffects.set(event.metadata.eventId, (sideEffects.get(event.metadata.eventId) ?? 0) + 1);
           await Promise.resolve();
         },
@@ -75,18 +84,22 @@ describe('event plumbing on moto', () => {
     );
     return (result.Messages ?? []).map((m) => ({
       body: m.Body ?? '',
-      attributes: Object.fromEntries(Object.entries(m.MessageAttributes ?? {}).map(([k, v]) => [k, v.StringValue ?? ''])),
+      attributes: Object.fromEntries(
+        Object.entries(m.MessageAttributes ?? {}).map(([k, v]) => [k, v.StringValue ?? '']),
+      ),
     }));
   }
 
   it('delivers a published event to the subscribed queue and its typed handler', async () => {
-    const event = await publisher.emit('AgentHired', catalogue.AgentHired.example, { correlationId: 'hire-42' });
+    const event = await publisher.emit('AgentHired', catalogue.AgentHired.example, {
+      correlationId: 'hire-42',
+    });
     const handled = await waitFor('the handler to run', outcomeFor(event.metadata.eventId, 'handled'));
     assert.equal(handled.kind, 'handled');
     const got = received.find((e) => e.metadata.eventId === event.metadata.eventId);
     assert.deepEqual(got?.data, event.data);
-    assert.equal(got?.metadata.correlationId, 'hire-42');
-    assert.equal(got?.source, 'ocf.test');
+    assert.equal(got.metadata.correlationId, 'hire-42');
+    assert.equal(got.source, 'ocf.test');
     assert.equal(sideEffects.get(event.metadata.eventId), 1);
   });
 
@@ -134,7 +147,10 @@ describe('event plumbing on moto', () => {
       return seen.length >= 3 ? seen : undefined;
     });
     assert.equal(sideEffects.get(draft.metadata.eventId), 1);
-    assert.equal(outcomes.filter((o) => o.kind === 'duplicate' && o.eventId === draft.metadata.eventId).length, 2);
+    assert.equal(
+      outcomes.filter((o) => o.kind === 'duplicate' && o.eventId === draft.metadata.eventId).length,
+      2,
+    );
   });
 
   it('retries a transient handler failure and then succeeds', async () => {
@@ -161,8 +177,14 @@ describe('event plumbing on moto', () => {
         ],
       }),
     );
-    await clients.sqs.send(new SendMessageCommand({ QueueUrl: applied.queues.credentials.url, MessageBody: 'this is {not json' }));
-    await publisher.emit('AgentHired', { ...catalogue.AgentHired.example, agentId: 'rejected', name: 'Rejected By Handler' });
+    await clients.sqs.send(
+      new SendMessageCommand({ QueueUrl: applied.queues.credentials.url, MessageBody: 'this is {not json' }),
+    );
+    await publisher.emit('AgentHired', {
+      ...catalogue.AgentHired.example,
+      agentId: 'rejected',
+      name: 'Rejected By Handler',
+    });
 
     const letters = await waitFor('three dead letters', async () => {
       const seen = outcomes.filter((o) => o.kind === 'dead-lettered');
@@ -177,7 +199,10 @@ describe('event plumbing on moto', () => {
     assert.equal(malformed?.body, 'this is {not json', 'the original body is kept for inspection');
 
     // Still consuming after all that.
-    const next = await publisher.emit('AgentHired', { ...catalogue.AgentHired.example, agentId: 'after-the-storm' });
+    const next = await publisher.emit('AgentHired', {
+      ...catalogue.AgentHired.example,
+      agentId: 'after-the-storm',
+    });
     await waitFor('the next good event', outcomeFor(next.metadata.eventId, 'handled'));
   });
 });

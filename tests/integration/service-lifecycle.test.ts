@@ -7,7 +7,12 @@ import { after, before, describe, it } from 'node:test';
 import { catalogue } from '@ocf/events';
 import { createMemoryLogger } from '@ocf/logging';
 import { applyRouting, fleetRouting, SERVICE_NAMES, type AppliedRouting } from '@ocf/routing';
-import { createDynamoDedupeStore, createEventBridgePublisher, createQueueConsumer, type Outcome } from '@ocf/runtime';
+import {
+  createDynamoDedupeStore,
+  createEventBridgePublisher,
+  createQueueConsumer,
+  type Outcome,
+} from '@ocf/runtime';
 import { awsClients, uniqueEnvironment, waitFor } from '../support/aws.ts';
 
 const root = resolve(import.meta.dirname, '../..');
@@ -23,7 +28,13 @@ describe('a service process', () => {
   for (const service of SERVICE_NAMES) {
     it(`${service}: starts against the emulator, reports ready, and exits 0 on SIGTERM`, async () => {
       const child = spawn(process.execPath, [resolve(root, `services/${service}/src/main.ts`)], {
-        env: { ...process.env, OCF_ENV: routing.environment, PORT: '0', HOST: '127.0.0.1', LOG_LEVEL: 'INFO' },
+        env: {
+          ...process.env,
+          OCF_ENV: routing.environment,
+          PORT: '0',
+          HOST: '127.0.0.1',
+          LOG_LEVEL: 'INFO',
+        },
         stdio: ['ignore', 'pipe', 'pipe'],
       });
       let stderr = '';
@@ -74,7 +85,10 @@ describe('consumer shutdown', () => {
       sqs: clients.sqs,
       queueUrl: applied.queues.health.url,
       deadLetterQueueUrl: applied.queues.health.deadLetterQueueUrl,
-      dedupe: createDynamoDedupeStore({ client: clients.dynamodb, tableName: routing.tables.processedEvents.name }),
+      dedupe: createDynamoDedupeStore({
+        client: clients.dynamodb,
+        tableName: routing.tables.processedEvents.name,
+      }),
       logger: createMemoryLogger(),
       waitTimeSeconds: 1,
       onOutcome: (o) => outcomes.push(o),
@@ -87,7 +101,11 @@ describe('consumer shutdown', () => {
       },
     });
     consumer.start();
-    const publisher = createEventBridgePublisher({ client: clients.eventBridge, busName: routing.busName, source: 'ocf.test' });
+    const publisher = createEventBridgePublisher({
+      client: clients.eventBridge,
+      busName: routing.busName,
+      source: 'ocf.test',
+    });
     await publisher.emit('AgentRetired', catalogue.AgentRetired.example);
     await waitFor('the handler to start', () => (started ? true : undefined));
     await consumer.stop();

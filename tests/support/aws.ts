@@ -10,7 +10,9 @@ import { SQSClient } from '@aws-sdk/client-sqs';
  */
 export function awsClients(): { eventBridge: EventBridgeClient; sqs: SQSClient; dynamodb: DynamoDBClient } {
   if (process.env['AWS_ENDPOINT_URL'] === undefined) {
-    throw new Error('AWS_ENDPOINT_URL is not set: run the tests through `pnpm test` (its global setup starts the backends)');
+    throw new Error(
+      'AWS_ENDPOINT_URL is not set: run the tests through `pnpm test` (its global setup starts the backends)',
+    );
   }
   return { eventBridge: new EventBridgeClient({}), sqs: new SQSClient({}), dynamodb: new DynamoDBClient({}) };
 }

@@ -7,7 +7,10 @@ import { ConfigError } from '@ocf/errors';
  */
 export const commonSettings = {
   /** Names the fleet: every AWS resource and Matrix namespace carries it. */
-  OCF_ENV: z.string().regex(/^[a-z0-9][a-z0-9-]{0,30}$/, 'lowercase letters, digits and hyphens').default('local'),
+  OCF_ENV: z
+    .string()
+    .regex(/^[a-z0-9][a-z0-9-]{0,30}$/, 'lowercase letters, digits and hyphens')
+    .default('local'),
   AWS_REGION: z.string().min(1, 'required'),
   /** Set locally (the emulator); unset on AWS. Read by the AWS SDK itself as well. */
   AWS_ENDPOINT_URL: z.url().optional(),
@@ -23,9 +26,14 @@ export type CommonConfig = z.output<z.ZodObject<typeof commonSettings>>;
 export type Environment = Readonly<Record<string, string | undefined>>;
 
 /** Parses `env` against a settings shape; throws ConfigError naming every bad setting. */
-export function loadConfig<TShape extends z.ZodRawShape>(shape: TShape, env: Environment = process.env): z.output<z.ZodObject<TShape>> {
+export function loadConfig<TShape extends z.ZodRawShape>(
+  shape: TShape,
+  env: Environment = process.env,
+): z.output<z.ZodObject<TShape>> {
   // Treat empty strings as unset: `FOO=` in a .env file means "not given".
-  const present = Object.fromEntries(Object.entries(env).filter(([, value]) => value !== undefined && value !== ''));
+  const present = Object.fromEntries(
+    Object.entries(env).filter(([, value]) => value !== undefined && value !== ''),
+  );
   const result = z.object(shape).safeParse(present);
   if (result.success) return result.data;
   const problems = result.error.issues.map((issue) => {

@@ -7,7 +7,11 @@ describe('loadConfig', () => {
   const shape = { ...commonSettings, BRIDGE_HOMESERVER_URL: z.url() };
 
   it('parses, coerces and applies defaults', () => {
-    const config = loadConfig(shape, { AWS_REGION: 'eu-west-1', PORT: '8080', BRIDGE_HOMESERVER_URL: 'http://127.0.0.1:8008' });
+    const config = loadConfig(shape, {
+      AWS_REGION: 'eu-west-1',
+      PORT: '8080',
+      BRIDGE_HOMESERVER_URL: 'http://127.0.0.1:8008',
+    });
     assert.equal(config.PORT, 8080);
     assert.equal(config.OCF_ENV, 'local');
     assert.equal(config.LOG_LEVEL, 'INFO');

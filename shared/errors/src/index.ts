@@ -37,7 +37,7 @@ export class TransientError extends FleetError {
 export function isRetryable(error: unknown): boolean {
   if (error instanceof FleetError) return error.retryable;
   if (typeof error === 'object' && error !== null && 'retryable' in error) {
-    return (error as { retryable: unknown }).retryable !== false;
+    return error.retryable !== false;
   }
   return true;
 }

@@ -1,9 +1,18 @@
 import { z } from 'zod';
 import { defineEvent } from './define.ts';
-import { agentIdSchema, arnSchema, cascadeStepSchema, labelSchema, levelSchema, reasonSchema } from './fields.ts';
+import {
+  agentIdSchema,
+  arnSchema,
+  cascadeStepSchema,
+  labelSchema,
+  levelSchema,
+  reasonSchema,
+} from './fields.ts';
 
-const EXAMPLE_SECRET_ARN = 'arn:aws:secretsmanager:us-east-1:123456789012:secret:ocf/prod/agents/ada-lovelace-a1B2c3';
-const EXAMPLE_TASK_ARN = 'arn:aws:ecs:us-east-1:123456789012:task/ocf-prod-agents/4d5e6f708192a3b4c5d6e7f8091a2b3c';
+const EXAMPLE_SECRET_ARN =
+  'arn:aws:secretsmanager:us-east-1:123456789012:secret:ocf/prod/agents/ada-lovelace-a1B2c3';
+const EXAMPLE_TASK_ARN =
+  'arn:aws:ecs:us-east-1:123456789012:task/ocf-prod-agents/4d5e6f708192a3b4c5d6e7f8091a2b3c';
 
 // ---------------------------------------------------------------------------------------------
 // Public contract: what outside systems may publish, and what they may listen to.
@@ -59,7 +68,8 @@ export const AgentUpdated = defineEvent({
   version: 1,
   audience: 'public',
   producedBy: 'directory',
-  description: 'A promotion, transfer or new manager. Carries the new values of what changed and the old ones.',
+  description:
+    'A promotion, transfer or new manager. Carries the new values of what changed and the old ones.',
   schema: z.object({
     agentId: agentIdSchema,
     changes: z
@@ -122,7 +132,11 @@ export const CredentialsRotated = defineEvent({
   producedBy: 'credentials',
   description: 'A new secret version exists; the bridge must move the chat account onto it.',
   schema: z.object({ agentId: agentIdSchema, secretArn: arnSchema, versionId: z.string().min(1) }),
-  example: { agentId: 'ada-lovelace', secretArn: EXAMPLE_SECRET_ARN, versionId: 'b1f0c6f2-0000-4000-8000-000000000001' },
+  example: {
+    agentId: 'ada-lovelace',
+    secretArn: EXAMPLE_SECRET_ARN,
+    versionId: 'b1f0c6f2-0000-4000-8000-000000000001',
+  },
 });
 
 export const CredentialsRevoked = defineEvent({
@@ -131,8 +145,16 @@ export const CredentialsRevoked = defineEvent({
   audience: 'internal',
   producedBy: 'credentials',
   description: "The agent's secret is scheduled for deletion (recoverable until `deletionDate`).",
-  schema: z.object({ agentId: agentIdSchema, secretArn: arnSchema, deletionDate: z.iso.datetime({ offset: true }) }),
-  example: { agentId: 'ada-lovelace', secretArn: EXAMPLE_SECRET_ARN, deletionDate: '2026-12-25T00:00:00.000Z' },
+  schema: z.object({
+    agentId: agentIdSchema,
+    secretArn: arnSchema,
+    deletionDate: z.iso.datetime({ offset: true }),
+  }),
+  example: {
+    agentId: 'ada-lovelace',
+    secretArn: EXAMPLE_SECRET_ARN,
+    deletionDate: '2026-12-25T00:00:00.000Z',
+  },
 });
 
 export const ChatAccountReady = defineEvent({
@@ -141,7 +163,10 @@ export const ChatAccountReady = defineEvent({
   audience: 'internal',
   producedBy: 'bridge',
   description: 'The agent has a Matrix account with its display name and is in its org rooms.',
-  schema: z.object({ agentId: agentIdSchema, matrixUserId: z.string().regex(/^@[^:]+:.+$/, 'must be a Matrix user id') }),
+  schema: z.object({
+    agentId: agentIdSchema,
+    matrixUserId: z.string().regex(/^@[^:]+:.+$/, 'must be a Matrix user id'),
+  }),
   example: { agentId: 'ada-lovelace', matrixUserId: '@agent-ada-lovelace:fleet.example.com' },
 });
 
@@ -151,7 +176,10 @@ export const ChatAccountDeactivated = defineEvent({
   audience: 'internal',
   producedBy: 'bridge',
   description: "The agent's Matrix account is deactivated and out of every room.",
-  schema: z.object({ agentId: agentIdSchema, matrixUserId: z.string().regex(/^@[^:]+:.+$/, 'must be a Matrix user id') }),
+  schema: z.object({
+    agentId: agentIdSchema,
+    matrixUserId: z.string().regex(/^@[^:]+:.+$/, 'must be a Matrix user id'),
+  }),
   example: { agentId: 'ada-lovelace', matrixUserId: '@agent-ada-lovelace:fleet.example.com' },
 });
 
@@ -160,7 +188,7 @@ export const AgentLaunching = defineEvent({
   version: 1,
   audience: 'internal',
   producedBy: 'provisioning',
-  description: "A task for the agent was started and is on its way to RUNNING.",
+  description: 'A task for the agent was started and is on its way to RUNNING.',
   schema: z.object({ agentId: agentIdSchema, taskArn: z.string().min(1) }),
   example: { agentId: 'ada-lovelace', taskArn: EXAMPLE_TASK_ARN },
 });
@@ -188,7 +216,13 @@ export const AgentStopped = defineEvent({
     reason: reasonSchema.optional(),
     exitCode: z.number().int().optional(),
   }),
-  example: { agentId: 'ada-lovelace', taskArn: EXAMPLE_TASK_ARN, expected: false, reason: 'Essential container exited', exitCode: 1 },
+  example: {
+    agentId: 'ada-lovelace',
+    taskArn: EXAMPLE_TASK_ARN,
+    expected: false,
+    reason: 'Essential container exited',
+    exitCode: 1,
+  },
 });
 
 export const AgentUnhealthy = defineEvent({
@@ -198,7 +232,11 @@ export const AgentUnhealthy = defineEvent({
   producedBy: 'health',
   description: "The agent's task runs but fails its health check.",
   schema: z.object({ agentId: agentIdSchema, taskArn: z.string().min(1), reason: reasonSchema }),
-  example: { agentId: 'ada-lovelace', taskArn: EXAMPLE_TASK_ARN, reason: 'Gateway health endpoint timed out 3 times' },
+  example: {
+    agentId: 'ada-lovelace',
+    taskArn: EXAMPLE_TASK_ARN,
+    reason: 'Gateway health endpoint timed out 3 times',
+  },
 });
 
 export const AgentRestartRequested = defineEvent({
@@ -206,14 +244,19 @@ export const AgentRestartRequested = defineEvent({
   version: 1,
   audience: 'internal',
   producedBy: 'health',
-  description: 'Health asks provisioning to replace the agent\'s task, not before `notBefore` (back-off).',
+  description: "Health asks provisioning to replace the agent's task, not before `notBefore` (back-off).",
   schema: z.object({
     agentId: agentIdSchema,
     attempt: z.number().int().positive(),
     notBefore: z.iso.datetime({ offset: true }),
     reason: reasonSchema,
   }),
-  example: { agentId: 'ada-lovelace', attempt: 2, notBefore: '2026-11-25T10:00:20.000Z', reason: 'Task stopped: exit code 1' },
+  example: {
+    agentId: 'ada-lovelace',
+    attempt: 2,
+    notBefore: '2026-11-25T10:00:20.000Z',
+    reason: 'Task stopped: exit code 1',
+  },
 });
 
 export const AgentCrashLooping = defineEvent({
@@ -228,7 +271,12 @@ export const AgentCrashLooping = defineEvent({
     windowSeconds: z.number().int().positive(),
     lastReason: reasonSchema,
   }),
-  example: { agentId: 'ada-lovelace', failures: 5, windowSeconds: 600, lastReason: 'Essential container exited (code 1)' },
+  example: {
+    agentId: 'ada-lovelace',
+    failures: 5,
+    windowSeconds: 600,
+    lastReason: 'Essential container exited (code 1)',
+  },
 });
 
 export const MemoryArchived = defineEvent({
@@ -238,7 +286,10 @@ export const MemoryArchived = defineEvent({
   producedBy: 'provisioning',
   description: "A retired agent's private storage was archived and released.",
   schema: z.object({ agentId: agentIdSchema, archiveLocation: z.string().min(1) }),
-  example: { agentId: 'ada-lovelace', archiveLocation: 's3://ocf-prod-archive/agents/ada-lovelace/2026-11-25.tar.zst' },
+  example: {
+    agentId: 'ada-lovelace',
+    archiveLocation: 's3://ocf-prod-archive/agents/ada-lovelace/2026-11-25.tar.zst',
+  },
 });
 
 export const CascadeStepFailed = defineEvent({
@@ -248,7 +299,11 @@ export const CascadeStepFailed = defineEvent({
   producedBy: 'any service',
   description: 'A step of a cascade gave up. The status projection shows the step and the reason.',
   schema: z.object({ agentId: agentIdSchema, step: cascadeStepSchema, reason: reasonSchema }),
-  example: { agentId: 'ada-lovelace', step: 'task', reason: 'RunTask rejected: no capacity in the private subnets' },
+  example: {
+    agentId: 'ada-lovelace',
+    step: 'task',
+    reason: 'RunTask rejected: no capacity in the private subnets',
+  },
 });
 
 /** Every event type the fleet knows, by detail-type. */

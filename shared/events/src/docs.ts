@@ -43,7 +43,7 @@ function renderEvent(type: EventType): string[] {
   const lines = [
     `## ${type}`,
     '',
-    `${d.description}`,
+    d.description,
     '',
     `Version ${d.version} · ${d.audience} · produced by ${d.producedBy} · schema: [events/${type}.v${d.version}.schema.json](events/${type}.v${d.version}.schema.json)`,
     '',

@@ -19,10 +19,19 @@ export type Level = z.infer<typeof levelSchema>;
 /** A free-text label that ends up in room names, display names and personas. */
 export const labelSchema = z.string().trim().min(1).max(120);
 
-export const arnSchema = z.string().regex(/^arn:aws[a-z-]*:[a-z0-9-]+:[a-z0-9-]*:\d{12}:.+$/, 'must be an ARN');
+export const arnSchema = z
+  .string()
+  .regex(/^arn:aws[a-z-]*:[a-z0-9-]+:[a-z0-9-]*:\d{12}:.+$/, 'must be an ARN');
 
 /** The steps of a cascade, as the status projection names them. */
-export const cascadeStepSchema = z.enum(['directory', 'credentials', 'chat-account', 'rooms', 'task', 'memory']);
+export const cascadeStepSchema = z.enum([
+  'directory',
+  'credentials',
+  'chat-account',
+  'rooms',
+  'task',
+  'memory',
+]);
 export type CascadeStep = z.infer<typeof cascadeStepSchema>;
 
 export const reasonSchema = z.string().trim().min(1).max(2000);

@@ -30,7 +30,9 @@ export interface Rejection {
   readonly type?: string;
 }
 
-export type ParseResult = { readonly ok: true; readonly event: AnyFleetEvent } | { readonly ok: false; readonly rejection: Rejection };
+export type ParseResult =
+  | { readonly ok: true; readonly event: AnyFleetEvent }
+  | { readonly ok: false; readonly rejection: Rejection };
 
 const MAX_MESSAGE_LENGTH = 1000;
 
@@ -48,13 +50,21 @@ export function parseEventMessage(body: string): ParseResult {
 
   const envelope = eventBridgeEnvelopeSchema.safeParse(json);
   if (!envelope.success) {
-    return reject({ reason: 'invalid-envelope', message: `not an EventBridge event: ${describeIssues(envelope.error)}` });
+    return reject({
+      reason: 'invalid-envelope',
+      message: `not an EventBridge event: ${describeIssues(envelope.error)}`,
+    });
   }
   const { id, source, time, detail } = envelope.data;
   const type = envelope.data['detail-type'];
 
   if (!isEventType(type)) {
-    return reject({ reason: 'unknown-type', message: `unknown detail-type "${truncate(type, 100)}"`, eventId: id, type });
+    return reject({
+      reason: 'unknown-type',
+      message: `unknown detail-type "${truncate(type, 100)}"`,
+      eventId: id,
+      type,
+    });
   }
   const definition = catalogue[type];
 
@@ -68,7 +78,12 @@ export function parseEventMessage(body: string): ParseResult {
     ...rawMetadata,
   });
   if (!metadata.success) {
-    return reject({ reason: 'invalid-metadata', message: `detail.metadata: ${describeIssues(metadata.error)}`, eventId: id, type });
+    return reject({
+      reason: 'invalid-metadata',
+      message: `detail.metadata: ${describeIssues(metadata.error)}`,
+      eventId: id,
+      type,
+    });
   }
   if (metadata.data.schemaVersion !== definition.version) {
     return reject({

@@ -48,7 +48,9 @@ export function createHttpApp(options: HttpAppOptions): FastifyInstance {
   });
 
   app.setNotFoundHandler((request, reply) =>
-    reply.status(404).send({ error: 'NOT_FOUND', message: `no route ${request.method} ${request.url.split('?')[0] ?? ''}` }),
+    reply
+      .status(404)
+      .send({ error: 'NOT_FOUND', message: `no route ${request.method} ${request.url.split('?')[0] ?? ''}` }),
   );
 
   app.get('/healthz', () => ({ status: 'ok', service: options.service }));
@@ -68,7 +70,9 @@ export function createHttpApp(options: HttpAppOptions): FastifyInstance {
       }),
     );
     const ready = results.every(([, result]) => result === 'ok');
-    return reply.status(ready ? 200 : 503).send({ status: ready ? 'ready' : 'not-ready', checks: Object.fromEntries(results) });
+    return reply
+      .status(ready ? 200 : 503)
+      .send({ status: ready ? 'ready' : 'not-ready', checks: Object.fromEntries(results) });
   });
 
   return app;
@@ -83,27 +87,46 @@ interface ErrorBody {
 /** Maps any error to a status and a body that is safe to show a caller. */
 export function toHttpError(error: unknown): { status: number; body: ErrorBody } {
   if (error instanceof ValidationError) {
-    return { status: 400, body: { error: error.code, message: error.message, ...(error.field === undefined ? {} : { field: error.field }) } };
+    return {
+      status: 400,
+      body: {
+        error: error.code,
+        message: error.message,
+        ...(error.field === undefined ? {} : { field: error.field }),
+      },
+    };
   }
-  if (error instanceof NotFoundError) return { status: 404, body: { error: error.code, message: error.message } };
-  if (error instanceof ConflictError) return { status: 409, body: { error: error.code, message: error.message } };
+  if (error instanceof NotFoundError)
+    return { status: 404, body: { error: error.code, message: error.message } };
+  if (error instanceof ConflictError)
+    return { status: 409, body: { error: error.code, message: error.message } };
   if (isFastifyValidation(error)) {
     const first = error.validation[0];
     const field = first === undefined ? undefined : fieldOf(error.validationContext, first);
     return {
       status: 400,
-      body: { error: 'VALIDATION_FAILED', message: describeValidation(error), ...(field === undefined ? {} : { field }) },
+      body: {
+        error: 'VALIDATION_FAILED',
+        message: describeValidation(error),
+        ...(field === undefined ? {} : { field }),
+      },
     };
   }
   const statusCode = (error as { statusCode?: unknown }).statusCode;
   if (typeof statusCode === 'number' && statusCode >= 400 && statusCode < 500) {
     // Fastify's own client errors (malformed JSON, body too large, wrong content type).
     const code = (error as { code?: unknown }).code;
-    return { status: statusCode, body: { error: typeof code === 'string' ? code : 'BAD_REQUEST', message: errorMessage(error) } };
+    return {
+      status: statusCode,
+      body: { error: typeof code === 'string' ? code : 'BAD_REQUEST', message: errorMessage(error) },
+    };
   }
   // Anything else is our fault; its message may name internals, so it stays in the logs.
   const code = error instanceof FleetError ? error.code : 'INTERNAL';
-  return { status: error instanceof FleetError && error.retryable ? 503 : 500, body: { error: code, message: 'internal error' } };
+  return {
+    status: error instanceof FleetError && error.retryable ? 503 : 500,
+    body: { error: code, message: 'internal error' },
+  };
 }
 
 interface ValidationIssue {
@@ -112,15 +135,23 @@ interface ValidationIssue {
   params: Record<string, unknown>;
 }
 
-function isFastifyValidation(error: unknown): error is { validation: ValidationIssue[]; validationContext?: string } {
-  return typeof error === 'object' && error !== null && Array.isArray((error as { validation?: unknown }).validation);
+function isFastifyValidation(
+  error: unknown,
+): error is { validation: ValidationIssue[]; validationContext?: string } {
+  return (
+    typeof error === 'object' &&
+    error !== null &&
+    Array.isArray((error as { validation?: unknown }).validation)
+  );
 }
 
 /** `body.manager`, `querystring.limit`: the field a caller has to fix. */
 function fieldOf(context: string | undefined, issue: ValidationIssue): string {
   const path = issue.instancePath.replace(/^\//, '').replaceAll('/', '.');
-  const missing = typeof issue.params['missingProperty'] === 'string' ? issue.params['missingProperty'] : undefined;
-  const extra = typeof issue.params['additionalProperty'] === 'string' ? issue.params['additionalProperty'] : undefined;
+  const missing =
+    typeof issue.params['missingProperty'] === 'string' ? issue.params['missingProperty'] : undefined;
+  const extra =
+    typeof issue.params['additionalProperty'] === 'string' ? issue.params['additionalProperty'] : undefined;
   const name = [path, missing ?? extra].filter((p) => p !== undefined && p !== '').join('.');
   return [context ?? 'body', name].filter((p) => p !== '').join('.');
 }
@@ -145,7 +176,9 @@ async function withTimeout<T>(promise: Promise<T>, ms: number, message: string):
     return await Promise.race([
       promise,
       new Promise<never>((_, reject) => {
-        timer = setTimeout(() => reject(new Error(message)), ms);
+        timer = setTimeout(() => {
+          reject(new Error(message));
+        }, ms);
       }),
     ]);
   } finally {

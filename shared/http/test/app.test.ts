@@ -26,7 +26,8 @@ function buildApp(readiness: Record<string, () => Promise<void>> = {}) {
     if (kind === 'validation') throw new ValidationError('manager must exist', { field: 'body.manager' });
     if (kind === 'missing') throw new NotFoundError('no agent ada');
     if (kind === 'conflict') throw new ConflictError('ada is already hired with other data');
-    if (kind === 'transient') throw new TransientError('DDB_THROTTLED', 'table arn:aws:dynamodb:... throttled');
+    if (kind === 'transient')
+      throw new TransientError('DDB_THROTTLED', 'table arn:aws:dynamodb:... throttled');
     throw new Error('database password is hunter2');
   });
   return { app, logger };
@@ -52,7 +53,11 @@ describe('createHttpApp', () => {
 
   it('names every invalid field of a body with 400', async () => {
     const { app } = buildApp();
-    const response = await app.inject({ method: 'POST', url: '/v1/things', payload: { level: 'emperor', extra: 1 } });
+    const response = await app.inject({
+      method: 'POST',
+      url: '/v1/things',
+      payload: { level: 'emperor', extra: 1 },
+    });
     assert.equal(response.statusCode, 400);
     const body = response.json<{ error: string; message: string; field: string }>();
     assert.equal(body.error, 'VALIDATION_FAILED');

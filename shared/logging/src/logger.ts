@@ -61,19 +61,29 @@ function levelFromEnv(): LogLevel {
 }
 
 /** For unit tests: keeps entries in memory, redacted the same way as the real logger. */
-export function createMemoryLogger(): Logger & { readonly entries: { level: string; message: string; attributes: LogAttributes }[] } {
+export function createMemoryLogger(): Logger & {
+  readonly entries: { level: string; message: string; attributes: LogAttributes }[];
+} {
   const entries: { level: string; message: string; attributes: LogAttributes }[] = [];
   const make = (bound: LogAttributes): Logger => {
     const write =
       (level: string) =>
       (message: string, attributes?: LogAttributes): void => {
-        const redacted = JSON.parse(JSON.stringify({ message, attributes: { ...bound, ...attributes } }, redactingReplacer)) as {
+        const redacted = JSON.parse(
+          JSON.stringify({ message, attributes: { ...bound, ...attributes } }, redactingReplacer),
+        ) as {
           message: string;
           attributes: LogAttributes;
         };
         entries.push({ level, ...redacted });
       };
-    return { debug: write('debug'), info: write('info'), warn: write('warn'), error: write('error'), with: (a) => make({ ...bound, ...a }) };
+    return {
+      debug: write('debug'),
+      info: write('info'),
+      warn: write('warn'),
+      error: write('error'),
+      with: (a) => make({ ...bound, ...a }),
+    };
   };
   return Object.assign(make({}), { entries });
 }

@@ -7,7 +7,8 @@
  */
 export const REDACTED = '[REDACTED]';
 
-const SENSITIVE_KEY = /pass(word|phrase)?|secret|token|authori[sz]ation|cookie|credential|api[-_]?key|private[-_]?key|access[-_]?key|signature|session/i;
+const SENSITIVE_KEY =
+  /pass(word|phrase)?|secret|token|authori[sz]ation|cookie|credential|api[-_]?key|private[-_]?key|access[-_]?key|signature|session/i;
 const HARMLESS_SUFFIX = /(arn|id|ids|name|names|type|count|expires(at)?|version|ttl|length|hash)$/i;
 
 export function isSensitiveKey(key: string): boolean {
@@ -19,7 +20,10 @@ const VALUE_PATTERNS: [RegExp, string][] = [
   [/(\b(?:access_token|token|password|passwd|secret)=)[^&\s"']+/gi, `$1${REDACTED}`],
   // Matrix access tokens (syt_...), and generic "password": "..." fragments in dumped JSON.
   [/\bsyt_[A-Za-z0-9_-]+/g, REDACTED],
-  [/("(?:password|access_token|as_token|hs_token|registration_shared_secret|secret)"\s*:\s*)"[^"]*"/gi, `$1"${REDACTED}"`],
+  [
+    /("(?:password|access_token|as_token|hs_token|registration_shared_secret|secret)"\s*:\s*)"[^"]*"/gi,
+    `$1"${REDACTED}"`,
+  ],
 ];
 
 export function scrubText(text: string): string {
@@ -43,6 +47,8 @@ function serialiseError(error: Error): Record<string, unknown> {
     message: scrubText(error.message),
     ...(typeof code === 'string' ? { code } : {}),
     ...(error.stack === undefined ? {} : { stack: scrubText(error.stack) }),
-    ...(error.cause === undefined ? {} : { cause: error.cause instanceof Error ? serialiseError(error.cause) : error.cause }),
+    ...(error.cause === undefined
+      ? {}
+      : { cause: error.cause instanceof Error ? serialiseError(error.cause) : error.cause }),
   };
 }

@@ -7,21 +7,35 @@ const CANARY = 'canary-7f3a9c2e-do-not-log';
 
 describe('redaction', () => {
   it('redacts credential-named keys but keeps ARNs and ids', () => {
-    for (const key of ['password', 'accessToken', 'as_token', 'Authorization', 'clientSecret', 'registrationSharedSecret'])
+    for (const key of [
+      'password',
+      'accessToken',
+      'as_token',
+      'Authorization',
+      'clientSecret',
+      'registrationSharedSecret',
+    ])
       assert.ok(isSensitiveKey(key), key);
-    for (const key of ['secretArn', 'tokenId', 'agentId', 'message', 'secretName']) assert.ok(!isSensitiveKey(key), key);
+    for (const key of ['secretArn', 'tokenId', 'agentId', 'message', 'secretName'])
+      assert.ok(!isSensitiveKey(key), key);
   });
 
   it('scrubs tokens inside free text', () => {
     assert.equal(scrubText(`Authorization: Bearer ${CANARY}`), `Authorization: Bearer ${REDACTED}`);
-    assert.equal(scrubText(`GET /sync?since=1&access_token=${CANARY}`), `GET /sync?since=1&access_token=${REDACTED}`);
+    assert.equal(
+      scrubText(`GET /sync?since=1&access_token=${CANARY}`),
+      `GET /sync?since=1&access_token=${REDACTED}`,
+    );
     assert.equal(scrubText(`token syt_YWdlbnQ_${CANARY}`), `token ${REDACTED}`);
     assert.equal(scrubText(`{"password": "${CANARY}"}`), `{"password": "${REDACTED}"}`);
   });
 
   it('redacts nested values and error messages', () => {
     const error = new Error(`login failed with Bearer ${CANARY}`, { cause: new Error(`password=${CANARY}`) });
-    const text = JSON.stringify({ request: { headers: { authorization: CANARY } }, error }, redactingReplacer);
+    const text = JSON.stringify(
+      { request: { headers: { authorization: CANARY } }, error },
+      redactingReplacer,
+    );
     assert.ok(!text.includes(CANARY), text);
     assert.ok(text.includes('login failed'));
   });
@@ -53,9 +67,9 @@ describe('createLogger', () => {
     assert.deepEqual(lines.map((l) => l['message']).sort(), ['homeserver said no', 'issued', 'request']);
     const issued = lines.find((l) => l['message'] === 'issued');
     assert.equal(issued?.['service'], 'credentials');
-    assert.equal(issued?.['agentId'], 'ada-lovelace');
-    assert.equal(issued?.['password'], REDACTED);
-    assert.match(String(issued?.['secretArn']), /^arn:aws:secretsmanager/);
+    assert.equal(issued['agentId'], 'ada-lovelace');
+    assert.equal(issued['password'], REDACTED);
+    assert.match(String(issued['secretArn']), /^arn:aws:secretsmanager/);
     assert.equal(lines.find((l) => l['message'] === 'homeserver said no')?.['level'], 'ERROR');
   });
 });

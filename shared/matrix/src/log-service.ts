@@ -6,7 +6,10 @@ import type { LogAttributes, Logger } from '@ocf/logging';
  * and goes through the same redaction (it logs request URLs and bodies, which can carry access
  * tokens and passwords).
  */
-export function useFleetLoggerForMatrix(logger: Logger, level: 'DEBUG' | 'INFO' | 'WARN' | 'ERROR' = 'INFO'): void {
+export function useFleetLoggerForMatrix(
+  logger: Logger,
+  level: 'DEBUG' | 'INFO' | 'WARN' | 'ERROR' = 'INFO',
+): void {
   LogService.setLogger(new FleetMatrixLogger(logger));
   LogService.setLevel(
     { DEBUG: LogLevel.DEBUG, INFO: LogLevel.INFO, WARN: LogLevel.WARN, ERROR: LogLevel.ERROR }[level],
@@ -39,7 +42,9 @@ export class FleetMatrixLogger implements ILogger {
 
 /** The SDK logs `(module, "text", obj, err, ...)`: text becomes the message, the rest attributes. */
 function toEntry(module: string, parts: unknown[]): [string, LogAttributes] {
-  const text = parts.filter((p): p is string | number => typeof p === 'string' || typeof p === 'number').join(' ');
+  const text = parts
+    .filter((p): p is string | number => typeof p === 'string' || typeof p === 'number')
+    .join(' ');
   const details = parts.filter((p) => typeof p === 'object' && p !== null);
   const attributes: LogAttributes = { module };
   const error = details.find((d) => d instanceof Error);

@@ -17,7 +17,10 @@ describe('matrix-bot-sdk offline', () => {
       UserId: new (id: string) => unknown;
     };
     assert.equal(crypto.isStandIn, true);
-    assert.throws(() => new crypto.OlmMachine(), { code: 'E2EE_NOT_SUPPORTED', message: /End-to-end encryption is not supported/ });
+    assert.throws(() => new crypto.OlmMachine(), {
+      code: 'E2EE_NOT_SUPPORTED',
+      message: /End-to-end encryption is not supported/,
+    });
     assert.throws(() => new crypto.UserId('@a:b'), /tried to use new UserId\(\)/);
     // A plain client (no crypto store) is built without touching the module at all.
     const client = new MatrixClient('http://127.0.0.1:1', 'not-a-real-token');
@@ -29,7 +32,9 @@ describe('FleetMatrixLogger', () => {
   it("sends the SDK's logs through the fleet logger, redacted", () => {
     const logger = createMemoryLogger();
     useFleetLoggerForMatrix(logger, 'DEBUG');
-    LogService.info('MatrixHttpClient', 'GET /sync?access_token=' + CANARY, { headers: { Authorization: `Bearer ${CANARY}` } });
+    LogService.info('MatrixHttpClient', 'GET /sync?access_token=' + CANARY, {
+      headers: { Authorization: `Bearer ${CANARY}` },
+    });
     LogService.error('Appservice', 'failed', new Error(`token ${CANARY} rejected`));
     assert.equal(logger.entries.length, 2);
     assert.ok(!JSON.stringify(logger.entries).includes(CANARY), JSON.stringify(logger.entries));

@@ -15,7 +15,12 @@ import {
   UpdateTimeToLiveCommand,
   type DynamoDBClient,
 } from '@aws-sdk/client-dynamodb';
-import { CreateQueueCommand, GetQueueAttributesCommand, SetQueueAttributesCommand, type SQSClient } from '@aws-sdk/client-sqs';
+import {
+  CreateQueueCommand,
+  GetQueueAttributesCommand,
+  SetQueueAttributesCommand,
+  type SQSClient,
+} from '@aws-sdk/client-sqs';
 import type { FleetRouting, QueueSpec, ServiceName, TableSpec } from './definition.ts';
 
 export interface RoutingClients {
@@ -43,7 +48,9 @@ export interface AppliedRouting {
 export async function applyRouting(routing: FleetRouting, clients: RoutingClients): Promise<AppliedRouting> {
   const busArn = await ensureBus(routing, clients.eventBridge);
   const entries = await Promise.all(
-    Object.values(routing.queues).map(async (spec) => [spec.service, await ensureQueue(spec, clients.sqs)] as const),
+    Object.values(routing.queues).map(
+      async (spec) => [spec.service, await ensureQueue(spec, clients.sqs)] as const,
+    ),
   );
   const queues = Object.fromEntries(entries) as { [S in ServiceName]: QueueEndpoints };
 
@@ -59,10 +66,17 @@ export async function applyRouting(routing: FleetRouting, clients: RoutingClient
     );
     const queue = queues[rule.service];
     await clients.sqs.send(
-      new SetQueueAttributesCommand({ QueueUrl: queue.url, Attributes: { Policy: queuePolicy(queue.arn, ruleArn) } }),
+      new SetQueueAttributesCommand({
+        QueueUrl: queue.url,
+        Attributes: { Policy: queuePolicy(queue.arn, ruleArn) },
+      }),
     );
     const targets = await clients.eventBridge.send(
-      new PutTargetsCommand({ Rule: rule.name, EventBusName: routing.busName, Targets: [{ Id: `${rule.service}-queue`, Arn: queue.arn }] }),
+      new PutTargetsCommand({
+        Rule: rule.name,
+        EventBusName: routing.busName,
+        Targets: [{ Id: `${rule.service}-queue`, Arn: queue.arn }],
+      }),
     );
     if ((targets.FailedEntryCount ?? 0) > 0) {
       throw new Error(`PutTargets for ${rule.name} failed: ${JSON.stringify(targets.FailedEntries)}`);
@@ -83,7 +97,11 @@ async function ensureBus(routing: FleetRouting, eventBridge: RoutingClients['eve
   if (bus.Arn === undefined) throw new Error(`event bus ${routing.busName} has no ARN`);
   try {
     await eventBridge.send(
-      new CreateArchiveCommand({ ArchiveName: routing.archive.name, EventSourceArn: bus.Arn, RetentionDays: routing.archive.retentionDays }),
+      new CreateArchiveCommand({
+        ArchiveName: routing.archive.name,
+        EventSourceArn: bus.Arn,
+        RetentionDays: routing.archive.retentionDays,
+      }),
     );
   } catch (error) {
     if (!(error instanceof ResourceAlreadyExistsException)) throw error;
@@ -98,7 +116,10 @@ async function ensureQueue(spec: QueueSpec, sqs: RoutingClients['sqs']): Promise
   await sqs.send(
     new SetQueueAttributesCommand({
       QueueUrl: dlq.url,
-      Attributes: { MessageRetentionPeriod: String(spec.deadLetterRetentionSeconds), SqsManagedSseEnabled: 'true' },
+      Attributes: {
+        MessageRetentionPeriod: String(spec.deadLetterRetentionSeconds),
+        SqsManagedSseEnabled: 'true',
+      },
     }),
   );
   const queue = await createQueue(spec.name, sqs);
@@ -110,7 +131,10 @@ async function ensureQueue(spec: QueueSpec, sqs: RoutingClients['sqs']): Promise
         MessageRetentionPeriod: String(spec.retentionSeconds),
         ReceiveMessageWaitTimeSeconds: '20',
         SqsManagedSseEnabled: 'true',
-        RedrivePolicy: JSON.stringify({ deadLetterTargetArn: dlq.arn, maxReceiveCount: spec.maxReceiveCount }),
+        RedrivePolicy: JSON.stringify({
+          deadLetterTargetArn: dlq.arn,
+          maxReceiveCount: spec.maxReceiveCount,
+        }),
       },
     }),
   );
@@ -120,7 +144,9 @@ async function ensureQueue(spec: QueueSpec, sqs: RoutingClients['sqs']): Promise
 async function createQueue(name: string, sqs: RoutingClients['sqs']): Promise<{ url: string; arn: string }> {
   const { QueueUrl: url } = await sqs.send(new CreateQueueCommand({ QueueName: name }));
   if (url === undefined) throw new Error(`CreateQueue ${name} returned no URL`);
-  const { Attributes } = await sqs.send(new GetQueueAttributesCommand({ QueueUrl: url, AttributeNames: ['QueueArn'] }));
+  const { Attributes } = await sqs.send(
+    new GetQueueAttributesCommand({ QueueUrl: url, AttributeNames: ['QueueArn'] }),
+  );
   const arn = Attributes?.QueueArn;
   if (arn === undefined) throw new Error(`queue ${name} has no ARN`);
   return { url, arn };
@@ -181,7 +207,9 @@ async function ensureTable(spec: TableSpec, dynamodb: RoutingClients['dynamodb']
     await new Promise((resolve) => setTimeout(resolve, 500));
   }
   if (spec.ttlAttribute !== undefined) {
-    const { TimeToLiveDescription: ttl } = await dynamodb.send(new DescribeTimeToLiveCommand({ TableName: spec.name }));
+    const { TimeToLiveDescription: ttl } = await dynamodb.send(
+      new DescribeTimeToLiveCommand({ TableName: spec.name }),
+    );
     // Enabling it twice is an error on AWS.
     if (ttl?.TimeToLiveStatus === 'ENABLED' || ttl?.TimeToLiveStatus === 'ENABLING') return;
     await dynamodb.send(

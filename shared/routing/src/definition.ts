@@ -49,7 +49,11 @@ export interface TableSpec {
   readonly name: string;
   readonly partitionKey: string;
   readonly sortKey?: string;
-  readonly indexes: readonly { readonly name: string; readonly partitionKey: string; readonly sortKey?: string }[];
+  readonly indexes: readonly {
+    readonly name: string;
+    readonly partitionKey: string;
+    readonly sortKey?: string;
+  }[];
   readonly ttlAttribute?: string;
 }
 

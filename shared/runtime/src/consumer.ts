@@ -34,7 +34,10 @@ export interface HandlerContext {
   emit<T extends EventType>(type: T, data: EventDataInput<T>): Promise<DraftEvent<T>>;
 }
 
-export type EventHandler<T extends EventType> = (event: FleetEvent<T>, context: HandlerContext) => Promise<void>;
+export type EventHandler<T extends EventType> = (
+  event: FleetEvent<T>,
+  context: HandlerContext,
+) => Promise<void>;
 export type HandlerMap = { readonly [T in EventType]?: EventHandler<T> };
 
 /** Why a message went to the DLQ: the parser's reasons, plus the consumer's own. */
@@ -104,6 +107,9 @@ export function createQueueConsumer(options: QueueConsumerOptions): QueueConsume
   let loop: Promise<void> | undefined;
   let slotFreed: (() => void) | undefined;
 
+  // A function, not a property read: the loop re-checks state that stop() changes meanwhile.
+  const isStopping = (): boolean => stopController.signal.aborted;
+
   function report(outcome: Outcome): void {
     options.onOutcome?.(outcome);
   }
@@ -131,7 +137,8 @@ export function createQueueConsumer(options: QueueConsumerOptions): QueueConsume
         messages = result.Messages ?? [];
         failuresInARow = 0;
       } catch (error) {
-        if (stopController.signal.aborted) break;
+        // Aborting the long poll on stop() lands here too; that is not a failure.
+        if (isStopping()) break;
         failuresInARow++;
         const delay = backoffDelayMs(failuresInARow, { baseMs: 500, maxMs: 30_000 });
         logger.warn('receive failed; backing off', { queueUrl, delayMs: delay, error });
@@ -148,7 +155,10 @@ export function createQueueConsumer(options: QueueConsumerOptions): QueueConsume
     const done = processMessage(message, abort.signal)
       .catch((error: unknown) => {
         // processMessage handles its own failures; reaching here is a bug, not a reason to die.
-        logger.error('unexpected failure while processing a message', { messageId: message.MessageId, error });
+        logger.error('unexpected failure while processing a message', {
+          messageId: message.MessageId,
+          error,
+        });
       })
       .finally(() => {
         inFlight.delete(id);
@@ -170,7 +180,12 @@ export function createQueueConsumer(options: QueueConsumerOptions): QueueConsume
     const handler = options.handlers[event.type] as EventHandler<EventType> | undefined;
     if (handler === undefined) {
       // Routing sent us a type we do not handle: a configuration bug, retrying cannot fix it.
-      await deadLetter(message, 'no-handler', `${options.name} has no handler for ${event.type}`, event.metadata.eventId);
+      await deadLetter(
+        message,
+        'no-handler',
+        `${options.name} has no handler for ${event.type}`,
+        event.metadata.eventId,
+      );
       return;
     }
 
@@ -197,7 +212,13 @@ export function createQueueConsumer(options: QueueConsumerOptions): QueueConsume
     }
     if (claim === 'in-progress') {
       // Another worker is on it; look again after its lease could have run out.
-      await retryLater(message, event, receiveCount, new Error('another worker holds this event'), eventLogger);
+      await retryLater(
+        message,
+        event,
+        receiveCount,
+        new Error('another worker holds this event'),
+        eventLogger,
+      );
       return;
     }
 
@@ -223,7 +244,12 @@ export function createQueueConsumer(options: QueueConsumerOptions): QueueConsume
         await deadLetter(message, 'handler-rejected', errorMessage(error), event.metadata.eventId);
       } else if (receiveCount >= maxAttempts) {
         eventLogger.error('giving up after repeated failures', { receiveCount, error });
-        await deadLetter(message, 'retries-exhausted', `after ${receiveCount} attempts: ${errorMessage(error)}`, event.metadata.eventId);
+        await deadLetter(
+          message,
+          'retries-exhausted',
+          `after ${receiveCount} attempts: ${errorMessage(error)}`,
+          event.metadata.eventId,
+        );
       } else {
         await retryLater(message, event, receiveCount, error, eventLogger);
       }
@@ -245,7 +271,8 @@ export function createQueueConsumer(options: QueueConsumerOptions): QueueConsume
     type: T,
     data: EventDataInput<T>,
   ): Promise<DraftEvent<T>> {
-    if (options.publisher === undefined) throw new Error(`${options.name} consumer has no publisher to emit ${type}`);
+    if (options.publisher === undefined)
+      throw new Error(`${options.name} consumer has no publisher to emit ${type}`);
     const createOptions: CreateEventOptions = {
       correlationId: cause.metadata.correlationId,
       causationId: cause.metadata.eventId,
@@ -260,16 +287,30 @@ export function createQueueConsumer(options: QueueConsumerOptions): QueueConsume
     error: unknown,
     eventLogger: Logger,
   ): Promise<void> {
-    const delaySeconds = Math.min(MAX_VISIBILITY_SECONDS, Math.ceil(backoffDelayMs(receiveCount, retryBackoff) / 1000));
+    const delaySeconds = Math.min(
+      MAX_VISIBILITY_SECONDS,
+      Math.ceil(backoffDelayMs(receiveCount, retryBackoff) / 1000),
+    );
     eventLogger.warn('will retry', { receiveCount, delaySeconds, error });
     await changeVisibility(message, delaySeconds).catch((visibilityError: unknown) => {
       // The message reappears when its current visibility runs out: a retry all the same.
       eventLogger.warn('could not set retry delay', { error: visibilityError });
     });
-    report({ kind: 'retry-later', eventId: event.metadata.eventId, type: event.type, delaySeconds, error: errorMessage(error) });
+    report({
+      kind: 'retry-later',
+      eventId: event.metadata.eventId,
+      type: event.type,
+      delaySeconds,
+      error: errorMessage(error),
+    });
   }
 
-  async function deadLetter(message: Message, reason: DeadLetterReason, text: string, eventId?: string): Promise<void> {
+  async function deadLetter(
+    message: Message,
+    reason: DeadLetterReason,
+    text: string,
+    eventId?: string,
+  ): Promise<void> {
     const attributes = {
       [DEAD_LETTER_ATTRIBUTES.reason]: { DataType: 'String', StringValue: reason },
       [DEAD_LETTER_ATTRIBUTES.message]: { DataType: 'String', StringValue: text.slice(0, 1000) || reason },
@@ -286,7 +327,11 @@ export function createQueueConsumer(options: QueueConsumerOptions): QueueConsume
       );
     } catch (error) {
       // Not in the DLQ yet: leave the message where it is so nothing is lost; it comes back.
-      logger.error('could not move message to the DLQ; it stays on the queue', { messageId: message.MessageId, reason, error });
+      logger.error('could not move message to the DLQ; it stays on the queue', {
+        messageId: message.MessageId,
+        reason,
+        error,
+      });
       return;
     }
     logger.warn('message moved to the DLQ', { messageId: message.MessageId, eventId, reason, detail: text });
@@ -305,7 +350,11 @@ export function createQueueConsumer(options: QueueConsumerOptions): QueueConsume
 
   async function changeVisibility(message: Message, seconds: number): Promise<void> {
     await sqs.send(
-      new ChangeMessageVisibilityCommand({ QueueUrl: queueUrl, ReceiptHandle: message.ReceiptHandle, VisibilityTimeout: seconds }),
+      new ChangeMessageVisibilityCommand({
+        QueueUrl: queueUrl,
+        ReceiptHandle: message.ReceiptHandle,
+        VisibilityTimeout: seconds,
+      }),
     );
   }
 

@@ -101,7 +101,9 @@ export function createDynamoDedupeStore(options: DynamoDedupeStoreOptions): Dedu
 }
 
 /** For unit tests: the same lease semantics in a Map. */
-export function createMemoryDedupeStore(now: () => number = Date.now): DedupeStore & { readonly entries: Map<string, { status: string; leaseUntil: number }> } {
+export function createMemoryDedupeStore(
+  now: () => number = Date.now,
+): DedupeStore & { readonly entries: Map<string, { status: string; leaseUntil: number }> } {
   const entries = new Map<string, { status: string; leaseUntil: number }>();
   return {
     entries,

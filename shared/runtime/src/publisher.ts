@@ -1,18 +1,35 @@
-import { PutEventsCommand, type PutEventsRequestEntry, type PutEventsResultEntry } from '@aws-sdk/client-eventbridge';
+import {
+  PutEventsCommand,
+  type PutEventsRequestEntry,
+  type PutEventsResultEntry,
+} from '@aws-sdk/client-eventbridge';
 import { FleetError } from '@ocf/errors';
-import { createEvent, toDetail, type CreateEventOptions, type DraftEvent, type EventDataInput, type EventType } from '@ocf/events';
+import {
+  createEvent,
+  toDetail,
+  type CreateEventOptions,
+  type DraftEvent,
+  type EventDataInput,
+  type EventType,
+} from '@ocf/events';
 import { backoffDelayMs, sleep as defaultSleep, type BackoffPolicy, type Sleep } from './backoff.ts';
 
 /** The part of EventBridgeClient the publisher uses, so tests can hand in a fake. */
 export interface PutEventsClient {
-  send(command: PutEventsCommand): Promise<{ FailedEntryCount?: number | undefined; Entries?: PutEventsResultEntry[] | undefined }>;
+  send(
+    command: PutEventsCommand,
+  ): Promise<{ FailedEntryCount?: number | undefined; Entries?: PutEventsResultEntry[] | undefined }>;
 }
 
 export interface EventPublisher {
   /** Validates, then publishes; resolves once EventBridge accepted every event. */
   publish(...events: DraftEvent[]): Promise<void>;
   /** Shorthand: create (validate + stamp metadata) and publish one event. */
-  emit<T extends EventType>(type: T, data: EventDataInput<T>, options?: CreateEventOptions): Promise<DraftEvent<T>>;
+  emit<T extends EventType>(
+    type: T,
+    data: EventDataInput<T>,
+    options?: CreateEventOptions,
+  ): Promise<DraftEvent<T>>;
 }
 
 export class PublishError extends FleetError {
@@ -21,10 +38,14 @@ export class PublishError extends FleetError {
 
   constructor(failures: Map<string, string>, attempts: number, cause?: unknown) {
     const summary = [...new Set(failures.values())].join(', ');
-    super('PUBLISH_FAILED', `${failures.size} event(s) not accepted by EventBridge after ${attempts} attempts (${summary})`, {
-      retryable: true,
-      cause,
-    });
+    super(
+      'PUBLISH_FAILED',
+      `${failures.size} event(s) not accepted by EventBridge after ${attempts} attempts (${summary})`,
+      {
+        retryable: true,
+        cause,
+      },
+    );
     this.failures = failures;
   }
 }
@@ -110,13 +131,19 @@ export function createEventBridgePublisher(options: EventBridgePublisherOptions)
 }
 
 /** Splits events into PutEvents calls of at most 10 entries and 256 KiB. */
-export function batches(events: DraftEvent[], toEntry: (event: DraftEvent) => PutEventsRequestEntry): DraftEvent[][] {
+export function batches(
+  events: DraftEvent[],
+  toEntry: (event: DraftEvent) => PutEventsRequestEntry,
+): DraftEvent[][] {
   const result: DraftEvent[][] = [];
   let current: DraftEvent[] = [];
   let currentBytes = 0;
   for (const event of events) {
     const size = entrySize(toEntry(event));
-    if (current.length === MAX_ENTRIES_PER_CALL || (current.length > 0 && currentBytes + size > MAX_BYTES_PER_CALL)) {
+    if (
+      current.length === MAX_ENTRIES_PER_CALL ||
+      (current.length > 0 && currentBytes + size > MAX_BYTES_PER_CALL)
+    ) {
       result.push(current);
       current = [];
       currentBytes = 0;
@@ -131,7 +158,13 @@ export function batches(events: DraftEvent[], toEntry: (event: DraftEvent) => Pu
 /** EventBridge's documented size rule: UTF-8 bytes of Source, DetailType, Detail, resources, plus 14 for Time. */
 function entrySize(entry: PutEventsRequestEntry): number {
   const bytes = (s: string | undefined): number => (s === undefined ? 0 : Buffer.byteLength(s, 'utf8'));
-  return 14 + bytes(entry.Source) + bytes(entry.DetailType) + bytes(entry.Detail) + (entry.Resources ?? []).reduce((n, r) => n + bytes(r), 0);
+  return (
+    14 +
+    bytes(entry.Source) +
+    bytes(entry.DetailType) +
+    bytes(entry.Detail) +
+    (entry.Resources ?? []).reduce((n, r) => n + bytes(r), 0)
+  );
 }
 
 function errorName(error: unknown): string {

@@ -22,14 +22,21 @@ export interface ServiceContext<TConfig> {
   readonly logger: Logger;
   readonly routing: FleetRouting;
   readonly publisher: EventPublisher;
-  readonly aws: { readonly sqs: SQSClient; readonly eventBridge: EventBridgeClient; readonly dynamodb: DynamoDBClient };
+  readonly aws: {
+    readonly sqs: SQSClient;
+    readonly eventBridge: EventBridgeClient;
+    readonly dynamodb: DynamoDBClient;
+  };
 }
 
 export interface ServiceDefinition<TShape extends z.ZodRawShape> {
   readonly name: ServiceName;
   /** The service's own settings on top of commonSettings. */
   readonly settings: TShape;
-  readonly buildApp: (context: ServiceContext<Config<TShape>>, readiness: Record<string, ReadinessCheck>) => FastifyInstance | Promise<FastifyInstance>;
+  readonly buildApp: (
+    context: ServiceContext<Config<TShape>>,
+    readiness: Record<string, ReadinessCheck>,
+  ) => FastifyInstance | Promise<FastifyInstance>;
   readonly createHandlers: (context: ServiceContext<Config<TShape>>) => HandlerMap | Promise<HandlerMap>;
 }
 
@@ -51,11 +58,23 @@ export async function startService<TShape extends z.ZodRawShape>(
   env: NodeJS.ProcessEnv = process.env,
 ): Promise<RunningService> {
   const config = loadConfig({ ...commonSettings, ...definition.settings }, env) as Config<TShape>;
-  const logger = createLogger({ service: definition.name, level: config.LOG_LEVEL, persistentKeys: { environment: config.OCF_ENV } });
+  const logger = createLogger({
+    service: definition.name,
+    level: config.LOG_LEVEL,
+    persistentKeys: { environment: config.OCF_ENV },
+  });
   const routing = fleetRouting(config.OCF_ENV);
   // The SDK reads AWS_ENDPOINT_URL and credentials from the environment by itself.
-  const aws = { sqs: new SQSClient({}), eventBridge: new EventBridgeClient({}), dynamodb: new DynamoDBClient({}) };
-  const publisher = createEventBridgePublisher({ client: aws.eventBridge, busName: routing.busName, source: `ocf.${definition.name}` });
+  const aws = {
+    sqs: new SQSClient({}),
+    eventBridge: new EventBridgeClient({}),
+    dynamodb: new DynamoDBClient({}),
+  };
+  const publisher = createEventBridgePublisher({
+    client: aws.eventBridge,
+    busName: routing.busName,
+    source: `ocf.${definition.name}`,
+  });
   const context: ServiceContext<Config<TShape>> = { config, logger, routing, publisher, aws };
 
   const queue = routing.queues[definition.name];
@@ -80,7 +99,10 @@ export async function startService<TShape extends z.ZodRawShape>(
       deadLetterQueueUrl,
       handlers,
       publisher,
-      dedupe: createDynamoDedupeStore({ client: aws.dynamodb, tableName: routing.tables.processedEvents.name }),
+      dedupe: createDynamoDedupeStore({
+        client: aws.dynamodb,
+        tableName: routing.tables.processedEvents.name,
+      }),
       logger,
       visibilityTimeoutSeconds: queue.visibilityTimeoutSeconds,
       drainTimeoutMs: Math.max(1_000, config.SHUTDOWN_TIMEOUT_MS - 5_000),
@@ -111,19 +133,25 @@ export async function startService<TShape extends z.ZodRawShape>(
 }
 
 /** Runs a service as the process's main thing: exits cleanly on SIGTERM/SIGINT, within the timeout. */
-export async function runService<TShape extends z.ZodRawShape>(definition: ServiceDefinition<TShape>): Promise<void> {
+export async function runService<TShape extends z.ZodRawShape>(
+  definition: ServiceDefinition<TShape>,
+): Promise<void> {
   let service: RunningService;
   try {
     service = await startService(definition);
   } catch (error) {
     // Config errors and unreachable dependencies: say so on stderr and exit non-zero.
-    process.stderr.write(`${definition.name} failed to start: ${error instanceof Error ? error.message : String(error)}\n`);
+    process.stderr.write(
+      `${definition.name} failed to start: ${error instanceof Error ? error.message : String(error)}\n`,
+    );
     process.exit(1);
   }
   const timeoutMs = Number(process.env['SHUTDOWN_TIMEOUT_MS'] ?? 25_000);
   const onSignal = (signal: NodeJS.Signals): void => {
     const forceExit = setTimeout(() => {
-      process.stderr.write(`${definition.name}: shutdown took longer than ${timeoutMs} ms after ${signal}; exiting\n`);
+      process.stderr.write(
+        `${definition.name}: shutdown took longer than ${timeoutMs} ms after ${signal}; exiting\n`,
+      );
       process.exit(1);
     }, timeoutMs);
     forceExit.unref();
@@ -154,6 +182,7 @@ export function assertHandlersMatchSubscriptions(service: ServiceName, handlers:
 
 async function queueUrlOf(sqs: SQSClient, name: string): Promise<string> {
   const { QueueUrl } = await sqs.send(new GetQueueUrlCommand({ QueueName: name }));
-  if (QueueUrl === undefined) throw new Error(`queue ${name} not found: has the routing been applied (pnpm fleet bootstrap)?`);
+  if (QueueUrl === undefined)
+    throw new Error(`queue ${name} not found: has the routing been applied (pnpm fleet bootstrap)?`);
   return QueueUrl;
 }
