@@ -5,7 +5,7 @@ import { ReceiveMessageCommand, SendMessageCommand } from '@aws-sdk/client-sqs';
 import { TransientError, ValidationError } from '@ocf/errors';
 import { catalogue, createEvent, toDetail, type FleetEvent } from '@ocf/events';
 import { createMemoryLogger } from '@ocf/logging';
-import { applyRouting, fleetRouting, type AppliedRouting } from '@ocf/routing';
+import { applyRouting, DIRECTORY_SOURCE, fleetRouting, type AppliedRouting } from '@ocf/routing';
 import {
   createDynamoDedupeStore,
   createEventBridgePublisher,
@@ -28,10 +28,11 @@ describe('event plumbing on moto', () => {
   const received: FleetEvent[] = [];
   const failOnce = new Set<string>();
 
+  // Publishing as the directory: only its AgentHired reaches the credentials queue.
   const publisher = createEventBridgePublisher({
     client: clients.eventBridge,
     busName: routing.busName,
-    source: 'ocf.test',
+    source: DIRECTORY_SOURCE,
   });
 
   before(async () => {
@@ -99,17 +100,17 @@ describe('event plumbing on moto', () => {
     const got = received.find((e) => e.metadata.eventId === event.metadata.eventId);
     assert.deepEqual(got?.data, event.data);
     assert.equal(got.metadata.correlationId, 'hire-42');
-    assert.equal(got.source, 'ocf.test');
+    assert.equal(got.source, DIRECTORY_SOURCE);
     assert.equal(sideEffects.get(event.metadata.eventId), 1);
   });
 
-  it('accepts a raw PutEvents from a plain client with no metadata', async () => {
+  it('accepts a raw PutEvents with no metadata, taking id and time from EventBridge', async () => {
     const result = await clients.eventBridge.send(
       new PutEventsCommand({
         Entries: [
           {
             EventBusName: routing.busName,
-            Source: 'hr.example',
+            Source: DIRECTORY_SOURCE,
             DetailType: 'AgentHired',
             Detail: JSON.stringify({ data: { ...catalogue.AgentHired.example, agentId: 'raw-hire' } }),
           },
@@ -136,7 +137,7 @@ describe('event plumbing on moto', () => {
           version: '0',
           id: 'redelivered',
           'detail-type': 'AgentHired',
-          source: 'ocf.test',
+          source: DIRECTORY_SOURCE,
           time: new Date().toISOString(),
           detail: JSON.parse(toDetail(draft)) as unknown,
         }),
@@ -170,7 +171,7 @@ describe('event plumbing on moto', () => {
         Entries: [
           {
             EventBusName: routing.busName,
-            Source: 'hr.example',
+            Source: DIRECTORY_SOURCE,
             DetailType: 'AgentHired',
             Detail: JSON.stringify({ data: { agentId: 'Not A Slug', name: 'X' } }),
           },

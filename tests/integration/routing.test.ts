@@ -1,9 +1,17 @@
 import assert from 'node:assert/strict';
 import { before, describe, it } from 'node:test';
-import { DescribeRuleCommand, ListTargetsByRuleCommand } from '@aws-sdk/client-eventbridge';
+import { DescribeRuleCommand, ListTargetsByRuleCommand, PutEventsCommand } from '@aws-sdk/client-eventbridge';
 import { DescribeTableCommand, DescribeTimeToLiveCommand } from '@aws-sdk/client-dynamodb';
-import { GetQueueAttributesCommand } from '@aws-sdk/client-sqs';
-import { applyRouting, fleetRouting, SUBSCRIPTIONS, type AppliedRouting } from '@ocf/routing';
+import { GetQueueAttributesCommand, ReceiveMessageCommand } from '@aws-sdk/client-sqs';
+import { catalogue } from '@ocf/events';
+import {
+  applyRouting,
+  DIRECTORY_SOURCE,
+  eventPattern,
+  fleetRouting,
+  type AppliedRouting,
+  type ServiceName,
+} from '@ocf/routing';
 import { awsClients, uniqueEnvironment } from '../support/aws.ts';
 
 // The one routing definition, applied to moto and read back through the AWS APIs.
@@ -18,18 +26,17 @@ describe('routing on moto', () => {
     applied = await applyRouting(routing, clients);
   });
 
-  for (const service of Object.keys(SUBSCRIPTIONS) as (keyof typeof SUBSCRIPTIONS)[]) {
-    it(`routes exactly ${service}'s subscriptions to its queue, which redrives to its DLQ`, async () => {
-      const rule = routing.rules.find((r) => r.service === service);
-      assert.ok(rule);
+  for (const rule of fleetRouting('shape').rules) {
+    const service = rule.service;
+    it(`${rule.name.replace('ocf-shape-', '')}: routes exactly that subscription to the ${service} queue, which redrives to its DLQ`, async () => {
+      const name = rule.name.replace('ocf-shape-', `${routing.prefix}-`);
       const described = await clients.eventBridge.send(
-        new DescribeRuleCommand({ Name: rule.name, EventBusName: routing.busName }),
+        new DescribeRuleCommand({ Name: name, EventBusName: routing.busName }),
       );
-      const pattern = JSON.parse(described.EventPattern ?? '{}') as { 'detail-type': string[] };
-      assert.deepEqual([...pattern['detail-type']].sort(), [...SUBSCRIPTIONS[service]].sort());
+      assert.deepEqual(JSON.parse(described.EventPattern ?? '{}'), eventPattern(rule.subscription));
 
       const targets = await clients.eventBridge.send(
-        new ListTargetsByRuleCommand({ Rule: rule.name, EventBusName: routing.busName }),
+        new ListTargetsByRuleCommand({ Rule: name, EventBusName: routing.busName }),
       );
       assert.deepEqual(
         targets.Targets?.map((t) => t.Arn),
@@ -52,6 +59,42 @@ describe('routing on moto', () => {
     });
   }
 
+  it("sends an outside AgentHired to the directory alone, and the directory's own to the cascade", async () => {
+    const detail = JSON.stringify({ data: catalogue.AgentHired.example });
+    await clients.eventBridge.send(
+      new PutEventsCommand({
+        Entries: [
+          { EventBusName: routing.busName, Source: 'hr.example', DetailType: 'AgentHired', Detail: detail },
+          {
+            EventBusName: routing.busName,
+            Source: DIRECTORY_SOURCE,
+            DetailType: 'AgentHired',
+            Detail: detail,
+          },
+        ],
+      }),
+    );
+    const sourcesIn = async (service: ServiceName): Promise<string[]> => {
+      const sources: string[] = [];
+      // Long-poll until the queue is quiet: moto delivers both entries within a poll or two.
+      for (let poll = 0; poll < 3; poll++) {
+        const result = await clients.sqs.send(
+          new ReceiveMessageCommand({
+            QueueUrl: applied.queues[service].url,
+            MaxNumberOfMessages: 10,
+            WaitTimeSeconds: 1,
+          }),
+        );
+        for (const m of result.Messages ?? [])
+          sources.push((JSON.parse(m.Body ?? '{}') as { source: string }).source);
+      }
+      return sources.sort();
+    };
+    assert.deepEqual(await sourcesIn('directory'), ['hr.example']);
+    assert.deepEqual(await sourcesIn('credentials'), [DIRECTORY_SOURCE]);
+    assert.deepEqual(await sourcesIn('bridge'), []);
+  });
+
   it('creates the tables with their indexes and TTL', async () => {
     const agents = await clients.dynamodb.send(
       new DescribeTableCommand({ TableName: routing.tables.agents.name }),
@@ -64,6 +107,6 @@ describe('routing on moto', () => {
       new DescribeTimeToLiveCommand({ TableName: routing.tables.processedEvents.name }),
     );
     assert.equal(ttl.TimeToLiveDescription?.AttributeName, 'expiresAt');
-    assert.equal(ttl.TimeToLiveDescription?.TimeToLiveStatus, 'ENABLED');
+    assert.equal(ttl.TimeToLiveDescription.TimeToLiveStatus, 'ENABLED');
   });
 });

@@ -6,7 +6,13 @@ import { createInterface } from 'node:readline';
 import { after, before, describe, it } from 'node:test';
 import { catalogue } from '@ocf/events';
 import { createMemoryLogger } from '@ocf/logging';
-import { applyRouting, fleetRouting, SERVICE_NAMES, type AppliedRouting } from '@ocf/routing';
+import {
+  applyRouting,
+  DIRECTORY_SOURCE,
+  fleetRouting,
+  SERVICE_NAMES,
+  type AppliedRouting,
+} from '@ocf/routing';
 import {
   createDynamoDedupeStore,
   createEventBridgePublisher,
@@ -101,14 +107,18 @@ describe('consumer shutdown', () => {
       },
     });
     consumer.start();
-    const publisher = createEventBridgePublisher({
-      client: clients.eventBridge,
-      busName: routing.busName,
-      source: 'ocf.test',
-    });
-    await publisher.emit('AgentRetired', catalogue.AgentRetired.example);
-    await waitFor('the handler to start', () => (started ? true : undefined));
-    await consumer.stop();
+    try {
+      // As the directory: only its AgentRetired reaches the health queue.
+      const publisher = createEventBridgePublisher({
+        client: clients.eventBridge,
+        busName: routing.busName,
+        source: DIRECTORY_SOURCE,
+      });
+      await publisher.emit('AgentRetired', catalogue.AgentRetired.example);
+      await waitFor('the handler to start', () => (started ? true : undefined));
+    } finally {
+      await consumer.stop();
+    }
     assert.equal(finished, true, 'stop() returned before the in-flight handler finished');
     assert.equal(outcomes.filter((o) => o.kind === 'handled').length, 1);
     assert.equal(consumer.inFlight, 0);

@@ -101,6 +101,27 @@ export const AgentUpdated = defineEvent({
   },
 });
 
+export const HireRejected = defineEvent({
+  type: 'HireRejected',
+  version: 1,
+  audience: 'public',
+  producedBy: 'directory',
+  description:
+    "A hire or retirement requested by an outside system was refused (unknown manager, a cycle, a taken id...). Carries the request's event id and the reason.",
+  schema: z.object({
+    agentId: z.string().min(1).max(200),
+    requestEventId: z.string().min(1).max(128),
+    requestType: z.enum(['AgentHired', 'AgentRetired']),
+    reason: reasonSchema,
+  }),
+  example: {
+    agentId: 'ada-lovelace',
+    requestEventId: '6f1c2b0e-9a8d-4c1e-b7f3-2d5e8a9c0b1d',
+    requestType: 'AgentHired',
+    reason: 'managerId: no active agent "grace-hopper"',
+  },
+});
+
 // ---------------------------------------------------------------------------------------------
 // Internal cascade: one event per finished step, one failure event per step that gave up.
 // ---------------------------------------------------------------------------------------------
@@ -311,6 +332,7 @@ export const catalogue = {
   AgentHired,
   AgentRetired,
   AgentUpdated,
+  HireRejected,
   CredentialsIssued,
   CredentialsRotationRequested,
   CredentialsRotated,

@@ -54,6 +54,7 @@ export async function applyRouting(routing: FleetRouting, clients: RoutingClient
   );
   const queues = Object.fromEntries(entries) as { [S in ServiceName]: QueueEndpoints };
 
+  const ruleArns = new Map<ServiceName, string[]>();
   for (const rule of routing.rules) {
     const { RuleArn: ruleArn } = await clients.eventBridge.send(
       new PutRuleCommand({
@@ -61,16 +62,11 @@ export async function applyRouting(routing: FleetRouting, clients: RoutingClient
         EventBusName: routing.busName,
         EventPattern: JSON.stringify(rule.eventPattern),
         State: 'ENABLED',
-        Description: `${rule.eventTypes.length} event type(s) to the ${rule.service} queue`,
+        Description: `${rule.subscription.eventTypes.length} event type(s) from ${rule.subscription.from} to the ${rule.service} queue`,
       }),
     );
+    if (ruleArn !== undefined) ruleArns.set(rule.service, [...(ruleArns.get(rule.service) ?? []), ruleArn]);
     const queue = queues[rule.service];
-    await clients.sqs.send(
-      new SetQueueAttributesCommand({
-        QueueUrl: queue.url,
-        Attributes: { Policy: queuePolicy(queue.arn, ruleArn) },
-      }),
-    );
     const targets = await clients.eventBridge.send(
       new PutTargetsCommand({
         Rule: rule.name,
@@ -81,6 +77,16 @@ export async function applyRouting(routing: FleetRouting, clients: RoutingClient
     if ((targets.FailedEntryCount ?? 0) > 0) {
       throw new Error(`PutTargets for ${rule.name} failed: ${JSON.stringify(targets.FailedEntries)}`);
     }
+  }
+
+  for (const [service, arns] of ruleArns) {
+    const queue = queues[service];
+    await clients.sqs.send(
+      new SetQueueAttributesCommand({
+        QueueUrl: queue.url,
+        Attributes: { Policy: queuePolicy(queue.arn, arns) },
+      }),
+    );
   }
 
   await Promise.all(Object.values(routing.tables).map((table) => ensureTable(table, clients.dynamodb)));
@@ -152,8 +158,8 @@ async function createQueue(name: string, sqs: RoutingClients['sqs']): Promise<{ 
   return { url, arn };
 }
 
-/** Only EventBridge, only from this rule, may send to the queue. */
-function queuePolicy(queueArn: string, ruleArn: string | undefined): string {
+/** Only EventBridge, only from this queue's rules, may send to the queue. */
+function queuePolicy(queueArn: string, ruleArns: string[]): string {
   return JSON.stringify({
     Version: '2012-10-17',
     Statement: [
@@ -163,7 +169,7 @@ function queuePolicy(queueArn: string, ruleArn: string | undefined): string {
         Principal: { Service: 'events.amazonaws.com' },
         Action: 'sqs:SendMessage',
         Resource: queueArn,
-        ...(ruleArn === undefined ? {} : { Condition: { ArnEquals: { 'aws:SourceArn': ruleArn } } }),
+        Condition: { ArnEquals: { 'aws:SourceArn': ruleArns } },
       },
     ],
   });

@@ -11,17 +11,81 @@ export const SERVICE_NAMES = ['directory', 'credentials', 'bridge', 'provisionin
 export type ServiceName = (typeof SERVICE_NAMES)[number];
 
 /**
- * Which event types reach each service. A service's handler map must cover exactly its list
- * (each service tests that), and infra asserts its rules match this list.
+ * Where an event must come from to be routed, by its EventBridge `source`:
+ * - `directory`: published by the directory (`ocf.directory`). AgentHired, AgentRetired and
+ *   AgentUpdated reach the cascade only this way, after the directory validated and recorded them;
+ * - `outside`: any source not starting with `ocf.` — requests from other systems (an HR tool,
+ *   the AWS CLI), which go to the directory alone;
+ * - `fleet`: any of the fleet's own services (`ocf.*`).
  */
-export const SUBSCRIPTIONS: { readonly [S in ServiceName]: readonly EventType[] } = {
-  // The directory projects every cascade event onto each agent's status.
-  directory: eventTypes,
-  credentials: ['AgentHired', 'AgentRetired', 'CredentialsRotationRequested'],
-  bridge: ['CredentialsIssued', 'CredentialsRotated', 'AgentUpdated', 'AgentRetired'],
-  provisioning: ['ChatAccountReady', 'AgentRetired', 'AgentRestartRequested', 'AgentCrashLooping'],
-  health: ['AgentLaunching', 'AgentRunning', 'AgentStopped', 'AgentRetired'],
+export type Origin = 'directory' | 'outside' | 'fleet';
+
+export interface Subscription {
+  readonly from: Origin;
+  readonly eventTypes: readonly EventType[];
+}
+
+const FLEET_SOURCE_PREFIX = 'ocf.';
+export const DIRECTORY_SOURCE = 'ocf.directory';
+
+/** Events the directory writes itself, so it has nothing to project from them. */
+const WRITTEN_BY_DIRECTORY: readonly EventType[] = [
+  'AgentHired',
+  'AgentRetired',
+  'AgentUpdated',
+  'HireRejected',
+];
+
+/**
+ * Which events reach each service, and from whom. A service's handler map must cover exactly
+ * its event types (startService checks at boot), and infra asserts its rules match this table.
+ */
+export const SUBSCRIPTIONS: { readonly [S in ServiceName]: readonly Subscription[] } = {
+  directory: [
+    // Hire and retire requests from other systems: validated, recorded, then republished.
+    { from: 'outside', eventTypes: ['AgentHired', 'AgentRetired'] },
+    // Everything the cascade reports, for each agent's status.
+    { from: 'fleet', eventTypes: eventTypes.filter((type) => !WRITTEN_BY_DIRECTORY.includes(type)) },
+  ],
+  credentials: [
+    { from: 'directory', eventTypes: ['AgentHired', 'AgentRetired', 'CredentialsRotationRequested'] },
+  ],
+  bridge: [
+    { from: 'directory', eventTypes: ['AgentUpdated', 'AgentRetired'] },
+    { from: 'fleet', eventTypes: ['CredentialsIssued', 'CredentialsRotated'] },
+  ],
+  provisioning: [
+    { from: 'directory', eventTypes: ['AgentRetired'] },
+    { from: 'fleet', eventTypes: ['ChatAccountReady', 'AgentRestartRequested', 'AgentCrashLooping'] },
+  ],
+  health: [
+    { from: 'directory', eventTypes: ['AgentRetired'] },
+    { from: 'fleet', eventTypes: ['AgentLaunching', 'AgentRunning', 'AgentStopped'] },
+  ],
 };
+
+/** Every event type a service's queue receives, whatever its origin. */
+export function subscribedEventTypes(service: ServiceName): EventType[] {
+  return [...new Set(SUBSCRIPTIONS[service].flatMap((subscription) => subscription.eventTypes))];
+}
+
+/** The EventBridge pattern of one subscription. */
+export function eventPattern(subscription: Subscription): EventPattern {
+  const source: EventPattern['source'] =
+    subscription.from === 'directory'
+      ? [DIRECTORY_SOURCE]
+      : subscription.from === 'outside'
+        ? [{ 'anything-but': { prefix: FLEET_SOURCE_PREFIX } }]
+        : [{ prefix: FLEET_SOURCE_PREFIX }];
+  return { source, 'detail-type': [...subscription.eventTypes] };
+}
+
+export interface EventPattern {
+  readonly source: readonly (
+    string | { readonly prefix: string } | { readonly 'anything-but': { readonly prefix: string } }
+  )[];
+  readonly 'detail-type': readonly string[];
+}
 
 export interface QueueSpec {
   readonly service: ServiceName;
@@ -41,8 +105,8 @@ export interface QueueSpec {
 export interface RuleSpec {
   readonly name: string;
   readonly service: ServiceName;
-  readonly eventTypes: readonly EventType[];
-  readonly eventPattern: { readonly 'detail-type': readonly string[] };
+  readonly subscription: Subscription;
+  readonly eventPattern: EventPattern;
 }
 
 export interface TableSpec {
@@ -101,12 +165,14 @@ export function fleetRouting(environment: string): FleetRouting {
       provisioning: queue('provisioning'),
       health: queue('health'),
     },
-    rules: SERVICE_NAMES.map((service) => ({
-      name: `${prefix}-to-${service}`,
-      service,
-      eventTypes: SUBSCRIPTIONS[service],
-      eventPattern: { 'detail-type': [...SUBSCRIPTIONS[service]] },
-    })),
+    rules: SERVICE_NAMES.flatMap((service) =>
+      SUBSCRIPTIONS[service].map((subscription) => ({
+        name: `${prefix}-${subscription.from}-to-${service}`,
+        service,
+        subscription,
+        eventPattern: eventPattern(subscription),
+      })),
+    ),
     tables: {
       agents: {
         name: `${prefix}-agents`,

@@ -5,7 +5,7 @@ import type { FastifyInstance } from 'fastify';
 import type { z } from 'zod';
 import { commonSettings, loadConfig, type CommonConfig } from '@ocf/config';
 import { createLogger, type Logger } from '@ocf/logging';
-import { fleetRouting, SUBSCRIPTIONS, type FleetRouting, type ServiceName } from '@ocf/routing';
+import { fleetRouting, subscribedEventTypes, type FleetRouting, type ServiceName } from '@ocf/routing';
 import {
   createDynamoDedupeStore,
   createEventBridgePublisher,
@@ -168,9 +168,9 @@ export async function runService<TShape extends z.ZodRawShape>(
 export function assertHandlersMatchSubscriptions(service: ServiceName, handlers: HandlerMap): void {
   const handled = Object.keys(handlers);
   if (handled.length === 0) return; // a service not consuming yet
-  const subscribed = SUBSCRIPTIONS[service];
+  const subscribed = subscribedEventTypes(service);
   const missing = subscribed.filter((type) => !handled.includes(type));
-  const extra = handled.filter((type) => !subscribed.includes(type as never));
+  const extra = handled.filter((type) => !(subscribed as string[]).includes(type));
   if (missing.length > 0 || extra.length > 0) {
     throw new Error(
       `${service}: handlers do not match its subscriptions in shared/routing` +
