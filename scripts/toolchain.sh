@@ -6,7 +6,9 @@
 # is a working `npm`. Everything lands in .tools/ (git-ignored) and is reused on the next run.
 #
 # Usage: source scripts/toolchain.sh   (or run it to just install)
-set -euo pipefail
+#
+# It changes no shell options: sourced into an interactive shell, a failing command later on
+# must not close the terminal. Each step checks its own result instead.
 
 OCF_NODE_VERSION="24.21.0"
 OCF_PNPM_VERSION="10.34.8"
@@ -30,16 +32,17 @@ _ocf_platform() {
 }
 
 _ocf_install_node() {
-  local pkg="node-$(_ocf_platform)"
+  local pkg
+  pkg="node-$(_ocf_platform)" || return 1
   local dir="$_ocf_tools/node-$OCF_NODE_VERSION"
   if [ ! -x "$dir/node_modules/$pkg/bin/node" ]; then
     echo "toolchain: installing Node $OCF_NODE_VERSION ($pkg) into .tools/" >&2
     mkdir -p "$dir"
     # --ignore-scripts: the platform package is a plain tarball with the binary; nothing to build.
     npm install --prefix "$dir" --no-save --no-audit --no-fund --ignore-scripts --loglevel=error \
-      "$pkg@$OCF_NODE_VERSION" >&2
+      "$pkg@$OCF_NODE_VERSION" >&2 || return 1
   fi
-  mkdir -p "$_ocf_tools/bin"
+  mkdir -p "$_ocf_tools/bin" || return 1
   ln -sf "$dir/node_modules/$pkg/bin/node" "$_ocf_tools/bin/node"
 }
 
@@ -49,7 +52,7 @@ _ocf_install_pnpm() {
     echo "toolchain: installing pnpm $OCF_PNPM_VERSION into .tools/" >&2
     mkdir -p "$dir"
     npm install --prefix "$dir" --no-save --no-audit --no-fund --ignore-scripts --loglevel=error \
-      "pnpm@$OCF_PNPM_VERSION" >&2
+      "pnpm@$OCF_PNPM_VERSION" >&2 || return 1
   fi
   cat > "$_ocf_tools/bin/pnpm" <<SH
 #!/usr/bin/env bash
@@ -58,8 +61,15 @@ SH
   chmod +x "$_ocf_tools/bin/pnpm"
 }
 
-_ocf_install_node
-_ocf_install_pnpm
-export PATH="$_ocf_tools/bin:$PATH"
-# pnpm would otherwise try to manage its own version through packageManager.
-export COREPACK_ENABLE_STRICT=0
+if _ocf_install_node && _ocf_install_pnpm; then
+  case ":$PATH:" in
+    *":$_ocf_tools/bin:"*) ;;
+    *) export PATH="$_ocf_tools/bin:$PATH" ;;
+  esac
+  # pnpm would otherwise try to manage its own version through packageManager.
+  export COREPACK_ENABLE_STRICT=0
+else
+  echo "toolchain: installation failed (see above)" >&2
+  # `return` when sourced, `exit` when run.
+  return 1 2>/dev/null || exit 1
+fi

@@ -8,7 +8,10 @@ const depcruise = resolve(root, 'node_modules/dependency-cruiser/bin/dependency-
 const config = resolve(root, '.dependency-cruiser.cjs');
 
 function cruise(cwd: string, paths: string[]) {
-  return spawnSync(process.execPath, [depcruise, '--config', config, '--no-progress', ...paths], { cwd, encoding: 'utf8' });
+  return spawnSync(process.execPath, [depcruise, '--config', config, '--no-progress', ...paths], {
+    cwd,
+    encoding: 'utf8',
+  });
 }
 
 describe('dependency rule', () => {

@@ -1,0 +1,2 @@
+export { resolveBackends, backendEnvironment } from './backends.ts';
+export type { ResolvedBackends, ResolveBackendsOptions, BackendSource } from './backends.ts';
