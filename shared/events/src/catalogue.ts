@@ -140,7 +140,7 @@ export const CredentialsRotationRequested = defineEvent({
   type: 'CredentialsRotationRequested',
   version: 1,
   audience: 'internal',
-  producedBy: 'credentials (REST) or an operator',
+  producedBy: 'directory (REST) or an operator',
   description: "Asks for a new value of the agent's chat credential.",
   schema: z.object({ agentId: agentIdSchema, reason: reasonSchema.optional() }),
   example: { agentId: 'ada-lovelace', reason: 'Quarterly rotation' },

@@ -30,6 +30,11 @@ export interface HandlerContext {
   readonly signal: AbortSignal;
   /** How many times SQS has delivered this message (1 on the first delivery). */
   readonly receiveCount: number;
+  /**
+   * True when a retryable failure now would send the message to the DLQ instead of retrying:
+   * the moment for a handler to report that its step gave up.
+   */
+  readonly isFinalAttempt: boolean;
   /** Publishes an event caused by this one: same correlation id, causation = this event. */
   emit<T extends EventType>(type: T, data: EventDataInput<T>): Promise<DraftEvent<T>>;
 }
@@ -232,6 +237,7 @@ export function createQueueConsumer(options: QueueConsumerOptions): QueueConsume
         logger: eventLogger,
         signal: handlerAbort,
         receiveCount,
+        isFinalAttempt: receiveCount >= maxAttempts,
         emit: (type, data) => emitCausedBy(event, type, data),
       });
     } catch (error) {

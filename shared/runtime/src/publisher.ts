@@ -170,3 +170,29 @@ function entrySize(entry: PutEventsRequestEntry): number {
 function errorName(error: unknown): string {
   return error instanceof Error ? error.name : 'UnknownError';
 }
+
+/** For unit tests: records what would be published; `failWith` makes the next publishes fail. */
+export function createMemoryPublisher(): EventPublisher & {
+  readonly published: DraftEvent[];
+  failWith: Error | undefined;
+} {
+  const state = {
+    published: [] as DraftEvent[],
+    failWith: undefined as Error | undefined,
+    publish(...events: DraftEvent[]): Promise<void> {
+      if (state.failWith !== undefined) return Promise.reject(state.failWith);
+      state.published.push(...events);
+      return Promise.resolve();
+    },
+    async emit<T extends EventType>(
+      type: T,
+      data: EventDataInput<T>,
+      options?: CreateEventOptions,
+    ): Promise<DraftEvent<T>> {
+      const event = createEvent(type, data, options);
+      await state.publish(event);
+      return event;
+    },
+  };
+  return state;
+}

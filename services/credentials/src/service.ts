@@ -1,0 +1,46 @@
+import { randomBytes } from 'node:crypto';
+import { ListSecretsCommand, SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
+import type { ServiceDefinition } from '@ocf/service';
+import { agentSecretNamePrefix } from '@ocf/secrets';
+import { createSecretsManagerStore } from './adapters/secrets-manager.ts';
+import { buildApp } from './app.ts';
+import { settings } from './config.ts';
+import { createHandlers } from './handlers/index.ts';
+
+/**
+ * The credentials service as startService runs it: Secrets Manager behind the SecretStore port,
+ * the handlers, and the HTTP side (ready only when Secrets Manager answers). The SDK reads region,
+ * credentials and AWS_ENDPOINT_URL from the environment, as every other client does.
+ */
+export function credentialsService(
+  secretsManager = new SecretsManagerClient({}),
+): ServiceDefinition<typeof settings> {
+  return {
+    name: 'credentials',
+    settings,
+    buildApp: ({ config, logger }, readiness) =>
+      buildApp({
+        logger,
+        readiness: {
+          ...readiness,
+          secretsManager: async () => {
+            await secretsManager.send(
+              new ListSecretsCommand({
+                MaxResults: 1,
+                Filters: [{ Key: 'name', Values: [agentSecretNamePrefix(config.OCF_ENV)] }],
+              }),
+            );
+          },
+        },
+      }),
+    createHandlers: ({ config }) =>
+      createHandlers({
+        store: createSecretsManagerStore(secretsManager),
+        environment: config.OCF_ENV,
+        kmsKeyId: config.CREDENTIALS_KMS_KEY_ID,
+        recoveryWindowDays: config.CREDENTIALS_RECOVERY_WINDOW_DAYS,
+        now: () => new Date(),
+        randomBytes,
+      }),
+  };
+}
