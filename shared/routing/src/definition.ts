@@ -131,6 +131,7 @@ export interface FleetRouting {
   readonly tables: {
     /** The directory's agents; GSIs answer the org queries without scans. */
     readonly agents: TableSpec;
+    readonly apiTokens: TableSpec;
     /** Dedupe records of every consumer (key `<service>#<eventId>`), expired by TTL. */
     readonly processedEvents: TableSpec;
   };
@@ -182,7 +183,16 @@ export function fleetRouting(environment: string): FleetRouting {
           { name: 'byTeam', partitionKey: 'teamKey', sortKey: 'agentId' },
           { name: 'byManager', partitionKey: 'managerId', sortKey: 'agentId' },
           { name: 'byStatus', partitionKey: 'status', sortKey: 'agentId' },
+          { name: 'byLevel', partitionKey: 'level', sortKey: 'agentId' },
+          // Sparse: only records with events still to publish carry the attribute.
+          { name: 'byOutbox', partitionKey: 'outboxPending', sortKey: 'agentId' },
         ],
+      },
+      /** The directory's API tokens, by SHA-256 of the token: the tokens themselves are never stored. */
+      apiTokens: {
+        name: `${prefix}-api-tokens`,
+        partitionKey: 'tokenHash',
+        indexes: [],
       },
       processedEvents: {
         name: `${prefix}-processed-events`,

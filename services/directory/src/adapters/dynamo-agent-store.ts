@@ -1,0 +1,195 @@
+import { ConditionalCheckFailedException, type DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import {
+  DynamoDBDocumentClient,
+  GetCommand,
+  PutCommand,
+  QueryCommand,
+  ScanCommand,
+  type QueryCommandInput,
+} from '@aws-sdk/lib-dynamodb';
+import { ValidationError } from '@ocf/errors';
+import type { AgentFilter, AgentStore, Page, StoredAgent } from '../ports.ts';
+
+/**
+ * Agents in DynamoDB, one item per agent. Besides the record itself each item carries the keys
+ * of the table's sparse indexes (`teamKey`, `outboxPending`), so every org query is a Query on
+ * an index, never a Scan — except listing everyone, which is a paginated Scan by nature.
+ */
+export function createDynamoAgentStore(client: DynamoDBClient, tableName: string): AgentStore {
+  const documents = DynamoDBDocumentClient.from(client, {
+    marshallOptions: { removeUndefinedValues: true, convertEmptyValues: false },
+  });
+
+  const toItem = (agent: StoredAgent): Record<string, unknown> => ({
+    ...agent,
+    teamKey: agent.team === undefined ? undefined : teamKey(agent.department, agent.team),
+    outboxPending: agent.outbox.length > 0 ? 'yes' : undefined,
+  });
+
+  const fromItem = (item: Record<string, unknown>): StoredAgent => {
+    const { teamKey: _team, outboxPending: _pending, ...agent } = item;
+    return agent as unknown as StoredAgent;
+  };
+
+  return {
+    async get(agentId) {
+      const { Item } = await documents.send(
+        new GetCommand({ TableName: tableName, Key: { agentId }, ConsistentRead: true }),
+      );
+      return Item === undefined ? undefined : fromItem(Item);
+    },
+
+    async create(agent) {
+      try {
+        await documents.send(
+          new PutCommand({
+            TableName: tableName,
+            Item: toItem(agent),
+            ConditionExpression: 'attribute_not_exists(agentId)',
+          }),
+        );
+        return 'created';
+      } catch (error) {
+        if (error instanceof ConditionalCheckFailedException) return 'exists';
+        throw error;
+      }
+    },
+
+    async update(next) {
+      try {
+        await documents.send(
+          new PutCommand({
+            TableName: tableName,
+            Item: toItem(next),
+            ConditionExpression: '#version = :previous',
+            ExpressionAttributeNames: { '#version': 'version' },
+            ExpressionAttributeValues: { ':previous': next.version - 1 },
+          }),
+        );
+        return 'updated';
+      } catch (error) {
+        if (error instanceof ConditionalCheckFailedException) return 'conflict';
+        throw error;
+      }
+    },
+
+    async list(filter, page): Promise<Page<StoredAgent>> {
+      const startKey = decodeCursor(page.cursor);
+      const index = chooseIndex(filter);
+      const rest = remainingFilter(filter, index?.covers);
+      const common = {
+        TableName: tableName,
+        Limit: page.limit,
+        ...(startKey === undefined ? {} : { ExclusiveStartKey: startKey }),
+        ...(rest.expression === undefined
+          ? {}
+          : {
+              FilterExpression: rest.expression,
+              ExpressionAttributeNames: rest.names,
+              ExpressionAttributeValues: rest.values,
+            }),
+      };
+      const result =
+        index === undefined
+          ? await documents.send(new ScanCommand(common))
+          : await documents.send(
+              new QueryCommand({
+                ...common,
+                IndexName: index.name,
+                KeyConditionExpression: '#pk = :pk',
+                ExpressionAttributeNames: { ...rest.names, '#pk': index.attribute },
+                ExpressionAttributeValues: { ...rest.values, ':pk': index.value },
+              } satisfies QueryCommandInput),
+            );
+      return {
+        items: (result.Items ?? []).map(fromItem),
+        ...(result.LastEvaluatedKey === undefined ? {} : { cursor: encodeCursor(result.LastEvaluatedKey) }),
+      };
+    },
+
+    async withPendingEvents(limit) {
+      const result = await documents.send(
+        new QueryCommand({
+          TableName: tableName,
+          IndexName: 'byOutbox',
+          KeyConditionExpression: 'outboxPending = :yes',
+          ExpressionAttributeValues: { ':yes': 'yes' },
+          Limit: limit,
+        }),
+      );
+      return (result.Items ?? []).map(fromItem);
+    },
+  };
+}
+
+function teamKey(department: string, team: string): string {
+  return `${department}#${team}`;
+}
+
+type FilterField = keyof AgentFilter;
+
+/** The most selective index for a filter: team, then manager, department, status, level. */
+function chooseIndex(
+  filter: AgentFilter,
+): { name: string; attribute: string; value: string; covers: FilterField[] } | undefined {
+  if (filter.team !== undefined) {
+    if (filter.department === undefined) {
+      throw new ValidationError('team names are unique only within a department: give department too', {
+        field: 'query.department',
+      });
+    }
+    return {
+      name: 'byTeam',
+      attribute: 'teamKey',
+      value: teamKey(filter.department, filter.team),
+      covers: ['team', 'department'],
+    };
+  }
+  if (filter.managerId !== undefined)
+    return { name: 'byManager', attribute: 'managerId', value: filter.managerId, covers: ['managerId'] };
+  if (filter.department !== undefined)
+    return {
+      name: 'byDepartment',
+      attribute: 'department',
+      value: filter.department,
+      covers: ['department'],
+    };
+  if (filter.status !== undefined)
+    return { name: 'byStatus', attribute: 'status', value: filter.status, covers: ['status'] };
+  if (filter.level !== undefined)
+    return { name: 'byLevel', attribute: 'level', value: filter.level, covers: ['level'] };
+  return undefined;
+}
+
+function remainingFilter(
+  filter: AgentFilter,
+  covered: FilterField[] = [],
+): { expression?: string; names: Record<string, string>; values: Record<string, unknown> } {
+  const names: Record<string, string> = {};
+  const values: Record<string, unknown> = {};
+  const clauses: string[] = [];
+  for (const field of ['department', 'level', 'status', 'managerId'] as const) {
+    const value = filter[field];
+    if (value === undefined || covered.includes(field)) continue;
+    names[`#${field}`] = field;
+    values[`:${field}`] = value;
+    clauses.push(`#${field} = :${field}`);
+  }
+  return clauses.length === 0 ? { names, values } : { expression: clauses.join(' AND '), names, values };
+}
+
+function encodeCursor(key: Record<string, unknown>): string {
+  return Buffer.from(JSON.stringify(key)).toString('base64url');
+}
+
+function decodeCursor(cursor: string | undefined): Record<string, unknown> | undefined {
+  if (cursor === undefined) return undefined;
+  try {
+    const parsed: unknown = JSON.parse(Buffer.from(cursor, 'base64url').toString('utf8'));
+    if (typeof parsed === 'object' && parsed !== null && !Array.isArray(parsed))
+      return parsed as Record<string, unknown>;
+  } catch {
+    // fall through
+  }
+  throw new ValidationError('cursor is not one this API returned', { field: 'query.cursor' });
+}

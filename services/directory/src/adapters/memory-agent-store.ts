@@ -1,0 +1,55 @@
+import { ValidationError } from '@ocf/errors';
+import type { AgentFilter, AgentStore, StoredAgent } from '../ports.ts';
+
+/** The AgentStore contract in a Map, for unit tests. Same conditional-write semantics as DynamoDB. */
+export function createMemoryAgentStore(): AgentStore & { readonly agents: Map<string, StoredAgent> } {
+  const agents = new Map<string, StoredAgent>();
+  const clone = (agent: StoredAgent): StoredAgent => structuredClone(agent);
+  const matches = (agent: StoredAgent, filter: AgentFilter): boolean =>
+    (filter.department === undefined || agent.department === filter.department) &&
+    (filter.team === undefined || agent.team === filter.team) &&
+    (filter.level === undefined || agent.level === filter.level) &&
+    (filter.status === undefined || agent.status === filter.status) &&
+    (filter.managerId === undefined || agent.managerId === filter.managerId);
+
+  return {
+    agents,
+    get(agentId) {
+      const agent = agents.get(agentId);
+      return Promise.resolve(agent === undefined ? undefined : clone(agent));
+    },
+    create(agent) {
+      if (agents.has(agent.agentId)) return Promise.resolve('exists');
+      agents.set(agent.agentId, clone(agent));
+      return Promise.resolve('created');
+    },
+    update(next) {
+      if (agents.get(next.agentId)?.version !== next.version - 1) return Promise.resolve('conflict');
+      agents.set(next.agentId, clone(next));
+      return Promise.resolve('updated');
+    },
+    list(filter, page) {
+      if (filter.team !== undefined && filter.department === undefined) {
+        return Promise.reject(
+          new ValidationError('team names are unique only within a department: give department too', {
+            field: 'query.department',
+          }),
+        );
+      }
+      const all = [...agents.values()]
+        .filter((a) => matches(a, filter))
+        .sort((a, b) => a.agentId.localeCompare(b.agentId));
+      const start = page.cursor === undefined ? 0 : Number(page.cursor);
+      const items = all.slice(start, start + page.limit).map(clone);
+      const next = start + page.limit;
+      return Promise.resolve({ items, ...(next < all.length ? { cursor: String(next) } : {}) });
+    },
+    withPendingEvents: (limit) =>
+      Promise.resolve(
+        [...agents.values()]
+          .filter((a) => a.outbox.length > 0)
+          .slice(0, limit)
+          .map(clone),
+      ),
+  };
+}

@@ -1,0 +1,106 @@
+import type { CascadeStep, Level } from '@ocf/events';
+
+/** The human at the root of the org chart. Not an agent: no secret, no task. */
+export const CEO_ID = 'ceo';
+
+/** Who an agent is in the org. The part a hire sets and an update changes. */
+export interface Position {
+  readonly name: string;
+  readonly title: string;
+  readonly level: Level;
+  readonly department: string;
+  readonly team?: string | undefined;
+  /** An agent id, or `ceo`. */
+  readonly managerId: string;
+}
+
+export interface HireRequest extends Position {
+  readonly agentId: string;
+  readonly roleTemplate?: string | undefined;
+  readonly model?: string | undefined;
+  readonly skills?: readonly string[] | undefined;
+}
+
+export type StepState = 'pending' | 'in-progress' | 'done' | 'failed';
+
+export interface StepStatus {
+  readonly state: StepState;
+  /** When the event that set this state happened (its occurredAt), ISO-8601. */
+  readonly at: string;
+  readonly detail?: string | undefined;
+  readonly error?: string | undefined;
+}
+
+/** What the cascade has reported, step by step; the status is derived from it. */
+export interface CascadeProgress {
+  readonly hire: Partial<Record<CascadeStep, StepStatus>>;
+  readonly retire: Partial<Record<CascadeStep, StepStatus>>;
+  /** When the retirement was requested; from then on the retire steps decide the status. */
+  readonly retireRequestedAt?: string | undefined;
+  /** Latest health verdict for a running agent, and when it was made. */
+  readonly health?: {
+    readonly state: 'running' | 'unhealthy' | 'restarting' | 'crash-looping';
+    readonly at: string;
+    readonly detail?: string | undefined;
+  };
+}
+
+export const AGENT_STATUSES = [
+  'hired',
+  'credentials-issued',
+  'chat-account-ready',
+  'launching',
+  'running',
+  'unhealthy',
+  'restarting',
+  'crash-looping',
+  'failed',
+  'retiring',
+  'retired',
+] as const;
+export type AgentStatus = (typeof AGENT_STATUSES)[number];
+
+export interface AgentRecord extends HireRequest {
+  readonly status: AgentStatus;
+  readonly progress: CascadeProgress;
+  readonly hiredAt: string;
+  readonly updatedAt: string;
+  readonly retiredAt?: string | undefined;
+  /** The id of the AgentHired event the directory published (stable across republishing). */
+  readonly hireEventId: string;
+  readonly correlationId: string;
+  /** Optimistic-locking counter: every write checks and bumps it. */
+  readonly version: number;
+}
+
+/** The fields of a hire that make two hires "the same"; a retry must match them exactly. */
+export function samePosition(a: HireRequest, b: HireRequest): boolean {
+  return (
+    a.agentId === b.agentId &&
+    a.name === b.name &&
+    a.title === b.title &&
+    a.level === b.level &&
+    a.department === b.department &&
+    (a.team ?? null) === (b.team ?? null) &&
+    a.managerId === b.managerId
+  );
+}
+
+/**
+ * The default agent id (and so chat username) for a name: "Ada Lovelace" -> "ada-lovelace".
+ * Two people with one name need an explicit id; the second hire is refused, not renamed.
+ */
+export function agentIdFromName(name: string): string {
+  return name
+    .normalize('NFKD')
+    .replace(/[\u0300-\u036f]/g, '')
+    .toLowerCase()
+    .replace(/[^a-z0-9]+/g, '-')
+    .replace(/^-+|-+$/g, '')
+    .slice(0, 48)
+    .replace(/-+$/g, '');
+}
+
+export function isActive(agent: AgentRecord): boolean {
+  return agent.status !== 'retired' && agent.status !== 'retiring';
+}

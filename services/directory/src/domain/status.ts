@@ -1,0 +1,130 @@
+import type { AnyFleetEvent, CascadeStep } from '@ocf/events';
+import type { AgentStatus, CascadeProgress, StepStatus } from './agent.ts';
+
+/**
+ * The status projection. Events arrive in any order and more than once, so the status is never
+ * "the last event seen": each step keeps its own latest fact (by the event's occurredAt), and the
+ * status is derived from all of them. Replaying any permutation gives the same answer.
+ */
+
+export const EMPTY_PROGRESS: CascadeProgress = { hire: {}, retire: {} };
+
+type Phase = 'hire' | 'retire';
+
+/** Applies one cascade event; returns the same object when the event changes nothing. */
+export function applyEvent(progress: CascadeProgress, event: AnyFleetEvent): CascadeProgress {
+  const at = event.metadata.occurredAt;
+  switch (event.type) {
+    case 'CredentialsIssued':
+      return setStep(progress, 'hire', 'credentials', { state: 'done', at, detail: event.data.secretArn });
+    case 'ChatAccountReady':
+      return setStep(progress, 'hire', 'chat-account', {
+        state: 'done',
+        at,
+        detail: event.data.matrixUserId,
+      });
+    case 'AgentLaunching':
+      return setStep(progress, 'hire', 'task', { state: 'in-progress', at, detail: event.data.taskArn });
+    case 'AgentRunning':
+      return setHealth(
+        setStep(progress, 'hire', 'task', { state: 'done', at, detail: event.data.taskArn }),
+        'running',
+        at,
+      );
+    case 'AgentUnhealthy':
+      return setHealth(progress, 'unhealthy', at, event.data.reason);
+    case 'AgentRestartRequested':
+      return setHealth(progress, 'restarting', at, event.data.reason);
+    case 'AgentCrashLooping':
+      return setHealth(progress, 'crash-looping', at, event.data.lastReason);
+    case 'AgentStopped':
+      return event.data.expected
+        ? setStep(progress, 'retire', 'task', { state: 'done', at, detail: event.data.taskArn })
+        : setHealth(progress, 'unhealthy', at, event.data.reason ?? 'task stopped');
+    case 'CredentialsRevoked':
+      return setStep(progress, 'retire', 'credentials', { state: 'done', at, detail: event.data.secretArn });
+    case 'ChatAccountDeactivated':
+      return setStep(progress, 'retire', 'chat-account', {
+        state: 'done',
+        at,
+        detail: event.data.matrixUserId,
+      });
+    case 'MemoryArchived':
+      return setStep(progress, 'retire', 'memory', { state: 'done', at, detail: event.data.archiveLocation });
+    case 'CascadeStepFailed':
+      return setStep(
+        progress,
+        progress.retireRequestedAt === undefined ? 'hire' : 'retire',
+        event.data.step,
+        {
+          state: 'failed',
+          at,
+          error: event.data.reason,
+        },
+      );
+    case 'CredentialsRotated':
+      return setStep(progress, 'hire', 'credentials', { state: 'done', at, detail: event.data.secretArn });
+    // Requests, not facts about the agent's progress.
+    case 'CredentialsRotationRequested':
+    case 'AgentHired':
+    case 'AgentRetired':
+    case 'AgentUpdated':
+    case 'HireRejected':
+      return progress;
+  }
+}
+
+/** Marks the start of retirement; later facts about the hire no longer change the status. */
+export function startRetirement(progress: CascadeProgress, at: string): CascadeProgress {
+  return progress.retireRequestedAt === undefined ? { ...progress, retireRequestedAt: at } : progress;
+}
+
+/** The status a person sees, from the facts. */
+export function deriveStatus(progress: CascadeProgress): AgentStatus {
+  const { hire, retire } = progress;
+  if (progress.retireRequestedAt !== undefined) {
+    return retirementSteps(progress).every((step) => retire[step]?.state === 'done') ? 'retired' : 'retiring';
+  }
+  if (Object.values(hire).some((step) => step.state === 'failed')) return 'failed';
+  if (progress.health !== undefined && progress.health.state !== 'running') return progress.health.state;
+  if (hire.task?.state === 'done') return 'running';
+  if (hire.task?.state === 'in-progress') return 'launching';
+  if (hire['chat-account']?.state === 'done') return 'chat-account-ready';
+  if (hire.credentials?.state === 'done') return 'credentials-issued';
+  return 'hired';
+}
+
+/**
+ * What a retirement has to undo: only what the hire got as far as doing. An agent retired
+ * before its task ever launched has no task to stop and no memory to archive.
+ */
+export function retirementSteps(progress: CascadeProgress): CascadeStep[] {
+  const { hire } = progress;
+  const steps: CascadeStep[] = [];
+  if (hire.credentials !== undefined) steps.push('credentials');
+  if (hire['chat-account'] !== undefined) steps.push('chat-account');
+  if (hire.task !== undefined) steps.push('task', 'memory');
+  return steps;
+}
+
+function setStep(
+  progress: CascadeProgress,
+  phase: Phase,
+  step: CascadeStep,
+  status: StepStatus,
+): CascadeProgress {
+  const current = progress[phase][step];
+  // An older fact never overwrites a newer one; an equal one (a duplicate) changes nothing.
+  if (current !== undefined && current.at >= status.at) return progress;
+  return { ...progress, [phase]: { ...progress[phase], [step]: status } };
+}
+
+function setHealth(
+  progress: CascadeProgress,
+  state: NonNullable<CascadeProgress['health']>['state'],
+  at: string,
+  detail?: string,
+): CascadeProgress {
+  if (progress.health !== undefined && progress.health.at >= at) return progress;
+  return { ...progress, health: { state, at, ...(detail === undefined ? {} : { detail }) } };
+}

@@ -1,0 +1,203 @@
+import type { FastifyInstance } from 'fastify';
+import { NotFoundError } from '@ocf/errors';
+import type { Directory } from '../directory.ts';
+import type { AgentStatus } from '../domain/agent.ts';
+import type { AgentStore } from '../ports.ts';
+import type { TokenStore } from '../auth.ts';
+import { requireToken } from '../auth.ts';
+import { toHireRequest, withRestFields, type HireBody } from './hire-request.ts';
+import {
+  agentIdParams,
+  agentView as agentViewSchema,
+  errorView,
+  hireBody,
+  listQuery,
+  reasonBody,
+  updateBody,
+} from './schemas.ts';
+import { agentView } from './views.ts';
+
+export interface AgentRoutesDeps {
+  readonly directory: Directory;
+  readonly store: AgentStore;
+  readonly tokens: TokenStore;
+}
+
+const tags = ['agents'];
+const secured = [{ bearer: [] }];
+
+/** /v1/agents: hire, query, update, retire, rotate credentials. */
+export function agentRoutes(app: FastifyInstance, deps: AgentRoutesDeps): void {
+  const { directory, store } = deps;
+  const authenticated = requireToken(deps.tokens);
+
+  app.post<{ Body: HireBody }>(
+    '/v1/agents',
+    {
+      preHandler: authenticated,
+      schema: {
+        tags,
+        security: secured,
+        summary: 'Hire an agent',
+        description:
+          'Records the agent and starts its cascade. The same hire again is accepted without effect.',
+        body: hireBody,
+        response: {
+          202: {
+            type: 'object',
+            properties: {
+              agentId: { type: 'string' },
+              status: { type: 'string' },
+              statusUrl: { type: 'string' },
+              created: { type: 'boolean' },
+            },
+          },
+          400: errorView,
+          401: errorView,
+          409: errorView,
+        },
+      },
+    },
+    async (request, reply) => {
+      const { agent, created } = await withRestFields(() => directory.hire(toHireRequest(request.body)));
+      const statusUrl = `/v1/agents/${agent.agentId}`;
+      return reply
+        .status(202)
+        .header('location', statusUrl)
+        .send({ agentId: agent.agentId, status: agent.status, statusUrl, created });
+    },
+  );
+
+  app.get<{
+    Querystring: {
+      department?: string;
+      team?: string;
+      level?: 'ic';
+      status?: AgentStatus;
+      manager?: string;
+      limit: number;
+      cursor?: string;
+    };
+  }>(
+    '/v1/agents',
+    {
+      schema: {
+        tags,
+        summary: 'List agents',
+        description: 'Filters combine; `team` needs `department`. Pages follow `cursor`.',
+        querystring: listQuery,
+        response: {
+          200: {
+            type: 'object',
+            properties: { items: { type: 'array', items: agentViewSchema }, cursor: { type: 'string' } },
+          },
+          400: errorView,
+        },
+      },
+    },
+    async (request) => {
+      const { limit, cursor, manager, ...filter } = request.query;
+      const page = await store.list({ ...filter, managerId: manager }, { limit, cursor });
+      return {
+        items: page.items.map(agentView),
+        ...(page.cursor === undefined ? {} : { cursor: page.cursor }),
+      };
+    },
+  );
+
+  app.get<{ Params: { agentId: string } }>(
+    '/v1/agents/:agentId',
+    {
+      schema: {
+        tags,
+        summary: 'One agent with its cascade status',
+        params: agentIdParams,
+        response: { 200: agentViewSchema, 404: errorView },
+      },
+    },
+    async (request) => {
+      const agent = await store.get(request.params.agentId);
+      if (agent === undefined) throw new NotFoundError(`no agent "${request.params.agentId}"`);
+      return agentView(agent);
+    },
+  );
+
+  app.patch<{
+    Params: { agentId: string };
+    Body: {
+      name?: string;
+      title?: string;
+      level?: 'ic';
+      department?: string;
+      team?: string | null;
+      manager?: string;
+    };
+  }>(
+    '/v1/agents/:agentId',
+    {
+      preHandler: authenticated,
+      schema: {
+        tags,
+        security: secured,
+        summary: 'Promote, transfer or change manager',
+        params: agentIdParams,
+        body: updateBody,
+        response: { 200: agentViewSchema, 400: errorView, 401: errorView, 404: errorView },
+      },
+    },
+    async (request) => {
+      const { manager, team, ...rest } = request.body;
+      const agent = await withRestFields(() =>
+        directory.update(request.params.agentId, {
+          ...rest,
+          ...(manager === undefined ? {} : { managerId: manager }),
+          ...(team === undefined ? {} : { team: team ?? undefined }),
+        }),
+      );
+      return agentView(agent);
+    },
+  );
+
+  app.post<{ Params: { agentId: string }; Body: { reason?: string } | undefined }>(
+    '/v1/agents/:agentId/retire',
+    {
+      preHandler: authenticated,
+      schema: {
+        tags,
+        security: secured,
+        summary: 'Retire an agent',
+        description: 'Starts the reverse cascade. Retiring a retired agent is accepted without effect.',
+        params: agentIdParams,
+        body: reasonBody,
+        response: { 202: agentViewSchema, 401: errorView, 404: errorView, 409: errorView },
+      },
+    },
+    async (request, reply) => {
+      const agent = await directory.retire(request.params.agentId, request.body?.reason);
+      return reply.status(202).send(agentView(agent));
+    },
+  );
+
+  app.post<{ Params: { agentId: string }; Body: { reason?: string } | undefined }>(
+    '/v1/agents/:agentId/credentials/rotate',
+    {
+      preHandler: authenticated,
+      schema: {
+        tags,
+        security: secured,
+        summary: "Rotate the agent's chat credential",
+        params: agentIdParams,
+        body: reasonBody,
+        response: {
+          202: { type: 'object', properties: { agentId: { type: 'string' }, rotation: { type: 'string' } } },
+          401: errorView,
+          404: errorView,
+        },
+      },
+    },
+    async (request, reply) => {
+      await directory.requestRotation(request.params.agentId, request.body?.reason);
+      return reply.status(202).send({ agentId: request.params.agentId, rotation: 'requested' });
+    },
+  );
+}

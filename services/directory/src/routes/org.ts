@@ -1,0 +1,93 @@
+import type { FastifyInstance } from 'fastify';
+import { ConflictError, ValidationError } from '@ocf/errors';
+import type { Directory } from '../directory.ts';
+import type { AgentStore, StoredAgent } from '../ports.ts';
+import { requireToken, type TokenStore } from '../auth.ts';
+import { isActive } from '../domain/agent.ts';
+import { managersFirst } from '../domain/import-order.ts';
+import { toHireRequest, withRestFields, type HireBody } from './hire-request.ts';
+import { errorView, importBody } from './schemas.ts';
+import { orgChart } from './views.ts';
+
+export interface OrgRoutesDeps {
+  readonly directory: Directory;
+  readonly store: AgentStore;
+  readonly tokens: TokenStore;
+}
+
+const tags = ['org'];
+
+/** The org as a whole: the chart, and loading a company from a file. */
+export function orgRoutes(app: FastifyInstance, deps: OrgRoutesDeps): void {
+  app.get(
+    '/v1/org-chart',
+    { schema: { tags, summary: 'The org chart as a tree under the CEO (active agents only)' } },
+    async () => {
+      const agents: StoredAgent[] = [];
+      let cursor: string | undefined;
+      do {
+        const page = await deps.store.list({}, { limit: 500, cursor });
+        agents.push(...page.items.filter(isActive));
+        cursor = page.cursor;
+      } while (cursor !== undefined);
+      return orgChart(agents);
+    },
+  );
+
+  app.post<{ Body: { agents: (HireBody & { agentId: string })[] } }>(
+    '/v1/org/import',
+    {
+      preHandler: requireToken(deps.tokens),
+      schema: {
+        tags,
+        security: [{ bearer: [] }],
+        summary: 'Hire a whole org from a file',
+        description:
+          'Hires managers before their reports. Agents already hired with the same position are left as they are. Each refusal is listed with its reason; the rest still go ahead.',
+        body: importBody,
+        response: {
+          200: {
+            type: 'object',
+            properties: {
+              hired: { type: 'integer' },
+              unchanged: { type: 'integer' },
+              refused: {
+                type: 'array',
+                items: {
+                  type: 'object',
+                  properties: { agentId: { type: 'string' }, reason: { type: 'string' } },
+                },
+              },
+            },
+          },
+          400: errorView,
+          401: errorView,
+        },
+      },
+    },
+    async (request) => {
+      const { ordered, unreachable } = managersFirst(request.body.agents);
+      let hired = 0;
+      let unchanged = 0;
+      const refused = unreachable.map((agentId) => ({
+        agentId,
+        reason:
+          'not reachable from the CEO through managers in the file or the org (a cycle or a missing manager)',
+      }));
+      for (const [index, body] of ordered.entries()) {
+        try {
+          const { created } = await withRestFields(
+            () => deps.directory.hire(toHireRequest(body, `body.agents[${index}]`)),
+            `body.agents[${index}]`,
+          );
+          if (created) hired++;
+          else unchanged++;
+        } catch (error) {
+          if (!(error instanceof ValidationError || error instanceof ConflictError)) throw error;
+          refused.push({ agentId: body.agentId, reason: error.message });
+        }
+      }
+      return { hired, unchanged, refused };
+    },
+  );
+}

@@ -1,0 +1,131 @@
+import { AGENT_STATUSES } from '../domain/agent.ts';
+
+/** JSON Schemas of the REST API: Fastify validates with them and the OpenAPI document shows them. */
+
+const LEVELS = ['executive', 'vp', 'director', 'manager', 'ic'];
+const label = { type: 'string', minLength: 1, maxLength: 120 } as const;
+const agentId = {
+  type: 'string',
+  pattern: '^[a-z0-9](?:[a-z0-9]|-(?=[a-z0-9])){1,47}$',
+  description: 'Lowercase slug, 2-48 characters. Also the chat username. Defaults to a slug of the name.',
+} as const;
+const manager = {
+  type: 'string',
+  minLength: 1,
+  maxLength: 48,
+  description: 'The manager\'s agent id, or "ceo".',
+} as const;
+
+export const hireBody = {
+  type: 'object',
+  additionalProperties: false,
+  required: ['name', 'title', 'level', 'department', 'manager'],
+  properties: {
+    agentId,
+    name: label,
+    title: label,
+    level: { type: 'string', enum: LEVELS },
+    department: label,
+    team: label,
+    manager,
+    roleTemplate: { type: 'string', minLength: 1, maxLength: 64 },
+    model: { type: 'string', minLength: 1, maxLength: 200 },
+    skills: { type: 'array', maxItems: 50, items: { type: 'string', minLength: 1, maxLength: 64 } },
+  },
+} as const;
+
+export const updateBody = {
+  type: 'object',
+  additionalProperties: false,
+  minProperties: 1,
+  properties: {
+    name: label,
+    title: label,
+    level: { type: 'string', enum: LEVELS },
+    department: label,
+    team: { anyOf: [label, { type: 'null' }] },
+    manager,
+  },
+} as const;
+
+export const reasonBody = {
+  type: 'object',
+  additionalProperties: false,
+  properties: { reason: { type: 'string', minLength: 1, maxLength: 2000 } },
+} as const;
+
+export const agentIdParams = {
+  type: 'object',
+  required: ['agentId'],
+  properties: { agentId: { type: 'string', minLength: 1, maxLength: 64 } },
+} as const;
+
+export const listQuery = {
+  type: 'object',
+  additionalProperties: false,
+  properties: {
+    department: label,
+    team: label,
+    level: { type: 'string', enum: LEVELS },
+    status: { type: 'string', enum: [...AGENT_STATUSES] },
+    manager,
+    limit: { type: 'integer', minimum: 1, maximum: 200, default: 50 },
+    cursor: { type: 'string', minLength: 1, maxLength: 2000 },
+  },
+} as const;
+
+export const importBody = {
+  type: 'object',
+  additionalProperties: false,
+  required: ['agents'],
+  properties: {
+    agents: {
+      type: 'array',
+      minItems: 1,
+      maxItems: 5000,
+      items: { ...hireBody, required: [...hireBody.required, 'agentId'] },
+    },
+  },
+} as const;
+
+const step = {
+  type: 'object',
+  properties: {
+    phase: { type: 'string', enum: ['hire', 'retire'] },
+    step: { type: 'string' },
+    state: { type: 'string', enum: ['pending', 'in-progress', 'done', 'failed'] },
+    at: { type: 'string' },
+    detail: { type: 'string' },
+    error: { type: 'string' },
+  },
+} as const;
+
+export const agentView = {
+  type: 'object',
+  properties: {
+    agentId: { type: 'string' },
+    name: { type: 'string' },
+    title: { type: 'string' },
+    level: { type: 'string' },
+    department: { type: 'string' },
+    team: { type: 'string' },
+    manager: { type: 'string' },
+    roleTemplate: { type: 'string' },
+    model: { type: 'string' },
+    skills: { type: 'array', items: { type: 'string' } },
+    status: { type: 'string', enum: [...AGENT_STATUSES] },
+    hiredAt: { type: 'string' },
+    updatedAt: { type: 'string' },
+    retiredAt: { type: 'string' },
+    health: {
+      type: 'object',
+      properties: { state: { type: 'string' }, at: { type: 'string' }, detail: { type: 'string' } },
+    },
+    steps: { type: 'array', items: step },
+  },
+} as const;
+
+export const errorView = {
+  type: 'object',
+  properties: { error: { type: 'string' }, message: { type: 'string' }, field: { type: 'string' } },
+} as const;

@@ -1,0 +1,87 @@
+import type { CascadeStep } from '@ocf/events';
+import type { StepStatus } from '../domain/agent.ts';
+import { retirementSteps } from '../domain/status.ts';
+import type { StoredAgent } from '../ports.ts';
+
+const HIRE_STEPS: CascadeStep[] = ['credentials', 'chat-account', 'task'];
+
+interface StepView extends Partial<StepStatus> {
+  readonly phase: 'hire' | 'retire';
+  readonly step: CascadeStep;
+  readonly state: StepStatus['state'];
+}
+
+/** An agent as the API shows it: position, status, and every step of its cascade. */
+export function agentView(agent: StoredAgent) {
+  const { progress } = agent;
+  const steps: StepView[] = HIRE_STEPS.map((step) => ({
+    phase: 'hire',
+    step,
+    ...(progress.hire[step] ?? { state: 'pending' }),
+  }));
+  if (progress.retireRequestedAt !== undefined) {
+    for (const step of retirementSteps(progress))
+      steps.push({ phase: 'retire', step, ...(progress.retire[step] ?? { state: 'pending' }) });
+  }
+  return {
+    agentId: agent.agentId,
+    name: agent.name,
+    title: agent.title,
+    level: agent.level,
+    department: agent.department,
+    ...(agent.team === undefined ? {} : { team: agent.team }),
+    manager: agent.managerId,
+    ...(agent.roleTemplate === undefined ? {} : { roleTemplate: agent.roleTemplate }),
+    ...(agent.model === undefined ? {} : { model: agent.model }),
+    ...(agent.skills === undefined ? {} : { skills: agent.skills }),
+    status: agent.status,
+    hiredAt: agent.hiredAt,
+    updatedAt: agent.updatedAt,
+    ...(agent.retiredAt === undefined ? {} : { retiredAt: agent.retiredAt }),
+    ...(progress.health === undefined ? {} : { health: progress.health }),
+    steps,
+  };
+}
+
+export interface OrgNode {
+  readonly agentId: string;
+  readonly name: string;
+  readonly title: string;
+  readonly level: string;
+  readonly department: string;
+  readonly team?: string;
+  readonly status: string;
+  readonly reports: OrgNode[];
+}
+
+/** The org chart as a tree under the CEO. Agents whose manager is missing hang under `orphans`. */
+export function orgChart(agents: readonly StoredAgent[]): {
+  ceo: { agentId: 'ceo'; reports: OrgNode[] };
+  orphans: OrgNode[];
+} {
+  const nodes = new Map<string, OrgNode>();
+  for (const a of agents) {
+    nodes.set(a.agentId, {
+      agentId: a.agentId,
+      name: a.name,
+      title: a.title,
+      level: a.level,
+      department: a.department,
+      ...(a.team === undefined ? {} : { team: a.team }),
+      status: a.status,
+      reports: [],
+    });
+  }
+  const ceo = { agentId: 'ceo' as const, reports: [] as OrgNode[] };
+  const orphans: OrgNode[] = [];
+  for (const a of agents) {
+    const node = nodes.get(a.agentId);
+    if (node === undefined) continue;
+    if (a.managerId === 'ceo') ceo.reports.push(node);
+    else (nodes.get(a.managerId)?.reports ?? orphans).push(node);
+  }
+  const byName = (x: OrgNode, y: OrgNode) => x.name.localeCompare(y.name);
+  for (const node of nodes.values()) node.reports.sort(byName);
+  ceo.reports.sort(byName);
+  return { ceo, orphans };
+}

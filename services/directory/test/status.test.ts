@@ -1,0 +1,74 @@
+import assert from 'node:assert/strict';
+import { describe, it } from 'node:test';
+import fc from 'fast-check';
+import { createEvent, type AnyFleetEvent, type EventDataInput, type EventType } from '@ocf/events';
+import { applyEvent, deriveStatus, EMPTY_PROGRESS, startRetirement } from '../src/domain/status.ts';
+
+const agentId = 'ada-lovelace';
+const at = (second: number) => new Date(Date.UTC(2026, 10, 25, 10, 0, second));
+function event<T extends EventType>(type: T, data: EventDataInput<T>, second: number): AnyFleetEvent {
+  return { ...createEvent(type, data, { now: at(second) }), source: 'ocf.test' } as AnyFleetEvent;
+}
+const secretArn = 'arn:aws:secretsmanager:us-east-1:123456789012:secret:ocf/test/agents/ada-lovelace-AbCdEf';
+const happyPath = [
+  event('CredentialsIssued', { agentId, secretArn, restored: false }, 1),
+  event('ChatAccountReady', { agentId, matrixUserId: '@agent-ada-lovelace:localhost' }, 2),
+  event('AgentLaunching', { agentId, taskArn: 'task-1' }, 3),
+  event('AgentRunning', { agentId, taskArn: 'task-1' }, 4),
+];
+const fold = (events: readonly AnyFleetEvent[]) => events.reduce(applyEvent, EMPTY_PROGRESS);
+
+describe('status projection', () => {
+  it('walks hired -> credentials-issued -> chat-account-ready -> launching -> running', () => {
+    const statuses = happyPath.map((_, i) => deriveStatus(fold(happyPath.slice(0, i + 1))));
+    assert.deepEqual(statuses, ['credentials-issued', 'chat-account-ready', 'launching', 'running']);
+    assert.equal(deriveStatus(EMPTY_PROGRESS), 'hired');
+  });
+
+  it('gives the same status for any order and any duplicates of the same events (property)', () => {
+    const withHealth = [
+      ...happyPath,
+      event('AgentUnhealthy', { agentId, taskArn: 'task-1', reason: 'health check failed' }, 5),
+      event(
+        'AgentRestartRequested',
+        { agentId, attempt: 1, notBefore: at(7).toISOString(), reason: 'unhealthy' },
+        6,
+      ),
+    ];
+    const expected = deriveStatus(fold(withHealth));
+    assert.equal(expected, 'restarting');
+    fc.assert(
+      fc.property(
+        fc.shuffledSubarray(withHealth, { minLength: withHealth.length }),
+        fc.array(fc.constantFrom(...withHealth)),
+        (order, duplicates) => {
+          assert.equal(deriveStatus(fold([...order, ...duplicates])), expected);
+        },
+      ),
+    );
+  });
+
+  it('shows a failed step with its reason', () => {
+    const progress = fold([
+      happyPath[0]!,
+      event('CascadeStepFailed', { agentId, step: 'chat-account', reason: 'homeserver refused' }, 2),
+    ]);
+    assert.equal(deriveStatus(progress), 'failed');
+    assert.equal(progress.hire['chat-account']?.error, 'homeserver refused');
+  });
+
+  it('retires once everything the hire did is undone, and only that', () => {
+    const retiring = startRetirement(fold(happyPath.slice(0, 2)), at(10).toISOString());
+    assert.equal(deriveStatus(retiring), 'retiring');
+    const halfway = applyEvent(
+      retiring,
+      event('CredentialsRevoked', { agentId, secretArn, deletionDate: at(60).toISOString() }, 11),
+    );
+    assert.equal(deriveStatus(halfway), 'retiring');
+    const done = applyEvent(
+      halfway,
+      event('ChatAccountDeactivated', { agentId, matrixUserId: '@agent-ada-lovelace:localhost' }, 12),
+    );
+    assert.equal(deriveStatus(done), 'retired', 'no task was launched, so none has to stop');
+  });
+});

@@ -1,0 +1,167 @@
+import assert from 'node:assert/strict';
+import { after, before, describe, it } from 'node:test';
+import { PutEventsCommand } from '@aws-sdk/client-eventbridge';
+import {
+  DescribeSecretCommand,
+  GetSecretValueCommand,
+  ListSecretsCommand,
+  SecretsManagerClient,
+} from '@aws-sdk/client-secrets-manager';
+import { catalogue } from '@ocf/events';
+import { applyRouting, fleetRouting } from '@ocf/routing';
+import { agentSecretName } from '@ocf/secrets';
+import { awsClients, uniqueEnvironment, waitFor } from '../support/aws.ts';
+import { listenOnBus } from '../support/listener.ts';
+import { runServiceScript, startServiceProcess, type RunningServiceProcess } from '../support/services.ts';
+
+// Directory and credentials as real processes on moto, driven only through the public
+// interfaces: the REST API, raw PutEvents, and what AWS itself shows.
+describe('hire and retire, end to end (directory + credentials)', () => {
+  const clients = awsClients();
+  const secretsManager = new SecretsManagerClient({});
+  const routing = fleetRouting(uniqueEnvironment('e2e'));
+  const env = { OCF_ENV: routing.environment, DIRECTORY_OUTBOX_SWEEP_MS: '1000' };
+  let directory: RunningServiceProcess;
+  let credentials: RunningServiceProcess;
+  let token: string;
+  let everything: Awaited<ReturnType<typeof listenOnBus>>;
+
+  before(async () => {
+    await applyRouting(routing, clients);
+    everything = await listenOnBus(clients, routing.busName, { source: [{ prefix: '' }] });
+    token = await runServiceScript('directory', 'create-token.ts', ['--name', 'e2e'], env);
+    [directory, credentials] = await Promise.all([
+      startServiceProcess('directory', env),
+      startServiceProcess('credentials', env),
+    ]);
+  });
+
+  after(async () => {
+    const codes = await Promise.all([directory.stop(), credentials.stop()]);
+    assert.deepEqual(codes, [0, 0]);
+  });
+
+  /** A call with the API token, as an operator's script would make it. */
+  const api = (path: string, init: { method: string; body: string }) =>
+    fetch(`${directory.url}${path}`, {
+      ...init,
+      headers: { 'content-type': 'application/json', authorization: `Bearer ${token}` },
+    });
+  const agent = async (agentId: string) => {
+    const response = await fetch(`${directory.url}/v1/agents/${agentId}`);
+    return response.status === 200
+      ? ((await response.json()) as {
+          status: string;
+          steps: { phase: string; step: string; state: string }[];
+        })
+      : undefined;
+  };
+  const untilStatus = (agentId: string, status: string) =>
+    waitFor(
+      `${agentId} to be ${status}`,
+      async () => ((await agent(agentId))?.status === status ? true : undefined),
+      { timeoutMs: 30_000 },
+    );
+  const secretsOf = async (agentId: string) => {
+    const name = agentSecretName(routing.environment, agentId);
+    const { SecretList } = await secretsManager.send(
+      new ListSecretsCommand({ Filters: [{ Key: 'name', Values: [name] }], IncludePlannedDeletion: true }),
+    );
+    return (SecretList ?? []).filter((s) => s.Name === name);
+  };
+
+  it('hires by REST: a record and exactly one secret; the status shows the credentials step done', async () => {
+    const response = await api('/v1/agents', {
+      method: 'POST',
+      body: JSON.stringify({
+        name: 'Grace Hopper',
+        title: 'VP Engineering',
+        level: 'vp',
+        department: 'Engineering',
+        manager: 'ceo',
+      }),
+    });
+    assert.equal(response.status, 202);
+    await untilStatus('grace-hopper', 'credentials-issued');
+    assert.equal((await secretsOf('grace-hopper')).length, 1);
+    const steps = (await agent('grace-hopper'))?.steps.map((s) => `${s.step}:${s.state}`);
+    assert.deepEqual(steps, ['credentials:done', 'chat-account:pending', 'task:pending']);
+  });
+
+  it('hires by a raw PutEvents from a plain client, delivered three times: one record, one secret', async () => {
+    const entry = {
+      EventBusName: routing.busName,
+      Source: 'hr.example',
+      DetailType: 'AgentHired',
+      Detail: JSON.stringify({
+        data: {
+          ...catalogue.AgentHired.example,
+          managerId: 'grace-hopper',
+          level: 'director',
+          team: undefined,
+        },
+      }),
+    };
+    await clients.eventBridge.send(new PutEventsCommand({ Entries: [entry, entry, entry] }));
+    await untilStatus('ada-lovelace', 'credentials-issued');
+    // Let every delivery settle before counting.
+    await new Promise((resolve) => setTimeout(resolve, 3000));
+    assert.equal((await secretsOf('ada-lovelace')).length, 1);
+    const list = (await (await fetch(`${directory.url}/v1/agents?manager=grace-hopper`)).json()) as {
+      items: unknown[];
+    };
+    assert.equal(list.items.length, 1);
+  });
+
+  it('retires: the secret is scheduled for deletion and the status is retired', async () => {
+    const response = await api('/v1/agents/ada-lovelace/retire', { method: 'POST', body: '{}' });
+    assert.equal(response.status, 202);
+    await untilStatus('ada-lovelace', 'retired');
+    const [secret] = await secretsOf('ada-lovelace');
+    const described = await secretsManager.send(new DescribeSecretCommand({ SecretId: secret?.ARN }));
+    assert.ok(described.DeletedDate, 'scheduled for deletion');
+  });
+
+  it('re-hires the retired agent: the same secret is restored, not a second one made', async () => {
+    const [before] = await secretsOf('ada-lovelace');
+    const response = await api('/v1/agents', {
+      method: 'POST',
+      body: JSON.stringify({
+        agentId: 'ada-lovelace',
+        name: 'Ada Lovelace',
+        title: 'Staff Engineer',
+        level: 'director',
+        department: 'Engineering',
+        manager: 'grace-hopper',
+      }),
+    });
+    assert.equal(response.status, 202, await response.clone().text());
+    await untilStatus('ada-lovelace', 'credentials-issued');
+    const after = await secretsOf('ada-lovelace');
+    assert.equal(after.length, 1);
+    assert.equal(after[0]?.ARN, before?.ARN);
+    const described = await secretsManager.send(new DescribeSecretCommand({ SecretId: before?.ARN }));
+    assert.equal(described.DeletedDate, undefined, 'restored');
+  });
+
+  it('never lets a secret value into the logs or onto the bus', async () => {
+    const values: string[] = [];
+    for (const agentId of ['grace-hopper', 'ada-lovelace']) {
+      const [secret] = await secretsOf(agentId);
+      const { SecretString } = await secretsManager.send(
+        new GetSecretValueCommand({ SecretId: secret?.ARN }),
+      );
+      const password = (JSON.parse(SecretString ?? '{}') as { matrix?: { password?: string } }).matrix
+        ?.password;
+      assert.ok(password !== undefined && password.length >= 32, 'the secret holds a real credential');
+      values.push(password);
+    }
+    const logs = [...directory.output, ...credentials.output].join('\n');
+    const bus = JSON.stringify(await everything.poll());
+    assert.ok(logs.length > 0 && bus.length > 2);
+    for (const value of values) {
+      assert.ok(!logs.includes(value), 'a secret value is in the logs');
+      assert.ok(!bus.includes(value), 'a secret value is on the bus');
+    }
+  });
+});
