@@ -51,7 +51,9 @@ export const SUBSCRIPTIONS: { readonly [S in ServiceName]: readonly Subscription
     { from: 'directory', eventTypes: ['AgentHired', 'AgentRetired', 'CredentialsRotationRequested'] },
   ],
   bridge: [
-    { from: 'directory', eventTypes: ['AgentUpdated', 'AgentRetired'] },
+    // AgentHired too: the bridge keeps its own copy of each agent's place in the org (name,
+    // title, team, manager) to build display names and rooms without calling the directory.
+    { from: 'directory', eventTypes: ['AgentHired', 'AgentUpdated', 'AgentRetired'] },
     { from: 'fleet', eventTypes: ['CredentialsIssued', 'CredentialsRotated'] },
   ],
   provisioning: [
@@ -132,6 +134,7 @@ export interface FleetRouting {
     /** The directory's agents; GSIs answer the org queries without scans. */
     readonly agents: TableSpec;
     readonly apiTokens: TableSpec;
+    readonly bridge: TableSpec;
     /** Dedupe records of every consumer (key `<service>#<eventId>`), expired by TTL. */
     readonly processedEvents: TableSpec;
   };
@@ -187,6 +190,16 @@ export function fleetRouting(environment: string): FleetRouting {
           // Sparse: only records with events still to publish carry the attribute.
           { name: 'byOutbox', partitionKey: 'outboxPending', sortKey: 'agentId' },
         ],
+      },
+      /**
+       * The bridge's own state: its copy of each agent's position, the rooms it made, the
+       * announcements it sent. Generic keys (`pk`, `sk`) so the bridge shapes its own items.
+       */
+      bridge: {
+        name: `${prefix}-bridge`,
+        partitionKey: 'pk',
+        sortKey: 'sk',
+        indexes: [],
       },
       /** The directory's API tokens, by SHA-256 of the token: the tokens themselves are never stored. */
       apiTokens: {

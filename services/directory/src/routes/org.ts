@@ -37,6 +37,8 @@ export function orgRoutes(app: FastifyInstance, deps: OrgRoutesDeps): void {
   app.post<{ Body: { agents: (HireBody & { agentId: string })[] } }>(
     '/v1/org/import',
     {
+      // A whole company: ~250 bytes per agent, up to the schema's 5,000 agents.
+      bodyLimit: 4 * 1024 * 1024,
       preHandler: requireToken(deps.tokens),
       schema: {
         tags,
