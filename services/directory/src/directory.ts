@@ -279,9 +279,16 @@ export function createDirectory(deps: DirectoryDeps) {
       }
     },
 
-    /** Publishes whatever earlier writes could not (the bus was down, the process died). */
-    async sweepOutbox(limit = 100): Promise<number> {
-      const owing = await store.withPendingEvents(limit);
+    /**
+     * Publishes whatever earlier writes could not (the bus was down, the process died). Events
+     * younger than `graceMs` are left to the request that wrote them, which is most likely
+     * publishing them right now: sweeping them too would only put duplicates on the bus.
+     */
+    async sweepOutbox({ limit = 100, graceMs = 10_000 } = {}): Promise<number> {
+      const cutoff = Date.parse(now()) - graceMs;
+      const owing = (await store.withPendingEvents(limit)).filter((agent) =>
+        agent.outbox.some((e) => Date.parse(e.occurredAt) <= cutoff),
+      );
       for (const agent of owing) await flush(agent);
       return owing.length;
     },

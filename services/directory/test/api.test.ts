@@ -309,3 +309,23 @@ describe('status projection through the directory', () => {
     assert.equal(agent.status, 'retiring', 'now the secret must be revoked too');
   });
 });
+
+describe('outbox', () => {
+  it('keeps a hire whose event could not be published, and publishes it later under the same id', async () => {
+    const { hire, publisher, store, directory } = await testDirectory();
+    publisher.failWith = new Error('bus unreachable');
+    const response = await hire(vp);
+    assert.equal(response.statusCode, 202, "the hire is recorded; publishing is the outbox's job");
+    const owed = store.agents.get('grace-hopper')?.outbox ?? [];
+    assert.equal(owed.length, 1);
+
+    publisher.failWith = undefined;
+    assert.equal(await directory.sweepOutbox(), 0, 'too recent: left to the request that wrote it');
+    assert.equal(await directory.sweepOutbox({ graceMs: 0 }), 1);
+    assert.deepEqual(
+      publisher.published.map((e) => [e.type, e.metadata.eventId]),
+      [['AgentHired', owed[0]?.eventId]],
+    );
+    assert.equal(store.agents.get('grace-hopper')?.outbox.length, 0);
+  });
+});
