@@ -40,6 +40,11 @@ export function createMemoryAgentStore(): AgentStore & { readonly agents: Map<st
         .filter((a) => matches(a, filter))
         .sort((a, b) => a.agentId.localeCompare(b.agentId));
       const start = page.cursor === undefined ? 0 : Number(page.cursor);
+      if (!Number.isInteger(start) || start < 0) {
+        return Promise.reject(
+          new ValidationError('cursor is not one this API returned', { field: 'query.cursor' }),
+        );
+      }
       const items = all.slice(start, start + page.limit).map(clone);
       const next = start + page.limit;
       return Promise.resolve({ items, ...(next < all.length ? { cursor: String(next) } : {}) });

@@ -1,0 +1,125 @@
+import assert from 'node:assert/strict';
+import { it } from 'node:test';
+import { EMPTY_PROGRESS } from '../../src/domain/status.ts';
+import type { AgentStore, StoredAgent } from '../../src/ports.ts';
+
+/**
+ * What the directory relies on from any AgentStore, run against the in-memory store (unit tests)
+ * and DynamoDB on the emulator (integration tests), so the fake cannot drift from the real one.
+ * `store()` must return an empty store for each check.
+ */
+export function agentStoreContract(store: () => Promise<AgentStore>): void {
+  const agent = (agentId: string, overrides: Partial<StoredAgent> = {}): StoredAgent => ({
+    agentId,
+    name: agentId,
+    title: 'Engineer',
+    level: 'ic',
+    department: 'Engineering',
+    team: 'Platform',
+    managerId: 'boss',
+    status: 'hired',
+    progress: EMPTY_PROGRESS,
+    hiredAt: '2026-11-25T10:00:00.000Z',
+    updatedAt: '2026-11-25T10:00:00.000Z',
+    hireEventId: `hire-${agentId}`,
+    correlationId: `corr-${agentId}`,
+    version: 1,
+    outbox: [],
+    ...overrides,
+  });
+
+  it('creates once: a second create of the same id reports that it exists, and changes nothing', async () => {
+    const s = await store();
+    assert.equal(await s.create(agent('ada')), 'created');
+    assert.equal(await s.create(agent('ada', { title: 'Other' })), 'exists');
+    assert.equal((await s.get('ada'))?.title, 'Engineer');
+    assert.equal(await s.get('nobody'), undefined);
+  });
+
+  it('round-trips a record with nested progress and an outbox', async () => {
+    const s = await store();
+    const record = agent('bob', {
+      progress: {
+        hire: { credentials: { state: 'done', at: '2026-11-25T10:00:01.000Z', detail: 'arn' } },
+        retire: {},
+      },
+      outbox: [
+        {
+          eventId: 'e1',
+          type: 'AgentHired',
+          data: { agentId: 'bob' },
+          correlationId: 'c',
+          occurredAt: '2026-11-25T10:00:00.000Z',
+        },
+      ],
+      skills: ['typescript'],
+    });
+    await s.create(record);
+    assert.deepEqual(await s.get('bob'), record);
+  });
+
+  it('updates only from the version it read (compare-and-set)', async () => {
+    const s = await store();
+    await s.create(agent('cy'));
+    assert.equal(await s.update(agent('cy', { version: 2, title: 'Lead' })), 'updated');
+    assert.equal(await s.update(agent('cy', { version: 2, title: 'Stale' })), 'conflict');
+    assert.equal((await s.get('cy'))?.title, 'Lead');
+  });
+
+  it('filters by department, team (within a department), level, status and manager, and pages', async () => {
+    const s = await store();
+    await s.create(agent('a1'));
+    await s.create(agent('a2'));
+    await s.create(agent('a3', { team: 'Data' }));
+    await s.create(agent('p1', { department: 'Product', team: 'Platform', managerId: 'other' }));
+    await s.create(agent('m1', { level: 'manager', status: 'running', team: undefined }));
+    const ids = async (filter: Parameters<AgentStore['list']>[0]) => {
+      const all: string[] = [];
+      let cursor: string | undefined;
+      do {
+        const page = await s.list(filter, { limit: 2, cursor });
+        all.push(...page.items.map((a) => a.agentId));
+        cursor = page.cursor;
+      } while (cursor !== undefined);
+      return all.sort();
+    };
+    assert.deepEqual(await ids({ department: 'Engineering', team: 'Platform' }), ['a1', 'a2']);
+    assert.deepEqual(await ids({ department: 'Product', team: 'Platform' }), ['p1']);
+    assert.deepEqual(await ids({ level: 'manager' }), ['m1']);
+    assert.deepEqual(await ids({ status: 'running' }), ['m1']);
+    assert.deepEqual(await ids({ managerId: 'boss', department: 'Engineering', level: 'ic' }), [
+      'a1',
+      'a2',
+      'a3',
+    ]);
+    assert.deepEqual(await ids({}), ['a1', 'a2', 'a3', 'm1', 'p1']);
+    await assert.rejects(s.list({ team: 'Platform' }, { limit: 10 }), /give department too/);
+    await assert.rejects(s.list({}, { limit: 10, cursor: 'not-a-cursor' }), /cursor/);
+  });
+
+  it('finds the records that still owe events', async () => {
+    const s = await store();
+    await s.create(agent('quiet'));
+    await s.create(
+      agent('owing', {
+        outbox: [
+          {
+            eventId: 'e',
+            type: 'AgentRetired',
+            data: { agentId: 'owing' },
+            correlationId: 'c',
+            occurredAt: '2026-11-25T10:00:00.000Z',
+          },
+        ],
+      }),
+    );
+    assert.deepEqual(
+      (await s.withPendingEvents(10)).map((a) => a.agentId),
+      ['owing'],
+    );
+    const owing = await s.get('owing');
+    assert.ok(owing);
+    await s.update({ ...owing, outbox: [], version: owing.version + 1 });
+    assert.deepEqual(await s.withPendingEvents(10), []);
+  });
+}
