@@ -10,8 +10,9 @@ import {
 import { catalogue } from '@ocf/events';
 import { applyRouting, fleetRouting } from '@ocf/routing';
 import { agentSecretName } from '@ocf/secrets';
-import { awsClients, uniqueEnvironment, waitFor } from '../support/aws.ts';
+import { awsClients, uniqueEnvironment } from '../support/aws.ts';
 import { listenOnBus } from '../support/listener.ts';
+import { directoryClient, type DirectoryClient } from '../support/directory-client.ts';
 import { runServiceScript, startServiceProcess, type RunningServiceProcess } from '../support/services.ts';
 
 // Directory and credentials as real processes on moto, driven only through the public
@@ -34,6 +35,7 @@ describe('hire and retire, end to end (directory + credentials)', () => {
       startServiceProcess('directory', env),
       startServiceProcess('credentials', env),
     ]);
+    directoryApi = directoryClient(directory.url, token);
   });
 
   after(async () => {
@@ -41,27 +43,9 @@ describe('hire and retire, end to end (directory + credentials)', () => {
     assert.deepEqual(codes, [0, 0]);
   });
 
-  /** A call with the API token, as an operator's script would make it. */
-  const api = (path: string, init: { method: string; body: string }) =>
-    fetch(`${directory.url}${path}`, {
-      ...init,
-      headers: { 'content-type': 'application/json', authorization: `Bearer ${token}` },
-    });
-  const agent = async (agentId: string) => {
-    const response = await fetch(`${directory.url}/v1/agents/${agentId}`);
-    return response.status === 200
-      ? ((await response.json()) as {
-          status: string;
-          steps: { phase: string; step: string; state: string }[];
-        })
-      : undefined;
-  };
-  const untilStatus = (agentId: string, status: string) =>
-    waitFor(
-      `${agentId} to be ${status}`,
-      async () => ((await agent(agentId))?.status === status ? true : undefined),
-      { timeoutMs: 30_000 },
-    );
+  let directoryApi: DirectoryClient;
+  const untilStatus = (agentId: string, status: string) => directoryApi.untilStatus(agentId, status);
+
   const secretsOf = async (agentId: string) => {
     const name = agentSecretName(routing.environment, agentId);
     const { SecretList } = await secretsManager.send(
@@ -71,20 +55,17 @@ describe('hire and retire, end to end (directory + credentials)', () => {
   };
 
   it('hires by REST: a record and exactly one secret; the status shows the credentials step done', async () => {
-    const response = await api('/v1/agents', {
-      method: 'POST',
-      body: JSON.stringify({
-        name: 'Grace Hopper',
-        title: 'VP Engineering',
-        level: 'vp',
-        department: 'Engineering',
-        manager: 'ceo',
-      }),
+    const response = await directoryApi.hire({
+      name: 'Grace Hopper',
+      title: 'VP Engineering',
+      level: 'vp',
+      department: 'Engineering',
+      manager: 'ceo',
     });
     assert.equal(response.status, 202);
     await untilStatus('grace-hopper', 'credentials-issued');
     assert.equal((await secretsOf('grace-hopper')).length, 1);
-    const steps = (await agent('grace-hopper'))?.steps.map((s) => `${s.step}:${s.state}`);
+    const steps = (await directoryApi.agent('grace-hopper'))?.steps.map((s) => `${s.step}:${s.state}`);
     assert.deepEqual(steps, ['credentials:done', 'chat-account:pending', 'task:pending']);
   });
 
@@ -107,14 +88,11 @@ describe('hire and retire, end to end (directory + credentials)', () => {
     // Let every delivery settle before counting.
     await new Promise((resolve) => setTimeout(resolve, 3000));
     assert.equal((await secretsOf('ada-lovelace')).length, 1);
-    const list = (await (await fetch(`${directory.url}/v1/agents?manager=grace-hopper`)).json()) as {
-      items: unknown[];
-    };
-    assert.equal(list.items.length, 1);
+    assert.equal((await directoryApi.list('manager=grace-hopper')).length, 1);
   });
 
   it('retires: the secret is scheduled for deletion and the status is retired', async () => {
-    const response = await api('/v1/agents/ada-lovelace/retire', { method: 'POST', body: '{}' });
+    const response = await directoryApi.retire('ada-lovelace');
     assert.equal(response.status, 202);
     await untilStatus('ada-lovelace', 'retired');
     const [secret] = await secretsOf('ada-lovelace');
@@ -124,16 +102,13 @@ describe('hire and retire, end to end (directory + credentials)', () => {
 
   it('re-hires the retired agent: the same secret is restored, not a second one made', async () => {
     const [before] = await secretsOf('ada-lovelace');
-    const response = await api('/v1/agents', {
-      method: 'POST',
-      body: JSON.stringify({
-        agentId: 'ada-lovelace',
-        name: 'Ada Lovelace',
-        title: 'Staff Engineer',
-        level: 'director',
-        department: 'Engineering',
-        manager: 'grace-hopper',
-      }),
+    const response = await directoryApi.hire({
+      agentId: 'ada-lovelace',
+      name: 'Ada Lovelace',
+      title: 'Staff Engineer',
+      level: 'director',
+      department: 'Engineering',
+      manager: 'grace-hopper',
     });
     assert.equal(response.status, 202, await response.clone().text());
     await untilStatus('ada-lovelace', 'credentials-issued');

@@ -7,6 +7,7 @@ import { catalogue } from '@ocf/events';
 import { applyRouting, DIRECTORY_SOURCE, fleetRouting, type AppliedRouting } from '@ocf/routing';
 import { awsClients, uniqueEnvironment, waitFor } from '../support/aws.ts';
 import { listenOnBus, type BusEvent } from '../support/listener.ts';
+import { directoryClient, type DirectoryClient } from '../support/directory-client.ts';
 import { runServiceScript, startServiceProcess, type RunningServiceProcess } from '../support/services.ts';
 
 // The directory as a real process on moto: REST and bus intake, org rules, the status
@@ -21,16 +22,8 @@ describe('directory service on moto', () => {
   let cascade: Awaited<ReturnType<typeof listenOnBus>>;
   let rejections: Awaited<ReturnType<typeof listenOnBus>>;
 
-  /** A call with the API token, as an operator's script would make it. */
-  const api = (path: string, init: { method: string; body: string }) =>
-    fetch(`${service.url}${path}`, {
-      ...init,
-      headers: { 'content-type': 'application/json', authorization: `Bearer ${token}` },
-    });
-  const agentStatus = async (agentId: string): Promise<string | undefined> => {
-    const response = await fetch(`${service.url}/v1/agents/${agentId}`);
-    return response.status === 200 ? ((await response.json()) as { status: string }).status : undefined;
-  };
+  let directoryApi: DirectoryClient;
+  const agentStatus = async (agentId: string) => (await directoryApi.agent(agentId))?.status;
   const putEvents = (entries: { source: string; type: string; detail: unknown }[]) =>
     clients.eventBridge.send(
       new PutEventsCommand({
@@ -53,6 +46,7 @@ describe('directory service on moto', () => {
     rejections = await listenOnBus(clients, routing.busName, { 'detail-type': ['HireRejected'] });
     token = await runServiceScript('directory', 'create-token.ts', ['--name', 'integration'], env);
     service = await startServiceProcess('directory', env);
+    directoryApi = directoryClient(service.url, token);
   });
 
   after(async () => {
@@ -65,15 +59,12 @@ describe('directory service on moto', () => {
     (await cascade.poll()).find((e) => e['detail-type'] === type && e.detail.data['agentId'] === agentId);
 
   it('hires by REST: recorded, then AgentHired from the directory on the bus', async () => {
-    const response = await api('/v1/agents', {
-      method: 'POST',
-      body: JSON.stringify({
-        name: 'Grace Hopper',
-        title: 'VP Engineering',
-        level: 'vp',
-        department: 'Engineering',
-        manager: 'ceo',
-      }),
+    const response = await directoryApi.hire({
+      name: 'Grace Hopper',
+      title: 'VP Engineering',
+      level: 'vp',
+      department: 'Engineering',
+      manager: 'ceo',
     });
     assert.equal(response.status, 202, await response.clone().text());
     assert.equal(await agentStatus('grace-hopper'), 'hired');
@@ -196,10 +187,7 @@ describe('directory service on moto', () => {
   });
 
   it('retires by REST: AgentRetired to the cascade, retired once every step is undone', async () => {
-    const response = await api('/v1/agents/triple-hire/retire', {
-      method: 'POST',
-      body: JSON.stringify({ reason: 'test' }),
-    });
+    const response = await directoryApi.retire('triple-hire', 'test');
     assert.equal(response.status, 202);
     // Nothing was provisioned for this agent, so the retirement has nothing to wait for.
     assert.equal(((await response.json()) as { status: string }).status, 'retired');
@@ -213,12 +201,16 @@ describe('directory service on moto', () => {
       [{ name: 'Nova Lee', title: 'x', level: 'ic', department: 'd', manager: 'ghost' }, 'body.manager'],
     ];
     for (const [body, field] of bodies) {
-      const response = await api('/v1/agents', { method: 'POST', body: JSON.stringify(body) });
+      const response = await directoryApi.write('/v1/agents', 'POST', body);
       assert.equal(response.status, 400);
       const error = (await response.json()) as { field?: string; message: string };
       assert.ok(error.field === field || error.message.includes(field), JSON.stringify(error));
     }
-    const malformed = await api('/v1/agents', { method: 'POST', body: '{"name": ' });
+    const malformed = await fetch(`${service.url}/v1/agents`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json', authorization: `Bearer ${token}` },
+      body: '{"name": ',
+    });
     assert.equal(malformed.status, 400);
   });
 
