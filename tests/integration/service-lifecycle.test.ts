@@ -130,3 +130,61 @@ after(() => {
   clients.eventBridge.destroy();
   clients.dynamodb.destroy();
 });
+
+describe('visibility extension', () => {
+  it("keeps a long handler's message hidden from a second replica until it is done", async () => {
+    const outcomes: Outcome[] = [];
+    let runs = 0;
+    let slowEventId: string | undefined;
+    const replica = () =>
+      createQueueConsumer({
+        name: 'provisioning',
+        sqs: clients.sqs,
+        queueUrl: applied.queues.provisioning.url,
+        deadLetterQueueUrl: applied.queues.provisioning.deadLetterQueueUrl,
+        dedupe: createDynamoDedupeStore({
+          client: clients.dynamodb,
+          tableName: routing.tables.processedEvents.name,
+        }),
+        logger: createMemoryLogger(),
+        waitTimeSeconds: 1,
+        // Far shorter than the handler: only the heartbeat keeps the message hidden.
+        visibilityTimeoutSeconds: 2,
+        onOutcome: (o) => outcomes.push(o),
+        handlers: {
+          AgentRetired: async (event) => {
+            // Earlier tests left other retirements on this queue; count only ours.
+            if (event.data.agentId !== 'slow-retiree') return;
+            runs++;
+            await new Promise((r) => setTimeout(r, 5000));
+          },
+        },
+      });
+    const replicas = [replica(), replica()];
+    for (const r of replicas) r.start();
+    try {
+      const publisher = createEventBridgePublisher({
+        client: clients.eventBridge,
+        busName: routing.busName,
+        source: DIRECTORY_SOURCE,
+      });
+      const event = await publisher.emit('AgentRetired', { agentId: 'slow-retiree' });
+      slowEventId = event.metadata.eventId;
+      await waitFor(
+        'the handler to finish',
+        () => outcomes.find((o) => o.kind === 'handled' && o.eventId === event.metadata.eventId),
+        {
+          timeoutMs: 20_000,
+        },
+      );
+    } finally {
+      await Promise.all(replicas.map((r) => r.stop()));
+    }
+    assert.equal(runs, 1);
+    assert.deepEqual(
+      outcomes.filter((o) => o.kind !== 'handled' || o.eventId === slowEventId).map((o) => o.kind),
+      ['handled'],
+      'no redelivery reached the other replica while the handler ran',
+    );
+  });
+});
