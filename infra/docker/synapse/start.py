@@ -1,0 +1,210 @@
+"""Starts Synapse for the fleet on ECS.
+
+The task definition (infra/src/constructs/homeserver.ts) passes settings as environment variables
+and secrets through ECS `secrets`, which the execution role resolves at start. This script
+
+1. renders homeserver.yaml, the bridge's application-service registration and the log config
+   into /run/synapse: a task-local volume, because they hold secrets and must never reach EFS;
+2. creates the Postgres database with the C locale Synapse insists on, unless it exists;
+3. lets Synapse generate its signing key on EFS (/data) the first time;
+4. replaces itself with Synapse, whose environment no longer carries the secrets.
+
+`start.py --render-only DIR` stops after step 1 and writes into DIR. infra's tests use it to
+check this config against the local stack's (local-stack/src/synapse-config.ts). Files are JSON,
+which is valid YAML.
+"""
+
+import json
+import os
+import re
+import sys
+
+CONFIG_DIR = "/run/synapse"
+DATA_DIR = "/data"
+PORT = 8008
+
+# The bridge's identity, as in local-stack/src/synapse-config.ts (BRIDGE_APPSERVICE).
+APPSERVICE_ID = "ocf-bridge"
+APPSERVICE_SENDER = "fleet-bot"
+AGENT_LOCALPART_PREFIX = "agent-"
+
+SETTINGS = [
+    "SYNAPSE_SERVER_NAME",
+    "SYNAPSE_PUBLIC_BASEURL",
+    "SYNAPSE_APPSERVICE_URL",
+    "SYNAPSE_DB_HOST",
+    "SYNAPSE_DB_PORT",
+    "SYNAPSE_DB_NAME",
+]
+SECRETS = [
+    "SYNAPSE_DB_USER",
+    "SYNAPSE_DB_PASSWORD",
+    "SYNAPSE_AS_TOKEN",
+    "SYNAPSE_HS_TOKEN",
+    "SYNAPSE_REGISTRATION_SHARED_SECRET",
+    "SYNAPSE_MACAROON_SECRET_KEY",
+    "SYNAPSE_FORM_SECRET",
+]
+
+
+def read_environment():
+    missing = [name for name in SETTINGS + SECRETS if not os.environ.get(name)]
+    if missing:
+        # Names only: a message about secrets never carries their values.
+        sys.exit("start.py: not set: " + ", ".join(missing))
+    return {name: os.environ[name] for name in SETTINGS + SECRETS}
+
+
+def homeserver_config(env, config_dir):
+    return {
+        "server_name": env["SYNAPSE_SERVER_NAME"],
+        "public_baseurl": env["SYNAPSE_PUBLIC_BASEURL"],
+        "report_stats": False,
+        "pid_file": os.path.join(config_dir, "homeserver.pid"),
+        "listeners": [
+            {
+                "port": PORT,
+                "bind_addresses": ["0.0.0.0"],
+                "type": "http",
+                "tls": False,
+                # Behind the internal load balancer, which sets X-Forwarded-For.
+                "x_forwarded": True,
+                # The client API, which also carries /health and the admin API (the load
+                # balancer refuses /_synapse/admin). No federation: the fleet's homeserver
+                # talks to no other server.
+                "resources": [{"names": ["client"], "compress": False}],
+            }
+        ],
+        "federation_domain_whitelist": [],
+        "trusted_key_servers": [],
+        "suppress_key_server_warning": True,
+        "database": {
+            "name": "psycopg2",
+            "args": {
+                "user": env["SYNAPSE_DB_USER"],
+                "password": env["SYNAPSE_DB_PASSWORD"],
+                "dbname": env["SYNAPSE_DB_NAME"],
+                "host": env["SYNAPSE_DB_HOST"],
+                "port": int(env["SYNAPSE_DB_PORT"]),
+                # Encrypted in transit. verify-full would also need the RDS CA bundle in the image.
+                "sslmode": "require",
+                "cp_min": 5,
+                "cp_max": 10,
+            },
+        },
+        "media_store_path": os.path.join(DATA_DIR, "media_store"),
+        "signing_key_path": os.path.join(DATA_DIR, "keys", "signing.key"),
+        "log_config": os.path.join(config_dir, "log-config.yaml"),
+        # Agents get accounts from the bridge (application service), people from an admin.
+        "enable_registration": False,
+        "registration_shared_secret": env["SYNAPSE_REGISTRATION_SHARED_SECRET"],
+        "macaroon_secret_key": env["SYNAPSE_MACAROON_SECRET_KEY"],
+        "form_secret": env["SYNAPSE_FORM_SECRET"],
+        "app_service_config_files": [os.path.join(config_dir, "appservice-ocf-bridge.yaml")],
+    }
+
+
+def appservice_registration(env):
+    server = re.escape(env["SYNAPSE_SERVER_NAME"])
+    return {
+        "id": APPSERVICE_ID,
+        "url": env["SYNAPSE_APPSERVICE_URL"],
+        "as_token": env["SYNAPSE_AS_TOKEN"],
+        "hs_token": env["SYNAPSE_HS_TOKEN"],
+        "sender_localpart": APPSERVICE_SENDER,
+        # A big hire creates many users and rooms at once through the bridge.
+        "rate_limited": False,
+        "namespaces": {
+            # Exclusive: nobody but the bridge may create or act as an agent.
+            "users": [{"exclusive": True, "regex": "@" + AGENT_LOCALPART_PREFIX + ".*:" + server}],
+            "aliases": [{"exclusive": False, "regex": "#.*:" + server}],
+            "rooms": [],
+        },
+    }
+
+
+def log_config():
+    return {
+        "version": 1,
+        "formatters": {
+            "precise": {
+                "format": "%(asctime)s - %(name)s - %(lineno)d - %(levelname)s - %(request)s - %(message)s"
+            }
+        },
+        # stderr, where the awslogs driver picks it up.
+        "handlers": {"main": {"class": "logging.StreamHandler", "formatter": "precise"}},
+        # Synapse logs SQL with its parameters, access tokens included, at DEBUG; never go below INFO.
+        "loggers": {"synapse.storage.SQL": {"level": "INFO"}},
+        "root": {"level": "INFO", "handlers": ["main"]},
+        "disable_existing_loggers": False,
+    }
+
+
+def write_private(path, document):
+    descriptor = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+    with os.fdopen(descriptor, "w") as file:
+        json.dump(document, file, indent=2)
+        file.write("\n")
+
+
+def render(env, config_dir):
+    os.makedirs(config_dir, mode=0o700, exist_ok=True)
+    config = homeserver_config(env, config_dir)
+    write_private(os.path.join(config_dir, "homeserver.yaml"), config)
+    write_private(config["app_service_config_files"][0], appservice_registration(env))
+    write_private(config["log_config"], log_config())
+    return os.path.join(config_dir, "homeserver.yaml")
+
+
+def ensure_database(env):
+    """Synapse refuses a database whose collation is not C; RDS creates none for us, so we do."""
+    import psycopg2  # in the Synapse image; imported here so --render-only runs anywhere
+    from psycopg2 import errors, sql
+
+    connection = psycopg2.connect(
+        dbname="postgres",
+        user=env["SYNAPSE_DB_USER"],
+        password=env["SYNAPSE_DB_PASSWORD"],
+        host=env["SYNAPSE_DB_HOST"],
+        port=int(env["SYNAPSE_DB_PORT"]),
+        sslmode="require",
+        connect_timeout=10,
+    )
+    connection.autocommit = True  # CREATE DATABASE cannot run in a transaction
+    try:
+        with connection.cursor() as cursor:
+            cursor.execute("SELECT 1 FROM pg_database WHERE datname = %s", (env["SYNAPSE_DB_NAME"],))
+            if cursor.fetchone() is not None:
+                return
+            try:
+                cursor.execute(
+                    sql.SQL(
+                        "CREATE DATABASE {} ENCODING 'UTF8' LC_COLLATE 'C' LC_CTYPE 'C' TEMPLATE template0"
+                    ).format(sql.Identifier(env["SYNAPSE_DB_NAME"]))
+                )
+                print("start.py: created database " + env["SYNAPSE_DB_NAME"], file=sys.stderr)
+            except errors.DuplicateDatabase:
+                pass  # another start won the race
+    finally:
+        connection.close()
+
+
+def main(argv):
+    if len(argv) == 3 and argv[1] == "--render-only":
+        render(read_environment(), argv[2])
+        return
+    env = read_environment()
+    config_path = render(env, CONFIG_DIR)
+    ensure_database(env)
+    os.makedirs(os.path.join(DATA_DIR, "keys"), mode=0o700, exist_ok=True)
+    synapse = [sys.executable, "-m", "synapse.app.homeserver", "--config-path", config_path]
+    # Writes the signing key if it is missing, then exits; a no-op on every later start.
+    status = os.spawnv(os.P_WAIT, sys.executable, synapse + ["--generate-keys"])
+    if status != 0:
+        sys.exit("start.py: generating the signing key failed (exit status %d)" % status)
+    clean = {name: value for name, value in os.environ.items() if name not in SECRETS}
+    os.execve(sys.executable, synapse, clean)
+
+
+if __name__ == "__main__":
+    main(sys.argv)

@@ -1,0 +1,139 @@
+import { Duration, RemovalPolicy } from 'aws-cdk-lib';
+import * as ec2 from 'aws-cdk-lib/aws-ec2';
+import type * as ecs from 'aws-cdk-lib/aws-ecs';
+import * as elbv2 from 'aws-cdk-lib/aws-elasticloadbalancingv2';
+import * as s3 from 'aws-cdk-lib/aws-s3';
+import { Construct } from 'constructs';
+import type { FleetRouting } from '@ocf/routing';
+import { acknowledge } from '../nag.ts';
+import type { Network } from './network.ts';
+
+export interface OperatorAccessProps {
+  readonly routing: FleetRouting;
+  readonly network: Network;
+  /** HTTPS with this certificate; without one the listener is plain HTTP, inside the VPC only. */
+  readonly certificateArn: string | undefined;
+  /** Who may reach the load balancer (the VPC itself, a VPN's range, a peered network). */
+  readonly operatorCidrs: readonly string[];
+}
+
+/**
+ * The one way in for people: an internal load balancer (no public address, nothing in front of
+ * it from the internet) carrying the directory's REST API and the homeserver's client API.
+ *
+ * - The directory gets only requests that carry a bearer token; the service checks the token.
+ *   Anything else is refused here with 401, so nothing reaches the API anonymously.
+ * - Matrix clients get `/_matrix/*` and `/_synapse/client/*`; Synapse's admin API is refused
+ *   here with 403. The bridge reaches the admin API inside the VPC, through Cloud Map.
+ */
+export class OperatorAccess extends Construct {
+  readonly loadBalancer: elbv2.ApplicationLoadBalancer;
+  readonly listener: elbv2.ApplicationListener;
+  /** `http(s)://<internal DNS name>`, what operators and Matrix clients use. */
+  readonly url: string;
+  /** What the load balancer forwards to, by the name alarms use. */
+  readonly targetGroups: Record<string, elbv2.ApplicationTargetGroup> = {};
+
+  constructor(scope: Construct, id: string, props: OperatorAccessProps) {
+    super(scope, id);
+    const { network } = props;
+    const https = props.certificateArn !== undefined;
+    const port = https ? 443 : 80;
+
+    const group = network.securityGroup(
+      'SecurityGroup',
+      'Internal load balancer: operators in; out to the directory and the homeserver only',
+      this,
+    );
+    for (const cidr of props.operatorCidrs) {
+      group.addIngressRule(
+        ec2.Peer.ipv4(cidr),
+        ec2.Port.tcp(port),
+        `Operators and Matrix clients from ${cidr}`,
+      );
+    }
+
+    // Audit trail of every request; kept when the stack goes, emptied by its own lifecycle.
+    const accessLogs = new s3.Bucket(this, 'AccessLogs', {
+      encryption: s3.BucketEncryption.S3_MANAGED, // the only encryption ALB log delivery supports
+      enforceSSL: true,
+      blockPublicAccess: s3.BlockPublicAccess.BLOCK_ALL,
+      objectOwnership: s3.ObjectOwnership.BUCKET_OWNER_ENFORCED,
+      lifecycleRules: [{ expiration: Duration.days(90) }],
+      removalPolicy: RemovalPolicy.RETAIN,
+    });
+    acknowledge(
+      accessLogs,
+      'AwsSolutions-S1',
+      'This bucket only receives the load balancer access logs; logging reads of the logs would need yet another bucket.',
+    );
+
+    this.loadBalancer = new elbv2.ApplicationLoadBalancer(this, 'LoadBalancer', {
+      vpc: network.vpc,
+      vpcSubnets: network.subnets,
+      internetFacing: false,
+      securityGroup: group,
+      dropInvalidHeaderFields: true,
+    });
+    this.loadBalancer.logAccessLogs(accessLogs, props.routing.prefix);
+
+    const refuseAnonymous = elbv2.ListenerAction.fixedResponse(401, {
+      contentType: 'application/json',
+      messageBody: JSON.stringify({
+        error: 'UNAUTHENTICATED',
+        message: 'this API needs a valid API token: Authorization: Bearer <token>',
+      }),
+    });
+    this.listener = https
+      ? this.loadBalancer.addListener('Https', {
+          port,
+          protocol: elbv2.ApplicationProtocol.HTTPS,
+          certificates: [elbv2.ListenerCertificate.fromArn(props.certificateArn)],
+          sslPolicy: elbv2.SslPolicy.RECOMMENDED_TLS,
+          open: false,
+          defaultAction: refuseAnonymous,
+        })
+      : this.loadBalancer.addListener('Http', {
+          port,
+          protocol: elbv2.ApplicationProtocol.HTTP,
+          open: false,
+          defaultAction: refuseAnonymous,
+        });
+    this.url = `${https ? 'https' : 'http'}://${this.loadBalancer.loadBalancerDnsName}`;
+  }
+
+  /** The directory's REST API, for requests that carry a bearer token. */
+  routeDirectory(service: ecs.FargateService, port: number): void {
+    this.targetGroups['directory'] = this.listener.addTargets('Directory', {
+      priority: 30,
+      conditions: [elbv2.ListenerCondition.httpHeader('Authorization', ['Bearer *'])],
+      port,
+      protocol: elbv2.ApplicationProtocol.HTTP,
+      targets: [service],
+      // /healthz, not /readyz: a DynamoDB blip must not make ECS replace every directory task.
+      healthCheck: { path: '/healthz', healthyHttpCodes: '200', interval: Duration.seconds(15) },
+      deregistrationDelay: Duration.seconds(30),
+    });
+  }
+
+  /** The homeserver's client API for Matrix clients; its admin API stays inside the VPC. */
+  routeMatrix(service: ecs.FargateService, port: number): void {
+    this.listener.addAction('RefuseSynapseAdmin', {
+      priority: 10,
+      conditions: [elbv2.ListenerCondition.pathPatterns(['/_synapse/admin*'])],
+      action: elbv2.ListenerAction.fixedResponse(403, {
+        contentType: 'application/json',
+        messageBody: JSON.stringify({ errcode: 'M_FORBIDDEN', error: 'the admin API is not served here' }),
+      }),
+    });
+    this.targetGroups['homeserver'] = this.listener.addTargets('Homeserver', {
+      priority: 20,
+      conditions: [elbv2.ListenerCondition.pathPatterns(['/_matrix/*', '/_synapse/client/*'])],
+      port,
+      protocol: elbv2.ApplicationProtocol.HTTP,
+      targets: [service],
+      healthCheck: { path: '/health', healthyHttpCodes: '200', interval: Duration.seconds(30) },
+      deregistrationDelay: Duration.seconds(30),
+    });
+  }
+}

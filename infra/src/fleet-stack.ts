@@ -1,0 +1,270 @@
+import { CfnOutput, Duration, RemovalPolicy, Stack, Tags, type StackProps } from 'aws-cdk-lib';
+import * as ec2 from 'aws-cdk-lib/aws-ec2';
+import * as ecs from 'aws-cdk-lib/aws-ecs';
+import * as kms from 'aws-cdk-lib/aws-kms';
+import * as logs from 'aws-cdk-lib/aws-logs';
+import { Construct } from 'constructs';
+import { SERVICE_NAMES, fleetRouting, type FleetRouting, type ServiceName } from '@ocf/routing';
+import { AGENT_SECRET_TAG_KEYS } from '@ocf/secrets';
+import { AGENT_TEMPLATE, AgentRuntime } from './constructs/agents.ts';
+import type { TaskSize } from './constructs/containers.ts';
+import { EventRouting } from './constructs/event-routing.ts';
+import { FleetService, SERVICE_PORT } from './constructs/fleet-service.ts';
+import { Homeserver, HOMESERVER_PORT } from './constructs/homeserver.ts';
+import { FleetImages } from './constructs/images.ts';
+import { Network, VPC_CIDR } from './constructs/network.ts';
+import { Observability } from './constructs/observability.ts';
+import { OperatorAccess } from './constructs/operator-access.ts';
+import { FleetTables } from './constructs/tables.ts';
+import { servicePermissions, type FleetResources } from './service-permissions.ts';
+
+/** What an operator decides about one fleet; everything else follows from the routing. */
+export interface FleetSettings {
+  /** `OCF_ENV`: names the fleet and every resource in it, exactly as the local stack does. */
+  readonly environment: string;
+  /** Bedrock models (or inference profiles) agents may invoke. Nothing else is allowed. */
+  readonly modelArns: readonly string[];
+  /** HTTPS on the internal load balancer; without it, HTTP inside the VPC. */
+  readonly certificateArn?: string | undefined;
+  /** Where alarms are mailed (the topic exists either way). */
+  readonly alarmEmail?: string | undefined;
+  /** Networks allowed to reach the load balancer. Default: the VPC only. */
+  readonly operatorCidrs?: readonly string[] | undefined;
+  /** Keep tables, file systems, the database and the key when the stack goes. Default: true. */
+  readonly retainData?: boolean | undefined;
+  /** The `:server` of every Matrix id; fixed once users exist. Default: `<environment>.ocf.internal`. */
+  readonly matrixServerName?: string | undefined;
+  /** The human CEO's Matrix id, invited to every org room. Default: `@ceo:<matrixServerName>`. */
+  readonly ceoMatrixUserId?: string | undefined;
+  /** p90 time from a hire to a running agent before the cascade alarm fires. Default: 5 minutes. */
+  readonly cascadeLatencyTarget?: Duration | undefined;
+  /** Size of each agent's task. Default: 0.5 vCPU, 1 GiB. */
+  readonly agentTaskSize?: TaskSize | undefined;
+  /** Homeserver database instance. Default: db.t4g.micro, single-AZ. */
+  readonly homeserverInstanceType?: ec2.InstanceType | undefined;
+  readonly homeserverMultiAz?: boolean | undefined;
+  /** Availability zones for tasks and endpoints. Default: 2. */
+  readonly maxAzs?: number | undefined;
+}
+
+export type FleetStackProps = StackProps & FleetSettings;
+
+/** Where Synapse pushes events to the bridge (OCF_BRIDGE_AS_PORT locally). */
+export const BRIDGE_APPSERVICE_PORT = 9009;
+
+const SERVICE_SIZE: TaskSize = { cpu: 256, memoryMiB: 512 };
+const LOG_RETENTION = logs.RetentionDays.ONE_MONTH;
+
+/**
+ * Task counts per service; each scales on its queue between the two. Health stays at one: a
+ * second would publish the fleet's counts twice and act on every failure twice.
+ */
+const SCALING: { readonly [S in ServiceName]: { min: number; max: number } } = {
+  directory: { min: 1, max: 4 },
+  credentials: { min: 1, max: 4 },
+  bridge: { min: 1, max: 4 },
+  provisioning: { min: 1, max: 4 },
+  health: { min: 1, max: 1 },
+};
+
+/**
+ * The whole fleet in one stack: network, event routing, tables, the homeserver, the agents'
+ * runtime, the five services, the operators' entrance and the dashboard with its alarms.
+ */
+export class FleetStack extends Stack {
+  readonly routing: FleetRouting;
+
+  constructor(scope: Construct, id: string, props: FleetStackProps) {
+    super(scope, id, props);
+    const routing = fleetRouting(props.environment);
+    this.routing = routing;
+    const retainData = props.retainData ?? true;
+    const namespace = `${routing.environment}.ocf.internal`;
+    const serverName = props.matrixServerName ?? namespace;
+
+    Tags.of(this).add(AGENT_SECRET_TAG_KEYS.environment, routing.environment);
+    Tags.of(this).add(AGENT_SECRET_TAG_KEYS.managedBy, 'cdk');
+
+    // One customer-managed key for the fleet's queues, secrets, database and alarm topic: one
+    // place to audit (CloudTrail) and to revoke.
+    const key = new kms.Key(this, 'Key', {
+      alias: `alias/${routing.prefix}`,
+      description: `Open-Claw-Fleet ${routing.environment}: queues, secrets, database, alarms`,
+      enableKeyRotation: true,
+      removalPolicy: retainData ? RemovalPolicy.RETAIN : RemovalPolicy.DESTROY,
+    });
+
+    const network = new Network(this, 'Network', { maxAzs: props.maxAzs ?? 2, logRetention: LOG_RETENTION });
+    const eventRouting = new EventRouting(this, 'Events', { routing, key });
+    const { tables } = new FleetTables(this, 'Tables', { routing, retainData });
+    // Two clusters: the platform (services, homeserver) and the agents. Agents' tasks are what
+    // provisioning and health may touch, and what the agent dashboards count.
+    const cluster = new ecs.Cluster(this, 'Cluster', {
+      clusterName: routing.prefix,
+      vpc: network.vpc,
+      containerInsightsV2: ecs.ContainerInsights.ENABLED,
+      defaultCloudMapNamespace: { name: namespace, vpc: network.vpc, useForServiceConnect: false },
+    });
+    const agentCluster = new ecs.Cluster(this, 'AgentCluster', {
+      clusterName: `${routing.prefix}-agents`,
+      vpc: network.vpc,
+      containerInsightsV2: ecs.ContainerInsights.ENABLED,
+    });
+    const images = new FleetImages(this, 'Images');
+
+    const operatorAccess = new OperatorAccess(this, 'OperatorAccess', {
+      routing,
+      network,
+      certificateArn: props.certificateArn,
+      operatorCidrs: props.operatorCidrs ?? [VPC_CIDR],
+    });
+
+    const homeserver = new Homeserver(this, 'Homeserver', {
+      routing,
+      network,
+      cluster,
+      image: images.homeserver,
+      key,
+      serverName,
+      publicBaseUrl: `${operatorAccess.url}/`,
+      appserviceUrl: `http://bridge.${namespace}:${BRIDGE_APPSERVICE_PORT}`,
+      size: { cpu: 512, memoryMiB: 1024 },
+      database: {
+        instanceType:
+          props.homeserverInstanceType ?? ec2.InstanceType.of(ec2.InstanceClass.T4G, ec2.InstanceSize.MICRO),
+        multiAz: props.homeserverMultiAz ?? false,
+      },
+      logRetention: LOG_RETENTION,
+      retainData,
+    });
+    operatorAccess.routeMatrix(homeserver.service, HOMESERVER_PORT);
+
+    const agents = new AgentRuntime(this, 'Agents', {
+      routing,
+      network,
+      image: images.agent,
+      key,
+      modelArns: props.modelArns,
+      size: props.agentTaskSize ?? { cpu: 512, memoryMiB: 1024 },
+      matrix: { homeserverUrl: homeserver.url, serverName },
+      directoryUrl: `http://directory.${namespace}:${SERVICE_PORT}`,
+      logRetention: LOG_RETENTION,
+      retainData,
+    });
+    homeserver.allowClientsFrom(agents.securityGroup, 'Matrix client API from agents');
+
+    const resources: FleetResources = {
+      routing,
+      bus: eventRouting.bus,
+      queues: eventRouting.queues,
+      tables,
+      key,
+      agentCluster,
+      agents: {
+        template: agents.template,
+        fileSystem: agents.fileSystem,
+        taskRole: agents.taskRole,
+        executionRole: agents.executionRole,
+      },
+    };
+    // Each service's own settings, as its config.ts reads them.
+    const settings: { readonly [S in ServiceName]: Record<string, string> } = {
+      directory: {},
+      credentials: { CREDENTIALS_KMS_KEY_ID: key.keyArn },
+      bridge: {
+        MATRIX_HOMESERVER_URL: homeserver.url,
+        MATRIX_SERVER_NAME: serverName,
+        BRIDGE_AS_PORT: String(BRIDGE_APPSERVICE_PORT),
+        BRIDGE_CEO_USER_ID: props.ceoMatrixUserId ?? `@ceo:${serverName}`,
+      },
+      provisioning: {
+        AGENT_RUNNER: 'ecs',
+        AGENT_CLUSTER: agentCluster.clusterName,
+        AGENT_TASK_DEFINITION: agents.template.taskDefinitionArn,
+        AGENT_CONTAINER_NAME: AGENT_TEMPLATE.agentContainer,
+        AGENT_SUBNETS: network.vpc.isolatedSubnets.map((subnet) => subnet.subnetId).join(','),
+        AGENT_SECURITY_GROUPS: agents.securityGroup.securityGroupId,
+        AGENT_FILE_SYSTEM_ID: agents.fileSystem.fileSystemId,
+        AGENT_DATA_MOUNT_PATH: AGENT_TEMPLATE.storagePath,
+      },
+      health: {
+        AGENT_RUNNER: 'ecs',
+        AGENT_CLUSTER: agentCluster.clusterName,
+      },
+    };
+    // The bridge's homeserver credentials, resolved by ECS at start (services/bridge/src/config.ts).
+    const { asToken, hsToken, registrationSharedSecret } = homeserver.bridgeSecrets;
+    const bridgeSecrets = {
+      BRIDGE_AS_TOKEN: ecs.Secret.fromSecretsManager(asToken),
+      BRIDGE_HS_TOKEN: ecs.Secret.fromSecretsManager(hsToken),
+      MATRIX_REGISTRATION_SHARED_SECRET: ecs.Secret.fromSecretsManager(registrationSharedSecret),
+    };
+
+    const servicesScope = new Construct(this, 'Services');
+    const services = Object.fromEntries(
+      SERVICE_NAMES.map((name) => [
+        name,
+        new FleetService(servicesScope, name, {
+          name,
+          routing,
+          cluster,
+          network,
+          image: images.services,
+          size: SERVICE_SIZE,
+          queues: eventRouting.queues[name],
+          settings: settings[name],
+          permissions: servicePermissions(servicesScope, name, resources),
+          ...(name === 'bridge'
+            ? { secrets: bridgeSecrets, extraPorts: [BRIDGE_APPSERVICE_PORT], discoverable: true }
+            : {}),
+          ...(name === 'directory' ? { discoverable: true } : {}),
+          scaling: SCALING[name],
+          logRetention: LOG_RETENTION,
+        }),
+      ]),
+    ) as { [S in ServiceName]: FleetService };
+
+    // The only paths between the parts, beyond each part's AWS APIs.
+    const bridge = services.bridge;
+    homeserver.allowClientsFrom(bridge.securityGroup, 'Matrix client and admin API from the bridge');
+    bridge.securityGroup.connections.allowFrom(
+      homeserver.securityGroup,
+      ec2.Port.tcp(BRIDGE_APPSERVICE_PORT),
+      'Application-service transactions from Synapse',
+    );
+    operatorAccess.routeDirectory(services.directory.service, SERVICE_PORT);
+    // The agents' people directory tool reads the org from the directory, inside the VPC.
+    services.directory.securityGroup.connections.allowFrom(
+      agents.securityGroup,
+      ec2.Port.tcp(SERVICE_PORT),
+      "Directory lookups from agents' people directory tool",
+    );
+
+    const observability = new Observability(this, 'Observability', {
+      routing,
+      key,
+      cluster,
+      agentCluster,
+      queues: eventRouting.queues,
+      services: {
+        ...(Object.fromEntries(SERVICE_NAMES.map((name) => [name, services[name].service])) as Record<
+          ServiceName,
+          ecs.FargateService
+        >),
+        homeserver: homeserver.service,
+      },
+      targetGroups: operatorAccess.targetGroups,
+      cascadeLatencyTarget: props.cascadeLatencyTarget ?? Duration.minutes(5),
+      alarmEmail: props.alarmEmail,
+    });
+
+    new CfnOutput(this, 'OperatorUrl', {
+      value: operatorAccess.url,
+      description: 'Directory REST API and Matrix client API (inside the VPC)',
+    });
+    new CfnOutput(this, 'EventBusName', { value: eventRouting.bus.eventBusName });
+    new CfnOutput(this, 'Dashboard', { value: observability.dashboard.dashboardName });
+    new CfnOutput(this, 'AlarmTopicArn', { value: observability.topic.topicArn });
+    new CfnOutput(this, 'AgentTemplateArn', { value: agents.template.taskDefinitionArn });
+  }
+}

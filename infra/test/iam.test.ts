@@ -1,0 +1,156 @@
+import assert from 'node:assert/strict';
+import { describe, it } from 'node:test';
+import { SERVICE_NAMES } from '@ocf/routing';
+import { readAllowlist } from './support/allowlist.ts';
+import { resourcesOf, sharedFleet, TEST_ENVIRONMENT, TEST_MODEL_ARNS } from './support/fleet.ts';
+import { iamSnapshot, type StatementSnapshot } from './support/iam-snapshot.ts';
+
+const fleet = sharedFleet();
+const roles = iamSnapshot(fleet);
+const allowlist = readAllowlist();
+const statements = (role: string): readonly StatementSnapshot[] => {
+  const found = roles[role];
+  assert.ok(found !== undefined, `no role ${role}`);
+  return found.statements;
+};
+const grantsOf = (action: string) =>
+  Object.entries(roles).flatMap(([role, snapshot]) =>
+    snapshot.statements
+      .filter((s) => s.effect === 'Allow' && s.actions.includes(action))
+      .map((s) => ({ role, ...s })),
+  );
+const AGENT_SECRETS = `arn:aws:secretsmanager:us-east-1:\${AWS::AccountId}:secret:ocf/${TEST_ENVIRONMENT}/agents/*`;
+
+describe('IAM', () => {
+  it('matches the checked-in allow-list (iam-allowlist.json), role by role', () => {
+    const hint =
+      'IAM changed: if on purpose, run `pnpm --filter @ocf/infra iam:allowlist` and review the diff';
+    assert.equal(allowlist.environment, TEST_ENVIRONMENT);
+    assert.deepEqual(Object.keys(roles), Object.keys(allowlist.roles), `${hint} (roles added or removed)`);
+    for (const [name, role] of Object.entries(roles))
+      assert.deepEqual(role, allowlist.roles[name], `${hint}: ${name}`);
+  });
+
+  it('has one task role per service, and no managed policies on any of them', () => {
+    for (const service of SERVICE_NAMES) {
+      const role = roles[`Services/${service}/TaskRole`];
+      assert.ok(role !== undefined, service);
+      assert.deepEqual(role.managedPolicies, [], service);
+    }
+  });
+
+  it('lets the agent task role invoke the configured models and nothing else', () => {
+    assert.deepEqual(statements('Agents/TaskRole'), [
+      {
+        effect: 'Allow',
+        actions: ['bedrock:InvokeModel', 'bedrock:InvokeModelWithResponseStream'],
+        resources: [...TEST_MODEL_ARNS].sort(),
+      },
+    ]);
+  });
+
+  it("passes roles only to ECS tasks, and only the agents' two roles, and only provisioning", () => {
+    const passes = grantsOf('iam:PassRole');
+    assert.deepEqual(
+      passes.map((grant) => [grant.role, grant.resources, grant.conditions]),
+      [
+        [
+          'Services/provisioning/TaskRole',
+          ['${Agents/ExecutionRole.Arn}', '${Agents/TaskRole.Arn}'],
+          { StringEquals: { 'iam:PassedToService': 'ecs-tasks.amazonaws.com' } },
+        ],
+      ],
+    );
+  });
+
+  it("reads agents' secrets only where they are needed; credentials writes them but never reads one", () => {
+    const readers = grantsOf('secretsmanager:GetSecretValue').filter((grant) =>
+      grant.resources.includes(AGENT_SECRETS),
+    );
+    // The agents' execution role resolves one secret per task (ADR 0008); the bridge sets Matrix passwords.
+    assert.deepEqual(readers.map((grant) => grant.role).sort(), [
+      'Agents/ExecutionRole',
+      'Services/bridge/TaskRole',
+    ]);
+    assert.ok(
+      !statements('Services/credentials/TaskRole').some((s) =>
+        s.actions.includes('secretsmanager:GetSecretValue'),
+      ),
+    );
+  });
+
+  it('lets each service publish to the bus only under its own source', () => {
+    for (const service of SERVICE_NAMES) {
+      const puts = statements(`Services/${service}/TaskRole`).filter((s) =>
+        s.actions.includes('events:PutEvents'),
+      );
+      assert.deepEqual(
+        puts.map((s) => [s.resources, s.conditions]),
+        [[['${Events/Bus.Arn}'], { StringEquals: { 'events:source': `ocf.${service}` } }]],
+        service,
+      );
+    }
+  });
+
+  it('gives each service its own queue and dead-letter queue, and no other', () => {
+    for (const service of SERVICE_NAMES) {
+      const queues = statements(`Services/${service}/TaskRole`)
+        .filter((s) => s.actions.some((action) => action.startsWith('sqs:')))
+        .flatMap((s) => s.resources);
+      assert.deepEqual(
+        queues.sort(),
+        [`\${Events/${service}-dlq.Arn}`, `\${Events/${service}.Arn}`],
+        service,
+      );
+    }
+  });
+
+  it('grants no wildcard actions', () => {
+    for (const [role, snapshot] of Object.entries(roles)) {
+      for (const statement of snapshot.statements) {
+        assert.ok(
+          !statement.actions.some((action) => action.includes('*')),
+          `${role}: ${statement.actions.join(',')}`,
+        );
+      }
+    }
+  });
+
+  it("lets only this account's ECS tasks assume task and execution roles", () => {
+    const ecsRoles = Object.entries(roles).filter(([, role]) =>
+      JSON.stringify(role.assumedBy).includes('ecs-tasks.amazonaws.com'),
+    );
+    assert.ok(ecsRoles.length >= 14, 'five services and the homeserver (task + execution), and the agents');
+    for (const [name, role] of ecsRoles) {
+      assert.deepEqual(
+        role.assumedBy,
+        [
+          {
+            Action: 'sts:AssumeRole',
+            Condition: {
+              ArnLike: { 'aws:SourceArn': 'arn:${AWS::Partition}:ecs:${AWS::Region}:${AWS::AccountId}:*' },
+              StringEquals: { 'aws:SourceAccount': '${AWS::AccountId}' },
+            },
+            Effect: 'Allow',
+            Principal: { Service: 'ecs-tasks.amazonaws.com' },
+          },
+        ],
+        name,
+      );
+    }
+  });
+
+  it("keeps each file system to its own tasks' role, through access points, over TLS", () => {
+    const systems = resourcesOf(fleet.json, 'AWS::EFS::FileSystem').map(([, fs]) => fs.Properties);
+    assert.equal(systems.length, 2);
+    for (const system of systems) {
+      assert.equal(system['Encrypted'], true);
+      const [allow, deny] = (system['FileSystemPolicy'] as { Statement: Record<string, unknown>[] })
+        .Statement as [Record<string, unknown>, Record<string, unknown>];
+      assert.deepEqual(allow['Action'], ['elasticfilesystem:ClientMount', 'elasticfilesystem:ClientWrite']);
+      assert.match(JSON.stringify(allow['Principal']), /TaskRole/);
+      assert.match(JSON.stringify(allow['Condition']), /elasticfilesystem:AccessPointArn/);
+      assert.deepEqual(deny['Condition'], { Bool: { 'aws:SecureTransport': 'false' } });
+    }
+  });
+});

@@ -1,0 +1,137 @@
+/**
+ * The fleet's own CloudWatch metrics, declared once. The health service publishes exactly these
+ * (through `metricDatum`), and the CDK stack builds its dashboard and alarms from them. infra's
+ * tests check both directions: every metric the dashboard reads is here, and every metric here
+ * is on the dashboard. Renaming one is therefore a change to both sides in one review.
+ */
+
+/** The CloudWatch namespace of every metric below. */
+export const METRICS_NAMESPACE = 'OpenClawFleet';
+
+/**
+ * An agent's status as the directory's projection names it (`AGENT_STATUSES` in
+ * services/directory/src/domain/agent.ts); AgentsByState has one series per value.
+ */
+export const AGENT_STATES = [
+  'hired',
+  'credentials-issued',
+  'chat-account-ready',
+  'launching',
+  'running',
+  'unhealthy',
+  'restarting',
+  'crash-looping',
+  'failed',
+  'retiring',
+  'retired',
+] as const;
+export type AgentState = (typeof AGENT_STATES)[number];
+
+export const CASCADES = ['hire', 'retire'] as const;
+export type Cascade = (typeof CASCADES)[number];
+
+/**
+ * The steps that finish with an event of their own, per cascade, in the order they usually
+ * finish. Names are the catalogue's cascade steps (`cascadeStepSchema` in shared/events).
+ */
+export const CASCADE_STEPS = {
+  hire: ['credentials', 'chat-account', 'task'],
+  retire: ['task', 'chat-account', 'credentials', 'memory'],
+} as const satisfies Record<Cascade, readonly string[]>;
+export type CascadeStep = (typeof CASCADE_STEPS)[Cascade][number];
+
+/** What each dimension's values may be. */
+export interface DimensionValues {
+  /** `OCF_ENV`: several fleets can share one account and region, so every series carries it. */
+  readonly Environment: string;
+  readonly State: AgentState;
+  readonly Cascade: Cascade;
+  readonly Step: CascadeStep;
+}
+export type DimensionName = keyof DimensionValues;
+
+/** CloudWatch units the catalogue uses (a subset of the API's StandardUnit). */
+export type MetricUnit = 'Count' | 'Milliseconds';
+
+/** The statistic that answers a metric's question; dashboards and alarms read it with this one. */
+export type MetricStatistic = 'Sum' | 'Maximum' | 'p90';
+
+export interface FleetMetric<D extends DimensionName = DimensionName> {
+  readonly name: string;
+  readonly unit: MetricUnit;
+  /** Every datum carries exactly these dimensions, in this order. */
+  readonly dimensions: readonly D[];
+  readonly statistic: MetricStatistic;
+  readonly description: string;
+}
+
+function metric<D extends DimensionName>(definition: FleetMetric<D>): FleetMetric<D> {
+  return definition;
+}
+
+export const FLEET_METRICS = {
+  /**
+   * A gauge: how many agents are in each state right now. Health publishes every state, zeros
+   * included, once a minute, so a missing point means health is not publishing.
+   */
+  AgentsByState: metric({
+    name: 'AgentsByState',
+    unit: 'Count',
+    dimensions: ['Environment', 'State'],
+    statistic: 'Maximum',
+    description: 'Agents in each state, counted once a minute (every state, zeros included).',
+  }),
+  /** One per hire that started a cascade (AgentHired from the directory). */
+  Hires: metric({
+    name: 'Hires',
+    unit: 'Count',
+    dimensions: ['Environment'],
+    statistic: 'Sum',
+    description: 'Hires that started a cascade.',
+  }),
+  /** One per retirement that started a reverse cascade (AgentRetired from the directory). */
+  Retirements: metric({
+    name: 'Retirements',
+    unit: 'Count',
+    dimensions: ['Environment'],
+    statistic: 'Sum',
+    description: 'Retirements that started a reverse cascade.',
+  }),
+  /** One per replacement task health asked for (AgentRestartRequested). */
+  Restarts: metric({
+    name: 'Restarts',
+    unit: 'Count',
+    dimensions: ['Environment'],
+    statistic: 'Sum',
+    description: 'Agent restarts requested after a crash or a failed health check.',
+  }),
+  /** One per agent that health declared crash-looping (AgentCrashLooping): restarts stop. */
+  CrashLoops: metric({
+    name: 'CrashLoops',
+    unit: 'Count',
+    dimensions: ['Environment'],
+    statistic: 'Sum',
+    description: 'Agents declared crash-looping; their restarts stop until an operator acts.',
+  }),
+  /**
+   * Time from the start of a cascade (the AgentHired or AgentRetired event's occurredAt) to the
+   * event that finished one step, so a slow step shows up together with everything before it.
+   */
+  CascadeStepLatency: metric({
+    name: 'CascadeStepLatency',
+    unit: 'Milliseconds',
+    dimensions: ['Environment', 'Cascade', 'Step'],
+    statistic: 'p90',
+    description: 'Time from the start of a cascade to the end of one of its steps.',
+  }),
+  /** Time from the start of a cascade to its last step: a running agent, or a fully retired one. */
+  CascadeLatency: metric({
+    name: 'CascadeLatency',
+    unit: 'Milliseconds',
+    dimensions: ['Environment', 'Cascade'],
+    statistic: 'p90',
+    description: 'Time from the start of a cascade to its last step.',
+  }),
+} as const;
+
+export type FleetMetricName = keyof typeof FLEET_METRICS;
