@@ -57,12 +57,38 @@ export const SUBSCRIPTIONS: { readonly [S in ServiceName]: readonly Subscription
     { from: 'fleet', eventTypes: ['CredentialsIssued', 'CredentialsRotated'] },
   ],
   provisioning: [
-    { from: 'directory', eventTypes: ['AgentRetired'] },
-    { from: 'fleet', eventTypes: ['ChatAccountReady', 'AgentRestartRequested', 'AgentCrashLooping'] },
+    // Its own copy of the desired state (ADR 0010): who is hired (and retired), each agent's
+    // secret ARN, and when its chat account is ready, the last fact before a launch; what health
+    // asks for; and rotations, after which a task must be replaced to read its new secret (ADR 0008).
+    { from: 'directory', eventTypes: ['AgentHired', 'AgentRetired'] },
+    {
+      from: 'fleet',
+      eventTypes: [
+        'CredentialsIssued',
+        'CredentialsRotated',
+        'ChatAccountReady',
+        'AgentRestartRequested',
+        'AgentCrashLooping',
+      ],
+    },
   ],
   health: [
-    { from: 'directory', eventTypes: ['AgentRetired'] },
-    { from: 'fleet', eventTypes: ['AgentLaunching', 'AgentRunning', 'AgentStopped'] },
+    // Which task to watch (AgentLaunching) and when to stop (retirement); and every step of
+    // both cascades, to count agents by state and time each step for the metrics (ADR 0011).
+    { from: 'directory', eventTypes: ['AgentHired', 'AgentRetired'] },
+    {
+      from: 'fleet',
+      eventTypes: [
+        'CredentialsIssued',
+        'ChatAccountReady',
+        'AgentLaunching',
+        'AgentStopped',
+        'CredentialsRevoked',
+        'ChatAccountDeactivated',
+        'MemoryArchived',
+        'CascadeStepFailed',
+      ],
+    },
   ],
 };
 
@@ -137,6 +163,10 @@ export interface FleetRouting {
     readonly bridge: TableSpec;
     /** Dedupe records of every consumer (key `<service>#<eventId>`), expired by TTL. */
     readonly processedEvents: TableSpec;
+    /** Provisioning's desired state per agent, built from events, and what it launched (ADR 0010). */
+    readonly provisioning: TableSpec;
+    /** Health's watch per agent: current task, phase, recent failures for back-off (ADR 0011). */
+    readonly health: TableSpec;
   };
 }
 
@@ -212,6 +242,16 @@ export function fleetRouting(environment: string): FleetRouting {
         partitionKey: 'pk',
         indexes: [],
         ttlAttribute: 'expiresAt',
+      },
+      provisioning: {
+        name: `${prefix}-provisioning`,
+        partitionKey: 'agentId',
+        indexes: [],
+      },
+      health: {
+        name: `${prefix}-health`,
+        partitionKey: 'agentId',
+        indexes: [],
       },
     },
   };
