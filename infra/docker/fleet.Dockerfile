@@ -24,6 +24,7 @@ WORKDIR /app
 # Owned by root and not writable by the service user: the tasks run with a read-only root
 # filesystem anyway, this also holds when someone runs the image elsewhere.
 COPY --from=install /app /app
-USER node
+# The node image's unprivileged user, by id so any runtime resolves it (hadolint DL3066).
+USER 1000:1000
 # Each task definition sets its own command; this default only documents the shape.
 CMD ["node", "services/directory/src/main.ts"]

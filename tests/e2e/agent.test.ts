@@ -1,0 +1,414 @@
+import assert from 'node:assert/strict';
+import { execFileSync } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
+import { mkdtemp, readdir, readFile, rm, stat } from 'node:fs/promises';
+import { createServer } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join, resolve } from 'node:path';
+import { after, before, describe, it } from 'node:test';
+import { CreateSecretCommand, SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
+import type { MatrixClient } from 'matrix-bot-sdk';
+import { applyRouting, fleetRouting } from '@ocf/routing';
+import { agentSecretName, SecretText, serializeAgentSecretValue } from '@ocf/secrets';
+import { startAgent, type AgentProcess } from '../../agent-container/test/support/agent-process.ts';
+import {
+  currentTurn,
+  startFakeOpenAI,
+  systemPrompt,
+  type ChatRequest,
+  type FakeOpenAI,
+  type Reply,
+} from '../../agent-container/test/support/fake-openai.ts';
+import { awsClients, uniqueEnvironment, waitFor } from '../support/aws.ts';
+import { homeserverUnderTest, type HomeserverUnderTest } from '../support/homeserver.ts';
+import { registerHuman } from '../support/matrix.ts';
+import { runServiceScript, startServiceProcess, type RunningServiceProcess } from '../support/services.ts';
+
+const REPOSITORY = resolve(import.meta.dirname, '../..');
+
+// One real OpenClaw agent, started by the agent-container entrypoint as a local process, against
+// the real directory service (moto), a real Synapse and Secrets Manager on moto. The model is the
+// only stand-in: a fake OpenAI-compatible server whose script plays the model's part.
+describe(
+  'an OpenClaw agent in the org (agent-container entrypoint, real gateway)',
+  { timeout: 240_000 },
+  () => {
+    const environment = uniqueEnvironment('agent');
+    const suffix = environment.slice(-6);
+    const ids = { vp: `grace-${suffix}`, agent: `ada-${suffix}`, report: `alan-${suffix}` };
+    const names = {
+      vp: `Grace Hopper ${suffix}`,
+      agent: `Ada Lovelace ${suffix}`,
+      report: `Alan Turing ${suffix}`,
+    };
+    const codename = `PELICAN-${randomBytes(3).toString('hex').toUpperCase()}`;
+    const password = randomBytes(32).toString('base64url');
+    const routing = fleetRouting(environment);
+
+    let hs: HomeserverUnderTest;
+    let directory: RunningServiceProcess;
+    let llm: FakeOpenAI;
+    let person: { userId: string; client: MatrixClient };
+    let agentUserId: string;
+    let secretArn: string;
+    let roomId: string;
+    let scratch: string;
+    let workspace: string;
+    const runs: AgentProcess[] = [];
+    const stateDirs: string[] = [];
+
+    /** The model's part: remember on request, recall from memory, look people up, else chat. */
+    function model(request: ChatRequest): Reply {
+      const { said, toolResults } = currentTurn(request);
+      const tools = new Set((request.tools ?? []).map((t) => t.function.name));
+      const result = toolResults.at(-1);
+      if (result !== undefined) {
+        const found = new RegExp(`PELICAN-[0-9A-F]{6}`).exec(result)?.[0];
+        if (found !== undefined) return { text: `The launch codename is ${found}.` };
+        return { text: `Here is what I found: ${result.slice(0, 400)}` };
+      }
+      if (said.includes('please remember') && tools.has('write')) {
+        return {
+          toolCall: {
+            name: 'write',
+            arguments: {
+              path: 'memory/launch.md',
+              content: `# Launch\n\n- The launch codename is ${codename}.\n`,
+            },
+          },
+        };
+      }
+      if (said.includes('launch codename') && tools.has('memory_search')) {
+        return { toolCall: { name: 'memory_search', arguments: { query: 'launch codename' } } };
+      }
+      if (said.includes('who is your manager') && tools.has('directory__get_manager')) {
+        return { toolCall: { name: 'directory__get_manager', arguments: { person: ids.agent } } };
+      }
+      return { text: 'Hello! Happy to help the Platform team.' };
+    }
+
+    before(async () => {
+      const started = Date.now();
+      hs = await homeserverUnderTest();
+      scratch = await mkdtemp(join(tmpdir(), 'ocf-agent-e2e-'));
+      workspace = join(scratch, 'workspace');
+
+      // Installed once per machine (network to the npm registry the first time), like the image build.
+      execFileSync(
+        process.execPath,
+        [join(REPOSITORY, 'agent-container/scripts/install-openclaw-plugins.ts')],
+        {
+          stdio: 'inherit',
+        },
+      );
+
+      // The org: a VP, the agent (a manager) and its report, hired through the directory's REST API.
+      await applyRouting(routing, awsClients());
+      const env = { OCF_ENV: environment };
+      const token = await runServiceScript('directory', 'create-token.ts', ['--name', 'agent-e2e'], env);
+      directory = await startServiceProcess('directory', env);
+      const hire = async (body: Record<string, unknown>) => {
+        const response = await fetch(`${directory.url}/v1/agents`, {
+          method: 'POST',
+          headers: { 'content-type': 'application/json', authorization: `Bearer ${token}` },
+          body: JSON.stringify(body),
+        });
+        assert.equal(response.status, 202, await response.text());
+      };
+      await hire({
+        agentId: ids.vp,
+        name: names.vp,
+        title: 'VP of Engineering',
+        level: 'vp',
+        department: 'Engineering',
+        manager: 'ceo',
+      });
+      await hire({
+        agentId: ids.agent,
+        name: names.agent,
+        title: 'Engineering Manager, Platform',
+        level: 'manager',
+        department: 'Engineering',
+        team: 'Platform',
+        manager: ids.vp,
+      });
+      await hire({
+        agentId: ids.report,
+        name: names.report,
+        title: 'Staff Engineer',
+        level: 'ic',
+        department: 'Engineering',
+        team: 'Platform',
+        manager: ids.agent,
+      });
+
+      // Its secret, in the format the credentials service writes.
+      const created = await new SecretsManagerClient({}).send(
+        new CreateSecretCommand({
+          Name: agentSecretName(environment, ids.agent),
+          SecretString: serializeAgentSecretValue({
+            version: 1,
+            matrix: { password: new SecretText(password) },
+            issuedAt: new Date().toISOString(),
+          }).reveal(),
+        }),
+      );
+      secretArn = created.ARN ?? '';
+
+      // Its Matrix account, made as the bridge makes it (the application service creates the user,
+      // the admin API sets the secret's password), in a namespace of its own.
+      agentUserId = `@agent-${environment}_${ids.agent}:${hs.serverName}`;
+      await createAgentAccount(hs, `agent-${environment}_${ids.agent}`, password);
+      person = await registerHuman(hs.url, hs.registrationSharedSecret, `person-${suffix}`);
+
+      llm = await startFakeOpenAI(model);
+      process.stderr.write(`[agent-e2e] setup took ${Date.now() - started} ms\n`);
+    });
+
+    after(async () => {
+      for (const run of runs) await run.stop();
+      await Promise.all([directory.stop(), llm.close()]);
+      await rm(scratch, { recursive: true, force: true });
+    });
+
+    async function start(): Promise<AgentProcess> {
+      const stateDir = join(scratch, `state-${runs.length + 1}`);
+      stateDirs.push(stateDir);
+      const env: Record<string, string> = {
+        PATH: process.env['PATH'] ?? '',
+        AWS_ENDPOINT_URL: process.env['AWS_ENDPOINT_URL'] ?? '',
+        AWS_REGION: process.env['AWS_REGION'] ?? 'us-east-1',
+        AWS_ACCESS_KEY_ID: 'test',
+        AWS_SECRET_ACCESS_KEY: 'test',
+        OCF_ENV: environment,
+        AGENT_ID: ids.agent,
+        AGENT_SECRET_ARN: secretArn,
+        AGENT_WORKSPACE: workspace,
+        DIRECTORY_URL: directory.url,
+        MATRIX_HOMESERVER_URL: hs.url,
+        MATRIX_SERVER_NAME: hs.serverName,
+        MATRIX_NAMESPACE: environment,
+        MATRIX_ORG_HUMANS: person.userId,
+        MODEL_PROVIDER: 'openai-compatible',
+        MODEL_ID: 'fake-model',
+        OPENAI_BASE_URL: llm.baseUrl,
+        GATEWAY_PORT: String(await freePort()),
+        // A fresh directory each run, as a new task gets: only the workspace carries over.
+        OPENCLAW_STATE_DIR: stateDir,
+        LOG_LEVEL: 'INFO',
+      };
+      const run = await startAgent(env);
+      runs.push(run);
+      return run;
+    }
+
+    /** Says something in the room, mentioning the agent, and returns the agent's next message. */
+    async function ask(text: string): Promise<string> {
+      const eventId = await person.client.sendMessage(roomId, {
+        msgtype: 'm.text',
+        body: `${agentUserId} ${text}`,
+        'm.mentions': { user_ids: [agentUserId] },
+      });
+      const answer = waitFor(
+        `the agent's answer to "${text}"`,
+        async () => {
+          const { chunk } = (await person.client.doRequest(
+            'GET',
+            `/_matrix/client/v3/rooms/${encodeURIComponent(roomId)}/messages`,
+            { dir: 'b', limit: 20 },
+          )) as { chunk: { event_id: string; sender: string; type: string; content: { body?: string } }[] };
+          const asked = chunk.findIndex((event) => event.event_id === eventId);
+          const answer = chunk
+            .slice(0, Math.max(asked, 0))
+            .findLast((e) => e.sender === agentUserId && e.type === 'm.room.message');
+          return answer?.content.body;
+        },
+        { timeoutMs: 60_000, intervalMs: 250 },
+      );
+      // A silent agent fails the test with what it was doing.
+      return answer.catch((error: unknown) => {
+        const tail = runs.at(-1)?.output.slice(-60).join('\n') ?? '';
+        throw new Error(`${(error as Error).message}\nthe agent's last output:\n${tail}`, { cause: error });
+      });
+    }
+
+    it('starts, joins its team room when invited, and answers a mention with its persona in the prompt', async () => {
+      const startedAt = Date.now();
+      const run = await start();
+      process.stderr.write(`[agent-e2e] first start to ready: ${Date.now() - startedAt} ms\n`);
+
+      // The team room, under the alias the bridge gives it; the agent accepts the invitation
+      // because the alias is one of its org rooms.
+      roomId = await person.client.createRoom({
+        room_alias_name: `${environment}_engineering.platform-team`,
+        name: 'Platform · Engineering',
+        preset: 'private_chat',
+        invite: [agentUserId],
+      });
+      await waitFor('the agent to join its team room', async () => {
+        const members = await person.client.getJoinedRoomMembers(roomId);
+        return members.includes(agentUserId) ? true : undefined;
+      });
+
+      const requestsBefore = llm.requests.length;
+      const answer = await ask('hello, what does our team do?');
+      assert.equal(answer, 'Hello! Happy to help the Platform team.');
+
+      const request = llm.requests
+        .slice(requestsBefore)
+        .find((r) => currentTurn(r).said.includes('what does our team do'));
+      assert.ok(request, 'the fake model received the mention');
+      const prompt = systemPrompt(request);
+      assert.match(prompt, new RegExp(`You are \\*\\*${names.agent}\\*\\*, Engineering Manager, Platform`));
+      assert.ok(prompt.includes(names.vp), 'the persona names the manager');
+      assert.ok(prompt.includes(names.report), 'the persona names the direct report');
+      assert.ok(prompt.includes('## Your role as a manager'), 'the level layer');
+      assert.ok(prompt.includes('Engineering builds and runs the product'), 'the department layer');
+      assert.ok(run.output.some((line) => line.includes('"message":"gateway started"')));
+    });
+
+    it('looks people up in the directory through its tool', async () => {
+      const answer = await ask('who is your manager?');
+      assert.match(answer, new RegExp(names.vp));
+      assert.match(answer, /VP of Engineering/);
+    });
+
+    it('writes what it is asked to remember into its workspace', async () => {
+      await ask(`please remember that the launch codename is ${codename}`);
+      const files = await readdir(join(workspace, 'memory'));
+      const notes = await Promise.all(files.map((f) => readFile(join(workspace, 'memory', f), 'utf8')));
+      assert.ok(
+        notes.some((n) => n.includes(codename)),
+        `a memory file holds the codename: ${files.join(', ')}`,
+      );
+    });
+
+    it('stops on SIGTERM with exit code 0, and after a restart with fresh state still knows what it wrote', async () => {
+      const first = runs.at(-1);
+      assert.ok(first);
+      const stopping = Date.now();
+      assert.equal(await first.stop(), 0);
+      process.stderr.write(`[agent-e2e] SIGTERM to exit: ${Date.now() - stopping} ms\n`);
+      assert.ok(first.output.some((line) => line.includes('"message":"stopped"')));
+
+      const restarting = Date.now();
+      await start();
+      process.stderr.write(`[agent-e2e] restart to ready: ${Date.now() - restarting} ms\n`);
+      const requestsBefore = llm.requests.length;
+      const answer = await ask('what is the launch codename?');
+      assert.equal(answer, `The launch codename is ${codename}.`);
+      // The model saw the note come back from memory search over the workspace it wrote before.
+      const recalled = llm.requests
+        .slice(requestsBefore)
+        .some((r) => currentTurn(r).toolResults.some((t) => t.includes(codename)));
+      assert.ok(recalled, 'the memory search result carried the codename');
+    });
+
+    it('keeps the secret out of the environment, the logs and every file but the private secrets file', async () => {
+      const last = runs.at(-1);
+      assert.ok(last);
+      // The entrypoint's environment, and the gateway's (read from /proc while it runs).
+      for (const run of runs) assert.ok(!Object.values(run.env).some((value) => value.includes(password)));
+      const gatewayPid = gatewayPidOf(last);
+      const gatewayEnv = await readFile(`/proc/${gatewayPid}/environ`, 'utf8');
+      assert.ok(gatewayEnv.includes('OPENCLAW_STATE_DIR='), 'read the gateway process environment');
+      assert.ok(!gatewayEnv.includes(password), 'not in the gateway environment');
+      assert.ok(!gatewayEnv.includes('AWS_ENDPOINT_URL'), 'the emulator endpoint stays with the entrypoint');
+
+      // Everything both runs printed (the entrypoint and OpenClaw's console log).
+      for (const run of runs)
+        assert.ok(!run.output.some((line) => line.includes(password)), 'not in the output');
+
+      // Every file of both state directories and the workspace: only the owner-only secrets file.
+      const holders: string[] = [];
+      for (const root of [...stateDirs, workspace]) {
+        for (const file of await filesUnder(root)) {
+          if ((await readFile(file)).includes(password)) holders.push(file);
+        }
+      }
+      const expected = stateDirs.map((dir) => join(dir, 'secrets', 'agent.json'));
+      assert.deepEqual(holders.sort(), expected.sort());
+      for (const file of expected) assert.equal((await stat(file)).mode & 0o077, 0, `${file} is owner-only`);
+      const config = await readFile(join(stateDirs.at(-1) ?? '', 'openclaw.json'), 'utf8');
+      assert.ok(
+        config.includes('"source": "file"') && !config.includes(password),
+        'the config only refers to it',
+      );
+    });
+
+    it("answers the Dockerfile's health check", async () => {
+      const last = runs.at(-1);
+      assert.ok(last);
+      const dockerfile = await readFile(join(REPOSITORY, 'agent-container/Dockerfile'), 'utf8');
+      const probe = /^HEALTHCHECK .*CMD \["node", "-e", "(.*)"\]$/m.exec(dockerfile)?.[1];
+      assert.ok(probe, 'the Dockerfile has an exec-form node health check');
+      const script = JSON.parse(`"${probe}"`) as string;
+      // Runs exactly what the image runs, with the port this run listens on.
+      execFileSync(process.execPath, ['-e', script], {
+        env: { ...process.env, GATEWAY_PORT: last.env['GATEWAY_PORT'] },
+      });
+    });
+
+    it('exits non-zero when its gateway dies', async () => {
+      const last = runs.at(-1);
+      assert.ok(last);
+      const exited = new Promise<number | null>((resolve) => last.child.once('exit', resolve));
+      process.kill(gatewayPidOf(last), 'SIGKILL');
+      assert.equal(await exited, 1);
+      assert.ok(last.output.some((line) => line.includes('"message":"gateway exited on its own"')));
+    });
+  },
+);
+
+/** Creates `@<localpart>` the way the bridge does, then sets its password through the admin API. */
+async function createAgentAccount(
+  hs: HomeserverUnderTest,
+  localpart: string,
+  password: string,
+): Promise<void> {
+  const registered = await fetch(`${hs.url}/_matrix/client/v3/register`, {
+    method: 'POST',
+    headers: { authorization: `Bearer ${hs.appservice.asToken}`, 'content-type': 'application/json' },
+    body: JSON.stringify({ type: 'm.login.application_service', username: localpart }),
+  });
+  assert.equal(registered.status, 200, await registered.text());
+  const admin = await registerHuman(
+    hs.url,
+    hs.registrationSharedSecret,
+    `admin-${randomBytes(3).toString('hex')}`,
+    {
+      admin: true,
+    },
+  );
+  await admin.client.doRequest(
+    'PUT',
+    `/_synapse/admin/v2/users/${encodeURIComponent(`@${localpart}:${hs.serverName}`)}`,
+    null,
+    {
+      password,
+      logout_devices: false,
+    },
+  );
+}
+
+function gatewayPidOf(run: AgentProcess): number {
+  for (const line of run.output) {
+    if (!line.includes('"message":"gateway started"')) continue;
+    return (JSON.parse(line) as { pid: number }).pid;
+  }
+  throw new Error('no "gateway started" line');
+}
+
+async function filesUnder(root: string): Promise<string[]> {
+  const entries = await readdir(root, { recursive: true, withFileTypes: true });
+  // Symbolic links lead into the plugin home (installed packages), not this agent's files.
+  return entries.filter((e) => e.isFile()).map((e) => join(e.parentPath, e.name));
+}
+
+async function freePort(): Promise<number> {
+  const server = createServer();
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  const { port } = server.address() as { port: number };
+  await new Promise((resolve) => server.close(resolve));
+  return port;
+}
