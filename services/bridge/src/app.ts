@@ -4,6 +4,7 @@ import type { Logger } from '@ocf/logging';
 
 export interface AppDeps {
   readonly logger: Logger;
+  /** The queue and dedupe table (from startService), the homeserver and the bridge's table. */
   readonly readiness: Readonly<Record<string, ReadinessCheck>>;
 }
 

@@ -1,6 +1,46 @@
+import { z } from 'zod';
 import { commonSettings } from '@ocf/config';
 
-/** The bridge service's settings, on top of the common ones (see shared/config). */
+const slug = /^[a-z0-9][a-z0-9-]{0,23}$/;
+
+/**
+ * The bridge service's settings, on top of the common ones (see shared/config). The tokens and
+ * the shared secret are the bridge's own platform secrets: locally from the stack's description,
+ * on AWS injected from Secrets Manager into the bridge's task (never into an agent's).
+ */
 export const settings = {
   PORT: commonSettings.PORT.default(8083),
+  MATRIX_HOMESERVER_URL: z.url(),
+  /** The `:server` part of every Matrix id on the fleet's homeserver. */
+  MATRIX_SERVER_NAME: z.string().regex(/^[a-zA-Z0-9.-]+(:\d+)?$/, 'a host name, optionally with a port'),
+  /** The application-service registration the homeserver holds for the bridge. */
+  BRIDGE_AS_ID: z.string().min(1).default('ocf-bridge'),
+  BRIDGE_AS_TOKEN: z.string().min(1),
+  BRIDGE_HS_TOKEN: z.string().min(1),
+  BRIDGE_SENDER_LOCALPART: z
+    .string()
+    .regex(/^[a-z0-9._=/-]+$/)
+    .default('fleet-bot'),
+  /** Where the homeserver pushes transactions (the registration's `url`); 0 picks a free port. */
+  BRIDGE_AS_PORT: z.coerce.number().int().min(0).max(65535).default(9009),
+  /**
+   * Keeps fleets that share a homeserver apart: part of every agent's user id and every room
+   * alias. Unset in production, where a fleet has its homeserver to itself.
+   */
+  BRIDGE_NAMESPACE: z.string().regex(slug, '1-24 lowercase letters, digits or hyphens').optional(),
+  /** The human CEO, invited to every org room. */
+  BRIDGE_CEO_USER_ID: z.string().regex(/^@[^:\s]+:[a-zA-Z0-9.:-]+$/, 'a Matrix user id, @name:server'),
+  /**
+   * Synapse's registration shared secret. Needed once per homeserver, to make the bridge's bot a
+   * server admin (ADR 0007); may be removed afterwards.
+   */
+  MATRIX_REGISTRATION_SHARED_SECRET: z.string().min(1).optional(),
+  /** How often agents parked by an outage are tried again. */
+  BRIDGE_SWEEP_INTERVAL_MS: z.coerce.number().int().positive().default(30_000),
+  /** How long an agent may stay parked before its step is reported failed. */
+  BRIDGE_MAX_PARKED_MS: z.coerce
+    .number()
+    .int()
+    .positive()
+    .default(24 * 3600 * 1000),
 };

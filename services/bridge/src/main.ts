@@ -1,12 +1,5 @@
-// Composition root of the bridge service: real adapters in, app and consumer out.
+// The bridge service as a process: starts it (service.ts wires it) and stops it on SIGTERM.
 import { runService } from '@ocf/service';
-import { buildApp } from './app.ts';
-import { settings } from './config.ts';
-import { createHandlers } from './handlers/index.ts';
+import { bridgeService } from './service.ts';
 
-await runService({
-  name: 'bridge',
-  settings,
-  buildApp: ({ logger }, readiness) => buildApp({ logger, readiness }),
-  createHandlers: () => createHandlers(),
-});
+await runService(bridgeService());

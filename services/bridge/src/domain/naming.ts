@@ -1,0 +1,92 @@
+import { createHash } from 'node:crypto';
+import { agentIdSchema } from '@ocf/events';
+
+/**
+ * How fleet things are named on the homeserver. Names are the bridge's idempotency keys: an
+ * agent's user id and each org room's alias are computed, never stored, so every delivery of
+ * every event arrives at the same account and the same rooms.
+ */
+
+/** Agents live in the application service's exclusive namespace, `@agent-.*`. */
+const AGENT_LOCALPART_PREFIX = 'agent-';
+
+/**
+ * Longest slug kept as it is. Leaves room in a 255-byte alias for a namespace, a department and a
+ * team slug together; longer labels are cut and made unique again by a hash of the full label.
+ */
+const MAX_SLUG_LENGTH = 40;
+const HASH_LENGTH = 8;
+
+/**
+ * A label as it can stand in a room alias: "Research & Development" -> "research-and-development",
+ * "Café Ops" -> "cafe-ops". Only `a-z`, `0-9` and single inner hyphens. A label with nothing
+ * alias-safe in it (say, written in another script) becomes a stable hash, and an overlong one is
+ * cut and suffixed with that hash, so every label gets a usable, deterministic slug.
+ *
+ * Labels that differ only in case, accents or punctuation share a slug, and so a room: "R&D" and
+ * "R and D" are one department to the bridge (see ADR 0007).
+ */
+export function slug(label: string): string {
+  const readable = label
+    .normalize('NFKD')
+    .replace(/[\u0300-\u036f]/g, '')
+    .toLowerCase()
+    .replaceAll('&', ' and ')
+    .replace(/[^a-z0-9]+/g, '-')
+    .replace(/^-+|-+$/g, '');
+  if (readable.length > 0 && readable.length <= MAX_SLUG_LENGTH) return readable;
+  const hash = createHash('sha256').update(label.trim()).digest('hex').slice(0, HASH_LENGTH);
+  if (readable.length === 0) return `x-${hash}`;
+  const cut = readable.slice(0, MAX_SLUG_LENGTH - HASH_LENGTH - 1).replace(/-+$/, '');
+  return `${cut}-${hash}`;
+}
+
+export interface NamingOptions {
+  /** The `:server` part of every Matrix id. */
+  readonly serverName: string;
+  /**
+   * Keeps several fleets apart on one homeserver (tests do this): part of every agent localpart
+   * and room alias. Undefined in production, where a fleet has its homeserver to itself.
+   */
+  readonly namespace?: string | undefined;
+}
+
+export interface Naming {
+  readonly serverName: string;
+  /** `@agent-ada-lovelace:server`, or `@agent-<namespace>_ada-lovelace:server`. */
+  agentUserId(agentId: string): string;
+  /** The agent id behind one of this fleet's agent user ids; undefined for anyone else. */
+  agentIdOf(userId: string): string | undefined;
+  /** The localpart of a room alias (what `createRoom`'s `room_alias_name` takes). */
+  aliasLocalpart(base: string): string;
+  /** `#base:server`, with the namespace. */
+  alias(base: string): string;
+}
+
+/**
+ * `_` separates the namespace because slugs and agent ids never contain it: no namespace and agent
+ * id, and no namespace and room, can ever spell another's name.
+ */
+export function createNaming(options: NamingOptions): Naming {
+  const { serverName } = options;
+  const scope = options.namespace === undefined ? '' : `${options.namespace}_`;
+  const userPrefix = `@${AGENT_LOCALPART_PREFIX}${scope}`;
+  const userSuffix = `:${serverName}`;
+
+  return {
+    serverName,
+    agentUserId: (agentId) => `${userPrefix}${agentId}${userSuffix}`,
+    agentIdOf(userId) {
+      if (!userId.startsWith(userPrefix) || !userId.endsWith(userSuffix)) return undefined;
+      const agentId = userId.slice(userPrefix.length, -userSuffix.length);
+      return agentIdSchema.safeParse(agentId).success ? agentId : undefined;
+    },
+    aliasLocalpart: (base) => `${scope}${base}`,
+    alias: (base) => `#${scope}${base}:${serverName}`,
+  };
+}
+
+/** How an agent appears in chat: "Ada Lovelace — Staff Engineer". */
+export function displayName(person: { readonly name: string; readonly title: string }): string {
+  return `${person.name} — ${person.title}`;
+}

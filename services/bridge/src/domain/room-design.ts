@@ -1,0 +1,90 @@
+import type { OrgRoom } from './org-rooms.ts';
+
+/** Everything the homeserver needs to create an org room. */
+export interface RoomCreation {
+  readonly aliasLocalpart: string;
+  readonly name: string;
+  readonly topic: string;
+  /** Invited at creation: the CEO, always. */
+  readonly invite: readonly string[];
+  /** The invites are direct-chat invites (only when the CEO is one side of a manager↔report room). */
+  readonly isDirect: boolean;
+  readonly roomVersion: string;
+  readonly powerLevels: Readonly<Record<string, unknown>>;
+}
+
+export interface RoomDesignContext {
+  readonly aliasLocalpart: string;
+  readonly ceoUserId: string;
+  /** For manager↔report rooms: the two people, as the room name shows them. */
+  readonly managerName?: string;
+  readonly reportName?: string;
+}
+
+/**
+ * Room version 12 makes the creator — the fleet's bot — the room's owner, with a power no member
+ * can reach or take away: the fleet, not an agent, controls the room. Everyone else's levels below
+ * follow from that: agents talk (0), the CEO moderates (50: invite, kick, redact), and only the
+ * fleet changes what a room is (name, topic, membership rules, power levels: 100).
+ */
+const ROOM_VERSION = '12';
+const FLEET_ONLY = 100;
+const MODERATOR = 50;
+
+export function designRoom(room: OrgRoom, context: RoomDesignContext): RoomCreation {
+  const { name, topic } = describe(room, context);
+  return {
+    aliasLocalpart: context.aliasLocalpart,
+    name,
+    topic,
+    invite: [context.ceoUserId],
+    isDirect: room.kind === 'direct' && room.managerId === 'ceo',
+    roomVersion: ROOM_VERSION,
+    powerLevels: {
+      users: { [context.ceoUserId]: MODERATOR },
+      users_default: 0,
+      events_default: 0,
+      state_default: FLEET_ONLY,
+      invite: MODERATOR,
+      kick: MODERATOR,
+      ban: MODERATOR,
+      redact: MODERATOR,
+      events: Object.fromEntries(
+        [
+          'm.room.name',
+          'm.room.topic',
+          'm.room.avatar',
+          'm.room.canonical_alias',
+          'm.room.join_rules',
+          'm.room.history_visibility',
+          'm.room.power_levels',
+          'm.room.encryption',
+          'm.room.server_acl',
+          'm.room.tombstone',
+        ].map((type) => [type, FLEET_ONLY]),
+      ),
+    },
+  };
+}
+
+function describe(room: OrgRoom, context: RoomDesignContext): { name: string; topic: string } {
+  switch (room.kind) {
+    case 'all-employees':
+      return { name: 'All employees', topic: 'Everyone in the company.' };
+    case 'leadership':
+      return {
+        name: `${room.department} leadership`,
+        topic: `The VP and directors of ${room.department}.`,
+      };
+    case 'team':
+      return {
+        name: `${room.team} · ${room.department}`,
+        topic: `The ${room.team} team of ${room.department}.`,
+      };
+    case 'direct': {
+      const manager = context.managerName ?? room.managerId;
+      const report = context.reportName ?? room.reportId;
+      return { name: `${manager} ↔ ${report}`, topic: `${report} reports to ${manager}.` };
+    }
+  }
+}

@@ -1,0 +1,39 @@
+import { errorMessage, isRetryable } from '@ocf/errors';
+import type { EventHandler } from '@ocf/runtime';
+import type { BridgeTrigger } from './triggers.ts';
+
+/** CascadeStepFailed's `reason` holds at most this many characters. */
+const MAX_REASON_LENGTH = 2000;
+
+/**
+ * Makes a handler say so when it gives up: on a permanent failure, or on a retryable one at the
+ * last delivery the consumer will make (one the handler could not park), it publishes
+ * CascadeStepFailed (step `chat-account`) so the agent's status shows why. The error still goes
+ * up, and the consumer dead-letters the message with the same reason.
+ */
+export function reportingGiveUp<T extends BridgeTrigger>(handler: EventHandler<T>): EventHandler<T> {
+  return async (event, context) => {
+    try {
+      await handler(event, context);
+    } catch (error) {
+      if (!isRetryable(error) || context.isFinalAttempt) {
+        const reason = truncate(errorMessage(error).trim() || 'unknown failure', MAX_REASON_LENGTH);
+        try {
+          await context.emit('CascadeStepFailed', {
+            agentId: event.data.agentId,
+            step: 'chat-account',
+            reason,
+          });
+        } catch (publishError) {
+          // The dead letter still carries the reason; do not let this failure replace it.
+          context.logger.error('could not publish CascadeStepFailed', { error: publishError });
+        }
+      }
+      throw error;
+    }
+  };
+}
+
+function truncate(text: string, max: number): string {
+  return text.length <= max ? text : `${text.slice(0, max - 1)}…`;
+}

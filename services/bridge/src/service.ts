@@ -1,0 +1,140 @@
+import { randomUUID } from 'node:crypto';
+import { DescribeTableCommand } from '@aws-sdk/client-dynamodb';
+import { SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
+import { LogService } from 'matrix-bot-sdk';
+import { errorMessage } from '@ocf/errors';
+import { useFleetLoggerForMatrix } from '@ocf/matrix';
+import { createDynamoDedupeStore, sleep } from '@ocf/runtime';
+import { SecretText } from '@ocf/secrets';
+import type { Config, ServiceContext, ServiceDefinition } from '@ocf/service';
+import { createDynamoBridgeStore } from './adapters/dynamo-bridge-store.ts';
+import { createSecretsManagerAgentSecrets } from './adapters/secrets-manager-agent-secrets.ts';
+import { createSynapseHomeserver } from './adapters/synapse-homeserver.ts';
+import { buildApp } from './app.ts';
+import { buildAppserviceApp } from './appservice/app.ts';
+import { settings } from './config.ts';
+import { createNaming } from './domain/naming.ts';
+import { createHandlers } from './handlers/index.ts';
+import type { BridgeDeps } from './reconcile/deps.ts';
+import { sweepParkedAgents } from './reconcile/sweeper.ts';
+
+type Context = ServiceContext<Config<typeof settings>>;
+
+/** A crashed worker holds an agent's lock this long at most; the lock is renewed while it works. */
+const LOCK_LEASE_MS = 30_000;
+
+/**
+ * The bridge as startService runs it: Synapse (as the fleet's application service), the bridge's
+ * table and Secrets Manager behind their ports; the handlers; the health endpoints; and two things
+ * of its own that live as long as the HTTP side — the application-service endpoint on its own port,
+ * and the sweeper that finishes the work of agents parked by an outage.
+ */
+export function bridgeService(
+  secretsManager = new SecretsManagerClient({}),
+): ServiceDefinition<typeof settings> {
+  let composed: BridgeDeps | undefined;
+  const depsOf = (context: Context): BridgeDeps => (composed ??= compose(context, secretsManager));
+
+  return {
+    name: 'bridge',
+    settings,
+    createHandlers: (context) => createHandlers(depsOf(context)),
+    buildApp: async (context, readiness) => {
+      const { config, logger, aws, routing, publisher } = context;
+      const deps = depsOf(context);
+      const app = buildApp({
+        logger,
+        readiness: {
+          ...readiness,
+          homeserver: () => deps.homeserver.ping(),
+          bridgeTable: async () => {
+            await aws.dynamodb.send(new DescribeTableCommand({ TableName: routing.tables.bridge.name }));
+          },
+        },
+      });
+
+      const appservice = buildAppserviceApp({
+        hsToken: config.BRIDGE_HS_TOKEN,
+        naming: deps.naming,
+        transactions: createDynamoDedupeStore({
+          client: aws.dynamodb,
+          tableName: routing.tables.processedEvents.name,
+        }),
+        logger: logger.with({ component: 'appservice' }),
+        // Waking a hibernating agent starts here once agents can hibernate (ADR 0007).
+        onMention: (mention) => {
+          logger.info('agent mentioned', { ...mention });
+          return Promise.resolve();
+        },
+      });
+      const appserviceUrl = await appservice.listen({ host: config.HOST, port: config.BRIDGE_AS_PORT });
+      logger.info('application-service endpoint listening', { url: appserviceUrl });
+
+      const stopping = new AbortController();
+      let sweeping: Promise<void> | undefined;
+      const sweeper = setInterval(() => {
+        // One sweep at a time: a slow one (the homeserver still down) gets no second on top.
+        sweeping ??= sweepParkedAgents(
+          { ...deps, publisher, logger, maxParkedMs: config.BRIDGE_MAX_PARKED_MS },
+          stopping.signal,
+        )
+          .then(
+            () => undefined,
+            (error: unknown) => {
+              logger.warn('sweep of parked agents failed', { error: errorMessage(error) });
+            },
+          )
+          .finally(() => {
+            sweeping = undefined;
+          });
+      }, config.BRIDGE_SWEEP_INTERVAL_MS);
+
+      app.addHook('onClose', async () => {
+        clearInterval(sweeper);
+        stopping.abort();
+        await sweeping;
+        await appservice.close();
+      });
+      return app;
+    },
+  };
+}
+
+function compose(
+  { config, logger, aws, routing }: Context,
+  secretsManager: SecretsManagerClient,
+): BridgeDeps {
+  // matrix-bot-sdk logs through the fleet's redacting logger. Its HTTP module reports every
+  // non-2xx answer as an error, expected ones too (an alias not taken yet): the adapter's own
+  // errors say what failed, with the operation, so those lines are left out.
+  useFleetLoggerForMatrix(logger, 'WARN');
+  LogService.muteModule('MatrixHttpClient');
+
+  const naming = createNaming({ serverName: config.MATRIX_SERVER_NAME, namespace: config.BRIDGE_NAMESPACE });
+  const homeserver = createSynapseHomeserver({
+    homeserverUrl: config.MATRIX_HOMESERVER_URL,
+    serverName: config.MATRIX_SERVER_NAME,
+    registration: {
+      id: config.BRIDGE_AS_ID,
+      asToken: config.BRIDGE_AS_TOKEN,
+      hsToken: config.BRIDGE_HS_TOKEN,
+      senderLocalpart: config.BRIDGE_SENDER_LOCALPART,
+    },
+    registrationSharedSecret:
+      config.MATRIX_REGISTRATION_SHARED_SECRET === undefined
+        ? undefined
+        : new SecretText(config.MATRIX_REGISTRATION_SHARED_SECRET),
+    logger,
+  });
+  return {
+    homeserver,
+    store: createDynamoBridgeStore(aws.dynamodb, routing.tables.bridge.name),
+    secrets: createSecretsManagerAgentSecrets(secretsManager, config.OCF_ENV),
+    naming,
+    ceoUserId: config.BRIDGE_CEO_USER_ID,
+    newId: randomUUID,
+    now: () => new Date(),
+    lockLeaseMs: LOCK_LEASE_MS,
+    sleep,
+  };
+}

@@ -1,0 +1,66 @@
+import assert from 'node:assert/strict';
+import { describe, it } from 'node:test';
+import fc from 'fast-check';
+import { createNaming, displayName, slug } from '../../src/domain/naming.ts';
+
+const ALIAS_SAFE = /^[a-z0-9]+(?:-[a-z0-9]+)*$/;
+
+describe('slug', () => {
+  it('makes department and team names alias-safe, spaces and all', () => {
+    assert.equal(slug('Research & Development'), 'research-and-development');
+    assert.equal(slug('  Customer   Success '), 'customer-success');
+    assert.equal(slug('Café Ops'), 'cafe-ops');
+    assert.equal(slug('R&D / EMEA'), 'r-and-d-emea');
+    assert.equal(slug('Platform'), slug('platform'), 'case does not make another room');
+  });
+
+  it('gives labels with nothing alias-safe in them a stable hash', () => {
+    assert.match(slug('研究開発'), /^x-[0-9a-f]{8}$/);
+    assert.equal(slug('研究開発'), slug('研究開発'));
+    assert.notEqual(slug('研究開発'), slug('営業'));
+  });
+
+  it('cuts long labels and keeps them apart by a hash of the whole label', () => {
+    const long = 'The Department of Very Long Names That Go On and On';
+    assert.ok(slug(long).length <= 40);
+    assert.notEqual(slug(`${long} A`), slug(`${long} B`));
+  });
+
+  it('is always alias-safe, short, and deterministic', () => {
+    fc.assert(
+      fc.property(fc.string({ unit: 'grapheme', maxLength: 200 }), (label) => {
+        const made = slug(label);
+        assert.match(made, ALIAS_SAFE);
+        assert.ok(made.length <= 40);
+        assert.equal(slug(label), made);
+      }),
+    );
+  });
+});
+
+describe('naming', () => {
+  it("names an agent's user in the exclusive namespace, and reads the agent id back", () => {
+    const naming = createNaming({ serverName: 'fleet.example.com' });
+    assert.equal(naming.agentUserId('ada-lovelace'), '@agent-ada-lovelace:fleet.example.com');
+    assert.equal(naming.agentIdOf('@agent-ada-lovelace:fleet.example.com'), 'ada-lovelace');
+    assert.equal(naming.alias('all-employees'), '#all-employees:fleet.example.com');
+  });
+
+  it('keeps namespaces apart both ways', () => {
+    const blue = createNaming({ serverName: 'hs', namespace: 'blue' });
+    const plain = createNaming({ serverName: 'hs' });
+    assert.equal(blue.agentUserId('ada'), '@agent-blue_ada:hs');
+    assert.equal(blue.aliasLocalpart('all-employees'), 'blue_all-employees');
+    assert.equal(blue.agentIdOf('@agent-ada:hs'), undefined);
+    assert.equal(plain.agentIdOf('@agent-blue_ada:hs'), undefined, 'not an agent id of the plain fleet');
+    assert.equal(blue.agentIdOf('@agent-blue_ada:other'), undefined, 'another server');
+    assert.equal(plain.agentIdOf('@fleet-bot:hs'), undefined);
+  });
+
+  it('shows an agent as "Name — Title"', () => {
+    assert.equal(
+      displayName({ name: 'Ada Lovelace', title: 'Staff Engineer' }),
+      'Ada Lovelace — Staff Engineer',
+    );
+  });
+});

@@ -1,0 +1,37 @@
+import assert from 'node:assert/strict';
+import { describe, it } from 'node:test';
+import { designRoom } from '../../src/domain/room-design.ts';
+
+const context = { aliasLocalpart: 'x', ceoUserId: '@ceo:hs' };
+
+describe('room design', () => {
+  it('leaves the room to the fleet: agents talk, the CEO moderates, only the creator changes it', () => {
+    const { powerLevels, invite, roomVersion } = designRoom({ kind: 'all-employees' }, context);
+    assert.equal(roomVersion, '12');
+    assert.deepEqual(invite, ['@ceo:hs']);
+    assert.deepEqual(powerLevels['users'], { '@ceo:hs': 50 });
+    assert.equal(powerLevels['users_default'], 0);
+    assert.equal(powerLevels['events_default'], 0);
+    assert.equal(powerLevels['invite'], 50);
+    assert.equal(powerLevels['state_default'], 100);
+    assert.equal((powerLevels['events'] as Record<string, number>)['m.room.power_levels'], 100);
+  });
+
+  it('names rooms for people, and invites the CEO as a direct chat only to its own', () => {
+    assert.equal(designRoom({ kind: 'leadership', department: 'Sales' }, context).name, 'Sales leadership');
+    const own = designRoom(
+      { kind: 'direct', managerId: 'ceo', reportId: 'grace' },
+      {
+        ...context,
+        managerName: 'CEO',
+        reportName: 'Grace Hopper',
+      },
+    );
+    assert.equal(own.isDirect, true);
+    assert.equal(own.name, 'CEO ↔ Grace Hopper');
+    assert.equal(
+      designRoom({ kind: 'direct', managerId: 'grace', reportId: 'ada' }, context).isDirect,
+      false,
+    );
+  });
+});

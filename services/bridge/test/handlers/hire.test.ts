@@ -1,0 +1,100 @@
+import assert from 'node:assert/strict';
+import { describe, it } from 'node:test';
+import { bridgeHarness, CEO_USER_ID, hireSmallOrg, SMALL_ORG } from '../support/harness.ts';
+
+const RND = 'research-and-development';
+
+describe('hiring the small org through the cascade', () => {
+  it('gives every agent an account with its display name and its secret as the only password', async () => {
+    const h = bridgeHarness();
+    await hireSmallOrg(h);
+
+    for (const [agentId, hire] of SMALL_ORG) {
+      const user = h.fake.users.get(h.userId(agentId));
+      assert.ok(user, agentId);
+      assert.equal(user.displayName, `${hire.name} — ${hire.title}`);
+      assert.equal(user.password, h.secrets.currentOf(agentId)?.password.reveal());
+      assert.equal(user.deactivated, false);
+    }
+    assert.deepEqual(
+      h.publishedOf('ChatAccountReady').map((e) => e.data),
+      SMALL_ORG.map(([agentId]) => ({ agentId, matrixUserId: `@agent-${agentId}:fleet.test` })),
+    );
+  });
+
+  it('puts each agent in exactly its rooms: everyone, its leadership, its team', async () => {
+    const h = bridgeHarness();
+    await hireSmallOrg(h);
+
+    assert.deepEqual(h.members('all-employees'), SMALL_ORG.map(([agentId]) => agentId).sort());
+    assert.deepEqual(h.members(`${RND}-leadership`), ['ada', 'alan', 'grace']);
+    assert.deepEqual(h.members('sales-leadership'), ['mary']);
+    // Two "Platform" teams, one per department, kept apart.
+    assert.deepEqual(h.members(`${RND}.platform-team`), ['dennis', 'ken', 'linus']);
+    assert.deepEqual(h.members('sales.platform-team'), ['sam']);
+    assert.equal(h.room(`${RND}.platform-team`).creation.name, 'Platform · Research & Development');
+  });
+
+  it('makes a direct room for every manager and report, marked direct on both sides', async () => {
+    const h = bridgeHarness();
+    await hireSmallOrg(h);
+
+    for (const [agentId, hire] of SMALL_ORG) {
+      const room = h.room(`dm.${hire.managerId}.${agentId}`);
+      const report = h.fake.users.get(h.userId(agentId));
+      if (hire.managerId === 'ceo') {
+        assert.deepEqual(h.members(`dm.ceo.${agentId}`), [agentId]);
+        assert.equal(room.members.get(CEO_USER_ID), 'invite');
+        assert.equal(room.creation.isDirect, true, 'the CEO is invited to it as a direct chat');
+        assert.deepEqual(report?.direct[CEO_USER_ID], [room.roomId]);
+      } else {
+        assert.deepEqual(h.members(`dm.${hire.managerId}.${agentId}`), [agentId, hire.managerId].sort());
+        assert.equal(room.creation.isDirect, false, "the CEO's invite is not a direct chat of theirs");
+        assert.deepEqual(report?.direct[h.userId(hire.managerId)], [room.roomId]);
+        const manager = h.fake.users.get(h.userId(hire.managerId));
+        assert.deepEqual(manager?.direct[h.userId(agentId)], [room.roomId]);
+      }
+    }
+  });
+
+  it('creates every room as the bot, invites the CEO to all, and gives no agent any power', async () => {
+    const h = bridgeHarness();
+    await hireSmallOrg(h);
+
+    assert.equal(h.fake.rooms.size, 5 + SMALL_ORG.length);
+    for (const room of h.fake.rooms.values()) {
+      assert.equal(room.members.get(h.fake.botUserId), 'join');
+      assert.equal(room.members.get(CEO_USER_ID), 'invite');
+      assert.equal(room.creation.roomVersion, '12', 'the creator owns a version 12 room');
+      assert.deepEqual((room.creation.powerLevels as { users: unknown }).users, { [CEO_USER_ID]: 50 });
+    }
+  });
+
+  it('welcomes each agent once in #all-employees and once in its team room', async () => {
+    const h = bridgeHarness();
+    await hireSmallOrg(h);
+
+    assert.deepEqual(
+      h.announcements('all-employees'),
+      SMALL_ORG.map(([agentId]) => `welcome ${agentId}`),
+    );
+    assert.deepEqual(h.announcements(`${RND}.platform-team`), [
+      'welcome linus',
+      'welcome ken',
+      'welcome dennis',
+    ]);
+    assert.deepEqual(h.announcements('sales.platform-team'), ['welcome sam']);
+    assert.deepEqual(h.announcements(`${RND}-leadership`), [], 'leadership rooms are not announced in');
+    const [first] = h.room('all-employees').messages;
+    assert.equal(first?.content['body'], 'Please welcome Grace Hopper — VP Engineering to the company!');
+    assert.equal(first.content['msgtype'], 'm.notice');
+  });
+
+  it('keeps fleets on one homeserver apart by namespace', async () => {
+    const h = bridgeHarness({ namespace: 'blue' });
+    await h.hire('grace', SMALL_ORG[0]![1]);
+    assert.ok(h.fake.users.has('@agent-blue_grace:fleet.test'));
+    assert.ok(h.fake.roomByAlias('#blue_all-employees:fleet.test'));
+    assert.equal(h.fake.roomByAlias('#all-employees:fleet.test'), undefined);
+  });
+});
