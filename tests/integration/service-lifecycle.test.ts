@@ -12,6 +12,7 @@ import {
   fleetRouting,
   SERVICE_NAMES,
   type AppliedRouting,
+  type ServiceName,
 } from '@ocf/routing';
 import {
   createDynamoDedupeStore,
@@ -20,6 +21,7 @@ import {
   type Outcome,
 } from '@ocf/runtime';
 import { awsClients, uniqueEnvironment, waitFor } from '../support/aws.ts';
+import { homeserverUnderTest } from '../support/homeserver.ts';
 
 const root = resolve(import.meta.dirname, '../..');
 const clients = awsClients();
@@ -29,6 +31,23 @@ let applied: AppliedRouting;
 before(async () => {
   applied = await applyRouting(routing, clients);
 });
+
+/** What each service needs besides the common settings, from the test run's backends. */
+async function ownSettings(service: ServiceName): Promise<Record<string, string>> {
+  if (service !== 'bridge') return {};
+  const hs = await homeserverUnderTest();
+  return {
+    MATRIX_HOMESERVER_URL: hs.url,
+    MATRIX_SERVER_NAME: hs.serverName,
+    BRIDGE_AS_ID: hs.appservice.id,
+    BRIDGE_AS_TOKEN: hs.appservice.asToken,
+    BRIDGE_HS_TOKEN: hs.appservice.hsToken,
+    BRIDGE_SENDER_LOCALPART: hs.appservice.senderLocalpart,
+    BRIDGE_AS_PORT: '0',
+    BRIDGE_NAMESPACE: routing.environment.slice(0, 24),
+    BRIDGE_CEO_USER_ID: `@ceo:${hs.serverName}`,
+  };
+}
 
 describe('a service process', () => {
   for (const service of SERVICE_NAMES) {
@@ -40,6 +59,7 @@ describe('a service process', () => {
           PORT: '0',
           HOST: '127.0.0.1',
           LOG_LEVEL: 'INFO',
+          ...(await ownSettings(service)),
         },
         stdio: ['ignore', 'pipe', 'pipe'],
       });

@@ -1,12 +1,5 @@
-// Composition root of the health service: real adapters in, app and consumer out.
+// The health service as a process: starts it (service.ts wires it) and stops it on SIGTERM.
 import { runService } from '@ocf/service';
-import { buildApp } from './app.ts';
-import { settings } from './config.ts';
-import { createHandlers } from './handlers/index.ts';
+import { healthService } from './service.ts';
 
-await runService({
-  name: 'health',
-  settings,
-  buildApp: ({ logger }, readiness) => buildApp({ logger, readiness }),
-  createHandlers: () => createHandlers(),
-});
+await runService(healthService());

@@ -1,12 +1,6 @@
-// Composition root of the provisioning service: real adapters in, app and consumer out.
+// The provisioning service as a process: starts it (service.ts wires it) and stops it on SIGTERM.
+// Agents it started keep running when it stops; the next start finds and adopts them.
 import { runService } from '@ocf/service';
-import { buildApp } from './app.ts';
-import { settings } from './config.ts';
-import { createHandlers } from './handlers/index.ts';
+import { provisioningService } from './service.ts';
 
-await runService({
-  name: 'provisioning',
-  settings,
-  buildApp: ({ logger }, readiness) => buildApp({ logger, readiness }),
-  createHandlers: () => createHandlers(),
-});
+await runService(provisioningService());

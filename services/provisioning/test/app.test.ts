@@ -2,6 +2,7 @@ import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { createMemoryLogger } from '@ocf/logging';
 import { buildApp } from '../src/app.ts';
+import { provisioningHarness } from './support/harness.ts';
 
 describe('provisioning app', () => {
   it('is alive, and ready only when its dependencies are', async () => {
@@ -14,5 +15,16 @@ describe('provisioning app', () => {
     assert.equal((await app.inject({ url: '/readyz' })).statusCode, 503);
     queueUp = true;
     assert.equal((await app.inject({ url: '/readyz' })).statusCode, 200);
+  });
+
+  it('runs the reconcile loop while it is up, and stops it when it closes', async () => {
+    const h = provisioningHarness();
+    await h.hireReady('ada');
+    const app = buildApp({ logger: createMemoryLogger(), readiness: {}, reconciler: h.reconciler });
+    await app.ready();
+    for (let i = 0; i < 100 && h.reconciler.passes === 0; i++) await new Promise((r) => setTimeout(r, 10));
+    assert.equal(h.tasks.running('ada').length, 1, 'the first pass runs at start');
+    assert.deepEqual((await app.inject({ url: '/v1/reconcile' })).json(), { passes: 1 });
+    await app.close();
   });
 });

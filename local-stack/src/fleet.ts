@@ -1,0 +1,449 @@
+#!/usr/bin/env node
+/**
+ * The whole fleet on this machine, in one command (see docs/fleet.md):
+ *
+ *   node local-stack/src/fleet.ts up [--sample <n>] [--env <name>]   backends, routing, the five
+ *        services, an API token, optionally a sample org of n agents; then each agent's status
+ *        until Ctrl-C, which stops everything `up` started
+ *   node local-stack/src/fleet.ts status [--env <name>]              the agents' status, once
+ *   node local-stack/src/fleet.ts down [--env <name>]                stops what `up` started
+ *
+ * Agents run as local processes (provisioning's local runner); everything else talks to moto and
+ * Synapse from `pnpm stack up`. Each service is a process of its own group with its own log, so
+ * Ctrl-C reaches only this command, which then stops the services, the agents, and the backends
+ * if (and only if) it started them. Exit codes: 0 done, 1 failed, 2 usage.
+ */
+import { spawn } from 'node:child_process';
+import { once } from 'node:events';
+import { chmod, mkdir, readFile, rm, writeFile } from 'node:fs/promises';
+import path from 'node:path';
+import { parseArgs } from 'node:util';
+import { agentLines, statusLine, type AgentSummary } from './fleet-status.ts';
+import { assertPortFree, isRunning, stopProcessGroup, spawnInOwnGroup, type PidRecord } from './processes.ts';
+import { resolveStackSettings } from './settings.ts';
+import { readStackInfo, type StackInfo } from './stack-info.ts';
+import { stackDown, stackUp } from './stack.ts';
+import type { BackendName } from './backend.ts';
+
+const SERVICES = ['directory', 'credentials', 'bridge', 'provisioning', 'health'] as const;
+type Service = (typeof SERVICES)[number];
+/** The services' own default ports (their config.ts), so the README's curl lines just work. */
+const DEFAULT_PORT_BASE = 8081;
+/** directory, credentials, bridge, provisioning, health: `--port-base` and the next four. */
+const portsFrom = (base: number): Record<Service, number> => ({
+  directory: base,
+  credentials: base + 1,
+  bridge: base + 2,
+  provisioning: base + 3,
+  health: base + 4,
+});
+const root = path.resolve(import.meta.dirname, '../..');
+
+interface FleetState {
+  readonly environment: string;
+  readonly startedAt: string;
+  readonly services: Record<string, PidRecord>;
+  /** Backends this fleet's `up` started: its `down` stops them, and only them. */
+  readonly startedBackends: BackendName[];
+  readonly agentsDir: string;
+}
+
+const usage = `usage: node local-stack/src/fleet.ts <up|status|down> [--env <name>] [--sample <agents>] [--port-base <port>]
+
+  up       local backends, the routing, the five services and an API token; with --sample n
+           (10 to 5000) also a sample company of n agents. Prints each agent's status until Ctrl-C,
+           which stops the services, the agents, and the backends if up started them.
+  status   the agents' status, once
+  down     stops what an 'up' left running (another shell, or after a crash)
+
+--env names the fleet (default: local); every resource, queue and table carries it.
+--port-base: the services listen on it and the next four (default 8081: directory 8081 ... health 8085).
+Agents run as local processes; their folders are under .local-stack/agents/<env>/.`;
+
+function layout(environment: string) {
+  const { stateDir } = resolveStackSettings();
+  const dir = path.join(stateDir, 'fleet', environment);
+  return {
+    stateDir,
+    dir,
+    stateFile: path.join(dir, 'fleet.json'),
+    tokenFile: path.join(dir, 'api-token'),
+    logsDir: path.join(dir, 'logs'),
+    agentsDir: path.join(stateDir, 'agents', environment),
+  };
+}
+
+function say(line: string): void {
+  process.stderr.write(`fleet: ${line}\n`);
+}
+
+/** What every service (and script) gets: the stack's endpoints, the fleet's name, a log level. */
+function baseEnvironment(info: StackInfo, environment: string, stateDir: string): NodeJS.ProcessEnv {
+  return {
+    PATH: process.env['PATH'],
+    HOME: process.env['HOME'],
+    LANG: process.env['LANG'],
+    AWS_ENDPOINT_URL: info.awsEndpoint,
+    AWS_REGION: info.region,
+    AWS_DEFAULT_REGION: info.region,
+    // moto accepts any credentials; these only stop the SDKs from looking for real ones.
+    AWS_ACCESS_KEY_ID: 'test',
+    AWS_SECRET_ACCESS_KEY: 'test',
+    MATRIX_HOMESERVER_URL: info.homeserverUrl,
+    OCF_STACK_DIR: stateDir,
+    OCF_ENV: environment,
+    HOST: '127.0.0.1',
+    LOG_LEVEL: process.env['LOG_LEVEL'] ?? 'INFO',
+  };
+}
+
+/** Each service's own settings on top: the bridge's homeserver registration, the agents' folder. */
+function serviceEnvironment(service: Service, info: StackInfo, agentsDir: string): NodeJS.ProcessEnv {
+  switch (service) {
+    case 'bridge':
+      return {
+        MATRIX_SERVER_NAME: info.serverName,
+        BRIDGE_AS_ID: info.appservice.id,
+        BRIDGE_AS_TOKEN: info.appservice.asToken,
+        BRIDGE_HS_TOKEN: info.appservice.hsToken,
+        BRIDGE_SENDER_LOCALPART: info.appservice.senderLocalpart,
+        // Where Synapse pushes to the bridge; BRIDGE_AS_PORT=0 when another bridge holds that port.
+        BRIDGE_AS_PORT: process.env['BRIDGE_AS_PORT'] ?? new URL(info.appservice.url).port,
+        BRIDGE_CEO_USER_ID: process.env['BRIDGE_CEO_USER_ID'] ?? `@ceo:${info.serverName}`,
+        MATRIX_REGISTRATION_SHARED_SECRET: info.registrationSharedSecret,
+      };
+    case 'provisioning':
+      return {
+        AGENT_RUNNER: 'local',
+        LOCAL_AGENTS_DIR: agentsDir,
+        PROVISIONING_RESYNC_MS: '15000',
+        ...pick(process.env, ['LOCAL_AGENT_COMMAND', 'LOCAL_AGENT_ENV']),
+      };
+    case 'health':
+      return {
+        AGENT_RUNNER: 'local',
+        LOCAL_AGENTS_DIR: agentsDir,
+        HEALTH_POLL_MS: '5000',
+        HEALTH_METRICS_MS: '60000',
+      };
+    default:
+      return {};
+  }
+}
+
+/** The variables of `source` among `names` that are set. */
+function pick(source: NodeJS.ProcessEnv, names: readonly string[]): NodeJS.ProcessEnv {
+  return Object.fromEntries(
+    names.flatMap((name) => (source[name] === undefined ? [] : [[name, source[name]]])),
+  );
+}
+
+/** Runs one of the repository's scripts to the end; its stdout is the result. */
+async function runScript(script: string, args: readonly string[], env: NodeJS.ProcessEnv): Promise<string> {
+  const child = spawn(process.execPath, [path.join(root, script), ...args], {
+    cwd: root,
+    env,
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  let stdout = '';
+  let stderr = '';
+  child.stdout.on('data', (chunk: Buffer) => (stdout += chunk.toString()));
+  child.stderr.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
+  const [code] = (await once(child, 'exit')) as [number | null];
+  if (code !== 0) throw new Error(`${script} exited with ${code}: ${stderr.trim()}`);
+  return stdout.trim();
+}
+
+async function waitReady(
+  service: Service,
+  record: PidRecord,
+  logFile: string,
+  timeoutMs = 30_000,
+): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while (Date.now() < deadline) {
+    try {
+      const response = await fetch(`http://127.0.0.1:${record.port}/readyz`);
+      if (response.ok) return;
+    } catch {
+      // not listening yet
+    }
+    if (!(await isRunning(record))) break;
+    await new Promise((resolve) => setTimeout(resolve, 250));
+  }
+  const log = await readFile(logFile, 'utf8').catch(() => '');
+  throw new Error(
+    `${service} did not become ready; the end of ${logFile}:\n${log.split('\n').slice(-15).join('\n')}`,
+  );
+}
+
+async function readState(stateFile: string): Promise<FleetState | undefined> {
+  try {
+    return JSON.parse(await readFile(stateFile, 'utf8')) as FleetState;
+  } catch {
+    return undefined;
+  }
+}
+
+async function listAgents(directoryUrl: string): Promise<AgentSummary[]> {
+  const agents: AgentSummary[] = [];
+  let cursor: string | undefined;
+  do {
+    const url = `${directoryUrl}/v1/agents?limit=200${cursor === undefined ? '' : `&cursor=${encodeURIComponent(cursor)}`}`;
+    const response = await fetch(url);
+    if (!response.ok) throw new Error(`GET ${url}: ${response.status}`);
+    const page = (await response.json()) as { items: AgentSummary[]; cursor?: string };
+    agents.push(...page.items);
+    cursor = page.cursor;
+  } while (cursor !== undefined);
+  return agents.sort((a, b) => a.agentId.localeCompare(b.agentId));
+}
+
+async function up(environment: string, sample: number | undefined, portBase: number): Promise<number> {
+  const PORTS = portsFrom(portBase);
+  const paths = layout(environment);
+  const previous = await readState(paths.stateFile);
+  if (previous !== undefined) {
+    const alive = await Promise.all(Object.values(previous.services).map((r) => isRunning(r)));
+    if (alive.some(Boolean)) {
+      say(
+        `the fleet "${environment}" is already up; stop it first: node local-stack/src/fleet.ts down --env ${environment}`,
+      );
+      return 1;
+    }
+  }
+  for (const service of SERVICES)
+    await assertPortFree(
+      PORTS[service],
+      service,
+      'another fleet: stop it, or pick other ports with --port-base',
+    );
+
+  say('starting the local backends (moto, Synapse)');
+  const stack = await stackUp({
+    onProgress: (line) => {
+      say(line);
+    },
+  });
+  const info = stack.info;
+  await mkdir(paths.logsDir, { recursive: true });
+  const env = baseEnvironment(info, environment, stack.stateDir);
+
+  const state: FleetState = {
+    environment,
+    startedAt: new Date().toISOString(),
+    services: {},
+    startedBackends: stack.started,
+    agentsDir: paths.agentsDir,
+  };
+  const save = () => writeFile(paths.stateFile, `${JSON.stringify(state, null, 2)}\n`);
+  await save();
+
+  let stopping: Promise<void> | undefined;
+  const shutdown = () => (stopping ??= down(environment).then(() => undefined));
+  process.once('SIGINT', () => {
+    say('stopping (Ctrl-C)');
+    void shutdown().then(() => process.exit(0));
+  });
+  process.once('SIGTERM', () => {
+    void shutdown().then(() => process.exit(0));
+  });
+
+  try {
+    say('applying the routing (bus, queues, rules, tables)');
+    await runScript('shared/routing/scripts/apply.ts', [], env);
+
+    for (const service of SERVICES) {
+      const logFile = path.join(paths.logsDir, `${service}.log`);
+      const main = `services/${service}/src/main.ts`;
+      const child = spawnInOwnGroup([process.execPath, path.join(root, main)], {
+        logFile,
+        cwd: root,
+        env: { ...env, PORT: String(PORTS[service]), ...serviceEnvironment(service, info, paths.agentsDir) },
+      });
+      if (child.pid === undefined) throw new Error(`${service} did not start`);
+      state.services[service] = {
+        pid: child.pid,
+        port: PORTS[service],
+        identity: main,
+        startedAt: new Date().toISOString(),
+      };
+      await save();
+    }
+    for (const service of SERVICES) {
+      const record = state.services[service];
+      if (record !== undefined) await waitReady(service, record, path.join(paths.logsDir, `${service}.log`));
+      say(
+        `${service.padEnd(12)} http://127.0.0.1:${PORTS[service]}   log ${path.relative(process.cwd(), path.join(paths.logsDir, `${service}.log`))}`,
+      );
+    }
+
+    const token = await runScript(
+      'services/directory/scripts/create-token.ts',
+      ['--name', `fleet-${Date.now()}`],
+      env,
+    );
+    await writeFile(paths.tokenFile, `${token}\n`, { mode: 0o600 });
+    await chmod(paths.tokenFile, 0o600);
+    const directoryUrl = `http://127.0.0.1:${PORTS.directory}`;
+
+    if (sample !== undefined) {
+      const org = await runScript(
+        'services/directory/scripts/sample-org.ts',
+        ['--seed', '1', '--size', String(sample)],
+        env,
+      );
+      const response = await fetch(`${directoryUrl}/v1/org/import`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json', authorization: `Bearer ${token}` },
+        body: org,
+      });
+      const result = (await response.json()) as { hired?: number; unchanged?: number; refused?: unknown[] };
+      if (!response.ok)
+        throw new Error(`importing the sample org failed: ${response.status} ${JSON.stringify(result)}`);
+      say(
+        `sample org: ${result.hired ?? 0} hired, ${result.unchanged ?? 0} already there, ${result.refused?.length ?? 0} refused`,
+      );
+    }
+
+    process.stdout.write(
+      [
+        `fleet "${environment}" is up. API token (also in ${path.relative(process.cwd(), paths.tokenFile)}):`,
+        `  TOKEN=${token}`,
+        `  curl -s -X POST ${directoryUrl}/v1/agents -H "authorization: Bearer $TOKEN" -H 'content-type: application/json' \\`,
+        `    -d '{"name":"Grace Hopper","title":"VP Engineering","level":"vp","department":"Engineering","manager":"ceo"}'`,
+        `agents' folders: ${path.relative(process.cwd(), paths.agentsDir)}/<agentId>/   Ctrl-C stops everything.`,
+        '',
+      ].join('\n'),
+    );
+
+    let last = '';
+    while (stopping === undefined) {
+      try {
+        const agents = await listAgents(directoryUrl);
+        const text = [
+          `${new Date().toISOString().slice(11, 19)}  ${statusLine(agents)}`,
+          ...agentLines(agents),
+        ].join('\n');
+        const comparable = text.slice(10);
+        if (comparable !== last) process.stdout.write(`${text}\n`);
+        last = comparable;
+      } catch (error) {
+        say(`could not read the agents: ${(error as Error).message}`);
+      }
+      for (const [service, record] of Object.entries(state.services)) {
+        if (!(await isRunning(record))) {
+          say(
+            `${service} stopped unexpectedly; see ${path.join(paths.logsDir, `${service}.log`)}. Stopping the fleet.`,
+          );
+          await shutdown();
+          return 1;
+        }
+      }
+      await new Promise((resolve) => setTimeout(resolve, 2_000));
+    }
+    await stopping;
+    return 0;
+  } catch (error) {
+    say((error as Error).message);
+    await shutdown();
+    return 1;
+  }
+}
+
+async function down(environment: string): Promise<number> {
+  const paths = layout(environment);
+  const state = await readState(paths.stateFile);
+  if (state === undefined) {
+    say(`nothing to stop: no fleet "${environment}" was started from this checkout`);
+    return 0;
+  }
+  await Promise.all(
+    Object.entries(state.services).map(async ([service, record]) => {
+      if (await isRunning(record)) {
+        await stopProcessGroup(record.pid, 30_000);
+        say(`stopped ${service}`);
+      }
+    }),
+  );
+  // Provisioning leaves agents running when it stops (a restart of it is not a restart of the fleet).
+  const info = await readStackInfo().catch(() => undefined);
+  if (info !== undefined) {
+    const stopped = await runScript(
+      'services/provisioning/scripts/stop-local-agents.ts',
+      ['--dir', state.agentsDir],
+      {
+        ...baseEnvironment(info, environment, paths.stateDir),
+      },
+    ).catch((error: unknown) => `could not stop the agents: ${(error as Error).message}`);
+    say(`agents: ${stopped}`);
+  }
+  if (state.startedBackends.length > 0) {
+    const { stopped } = await stackDown({
+      only: state.startedBackends,
+      onProgress: (line) => {
+        say(line);
+      },
+    });
+    if (stopped.length > 0) say(`stopped ${stopped.join(' and ')} (this fleet started them)`);
+  }
+  await rm(paths.stateFile, { force: true });
+  return 0;
+}
+
+async function status(environment: string): Promise<number> {
+  const paths = layout(environment);
+  const state = await readState(paths.stateFile);
+  const port = state?.services['directory']?.port ?? DEFAULT_PORT_BASE;
+  const agents = await listAgents(`http://127.0.0.1:${port}`);
+  process.stdout.write(`${[statusLine(agents), ...agentLines(agents, 200)].join('\n')}\n`);
+  return 0;
+}
+
+async function main(argv: string[]): Promise<number> {
+  let parsed;
+  try {
+    parsed = parseArgs({
+      args: argv,
+      allowPositionals: true,
+      options: {
+        'port-base': { type: 'string', default: String(DEFAULT_PORT_BASE) },
+        env: { type: 'string', default: 'local' },
+        sample: { type: 'string' },
+        help: { type: 'boolean' },
+      },
+    });
+  } catch (error) {
+    process.stderr.write(`${(error as Error).message}\n${usage}\n`);
+    return 2;
+  }
+  const { values, positionals } = parsed;
+  if (values.help === true) {
+    process.stdout.write(`${usage}\n`);
+    return 0;
+  }
+  const environment = values.env;
+  const sample = values.sample === undefined ? undefined : Number(values.sample);
+  const portBase = Number(values['port-base']);
+  if (
+    !/^[a-z0-9][a-z0-9-]{0,30}$/.test(environment) ||
+    (sample !== undefined && !(Number.isInteger(sample) && sample >= 10 && sample <= 5000)) ||
+    !(Number.isInteger(portBase) && portBase >= 1024 && portBase <= 65530)
+  ) {
+    process.stderr.write(`${usage}\n`);
+    return 2;
+  }
+  switch (positionals.join(' ')) {
+    case 'up':
+      return up(environment, sample, portBase);
+    case 'down':
+      return down(environment);
+    case 'status':
+      return status(environment);
+    default:
+      process.stderr.write(`${usage}\n`);
+      return 2;
+  }
+}
+
+process.exitCode = await main(process.argv.slice(2));

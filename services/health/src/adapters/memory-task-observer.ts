@@ -1,0 +1,28 @@
+import type { TaskObservation } from '../domain/agent-health.ts';
+import type { TaskObserver } from '../ports.ts';
+
+/** Observations set by the test, per task ARN (default: running and healthy). */
+export function createMemoryTaskObserver(): TaskObserver & {
+  readonly tasks: Map<string, TaskObservation>;
+  calls: number;
+} {
+  const tasks = new Map<string, TaskObservation>();
+  const state = {
+    kind: 'memory' as const,
+    tasks,
+    calls: 0,
+    observe(watched: readonly { taskArn: string }[]) {
+      state.calls++;
+      return Promise.resolve(
+        new Map(
+          watched.map((t) => [
+            t.taskArn,
+            tasks.get(t.taskArn) ?? { status: 'running' as const, health: 'healthy' as const },
+          ]),
+        ),
+      );
+    },
+    check: () => Promise.resolve(),
+  };
+  return state;
+}

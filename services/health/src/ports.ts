@@ -1,0 +1,34 @@
+import type { MetricDatum } from '@ocf/metrics';
+import type { HealthRecord, TaskObservation } from './domain/agent-health.ts';
+
+export type { TaskObservation } from './domain/agent-health.ts';
+
+/** A task health watches: whose it is and which one. */
+export interface WatchedTask {
+  readonly agentId: string;
+  readonly taskArn: string;
+}
+
+/**
+ * How health sees tasks: DescribeTasks on ECS (adapters/ecs-task-observer.ts), the process table
+ * and a health probe for local agents (adapters/local-task-observer.ts), a Map in unit tests.
+ */
+export interface TaskObserver {
+  readonly kind: 'ecs' | 'local' | 'memory';
+  /** One observation per task asked about, keyed by task ARN. */
+  observe(tasks: readonly WatchedTask[], signal?: AbortSignal): Promise<Map<string, TaskObservation>>;
+  check(): Promise<void>;
+}
+
+/** Health's table: one record per agent, written only if nobody wrote it since it was read. */
+export interface HealthStore {
+  get(agentId: string): Promise<HealthRecord | undefined>;
+  list(): Promise<HealthRecord[]>;
+  /** Writes `record` (version + 1) if the stored version is still `record.version`. */
+  put(record: HealthRecord): Promise<'written' | 'conflict'>;
+}
+
+/** Where fleet metrics go: CloudWatch (adapters/cloudwatch-metrics.ts), or an array in tests. */
+export interface MetricsSink {
+  put(datums: readonly MetricDatum[]): Promise<void>;
+}

@@ -1,0 +1,382 @@
+import { spawn } from 'node:child_process';
+import { randomUUID } from 'node:crypto';
+import { once } from 'node:events';
+import { constants, readFileSync } from 'node:fs';
+import { access, mkdir, open, readdir, readFile, rename, rm, writeFile } from 'node:fs/promises';
+import { createServer } from 'node:net';
+import { dirname, join } from 'node:path';
+import { pathToFileURL } from 'node:url';
+import { sleep } from '@ocf/runtime';
+import { TaskRunnerError, type ObservedTask, type StopRequest, type TaskRunner } from '../ports.ts';
+
+/**
+ * What a local agent's folder holds. The health service reads the same files (task.json,
+ * exit.json) to watch local agents; docs/fleet.md describes the layout for both.
+ *
+ *   <root>/<agentId>/workspace/    the agent's private storage (mode 0700), its cwd
+ *   <root>/<agentId>/task.json     the running task: ARN, pid, process start time, health URL
+ *   <root>/<agentId>/exit.json     how the last task ended, when provisioning saw it end
+ *   <root>/<agentId>/stop.json     the last stop provisioning made on purpose, and why
+ *   <root>/<agentId>/stdout.log, stderr.log   the agent's output, appended across restarts
+ *   <root>/<agentId>/launch.lock   held while a launch is under way
+ */
+export interface LocalTaskFile {
+  readonly taskArn: string;
+  readonly agentId: string;
+  readonly pid: number;
+  /** /proc start time of the process (clock ticks since boot): tells a reused pid apart. */
+  readonly startTicks?: number | undefined;
+  readonly clientToken: string;
+  readonly startedAt: string;
+  readonly command: readonly string[];
+  readonly healthUrl: string;
+}
+
+export interface LocalExitFile {
+  readonly taskArn: string;
+  readonly exitCode: number | null;
+  readonly signal: string | null;
+  readonly at: string;
+  /** Set when provisioning stopped the task on purpose: health must not count it as a crash. */
+  readonly stoppedBy?: 'ocf-provisioning' | undefined;
+  readonly reason?: string | undefined;
+}
+
+/** Written just before provisioning signals a task, so its exit is known to be on purpose. */
+interface LocalStopFile {
+  readonly taskArn: string;
+  readonly reason: string;
+  readonly at: string;
+}
+
+export interface LocalProcessRunnerOptions {
+  /** Folder of every agent's folder; one per fleet environment. */
+  readonly root: string;
+  readonly environment: string;
+  /** The agent entrypoint and its arguments (the agent-container's, or the stand-in). */
+  readonly command: readonly string[];
+  /** Settings every agent gets (besides its own): the endpoints it needs. No secrets. */
+  readonly agentEnvironment?: Readonly<Record<string, string>>;
+  /** How long SIGTERM has before SIGKILL. */
+  readonly stopGraceMs?: number;
+}
+
+/**
+ * Agents as child processes, for a laptop without Docker. Each runs detached in its own process
+ * group, so a provisioning that stops or crashes leaves its agents running, and the next one
+ * finds them through their task.json (pid + process start time, so a reused pid is not taken for
+ * the agent). A launch holds a lock file in the agent's folder and looks for a live task first:
+ * never two processes for one agent, even with two provisioning processes.
+ */
+export function createLocalProcessRunner(options: LocalProcessRunnerOptions): TaskRunner {
+  const { root, environment } = options;
+  const stopGraceMs = options.stopGraceMs ?? 10_000;
+  const folder = (agentId: string): string => join(root, agentId);
+
+  async function launch(request: {
+    agentId: string;
+    clientToken: string;
+    secretArn: string;
+  }): Promise<{ taskArn: string }> {
+    const { agentId } = request;
+    const dir = folder(agentId);
+    const workspace = join(dir, 'workspace');
+    await mkdir(workspace, { recursive: true, mode: 0o700 });
+    const release = await lock(join(dir, 'launch.lock'));
+    try {
+      const existing = await readTask(dir);
+      if (existing !== undefined && isAlive(existing)) return { taskArn: existing.taskArn };
+
+      const taskArn = `local:${environment}:${agentId}:${randomUUID()}`;
+      const port = await freePort();
+      const [command, ...args] = options.command;
+      if (command === undefined)
+        throw new TaskRunnerError('no agent command configured', { retryable: false });
+      const out = await open(join(dir, 'stdout.log'), 'a');
+      const err = await open(join(dir, 'stderr.log'), 'a');
+      let child: ReturnType<typeof spawn>;
+      try {
+        child = spawn(command, args, {
+          cwd: workspace,
+          detached: true,
+          stdio: ['ignore', out.fd, err.fd],
+          env: {
+            ...options.agentEnvironment,
+            OCF_ENV: environment,
+            OCF_AGENT_ID: agentId,
+            OCF_AGENT_SECRET_ARN: request.secretArn,
+            OCF_AGENT_DATA_DIR: workspace,
+            OCF_AGENT_HEALTH_PORT: String(port),
+            OCF_AGENT_TASK_ARN: taskArn,
+          },
+        });
+        await Promise.race([
+          once(child, 'spawn'),
+          once(child, 'error').then(([error]) => {
+            throw new TaskRunnerError(`could not start agent ${agentId}: ${(error as Error).message}`, {
+              retryable: false,
+              cause: error,
+            });
+          }),
+        ]);
+      } finally {
+        await out.close();
+        await err.close();
+      }
+      const pid = child.pid;
+      if (pid === undefined) throw new TaskRunnerError(`agent ${agentId} has no pid`, { retryable: true });
+      child.once('exit', (exitCode, signal) => {
+        writeJson(join(dir, 'exit.json'), exitRecord(dir, taskArn, exitCode, signal)).catch(() => undefined);
+      });
+      child.unref();
+      const task: LocalTaskFile = {
+        taskArn,
+        agentId,
+        pid,
+        startTicks: await startTicksOf(pid),
+        clientToken: request.clientToken,
+        startedAt: new Date().toISOString(),
+        command: options.command,
+        healthUrl: `http://127.0.0.1:${port}/healthz`,
+      };
+      await writeJson(join(dir, 'task.json'), task);
+      return { taskArn };
+    } finally {
+      await release();
+    }
+  }
+
+  async function stop(request: StopRequest): Promise<void> {
+    const agentId = request.agentId ?? request.taskArn.split(':')[2];
+    if (agentId === undefined) return;
+    const dir = folder(agentId);
+    const task = await readTask(dir);
+    if (task?.taskArn !== request.taskArn || !isAlive(task)) return;
+    const stopFile: LocalStopFile = {
+      taskArn: task.taskArn,
+      reason: request.reason,
+      at: new Date().toISOString(),
+    };
+    await writeJson(join(dir, 'stop.json'), stopFile);
+    await terminate(task, stopGraceMs);
+    // Its parent (maybe an earlier provisioning) records the exit; if that parent is gone, we do.
+    const exit = await readJson<LocalExitFile>(join(dir, 'exit.json'));
+    if (exit?.taskArn !== task.taskArn) {
+      await writeJson(join(dir, 'exit.json'), exitRecord(dir, task.taskArn, null, 'SIGTERM'));
+    }
+  }
+
+  return {
+    kind: 'local',
+
+    async observe() {
+      let names: string[];
+      try {
+        names = await readdir(root);
+      } catch (error) {
+        if ((error as NodeJS.ErrnoException).code === 'ENOENT') return [];
+        throw error;
+      }
+      const observed: ObservedTask[] = [];
+      for (const name of names) {
+        const task = await readTask(folder(name));
+        if (task !== undefined && isAlive(task)) {
+          observed.push({ taskArn: task.taskArn, agentId: task.agentId, startedAt: task.startedAt });
+        }
+      }
+      return observed;
+    },
+
+    launch,
+    stop,
+
+    releaseStorage(agentId) {
+      // The workspace stays where it is: a re-hire finds its memory again (ADR 0010).
+      return Promise.resolve({ archiveLocation: pathToFileURL(join(folder(agentId), 'workspace')).href });
+    },
+
+    async check() {
+      // The folder is made at the first launch; until then its nearest existing parent must be writable.
+      let dir = root;
+      for (;;) {
+        try {
+          await access(dir, constants.W_OK);
+          return;
+        } catch (error) {
+          const parent = dirname(dir);
+          if ((error as NodeJS.ErrnoException).code !== 'ENOENT' || parent === dir) throw error;
+          dir = parent;
+        }
+      }
+    },
+  };
+}
+
+/** Stops every live agent process under `root` (the fleet command's `down`). */
+export async function stopAllLocalAgents(root: string, stopGraceMs = 10_000): Promise<string[]> {
+  let names: string[];
+  try {
+    names = await readdir(root);
+  } catch {
+    return [];
+  }
+  const stopped: string[] = [];
+  await Promise.all(
+    names.map(async (name) => {
+      const task = await readTask(join(root, name));
+      if (task !== undefined && isAlive(task)) {
+        await terminate(task, stopGraceMs);
+        stopped.push(name);
+      }
+    }),
+  );
+  return stopped.sort();
+}
+
+export function readTask(dir: string): Promise<LocalTaskFile | undefined> {
+  return readJson<LocalTaskFile>(join(dir, 'task.json'));
+}
+
+async function readJson<T>(path: string): Promise<T | undefined> {
+  try {
+    return JSON.parse(await readFile(path, 'utf8')) as T;
+  } catch {
+    return undefined;
+  }
+}
+
+/** How a task ended, marked as provisioning's doing when stop.json names it. */
+function exitRecord(
+  dir: string,
+  taskArn: string,
+  exitCode: number | null,
+  signal: string | null,
+): LocalExitFile {
+  let stop: LocalStopFile | undefined;
+  try {
+    stop = JSON.parse(readFileSync(join(dir, 'stop.json'), 'utf8')) as LocalStopFile;
+  } catch {
+    stop = undefined;
+  }
+  return {
+    taskArn,
+    exitCode,
+    signal,
+    at: new Date().toISOString(),
+    ...(stop?.taskArn === taskArn ? { stoppedBy: 'ocf-provisioning' as const, reason: stop.reason } : {}),
+  };
+}
+
+/** The process is there and is the one we started (same start time), not a reused pid. */
+export function isAlive(task: Pick<LocalTaskFile, 'pid' | 'startTicks'>): boolean {
+  try {
+    process.kill(task.pid, 0);
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code !== 'EPERM') return false;
+  }
+  const stat = statSync(task.pid);
+  if (stat === undefined) return true; // no /proc: the signal check is all there is
+  // A zombie has exited; only its parent has not collected it yet.
+  if (stat.state === 'Z' || stat.state === 'X') return false;
+  return task.startTicks === undefined || stat.startTicks === task.startTicks;
+}
+
+async function terminate(task: LocalTaskFile, graceMs: number): Promise<void> {
+  signalGroup(task.pid, 'SIGTERM');
+  const deadline = Date.now() + graceMs;
+  while (isAlive(task) && Date.now() < deadline) await sleep(50);
+  if (isAlive(task)) {
+    signalGroup(task.pid, 'SIGKILL');
+    const killDeadline = Date.now() + 5_000;
+    while (isAlive(task) && Date.now() < killDeadline) await sleep(50);
+  }
+}
+
+/** The agent leads its own process group (detached), so its children go with it. */
+function signalGroup(pid: number, signal: NodeJS.Signals): void {
+  try {
+    process.kill(-pid, signal);
+  } catch {
+    try {
+      process.kill(pid, signal);
+    } catch {
+      // gone already
+    }
+  }
+}
+
+async function lock(path: string): Promise<() => Promise<void>> {
+  for (let attempt = 0; attempt < 2; attempt++) {
+    try {
+      const handle = await open(path, 'wx');
+      await handle.writeFile(
+        JSON.stringify({ pid: process.pid, startTicks: statSync(process.pid)?.startTicks }),
+      );
+      await handle.close();
+      return () => rm(path, { force: true });
+    } catch (error) {
+      if ((error as NodeJS.ErrnoException).code !== 'EEXIST') throw error;
+      let holder: { pid: number; startTicks?: number } | undefined;
+      try {
+        holder = JSON.parse(await readFile(path, 'utf8')) as { pid: number; startTicks?: number };
+      } catch {
+        holder = undefined;
+      }
+      if (holder !== undefined && holder.pid !== process.pid && isAlive(holder)) {
+        throw new TaskRunnerError(
+          `another provisioning process (pid ${holder.pid}) is launching this agent`,
+          {
+            retryable: true,
+          },
+        );
+      }
+      // Left behind by a process that died mid-launch (or by us, crashed in the same pid).
+      await rm(path, { force: true });
+    }
+  }
+  throw new TaskRunnerError(`could not take the launch lock ${path}`, { retryable: true });
+}
+
+async function writeJson(path: string, value: unknown): Promise<void> {
+  const temporary = `${path}.${process.pid}.tmp`;
+  await writeFile(temporary, `${JSON.stringify(value, null, 2)}\n`, { mode: 0o600 });
+  await rename(temporary, path);
+}
+
+async function freePort(): Promise<number> {
+  const server = createServer();
+  server.listen(0, '127.0.0.1');
+  await once(server, 'listening');
+  const address = server.address();
+  server.close();
+  await once(server, 'close');
+  if (address === null || typeof address === 'string') throw new Error('no port');
+  return address.port;
+}
+
+async function startTicksOf(pid: number): Promise<number | undefined> {
+  try {
+    return parseStat(await readFile(`/proc/${pid}/stat`, 'utf8')).startTicks;
+  } catch {
+    return undefined;
+  }
+}
+
+/** Synchronous on purpose: isAlive runs in tight loops and plain functions. Undefined off Linux. */
+function statSync(pid: number): { state: string | undefined; startTicks: number | undefined } | undefined {
+  try {
+    return parseStat(readFileSync(`/proc/${pid}/stat`, 'utf8'));
+  } catch {
+    return undefined;
+  }
+}
+
+/**
+ * Fields 3 (state) and 22 (start time) of /proc/<pid>/stat; the command name (field 2) may
+ * contain spaces and parentheses, so fields are counted from its closing parenthesis.
+ */
+function parseStat(stat: string): { state: string | undefined; startTicks: number | undefined } {
+  const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+  const startTicks = Number(fields[19]);
+  return { state: fields[0], startTicks: Number.isFinite(startTicks) ? startTicks : undefined };
+}

@@ -1,0 +1,35 @@
+import type { AgentRecord } from '../domain/agent-record.ts';
+import type { AgentStateStore } from '../ports.ts';
+
+/** The state store in a Map, with DynamoDB's semantics (newer fact wins): for unit tests. */
+export function createMemoryAgentStateStore(): AgentStateStore & {
+  readonly records: Map<string, AgentRecord>;
+} {
+  const records = new Map<string, AgentRecord>();
+  const update = (agentId: string, change: Partial<AgentRecord>): void => {
+    records.set(agentId, { ...(records.get(agentId) ?? { agentId }), ...change });
+  };
+  return {
+    records,
+    get: (agentId) => Promise.resolve(structuredClone(records.get(agentId))),
+    list: () => Promise.resolve([...records.values()].map((r) => structuredClone(r))),
+    recordFact(agentId, key, value) {
+      const current = records.get(agentId)?.[key];
+      if (current !== undefined && current.at >= value.at) return Promise.resolve('stale' as const);
+      update(agentId, { [key]: structuredClone(value) });
+      return Promise.resolve('recorded' as const);
+    },
+    setLaunch(agentId, launch) {
+      update(agentId, { launch: structuredClone(launch) });
+      return Promise.resolve();
+    },
+    setLaunchFailure(agentId, failure) {
+      update(agentId, { launchFailure: structuredClone(failure) });
+      return Promise.resolve();
+    },
+    setRetirement(agentId, retirement) {
+      update(agentId, { retirement: structuredClone(retirement) });
+      return Promise.resolve();
+    },
+  };
+}

@@ -1,0 +1,23 @@
+import type { AnyFleetEvent } from '@ocf/events';
+import type { AgentStateStore } from '../ports.ts';
+
+/** What the provisioning handlers are made of. main.ts passes the real things, tests pass fakes. */
+export interface ProvisioningDeps {
+  readonly store: AgentStateStore;
+  /** Asks the reconcile loop for a pass; handlers never start or stop tasks themselves. */
+  readonly reconcile: (reason: string) => void;
+}
+
+/** An event's time, normalised to UTC so facts compare as strings. */
+export function occurredAt(event: AnyFleetEvent): string {
+  return new Date(event.metadata.occurredAt).toISOString();
+}
+
+/** The identity of an event, for the facts that remember which event told them. */
+export function eventFact(event: AnyFleetEvent): { at: string; eventId: string; correlationId: string } {
+  return {
+    at: occurredAt(event),
+    eventId: event.metadata.eventId,
+    correlationId: event.metadata.correlationId,
+  };
+}

@@ -1,0 +1,12 @@
+import type { EventHandler } from '@ocf/runtime';
+import { occurredAt, type ProvisioningDeps } from './deps.ts';
+
+/** CredentialsIssued -> the secret's ARN, which the agent's task gets (never the value). */
+export function onCredentialsIssued(deps: ProvisioningDeps): EventHandler<'CredentialsIssued'> {
+  return async (event, context) => {
+    const { agentId, secretArn } = event.data;
+    const outcome = await deps.store.recordFact(agentId, 'credentials', { at: occurredAt(event), secretArn });
+    context.logger.info('secret ARN recorded', { outcome });
+    deps.reconcile(`CredentialsIssued ${agentId}`);
+  };
+}

@@ -1,0 +1,397 @@
+import { errorMessage, isRetryable } from '@ocf/errors';
+import type { CreateEventOptions } from '@ocf/events';
+import type { Logger } from '@ocf/logging';
+import { backoffDelayMs, type BackoffPolicy, type EventPublisher } from '@ocf/runtime';
+import {
+  currentLaunch,
+  type AgentRecord,
+  type EventFact,
+  type LaunchFailure,
+  type LaunchRecord,
+} from './domain/agent-record.ts';
+import { reconcile, type Action } from './domain/reconcile.ts';
+import type { LaunchLimiter } from './launch-limiter.ts';
+import { TaskRunnerError, type AgentStateStore, type TaskRunner } from './ports.ts';
+
+export interface ReconcilerDeps {
+  readonly store: AgentStateStore;
+  readonly runner: TaskRunner;
+  readonly publisher: EventPublisher;
+  readonly limiter: LaunchLimiter;
+  readonly logger: Logger;
+  readonly now?: () => Date;
+  /** A full pass at least this often, whatever the events say: the level-triggered safety net. */
+  readonly resyncIntervalMs: number;
+  /** RunTask calls in flight at once (each starts one agent's task). */
+  readonly launchConcurrency?: number;
+  /** Throttled attempts at one launch within a pass before it waits for the next pass. */
+  readonly maxThrottledAttempts?: number;
+  /** When a failed launch (not throttling) is tried again. */
+  readonly launchRetryBackoff?: BackoffPolicy;
+  /** Failed attempts at one launch before CascadeStepFailed reports it (a permanent failure reports at once). */
+  readonly reportLaunchFailureAfter?: number;
+}
+
+export interface PassSummary {
+  readonly desired: number;
+  readonly observed: number;
+  readonly launched: number;
+  readonly stopped: number;
+  readonly adopted: number;
+  readonly retired: number;
+  readonly failed: number;
+  readonly durationMs: number;
+  readonly wakeAt?: string | undefined;
+}
+
+export interface Reconciler {
+  /** Something changed (an event was recorded): run a pass soon. Triggers during a pass coalesce into one more. */
+  trigger(reason: string): void;
+  /** Starts the loop: a pass now, then on triggers, at a restart's due time, and every resync interval. */
+  start(): void;
+  /** Stops the loop; an in-flight pass is aborted between calls. */
+  stop(): Promise<void>;
+  /** One pass, now; passes never overlap. For tests and the benchmark. */
+  runOnce(signal?: AbortSignal): Promise<PassSummary>;
+  readonly passes: number;
+}
+
+/**
+ * Runs the reconcile loop (ADR 0010): reads every record and every task, plans with the pure
+ * `reconcile`, and carries the plan out — stops first, then bookkeeping, then launches paced by
+ * the launch limiter. Each pass starts from what is observed, so a crash anywhere in between is
+ * repaired by the next pass: a task started but not recorded is adopted, a launch recorded but
+ * not reported is reported.
+ */
+export function createReconciler(deps: ReconcilerDeps): Reconciler {
+  const { store, runner, publisher, limiter, logger } = deps;
+  const now = deps.now ?? (() => new Date());
+  const launchConcurrency = deps.launchConcurrency ?? 10;
+  const maxThrottledAttempts = deps.maxThrottledAttempts ?? 8;
+  const retryBackoff = deps.launchRetryBackoff ?? { baseMs: 5_000, maxMs: 5 * 60_000 };
+  const reportAfter = deps.reportLaunchFailureAfter ?? 3;
+
+  const stopController = new AbortController();
+  // A function, not a property read: the loop re-checks state that stop() changes meanwhile.
+  const isStopping = (): boolean => stopController.signal.aborted;
+  let dirty = true;
+  let wakeAt: string | undefined;
+  let wakeUp: (() => void) | undefined;
+  let loop: Promise<void> | undefined;
+  let current: Promise<unknown> = Promise.resolve();
+  let passes = 0;
+
+  function trigger(reason: string): void {
+    if (!dirty) logger.debug('reconcile triggered', { reason });
+    dirty = true;
+    wakeUp?.();
+  }
+
+  async function idle(): Promise<void> {
+    const untilResync = deps.resyncIntervalMs;
+    const untilWake = wakeAt === undefined ? Infinity : Date.parse(wakeAt) - now().getTime();
+    const delay = Math.max(0, Math.min(untilResync, untilWake));
+    await new Promise<void>((resolve) => {
+      const timer = setTimeout(done, delay);
+      function done(): void {
+        clearTimeout(timer);
+        stopController.signal.removeEventListener('abort', done);
+        wakeUp = undefined;
+        resolve();
+      }
+      wakeUp = done;
+      stopController.signal.addEventListener('abort', done, { once: true });
+    });
+  }
+
+  async function runLoop(): Promise<void> {
+    let failuresInARow = 0;
+    while (!isStopping()) {
+      if (!dirty) await idle();
+      if (isStopping()) break;
+      dirty = false;
+      try {
+        await runOnce(stopController.signal);
+        failuresInARow = 0;
+      } catch (error) {
+        if (isStopping()) break;
+        failuresInARow++;
+        const delay = backoffDelayMs(failuresInARow, { baseMs: 1_000, maxMs: 30_000 });
+        logger.warn('reconcile pass failed; trying again', { error, delayMs: delay });
+        dirty = true;
+        await new Promise((resolve) => setTimeout(resolve, delay));
+      }
+    }
+  }
+
+  function runOnce(signal?: AbortSignal): Promise<PassSummary> {
+    const next = current.then(() => pass(signal ?? stopController.signal));
+    current = next.catch(() => undefined);
+    return next;
+  }
+
+  async function pass(signal: AbortSignal): Promise<PassSummary> {
+    const started = now();
+    const [records, observed] = await Promise.all([store.list(), runner.observe({ signal })]);
+    const plan = reconcile(records, observed, now());
+    const byAgent = new Map(records.map((r) => [r.agentId, r]));
+    const counts = { launched: 0, stopped: 0, adopted: 0, retired: 0, failed: 0 };
+
+    const stops = plan.actions.filter((a) => a.kind === 'stop');
+    const stoppedArns = new Set<string>();
+    await inParallel(stops, launchConcurrency, async (action) => {
+      try {
+        await runner.stop({
+          taskArn: action.taskArn,
+          agentId: action.agentId,
+          reason: action.reason,
+          signal,
+        });
+        stoppedArns.add(action.taskArn);
+        counts.stopped++;
+        logger.info('task stopped', {
+          agentId: action.agentId,
+          taskArn: action.taskArn,
+          reason: action.reason,
+        });
+      } catch (error) {
+        counts.failed++;
+        logger.warn('could not stop a task; next pass tries again', { taskArn: action.taskArn, error });
+        dirty = true;
+      }
+    });
+
+    for (const action of plan.actions) {
+      if (signal.aborted) break;
+      const record = byAgent.get(action.agentId ?? '');
+      if (record === undefined) continue;
+      try {
+        if (action.kind === 'adopt') {
+          await recordAndReport(record, action.taskArn, 'adopted', action.restartEventId);
+          counts.adopted++;
+        } else if (action.kind === 'report-launch') {
+          const launch = currentLaunch(record);
+          if (launch !== undefined) await report(record, launch);
+        } else if (action.kind === 'finish-retirement') {
+          if (action.afterStopping.every((arn) => stoppedArns.has(arn))) {
+            await finishRetirement(record, signal);
+            counts.retired++;
+          }
+        }
+      } catch (error) {
+        counts.failed++;
+        dirty = true;
+        logger.warn('could not finish an action; next pass tries again', {
+          agentId: record.agentId,
+          action: action.kind,
+          error,
+        });
+      }
+    }
+
+    const launches = plan.actions.filter((a) => a.kind === 'launch');
+    await inParallel(launches, launchConcurrency, async (action) => {
+      const record = byAgent.get(action.agentId);
+      if (record === undefined || signal.aborted) return;
+      const outcome = await launch(record, action, signal);
+      if (outcome === 'launched') counts.launched++;
+      else counts.failed++;
+    });
+
+    passes++;
+    wakeAt = plan.wakeAt;
+    const summary: PassSummary = {
+      desired: records.length,
+      observed: observed.length,
+      ...counts,
+      durationMs: now().getTime() - started.getTime(),
+      wakeAt: plan.wakeAt,
+    };
+    if (counts.launched + counts.stopped + counts.adopted + counts.retired + counts.failed > 0) {
+      logger.info('reconcile pass', { ...summary });
+    }
+    return summary;
+  }
+
+  async function launch(
+    record: AgentRecord,
+    action: Extract<Action, { kind: 'launch' }>,
+    signal: AbortSignal,
+  ): Promise<'launched' | 'failed'> {
+    const log = logger.with({ agentId: record.agentId });
+    let taskArn: string;
+    for (let attempt = 1; ; attempt++) {
+      await limiter.acquire(signal);
+      try {
+        ({ taskArn } = await runner.launch({
+          agentId: action.agentId,
+          clientToken: action.clientToken,
+          secretArn: action.secretArn,
+          signal,
+        }));
+        break;
+      } catch (error) {
+        if (signal.aborted) return 'failed';
+        if (error instanceof TaskRunnerError && error.throttled) {
+          if (attempt < maxThrottledAttempts) {
+            log.info('launch throttled; backing off', { attempt });
+            await limiter.throttled(attempt, signal);
+            continue;
+          }
+          log.warn('launch still throttled; the next pass tries again', { attempts: attempt });
+          dirty = true;
+          return 'failed';
+        }
+        await recordLaunchFailure(record, action, error);
+        return 'failed';
+      }
+    }
+    log.info('task launched', { taskArn, restartEventId: action.restartEventId });
+    try {
+      await recordAndReport(record, taskArn, 'launched', action.restartEventId);
+      if (record.launchFailure !== undefined) await store.setLaunchFailure(record.agentId, undefined);
+    } catch (error) {
+      // The task runs; the next pass finds it (adopt) or its record (report) and finishes this.
+      log.warn('launched, but could not record or report it yet', { taskArn, error });
+      dirty = true;
+    }
+    return 'launched';
+  }
+
+  async function recordAndReport(
+    record: AgentRecord,
+    taskArn: string,
+    how: 'launched' | 'adopted',
+    restartEventId?: string,
+  ): Promise<void> {
+    const hired = record.hired;
+    if (hired === undefined) return;
+    const launch: LaunchRecord = {
+      at: now().toISOString(),
+      taskArn,
+      hireEventId: hired.eventId,
+      ...(restartEventId === undefined ? {} : { restartEventId }),
+      reported: false,
+    };
+    await store.setLaunch(record.agentId, launch);
+    if (how === 'adopted') logger.info('adopted a running task', { agentId: record.agentId, taskArn });
+    await report(record, launch);
+  }
+
+  async function report(record: AgentRecord, launch: LaunchRecord): Promise<void> {
+    const answered = [record.restart, record.rotation].find(
+      (fact) => fact !== undefined && fact.eventId === launch.restartEventId,
+    );
+    const cause: EventFact | undefined = answered ?? record.hired;
+    await publisher.emit(
+      'AgentLaunching',
+      { agentId: record.agentId, taskArn: launch.taskArn },
+      causedBy(cause),
+    );
+    await store.setLaunch(record.agentId, { ...launch, reported: true });
+  }
+
+  async function recordLaunchFailure(
+    record: AgentRecord,
+    action: Extract<Action, { kind: 'launch' }>,
+    error: unknown,
+  ): Promise<void> {
+    const previous = record.launchFailure;
+    const same =
+      previous !== undefined &&
+      previous.hireEventId === action.hireEventId &&
+      previous.restartEventId === action.restartEventId;
+    const attempts = (same ? previous.attempts : 0) + 1;
+    const reason = `launch failed: ${errorMessage(error)}`.slice(0, 2000);
+    let reported = same && previous.reported;
+    if (!reported && (attempts >= reportAfter || !isRetryable(error))) {
+      try {
+        await publisher.emit(
+          'CascadeStepFailed',
+          { agentId: record.agentId, step: 'task', reason },
+          causedBy(record.hired),
+        );
+        reported = true;
+      } catch (publishError) {
+        logger.warn('could not report the failed launch', { agentId: record.agentId, error: publishError });
+      }
+    }
+    const failure: LaunchFailure = {
+      hireEventId: action.hireEventId,
+      ...(action.restartEventId === undefined ? {} : { restartEventId: action.restartEventId }),
+      attempts,
+      retryAfter: new Date(now().getTime() + backoffDelayMs(attempts, retryBackoff, () => 1)).toISOString(),
+      reason,
+      reported,
+    };
+    logger.warn('launch failed', {
+      agentId: record.agentId,
+      attempts,
+      retryAfter: failure.retryAfter,
+      error,
+    });
+    await store.setLaunchFailure(record.agentId, failure).catch((storeError: unknown) => {
+      logger.warn('could not record the failed launch', { agentId: record.agentId, error: storeError });
+    });
+  }
+
+  async function finishRetirement(record: AgentRecord, signal: AbortSignal): Promise<void> {
+    const retired = record.retired;
+    if (retired === undefined) return;
+    const launch = currentLaunch(record);
+    let archiveLocation: string | undefined;
+    // Only what this hire got as far as doing: no launch, no task to report and no storage.
+    if (launch !== undefined) {
+      await publisher.emit(
+        'AgentStopped',
+        { agentId: record.agentId, taskArn: launch.taskArn, expected: true, reason: 'agent retired' },
+        causedBy(retired),
+      );
+      ({ archiveLocation } = await runner.releaseStorage(record.agentId, { signal }));
+      await publisher.emit('MemoryArchived', { agentId: record.agentId, archiveLocation }, causedBy(retired));
+    }
+    await store.setRetirement(record.agentId, {
+      retiredEventId: retired.eventId,
+      at: now().toISOString(),
+      ...(archiveLocation === undefined ? {} : { archiveLocation }),
+    });
+    logger.info('retirement done', { agentId: record.agentId, archiveLocation });
+  }
+
+  return {
+    trigger,
+    start() {
+      loop ??= runLoop();
+    },
+    async stop() {
+      stopController.abort();
+      wakeUp?.();
+      await loop;
+      await current;
+    },
+    runOnce,
+    get passes() {
+      return passes;
+    },
+  };
+}
+
+function causedBy(fact: EventFact | undefined): CreateEventOptions {
+  return fact === undefined ? {} : { correlationId: fact.correlationId, causationId: fact.eventId };
+}
+
+/** Runs `work` over `items`, at most `limit` at a time. */
+async function inParallel<T>(
+  items: readonly T[],
+  limit: number,
+  work: (item: T) => Promise<void>,
+): Promise<void> {
+  let next = 0;
+  const worker = async (): Promise<void> => {
+    while (next < items.length) {
+      const item = items[next++] as T;
+      await work(item);
+    }
+  };
+  await Promise.all(Array.from({ length: Math.min(limit, items.length) }, worker));
+}

@@ -1,0 +1,130 @@
+import { DescribeTableCommand } from '@aws-sdk/client-dynamodb';
+import { ECSClient } from '@aws-sdk/client-ecs';
+import { EFSClient } from '@aws-sdk/client-efs';
+import { ConfigError } from '@ocf/errors';
+import type { Config, ServiceContext, ServiceDefinition } from '@ocf/service';
+import { createDynamoAgentStateStore } from './adapters/dynamo-agent-state.ts';
+import { createEcsTaskRunner } from './adapters/ecs-task-runner.ts';
+import { createEfsAgentStorage } from './adapters/efs-agent-storage.ts';
+import { createLocalProcessRunner } from './adapters/local-process-runner.ts';
+import { buildApp } from './app.ts';
+import { defaultLocalAgentsDir, settings, STAND_IN_AGENT } from './config.ts';
+import { createHandlers } from './handlers/index.ts';
+import { createLaunchLimiter } from './launch-limiter.ts';
+import type { AgentStateStore, TaskRunner } from './ports.ts';
+import { createReconciler, type Reconciler } from './reconciler.ts';
+
+type ProvisioningConfig = Config<typeof settings>;
+
+/**
+ * The provisioning service as startService runs it: its state table, a task runner (ECS or
+ * local processes), the reconcile loop, the handlers that feed it, and the HTTP side. The loop
+ * starts when the HTTP side is ready and stops when it closes, after the consumer stopped.
+ */
+export function provisioningService(): ServiceDefinition<typeof settings> {
+  let parts: { runner: TaskRunner; reconciler: Reconciler; store: AgentStateStore } | undefined;
+
+  const assemble = (context: ServiceContext<ProvisioningConfig>) => {
+    const { config, logger, routing, publisher, aws } = context;
+    const runner = createRunner(config);
+    const store = createDynamoAgentStateStore(aws.dynamodb, routing.tables.provisioning.name);
+    const reconciler = createReconciler({
+      store,
+      runner,
+      publisher,
+      logger: logger.with({ component: 'reconciler' }),
+      limiter: createLaunchLimiter({
+        bucket: {
+          capacity: config.PROVISIONING_LAUNCH_BURST,
+          refillPerSecond: config.PROVISIONING_LAUNCH_RATE,
+        },
+      }),
+      resyncIntervalMs: config.PROVISIONING_RESYNC_MS,
+      launchConcurrency: config.PROVISIONING_LAUNCH_CONCURRENCY,
+    });
+    logger.info('provisioning assembled', {
+      runner: runner.kind,
+      stateTable: routing.tables.provisioning.name,
+    });
+    parts = { runner, reconciler, store };
+    return parts;
+  };
+
+  return {
+    name: 'provisioning',
+    settings,
+    createHandlers: (context) => {
+      const { store, reconciler } = assemble(context);
+      return createHandlers({
+        store,
+        reconcile: (reason) => {
+          reconciler.trigger(reason);
+        },
+      });
+    },
+    buildApp: (context, readiness) => {
+      const { runner, reconciler } = parts ?? assemble(context);
+      const table = context.routing.tables.provisioning.name;
+      return buildApp({
+        logger: context.logger,
+        reconciler,
+        readiness: {
+          ...readiness,
+          stateTable: async () => {
+            await context.aws.dynamodb.send(new DescribeTableCommand({ TableName: table }));
+          },
+          runner: () => runner.check(),
+        },
+      });
+    },
+  };
+}
+
+function createRunner(config: ProvisioningConfig): TaskRunner {
+  const environment = config.OCF_ENV;
+  if (config.AGENT_RUNNER === 'local') {
+    const agentEnvironment: Record<string, string> = {};
+    for (const name of config.LOCAL_AGENT_PASS_ENV) {
+      const value = process.env[name];
+      if (value !== undefined) agentEnvironment[name] = value;
+    }
+    if (config.AWS_ENDPOINT_URL !== undefined) {
+      // The emulator takes any credentials; the agent must never get this process's own.
+      Object.assign(agentEnvironment, { AWS_ACCESS_KEY_ID: 'test', AWS_SECRET_ACCESS_KEY: 'test' });
+    }
+    Object.assign(agentEnvironment, config.LOCAL_AGENT_ENV);
+    return createLocalProcessRunner({
+      root: config.LOCAL_AGENTS_DIR ?? defaultLocalAgentsDir(environment),
+      environment,
+      command: config.LOCAL_AGENT_COMMAND ?? [process.execPath, STAND_IN_AGENT],
+      agentEnvironment,
+      stopGraceMs: config.LOCAL_AGENT_STOP_GRACE_MS,
+    });
+  }
+  const missing = (['AGENT_SUBNETS', 'AGENT_SECURITY_GROUPS', 'AGENT_FILE_SYSTEM_ID'] as const).filter(
+    (name) => {
+      const value = config[name];
+      return value === undefined || value.length === 0;
+    },
+  );
+  if (missing.length > 0) {
+    throw new ConfigError(
+      `invalid configuration:\n${missing.map((n) => `  ${n}: required when AGENT_RUNNER=ecs`).join('\n')}`,
+    );
+  }
+  return createEcsTaskRunner({
+    ecs: new ECSClient({}),
+    storage: createEfsAgentStorage({
+      efs: new EFSClient({}),
+      environment,
+      fileSystemId: config.AGENT_FILE_SYSTEM_ID ?? '',
+    }),
+    environment,
+    cluster: config.AGENT_CLUSTER ?? `ocf-${environment}-agents`,
+    baseTaskDefinition: config.AGENT_TASK_DEFINITION ?? `ocf-${environment}-agent`,
+    containerName: config.AGENT_CONTAINER_NAME,
+    mountPath: config.AGENT_DATA_MOUNT_PATH,
+    subnets: config.AGENT_SUBNETS ?? [],
+    securityGroups: config.AGENT_SECURITY_GROUPS ?? [],
+  });
+}

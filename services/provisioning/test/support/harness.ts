@@ -1,0 +1,131 @@
+import { createEvent, type EventDataInput, type EventType, type FleetEvent } from '@ocf/events';
+import { createMemoryLogger } from '@ocf/logging';
+import { createMemoryPublisher, type EventHandler, type HandlerContext } from '@ocf/runtime';
+import { createMemoryAgentStateStore } from '../../src/adapters/memory-agent-state.ts';
+import { createMemoryTaskRunner } from '../../src/adapters/memory-task-runner.ts';
+import { createHandlers } from '../../src/handlers/index.ts';
+import { createLaunchLimiter } from '../../src/launch-limiter.ts';
+import { createReconciler, type ReconcilerDeps } from '../../src/reconciler.ts';
+import { T0 } from './records.ts';
+
+/**
+ * Provisioning over in-memory adapters and a fake clock: the store, a task runner with ECS's
+ * clientToken idempotency, a recording publisher, and a launch limiter whose sleeps move the
+ * clock instead of waiting. `deliver` plays the consumer's part for one event.
+ */
+export function provisioningHarness(
+  options: Partial<Pick<ReconcilerDeps, 'launchConcurrency' | 'maxThrottledAttempts'>> & {
+    burst?: number;
+    rate?: number;
+  } = {},
+) {
+  const clock = { now: T0.getTime() };
+  const now = () => new Date(clock.now);
+  const store = createMemoryAgentStateStore();
+  const tasks = createMemoryTaskRunner({ now });
+  const publisher = createMemoryPublisher();
+  const logger = createMemoryLogger();
+  const launchTimes: number[] = [];
+  const runner = {
+    ...tasks.runner,
+    launch: async (request: Parameters<typeof tasks.runner.launch>[0]) => {
+      const result = await tasks.runner.launch(request);
+      launchTimes.push(clock.now);
+      return result;
+    },
+  };
+  const sleep = async (ms: number) => {
+    clock.now += ms;
+    await Promise.resolve();
+  };
+  const makeReconciler = () =>
+    createReconciler({
+      store,
+      runner,
+      publisher,
+      logger,
+      now,
+      limiter: createLaunchLimiter({
+        bucket: { capacity: options.burst ?? 100, refillPerSecond: options.rate ?? 20 },
+        now: () => clock.now,
+        sleep,
+      }),
+      resyncIntervalMs: 60_000,
+      ...(options.launchConcurrency === undefined ? {} : { launchConcurrency: options.launchConcurrency }),
+      ...(options.maxThrottledAttempts === undefined
+        ? {}
+        : { maxThrottledAttempts: options.maxThrottledAttempts }),
+    });
+  const triggers: string[] = [];
+  const handlers = createHandlers({
+    store,
+    reconcile: (reason) => {
+      triggers.push(reason);
+    },
+  });
+
+  async function deliver<T extends EventType>(
+    type: T,
+    data: EventDataInput<T>,
+    options: { source?: string; at?: Date; eventId?: string } = {},
+  ): Promise<FleetEvent<T>> {
+    const draft = createEvent(type, data, {
+      now: options.at ?? now(),
+      ...(options.eventId === undefined ? {} : { eventId: options.eventId }),
+    });
+    const event: FleetEvent<T> = { ...draft, source: options.source ?? 'ocf.test' };
+    const context: HandlerContext = {
+      logger,
+      signal: new AbortController().signal,
+      receiveCount: 1,
+      isFinalAttempt: false,
+      emit: () => Promise.reject(new Error('provisioning handlers publish nothing')),
+    };
+    const handler = (handlers as Record<string, EventHandler<T>>)[type];
+    if (handler === undefined) throw new Error(`no handler for ${type}`);
+    await handler(event, context);
+    return event;
+  }
+
+  /** AgentHired + CredentialsIssued + ChatAccountReady for each agent, as the cascade delivers them. */
+  async function hireReady(agentId: string): Promise<void> {
+    await deliver('AgentHired', {
+      agentId,
+      name: agentId,
+      title: 'Engineer',
+      level: 'ic',
+      department: 'Engineering',
+      managerId: 'ceo',
+    });
+    await deliver('CredentialsIssued', {
+      agentId,
+      secretArn: `arn:aws:secretsmanager:us-east-1:123456789012:secret:ocf/test/agents/${agentId}-a1B2c3`,
+      restored: false,
+    });
+    clock.now += 1;
+    await deliver('ChatAccountReady', { agentId, matrixUserId: `@agent-${agentId}:fleet.test` });
+    clock.now += 1;
+  }
+
+  return {
+    clock,
+    store,
+    tasks,
+    runner,
+    publisher,
+    logger,
+    launchTimes,
+    triggers,
+    deliver,
+    hireReady,
+    reconciler: makeReconciler(),
+    /** A fresh reconciler over the same store and tasks: provisioning after a restart. */
+    restart: makeReconciler,
+    published: <T extends EventType>(type: T) =>
+      publisher.published.filter((e) => e.type === type) as unknown as {
+        type: T;
+        data: EventDataInput<T>;
+        metadata: { correlationId: string; causationId?: string };
+      }[],
+  };
+}
