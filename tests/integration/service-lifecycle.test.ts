@@ -25,11 +25,16 @@ import { homeserverUnderTest } from '../support/homeserver.ts';
 
 const root = resolve(import.meta.dirname, '../..');
 const clients = awsClients();
+// The service processes below long-poll their queues; a poll still open on the emulator when a
+// process exits can swallow a later message for a visibility timeout. So the consumer tests get
+// queues of their own.
 const routing = fleetRouting(uniqueEnvironment('lifecycle'));
+const consumerRouting = fleetRouting(uniqueEnvironment('consumer'));
 let applied: AppliedRouting;
 
 before(async () => {
-  applied = await applyRouting(routing, clients);
+  await applyRouting(routing, clients);
+  applied = await applyRouting(consumerRouting, clients);
 });
 
 /** What each service needs besides the common settings, from the test run's backends. */
@@ -113,7 +118,7 @@ describe('consumer shutdown', () => {
       deadLetterQueueUrl: applied.queues.health.deadLetterQueueUrl,
       dedupe: createDynamoDedupeStore({
         client: clients.dynamodb,
-        tableName: routing.tables.processedEvents.name,
+        tableName: consumerRouting.tables.processedEvents.name,
       }),
       logger: createMemoryLogger(),
       waitTimeSeconds: 1,
@@ -131,7 +136,7 @@ describe('consumer shutdown', () => {
       // As the directory: only its AgentRetired reaches the health queue.
       const publisher = createEventBridgePublisher({
         client: clients.eventBridge,
-        busName: routing.busName,
+        busName: consumerRouting.busName,
         source: DIRECTORY_SOURCE,
       });
       await publisher.emit('AgentRetired', catalogue.AgentRetired.example);
@@ -164,7 +169,7 @@ describe('visibility extension', () => {
         deadLetterQueueUrl: applied.queues.provisioning.deadLetterQueueUrl,
         dedupe: createDynamoDedupeStore({
           client: clients.dynamodb,
-          tableName: routing.tables.processedEvents.name,
+          tableName: consumerRouting.tables.processedEvents.name,
         }),
         logger: createMemoryLogger(),
         waitTimeSeconds: 1,
@@ -185,7 +190,7 @@ describe('visibility extension', () => {
     try {
       const publisher = createEventBridgePublisher({
         client: clients.eventBridge,
-        busName: routing.busName,
+        busName: consumerRouting.busName,
         source: DIRECTORY_SOURCE,
       });
       const event = await publisher.emit('AgentRetired', { agentId: 'slow-retiree' });
