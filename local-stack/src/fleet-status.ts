@@ -1,3 +1,5 @@
+import { AGENT_STATUSES } from '@ocf/events';
+
 /**
  * What `fleet up` prints about the agents: a one-line count by status, and, for a small fleet,
  * one line per agent. Pure, so the format is easy to keep stable.
@@ -10,19 +12,7 @@ export interface AgentSummary {
 }
 
 /** The order statuses are listed in: the hire cascade, then trouble, then the way out. */
-const ORDER = [
-  'hired',
-  'credentials-issued',
-  'chat-account-ready',
-  'launching',
-  'running',
-  'unhealthy',
-  'restarting',
-  'crash-looping',
-  'failed',
-  'retiring',
-  'retired',
-];
+const ORDER: readonly string[] = AGENT_STATUSES;
 
 export function statusLine(agents: readonly AgentSummary[]): string {
   if (agents.length === 0) return 'no agents yet';

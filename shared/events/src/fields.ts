@@ -35,3 +35,23 @@ export const cascadeStepSchema = z.enum([
 export type CascadeStep = z.infer<typeof cascadeStepSchema>;
 
 export const reasonSchema = z.string().trim().min(1).max(2000);
+
+/**
+ * An agent's status as the directory derives it from its cascade (the REST API shows it, the
+ * metrics count agents by it, the fleet command lists it): the hire cascade in order, then
+ * trouble, then the way out.
+ */
+export const AGENT_STATUSES = [
+  'hired',
+  'credentials-issued',
+  'chat-account-ready',
+  'launching',
+  'running',
+  'unhealthy',
+  'restarting',
+  'crash-looping',
+  'failed',
+  'retiring',
+  'retired',
+] as const;
+export type AgentStatus = (typeof AGENT_STATUSES)[number];

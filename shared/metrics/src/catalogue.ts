@@ -1,3 +1,5 @@
+import { AGENT_STATUSES, type AgentStatus } from '@ocf/events';
+
 /**
  * The fleet's own CloudWatch metrics, declared once. The health service publishes exactly these
  * (through `metricDatum`), and the CDK stack builds its dashboard and alarms from them. infra's
@@ -8,24 +10,9 @@
 /** The CloudWatch namespace of every metric below. */
 export const METRICS_NAMESPACE = 'OpenClawFleet';
 
-/**
- * An agent's status as the directory's projection names it (`AGENT_STATUSES` in
- * services/directory/src/domain/agent.ts); AgentsByState has one series per value.
- */
-export const AGENT_STATES = [
-  'hired',
-  'credentials-issued',
-  'chat-account-ready',
-  'launching',
-  'running',
-  'unhealthy',
-  'restarting',
-  'crash-looping',
-  'failed',
-  'retiring',
-  'retired',
-] as const;
-export type AgentState = (typeof AGENT_STATES)[number];
+/** An agent's status as the directory derives it; AgentsByState has one series per value. */
+export const AGENT_STATES = AGENT_STATUSES;
+export type AgentState = AgentStatus;
 
 export const CASCADES = ['hire', 'retire'] as const;
 export type Cascade = (typeof CASCADES)[number];

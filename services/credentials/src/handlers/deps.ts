@@ -13,3 +13,6 @@ export interface CredentialsDeps {
   readonly now: () => Date;
   readonly randomBytes: RandomBytes;
 }
+
+/** The events the credentials service handles. */
+export type CredentialsTrigger = 'AgentHired' | 'AgentRetired' | 'CredentialsRotationRequested';

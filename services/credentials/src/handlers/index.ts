@@ -1,9 +1,8 @@
-import type { HandlerMap } from '@ocf/runtime';
+import { reportingGiveUp, type HandlerMap } from '@ocf/runtime';
 import type { CredentialsDeps } from './deps.ts';
 import { onAgentHired } from './on-agent-hired.ts';
 import { onAgentRetired } from './on-agent-retired.ts';
 import { onCredentialsRotationRequested } from './on-credentials-rotation-requested.ts';
-import { reportingGiveUp } from './report-give-up.ts';
 
 export type { CredentialsDeps } from './deps.ts';
 
@@ -13,8 +12,8 @@ export type { CredentialsDeps } from './deps.ts';
  */
 export function createHandlers(deps: CredentialsDeps) {
   return {
-    AgentHired: reportingGiveUp(onAgentHired(deps)),
-    AgentRetired: reportingGiveUp(onAgentRetired(deps)),
-    CredentialsRotationRequested: reportingGiveUp(onCredentialsRotationRequested(deps)),
+    AgentHired: reportingGiveUp('credentials', onAgentHired(deps)),
+    AgentRetired: reportingGiveUp('credentials', onAgentRetired(deps)),
+    CredentialsRotationRequested: reportingGiveUp('credentials', onCredentialsRotationRequested(deps)),
   } satisfies HandlerMap;
 }

@@ -10,7 +10,7 @@ import { createMemoryLogger } from '@ocf/logging';
 import { parseAgentSecretValue } from '@ocf/secrets';
 import { createMemorySecretStore } from '../../src/adapters/memory-secret-store.ts';
 import { createHandlers } from '../../src/handlers/index.ts';
-import type { CredentialsTrigger } from '../../src/handlers/report-give-up.ts';
+import type { CredentialsTrigger } from '../../src/handlers/deps.ts';
 
 export const ENVIRONMENT = 'test';
 export const START = new Date('2026-11-25T10:00:00.000Z');

@@ -1,4 +1,4 @@
-import type { CascadeStep, Level } from '@ocf/events';
+import type { AgentStatus, CascadeStep, Level } from '@ocf/events';
 
 /** The human at the root of the org chart. Not an agent: no secret, no task. */
 export const CEO_ID = 'ceo';
@@ -45,20 +45,7 @@ export interface CascadeProgress {
   };
 }
 
-export const AGENT_STATUSES = [
-  'hired',
-  'credentials-issued',
-  'chat-account-ready',
-  'launching',
-  'running',
-  'unhealthy',
-  'restarting',
-  'crash-looping',
-  'failed',
-  'retiring',
-  'retired',
-] as const;
-export type AgentStatus = (typeof AGENT_STATUSES)[number];
+export { AGENT_STATUSES, type AgentStatus } from '@ocf/events';
 
 export interface AgentRecord extends HireRequest {
   readonly status: AgentStatus;
