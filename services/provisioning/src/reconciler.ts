@@ -1,5 +1,5 @@
 import { errorMessage, isRetryable } from '@ocf/errors';
-import type { CreateEventOptions } from '@ocf/events';
+import { retirementSteps, type CreateEventOptions } from '@ocf/events';
 import type { Logger } from '@ocf/logging';
 import { backoffDelayMs, type BackoffPolicy, type EventPublisher } from '@ocf/runtime';
 import {
@@ -340,13 +340,17 @@ export function createReconciler(deps: ReconcilerDeps): Reconciler {
     if (retired === undefined) return;
     const launch = currentLaunch(record);
     let archiveLocation: string | undefined;
-    // Only what this hire got as far as doing: no launch, no task to report and no storage.
-    if (launch !== undefined) {
+    // Only what this hire got as far as doing (the cascade's rule, shared with the directory and
+    // health): no launch, no task to report and no storage.
+    const owed = retirementSteps({ task: launch });
+    if (launch !== undefined && owed.includes('task')) {
       await publisher.emit(
         'AgentStopped',
         { agentId: record.agentId, taskArn: launch.taskArn, expected: true, reason: 'agent retired' },
         causedBy(retired),
       );
+    }
+    if (owed.includes('memory')) {
       ({ archiveLocation } = await runner.releaseStorage(record.agentId, { signal }));
       await publisher.emit('MemoryArchived', { agentId: record.agentId, archiveLocation }, causedBy(retired));
     }

@@ -6,3 +6,4 @@ export * from './fields.ts';
 export * from './json-schema.ts';
 export * from './parse.ts';
 export * from './docs.ts';
+export * from './retirement.ts';

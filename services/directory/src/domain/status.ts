@@ -1,4 +1,4 @@
-import type { AnyFleetEvent, CascadeStep } from '@ocf/events';
+import { isRetirementComplete, type AnyFleetEvent, type CascadeStep } from '@ocf/events';
 import type { AgentStatus, CascadeProgress, StepStatus } from './agent.ts';
 
 /**
@@ -83,7 +83,7 @@ export function startRetirement(progress: CascadeProgress, at: string): CascadeP
 export function deriveStatus(progress: CascadeProgress): AgentStatus {
   const { hire, retire } = progress;
   if (progress.retireRequestedAt !== undefined) {
-    return retirementSteps(progress).every((step) => retire[step]?.state === 'done') ? 'retired' : 'retiring';
+    return isRetirementComplete(hire, (step) => retire[step]?.state === 'done') ? 'retired' : 'retiring';
   }
   if (Object.values(hire).some((step) => step.state === 'failed')) return 'failed';
   if (progress.health !== undefined && progress.health.state !== 'running') return progress.health.state;
@@ -92,19 +92,6 @@ export function deriveStatus(progress: CascadeProgress): AgentStatus {
   if (hire['chat-account']?.state === 'done') return 'chat-account-ready';
   if (hire.credentials?.state === 'done') return 'credentials-issued';
   return 'hired';
-}
-
-/**
- * What a retirement has to undo: only what the hire got as far as doing. An agent retired
- * before its task ever launched has no task to stop and no memory to archive.
- */
-export function retirementSteps(progress: CascadeProgress): CascadeStep[] {
-  const { hire } = progress;
-  const steps: CascadeStep[] = [];
-  if (hire.credentials !== undefined) steps.push('credentials');
-  if (hire['chat-account'] !== undefined) steps.push('chat-account');
-  if (hire.task !== undefined) steps.push('task', 'memory');
-  return steps;
 }
 
 function setStep(

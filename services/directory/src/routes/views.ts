@@ -1,6 +1,5 @@
-import type { CascadeStep } from '@ocf/events';
+import { retirementSteps, type CascadeStep } from '@ocf/events';
 import type { StepStatus } from '../domain/agent.ts';
-import { retirementSteps } from '../domain/status.ts';
 import type { StoredAgent } from '../ports.ts';
 
 const HIRE_STEPS: CascadeStep[] = ['credentials', 'chat-account', 'task'];
@@ -20,7 +19,7 @@ export function agentView(agent: StoredAgent) {
     ...(progress.hire[step] ?? { state: 'pending' }),
   }));
   if (progress.retireRequestedAt !== undefined) {
-    for (const step of retirementSteps(progress))
+    for (const step of retirementSteps(progress.hire))
       steps.push({ phase: 'retire', step, ...(progress.retire[step] ?? { state: 'pending' }) });
   }
   return {

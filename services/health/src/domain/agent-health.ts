@@ -1,4 +1,4 @@
-import type { AnyFleetEvent, EventDataInput } from '@ocf/events';
+import { isRetirementComplete, type AnyFleetEvent, type EventDataInput, type HireReach } from '@ocf/events';
 import { FLEET_METRICS, metricDatum, type AgentState, type MetricDatum } from '@ocf/metrics';
 
 /**
@@ -125,9 +125,7 @@ export function isWatched(record: HealthRecord): boolean {
 export function agentState(record: HealthRecord): AgentState | undefined {
   if (record.hire === undefined && record.retire === undefined) return undefined;
   if (isRetired(record)) {
-    return retirementSteps(record).every((step) => record.retireSteps[step] !== undefined)
-      ? 'retired'
-      : 'retiring';
+    return retirementDone(record) ? 'retired' : 'retiring';
   }
   if (record.hire === undefined) return undefined;
   if (record.failed !== undefined) return 'failed';
@@ -146,15 +144,19 @@ export function agentState(record: HealthRecord): AgentState | undefined {
   return 'hired';
 }
 
-/** What a retirement has to undo: only what the hire got as far as doing (as the directory counts it). */
-export function retirementSteps(
-  record: HealthRecord,
-): ('task' | 'chat-account' | 'credentials' | 'memory')[] {
-  const steps: ('task' | 'chat-account' | 'credentials' | 'memory')[] = [];
-  if (record.hireSteps.credentials !== undefined) steps.push('credentials');
-  if (record.hireSteps['chat-account'] !== undefined) steps.push('chat-account');
-  if (record.task !== undefined) steps.push('task', 'memory');
-  return steps;
+/** How far the current hire got, as the cascade's status rule (in @ocf/events) reads it. */
+export function hireReach(record: HealthRecord): HireReach {
+  return {
+    credentials: record.hireSteps.credentials,
+    'chat-account': record.hireSteps['chat-account'],
+    // A task was launched for this hire (AgentLaunching), whether or not it ever ran.
+    task: record.task,
+  };
+}
+
+/** Every step the retirement has to undo is done. */
+export function retirementDone(record: HealthRecord): boolean {
+  return isRetirementComplete(hireReach(record), (step) => record.retireSteps[step] !== undefined);
 }
 
 /**
@@ -299,8 +301,7 @@ function retireStep(
   if (record.retireSteps[step] !== undefined) return unchanged(record);
   let next: HealthRecord = { ...record, retireSteps: { ...record.retireSteps, [step]: at } };
   next = latency(next, 'retire', step, record.retire);
-  if (retirementSteps(next).every((s) => next.retireSteps[s] !== undefined))
-    next = latency(next, 'retire', '*', record.retire);
+  if (retirementDone(next)) next = latency(next, 'retire', '*', record.retire);
   return changed(next, metrics);
 }
 
