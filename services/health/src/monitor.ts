@@ -4,17 +4,15 @@ import { createEvent, type AnyFleetEvent, type DraftEvent } from '@ocf/events';
 import type { Logger } from '@ocf/logging';
 import { AGENT_STATES, FLEET_METRICS, metricDatum, type AgentState, type MetricDatum } from '@ocf/metrics';
 import type { EventPublisher } from '@ocf/runtime';
+import { assess, type HealthPolicy, type NewId } from './domain/decisions.ts';
 import {
   agentState,
   applyEvent,
-  assess,
   isWatched,
   type Decision,
-  type HealthPolicy,
   type HealthRecord,
-  type NewId,
   type OutboxEvent,
-} from './domain/agent-health.ts';
+} from './domain/projection.ts';
 import type { HealthStore, MetricsSink, TaskObserver } from './ports.ts';
 
 export interface MonitorDeps {

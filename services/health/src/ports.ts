@@ -1,7 +1,8 @@
 import type { MetricDatum } from '@ocf/metrics';
-import type { HealthRecord, TaskObservation } from './domain/agent-health.ts';
+import type { TaskObservation } from './domain/decisions.ts';
+import type { HealthRecord } from './domain/projection.ts';
 
-export type { TaskObservation } from './domain/agent-health.ts';
+export type { TaskObservation } from './domain/decisions.ts';
 
 /** A task health watches: whose it is and which one. */
 export interface WatchedTask {

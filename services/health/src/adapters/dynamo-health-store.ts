@@ -1,6 +1,6 @@
 import { ConditionalCheckFailedException, type DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { DynamoDBDocumentClient, GetCommand, PutCommand, ScanCommand } from '@aws-sdk/lib-dynamodb';
-import type { HealthRecord } from '../domain/agent-health.ts';
+import type { HealthRecord } from '../domain/projection.ts';
 import type { HealthStore } from '../ports.ts';
 
 /**

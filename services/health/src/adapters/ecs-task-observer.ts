@@ -4,7 +4,7 @@ import {
   type ECSClient,
   type Task,
 } from '@aws-sdk/client-ecs';
-import type { TaskObservation } from '../domain/agent-health.ts';
+import type { TaskObservation } from '../domain/decisions.ts';
 import type { TaskObserver } from '../ports.ts';
 
 /**

@@ -1,7 +1,7 @@
 import { readFileSync } from 'node:fs';
 import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import type { TaskObservation } from '../domain/agent-health.ts';
+import type { TaskObservation } from '../domain/decisions.ts';
 import type { TaskObserver } from '../ports.ts';
 
 /**

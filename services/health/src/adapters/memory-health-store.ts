@@ -1,4 +1,4 @@
-import type { HealthRecord } from '../domain/agent-health.ts';
+import type { HealthRecord } from '../domain/projection.ts';
 import type { HealthStore } from '../ports.ts';
 
 /** Health records in a Map, with the DynamoDB store's version check: for unit tests. */

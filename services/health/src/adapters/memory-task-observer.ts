@@ -1,4 +1,4 @@
-import type { TaskObservation } from '../domain/agent-health.ts';
+import type { TaskObservation } from '../domain/decisions.ts';
 import type { TaskObserver } from '../ports.ts';
 
 /** Observations set by the test, per task ARN (default: running and healthy). */

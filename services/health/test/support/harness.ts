@@ -4,7 +4,7 @@ import { createMemoryPublisher, type HandlerContext } from '@ocf/runtime';
 import { createMemoryMetrics } from '../../src/adapters/cloudwatch-metrics.ts';
 import { createMemoryHealthStore } from '../../src/adapters/memory-health-store.ts';
 import { createMemoryTaskObserver } from '../../src/adapters/memory-task-observer.ts';
-import type { HealthPolicy } from '../../src/domain/agent-health.ts';
+import type { HealthPolicy } from '../../src/domain/decisions.ts';
 import { createHandlers } from '../../src/handlers/index.ts';
 import { createMonitor } from '../../src/monitor.ts';
 
