@@ -10,7 +10,7 @@ import { resolve } from 'node:path';
 import { parseArgs } from 'node:util';
 import { GetQueueAttributesCommand } from '@aws-sdk/client-sqs';
 import { applyRouting, fleetRouting } from '@ocf/routing';
-import { sampleCompany } from '../services/directory/src/domain/sample-company.ts';
+import { sampleCompany } from '../services/directory/src/sample/sample-company.ts';
 import { awsClients, uniqueEnvironment, waitFor } from '../tests/support/aws.ts';
 import { runServiceScript, startServiceProcess } from '../tests/support/services.ts';
 

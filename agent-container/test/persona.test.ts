@@ -4,7 +4,7 @@ import { before, describe, it } from 'node:test';
 import { LEVELS, loadTemplates, renderPersona, fill, type Templates } from '../src/persona/persona.ts';
 import type { Person } from '../src/org/people.ts';
 
-// The nine departments of the sample company (services/directory/src/domain/sample-company.ts),
+// The nine departments of the sample company (services/directory/src/sample/sample-company.ts),
 // the Chief of Staff's office, and one the templates do not know.
 const DEPARTMENTS = [
   'Engineering',

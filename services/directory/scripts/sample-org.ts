@@ -3,7 +3,7 @@
 //   curl -X POST localhost:8081/v1/org/import -H "authorization: Bearer $TOKEN" \
 //        -H 'content-type: application/json' --data @org.json
 import { parseArgs } from 'node:util';
-import { sampleCompany } from '../src/domain/sample-company.ts';
+import { sampleCompany } from '../src/sample/sample-company.ts';
 
 const { values } = parseArgs({
   options: { seed: { type: 'string', default: '1' }, size: { type: 'string', default: '1000' } },

@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { sampleCompany } from '../src/domain/sample-company.ts';
+import { sampleCompany } from '../src/sample/sample-company.ts';
 import { testDirectory } from './helpers.ts';
 
 describe('sample company', () => {

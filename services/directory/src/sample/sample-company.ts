@@ -1,5 +1,5 @@
 import type { Level } from '@ocf/events';
-import { agentIdFromName } from './agent.ts';
+import { agentIdFromName } from '../domain/agent.ts';
 
 /**
  * A realistic sample company for demos, load tests and the agents' people directory: the human
