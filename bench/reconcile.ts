@@ -47,11 +47,6 @@ for (let i = 0; i < ids.length; i += 25) {
         at: hiredAt,
         eventId: `hire-${agentId}`,
         correlationId: `hire-${agentId}`,
-        name: agentId,
-        title: 'Engineer',
-        level: 'ic',
-        department: 'Engineering',
-        managerId: 'ceo',
       });
       await store.recordFact(agentId, 'credentials', {
         at: hiredAt,

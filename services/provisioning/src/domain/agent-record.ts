@@ -1,5 +1,3 @@
-import type { Level } from '@ocf/events';
-
 /**
  * What provisioning knows about one agent, built from events (ADR 0010). Each fact keeps the
  * `occurredAt` of the event that told it (`at`), and a fact only ever replaces an older one of
@@ -8,7 +6,8 @@ import type { Level } from '@ocf/events';
  */
 export interface AgentRecord {
   readonly agentId: string;
-  readonly hired?: HireFact | undefined;
+  /** The current hire. Its place in the org is the directory's business: nothing here reads it. */
+  readonly hired?: EventFact | undefined;
   readonly credentials?: { readonly at: string; readonly secretArn: string } | undefined;
   readonly chat?: { readonly at: string; readonly matrixUserId: string } | undefined;
   readonly retired?: EventFact | undefined;
@@ -25,15 +24,6 @@ export interface EventFact {
   readonly at: string;
   readonly eventId: string;
   readonly correlationId: string;
-}
-
-export interface HireFact extends EventFact {
-  readonly name: string;
-  readonly title: string;
-  readonly level: Level;
-  readonly department: string;
-  readonly team?: string | undefined;
-  readonly managerId: string;
 }
 
 export interface RestartFact extends EventFact {

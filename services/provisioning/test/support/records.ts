@@ -1,20 +1,15 @@
-import type { AgentRecord, HireFact } from '../../src/domain/agent-record.ts';
+import type { AgentRecord, EventFact } from '../../src/domain/agent-record.ts';
 
 export const T0 = new Date('2026-11-25T10:00:00.000Z');
 export const at = (seconds: number): string => new Date(T0.getTime() + seconds * 1000).toISOString();
 export const SECRET = (agentId: string) =>
   `arn:aws:secretsmanager:us-east-1:123456789012:secret:ocf/test/agents/${agentId}-a1B2c3`;
 
-export function hire(agentId: string, seconds = 0, eventId = `hire-${agentId}-${seconds}`): HireFact {
+export function hire(agentId: string, seconds = 0, eventId = `hire-${agentId}-${seconds}`): EventFact {
   return {
     at: at(seconds),
     eventId,
     correlationId: `corr-${eventId}`,
-    name: agentId,
-    title: 'Engineer',
-    level: 'ic',
-    department: 'Engineering',
-    managerId: 'ceo',
   };
 }
 
