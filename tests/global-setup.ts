@@ -1,10 +1,10 @@
 /**
  * Node's test runner loads this once per run (`--test-global-setup`, see the root package.json):
- * it picks the backends (shared/testing's resolveBackends) and exports where they are. Test files
+ * it picks the backends (tests/support/backends.ts's resolveBackends) and exports where they are. Test files
  * run in child processes, which the runner spawns after globalSetup with the runner's environment
  * (checked on Node 24.21), so what is set on process.env here reaches every test file.
  */
-import { backendEnvironment, resolveBackends, type ResolvedBackends } from '@ocf/testing';
+import { backendEnvironment, resolveBackends, type ResolvedBackends } from './support/backends.ts';
 
 let backends: ResolvedBackends | undefined;
 

@@ -1,7 +1,7 @@
 /**
  * Synapse's configuration for the fleet, as file contents. Pure apart from secret generation, and
  * shared by the two ways Synapse runs: a local process (synapse.ts) and a test container
- * (shared/testing). Files are JSON, which is valid YAML, so no YAML writer is needed.
+ * (tests/support/backends.ts). Files are JSON, which is valid YAML, so no YAML writer is needed.
  */
 import { generateKeyPairSync, randomBytes, randomInt } from 'node:crypto';
 import path from 'node:path';

@@ -1,2 +1,0 @@
-export { resolveBackends, backendEnvironment } from './backends.ts';
-export type { ResolvedBackends, ResolveBackendsOptions, BackendSource } from './backends.ts';
