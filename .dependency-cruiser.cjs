@@ -16,6 +16,22 @@ module.exports = {
       to: { path: '^services/' },
     },
     {
+      name: 'shared-never-imports-local-stack',
+      comment:
+        'The local launcher is built on shared/, not the other way round; test helpers that need it live in tests/support/.',
+      severity: 'error',
+      from: { path: '^shared/' },
+      to: { path: '^local-stack/' },
+    },
+    {
+      name: 'agent-container-never-imports-services',
+      comment:
+        'What runs inside an agent learns about the fleet through events and shared/ contracts, never from a service.',
+      severity: 'error',
+      from: { path: '^agent-container/' },
+      to: { path: '^services/' },
+    },
+    {
       name: 'no-circular',
       severity: 'error',
       from: {},
