@@ -71,4 +71,35 @@ describe('status projection', () => {
     );
     assert.equal(deriveStatus(done), 'retired', 'no task was launched, so none has to stop');
   });
+
+  it('retires an agent whose first launch failed without waiting for a task nobody will stop', () => {
+    const failedLaunch = fold([
+      ...happyPath.slice(0, 2),
+      event('CascadeStepFailed', { agentId, step: 'task', reason: 'RunTask refused' }, 3),
+    ]);
+    assert.equal(deriveStatus(failedLaunch), 'failed');
+    const undone = [
+      event('CredentialsRevoked', { agentId, secretArn, deletionDate: at(60).toISOString() }, 11),
+      event('ChatAccountDeactivated', { agentId, matrixUserId: '@agent-ada-lovelace:localhost' }, 12),
+    ].reduce(applyEvent, startRetirement(failedLaunch, at(10).toISOString()));
+    assert.equal(deriveStatus(undone), 'retired', 'provisioning launched nothing, so reports nothing');
+  });
+
+  it('still waits for the task and memory when a relaunch failed after a task had run', () => {
+    const failedRelaunch = fold([
+      ...happyPath,
+      event('CascadeStepFailed', { agentId, step: 'task', reason: 'RunTask refused' }, 5),
+    ]);
+    assert.equal(failedRelaunch.hire.task?.detail, 'task-1', 'the failure keeps what the step made');
+    const credentialsAndChatUndone = [
+      event('CredentialsRevoked', { agentId, secretArn, deletionDate: at(60).toISOString() }, 11),
+      event('ChatAccountDeactivated', { agentId, matrixUserId: '@agent-ada-lovelace:localhost' }, 12),
+    ].reduce(applyEvent, startRetirement(failedRelaunch, at(10).toISOString()));
+    assert.equal(deriveStatus(credentialsAndChatUndone), 'retiring');
+    const done = [
+      event('AgentStopped', { agentId, taskArn: 'task-1', expected: true }, 13),
+      event('MemoryArchived', { agentId, archiveLocation: 's3://archive/ada-lovelace' }, 14),
+    ].reduce(applyEvent, credentialsAndChatUndone);
+    assert.equal(deriveStatus(done), 'retired');
+  });
 });

@@ -1,4 +1,11 @@
-import { isRetirementComplete, type AnyFleetEvent, type CascadeStep } from '@ocf/events';
+import {
+  HIRE_STEPS_UNDONE_ON_RETIREMENT,
+  isRetirementComplete,
+  type AnyFleetEvent,
+  type CascadeStep,
+  type HireReach,
+  type ReachedHireStep,
+} from '@ocf/events';
 import type { AgentStatus, CascadeProgress, StepStatus } from './agent.ts';
 
 /**
@@ -51,17 +58,18 @@ export function applyEvent(progress: CascadeProgress, event: AnyFleetEvent): Cas
       });
     case 'MemoryArchived':
       return setStep(progress, 'retire', 'memory', { state: 'done', at, detail: event.data.archiveLocation });
-    case 'CascadeStepFailed':
-      return setStep(
-        progress,
-        progress.retireRequestedAt === undefined ? 'hire' : 'retire',
-        event.data.step,
-        {
-          state: 'failed',
-          at,
-          error: event.data.reason,
-        },
-      );
+    case 'CascadeStepFailed': {
+      const phase = progress.retireRequestedAt === undefined ? 'hire' : 'retire';
+      // A failure after the step made something (a secret, an account, a launched task) keeps
+      // what it made as the detail: the retirement still has that to undo (see hireReach).
+      const made = progress[phase][event.data.step]?.detail;
+      return setStep(progress, phase, event.data.step, {
+        state: 'failed',
+        at,
+        error: event.data.reason,
+        ...(made === undefined ? {} : { detail: made }),
+      });
+    }
     case 'CredentialsRotated':
       return setStep(progress, 'hire', 'credentials', { state: 'done', at, detail: event.data.secretArn });
     // Requests, not facts about the agent's progress.
@@ -79,11 +87,29 @@ export function startRetirement(progress: CascadeProgress, at: string): CascadeP
   return progress.retireRequestedAt === undefined ? { ...progress, retireRequestedAt: at } : progress;
 }
 
+/**
+ * How far the hire got, for the shared retirement rule: a step counts as reached when it made
+ * something. A step that failed before making anything (a first launch refused, a secret never
+ * written) leaves nothing to undo, and its service reports nothing on retirement; counting it
+ * would leave the agent `retiring` for good.
+ */
+export function hireReach(hire: CascadeProgress['hire']): HireReach {
+  const reach: Partial<Record<ReachedHireStep, StepStatus>> = {};
+  for (const step of HIRE_STEPS_UNDONE_ON_RETIREMENT) {
+    const status = hire[step];
+    if (status !== undefined && (status.state !== 'failed' || status.detail !== undefined))
+      reach[step] = status;
+  }
+  return reach;
+}
+
 /** The status a person sees, from the facts. */
 export function deriveStatus(progress: CascadeProgress): AgentStatus {
   const { hire, retire } = progress;
   if (progress.retireRequestedAt !== undefined) {
-    return isRetirementComplete(hire, (step) => retire[step]?.state === 'done') ? 'retired' : 'retiring';
+    return isRetirementComplete(hireReach(hire), (step) => retire[step]?.state === 'done')
+      ? 'retired'
+      : 'retiring';
   }
   if (Object.values(hire).some((step) => step.state === 'failed')) return 'failed';
   if (progress.health !== undefined && progress.health.state !== 'running') return progress.health.state;

@@ -1,5 +1,6 @@
 import { retirementSteps, type CascadeStep } from '@ocf/events';
 import type { StepStatus } from '../domain/agent.ts';
+import { hireReach } from '../domain/status.ts';
 import type { StoredAgent } from '../ports.ts';
 
 const HIRE_STEPS: CascadeStep[] = ['credentials', 'chat-account', 'task'];
@@ -19,7 +20,7 @@ export function agentView(agent: StoredAgent) {
     ...(progress.hire[step] ?? { state: 'pending' }),
   }));
   if (progress.retireRequestedAt !== undefined) {
-    for (const step of retirementSteps(progress.hire))
+    for (const step of retirementSteps(hireReach(progress.hire)))
       steps.push({ phase: 'retire', step, ...(progress.retire[step] ?? { state: 'pending' }) });
   }
   return {
