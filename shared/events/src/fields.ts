@@ -23,6 +23,15 @@ export type Level = z.infer<typeof levelSchema>;
  */
 export const textSchema = z.string().regex(/^\P{Cc}*$/u, 'must not contain control characters');
 
+/**
+ * Text the fleet writes itself from something it does not control (an error message, a
+ * process's exit reason) made fit for an event: each control character is shown as its code
+ * (`\u001b`), so nothing is lost and nothing is refused.
+ */
+export function escapeControlCharacters(text: string): string {
+  return text.replace(/\p{Cc}/gu, (c) => `\\u${c.charCodeAt(0).toString(16).padStart(4, '0')}`);
+}
+
 /** A free-text label that ends up in room names, display names and personas. */
 export const labelSchema = textSchema.trim().min(1).max(120);
 

@@ -1,7 +1,14 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import fc from 'fast-check';
-import { catalogue, createEvent, eventTypes, parseEventMessage, toDetail } from '../src/index.ts';
+import {
+  catalogue,
+  createEvent,
+  escapeControlCharacters,
+  eventTypes,
+  parseEventMessage,
+  toDetail,
+} from '../src/index.ts';
 
 /** An EventBridge event as an SQS target receives it. */
 function eventBridgeBody(
@@ -208,6 +215,14 @@ describe('control characters in text fields', () => {
     assert.throws(
       () => createEvent('AgentRetired', { agentId: 'ada-lovelace', reason: 'x\u0085' }),
       /reason/,
+    );
+  });
+
+  it("lets the fleet's own reasons (error messages) through once their control characters are shown as codes", () => {
+    const reason = escapeControlCharacters('synapse said:\n\u001b[31mM_FORBIDDEN\u0085');
+    assert.equal(reason, 'synapse said:\\u000a\\u001b[31mM_FORBIDDEN\\u0085');
+    assert.doesNotThrow(() =>
+      createEvent('CascadeStepFailed', { agentId: 'ada-lovelace', step: 'chat-account', reason }),
     );
   });
 });
