@@ -73,9 +73,9 @@ export function createDirectory(deps: DirectoryDeps) {
     request: HireRequest,
     origin: Origin = {},
   ): Promise<{ agent: StoredAgent; created: boolean }> {
-    let created = false;
+    const outcome = { created: false };
     const { record } = await records.mutate(request.agentId, async (existing) => {
-      created = false;
+      outcome.created = false;
       if (existing !== undefined && existing.status !== 'retired') {
         if (existing.status === 'retiring') {
           throw new ConflictError(
@@ -101,7 +101,7 @@ export function createDirectory(deps: DirectoryDeps) {
         causationId: origin.causationId,
         now: new Date(at),
       });
-      created = true;
+      outcome.created = true;
       return {
         ...request,
         status: 'hired',
@@ -115,7 +115,7 @@ export function createDirectory(deps: DirectoryDeps) {
       };
     });
     if (record === undefined) throw new Error(`hire of ${request.agentId} left no record`);
-    if (!created) return { agent: record, created: false };
+    if (!outcome.created) return { agent: record, created: false };
     logger.info('agent hired', {
       agentId: record.agentId,
       correlationId: record.correlationId,

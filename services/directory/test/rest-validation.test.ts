@@ -42,7 +42,6 @@ describe('one validation for both hire paths, no coercion', () => {
 
       const parsed = parseEventMessage(hiredOnTheBus(asEvent(body)));
       assert.equal(parsed.ok, false);
-      if (parsed.ok) return;
       assert.equal(parsed.rejection.reason, 'invalid-data');
       const eventField = (field === 'manager' ? 'managerId' : field).replace('.', '\\.');
       assert.match(parsed.rejection.message, new RegExp(`data\\.${eventField}`));
@@ -119,8 +118,7 @@ describe('control characters', () => {
 
         const parsed = parseEventMessage(hiredOnTheBus(asEvent(body)));
         assert.equal(parsed.ok, false, field);
-        if (!parsed.ok)
-          assert.match(parsed.rejection.message, new RegExp(`data\\.${field}.*control characters`));
+        assert.match(parsed.rejection.message, new RegExp(`data\\.${field}.*control characters`));
       }
       assert.equal(store.agents.size, 0);
     });

@@ -59,7 +59,7 @@ export function outboxEventOf<T extends EventType>(
   return {
     eventId: options.eventId,
     type,
-    data: data as EventDataInput<T>,
+    data,
     occurredAt: (options.now ?? new Date()).toISOString(),
     ...(options.correlationId === undefined ? {} : { correlationId: options.correlationId }),
     ...(options.causationId === undefined ? {} : { causationId: options.causationId }),
@@ -70,7 +70,7 @@ function fromDraft<T extends EventType>(event: DraftEvent<T>, options: OutboxEve
   return {
     eventId: event.metadata.eventId,
     type: event.type,
-    data: event.data as EventDataInput<T>,
+    data: event.data,
     occurredAt: event.metadata.occurredAt,
     correlationId: event.metadata.correlationId,
     ...(options.causationId === undefined ? {} : { causationId: options.causationId }),

@@ -13,8 +13,8 @@ export interface Versioned {
  * two writers never overwrite each other's decisions; the loser reads again and decides again.
  */
 export interface VersionedRecords<R extends Versioned> {
-  get(key: string): Promise<R | undefined>;
-  write(next: R): Promise<'written' | 'conflict'>;
+  readonly get: (key: string) => Promise<R | undefined>;
+  readonly write: (next: R) => Promise<'written' | 'conflict'>;
 }
 
 export interface DynamoVersionedRecordsOptions<R> {

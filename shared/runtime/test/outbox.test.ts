@@ -59,7 +59,7 @@ describe('outbox writer', () => {
     await inner.write({ agentId: 'ada', title: 'start', version: 1, outbox: [] });
     let raced = false;
     const racing: VersionedRecords<Item> = {
-      get: inner.get,
+      get: (key) => inner.get(key),
       async write(next) {
         if (!raced) {
           raced = true;
@@ -77,7 +77,7 @@ describe('outbox writer', () => {
     });
     assert.deepEqual(seen, ['start', 'theirs']);
     assert.equal(record?.title, 'theirs+mine');
-    assert.equal(record?.version, 3);
+    assert.equal(record.version, 3);
   });
 
   it('gives up with a retryable error after its attempts, never overwriting', async () => {
@@ -106,8 +106,8 @@ describe('outbox writer', () => {
     assert.deepEqual((await records.get('ada'))?.outbox, []);
     assert.equal(publisher.published.length, 1);
     assert.equal(publisher.published[0]?.metadata.eventId, event.eventId);
-    assert.equal(publisher.published[0]?.metadata.occurredAt, event.occurredAt);
-    assert.equal(publisher.published[0]?.metadata.correlationId, 'corr-1');
+    assert.equal(publisher.published[0].metadata.occurredAt, event.occurredAt);
+    assert.equal(publisher.published[0].metadata.correlationId, 'corr-1');
   });
 
   it('keeps the outbox when the bus refuses: flush throws, flushQuietly logs and returns the record', async () => {

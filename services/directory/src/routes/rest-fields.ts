@@ -62,9 +62,7 @@ export function parseHireBody(
     ...(derived ? { agentId: agentIdFromName(fields['name'] as string) } : {}),
   });
   const hint = derived ? ` (derived from the name "${String(fields['name'])}"; give an agentId)` : '';
-  return parseWith(catalogue.AgentHired.schema, data, path, (field) =>
-    field === 'agentId' ? hint : '',
-  ) as HireRequest;
+  return parseWith(catalogue.AgentHired.schema, data, path, (field) => (field === 'agentId' ? hint : ''));
 }
 
 /** An org file: `{ agents: [hire body with agentId, ...] }`, each entry read as a hire body. */

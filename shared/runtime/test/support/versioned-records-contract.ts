@@ -39,7 +39,7 @@ export function versionedRecordsContract(records: () => Promise<VersionedRecords
     await r.write(note);
     const read = await r.get('d');
     assert.deepEqual(read, note);
-    (read?.nested?.list as string[] | undefined)?.push('three');
+    read.nested.list.push('three');
     assert.deepEqual((await r.get('d'))?.nested?.list, ['one', 'two']);
   });
 }
