@@ -1,7 +1,7 @@
 import type { FastifySchemaCompiler } from 'fastify';
 import { z } from 'zod';
 import { ValidationError } from '@ocf/errors';
-import { catalogue, labelSchema, levelSchema, reasonSchema } from '@ocf/events';
+import { catalogue, reasonSchema } from '@ocf/events';
 import { agentIdFromName, type HireRequest } from '../domain/agent.ts';
 import type { PositionChanges } from '../directory.ts';
 
@@ -75,16 +75,8 @@ export function parseImportBody(body: unknown): HireRequest[] {
   );
 }
 
-const updateSchema = z
-  .object({
-    name: labelSchema,
-    title: labelSchema,
-    level: levelSchema,
-    department: labelSchema,
-    team: labelSchema.nullable(),
-    managerId: catalogue.AgentHired.schema.shape.managerId,
-  })
-  .partial();
+/** What an update may change: the very schema of AgentUpdated's `changes`. */
+const updateSchema = catalogue.AgentUpdated.schema.shape.changes;
 
 /** A PATCH body as position changes; `team: null` leaves the team. */
 export function parseUpdateBody(body: unknown): PositionChanges {
