@@ -1,12 +1,13 @@
 import { randomUUID } from 'node:crypto';
 import { ConflictError, NotFoundError, TransientError, ValidationError } from '@ocf/errors';
-import { createEvent, type AnyFleetEvent, type EventDataInput, type EventType } from '@ocf/events';
+import type { AnyFleetEvent, EventDataInput, EventType } from '@ocf/events';
 import type { Logger } from '@ocf/logging';
-import type { EventPublisher } from '@ocf/runtime';
-import { isActive, samePosition, type HireRequest, type Position } from './domain/agent.ts';
-import { checkPosition, checkReportsStillFit } from './domain/org-rules.ts';
+import { createOutboxWriter, outboxEvent, outboxEventOf, type EventPublisher } from '@ocf/runtime';
+import { hiredEventData, isActive, samePosition, type HireRequest, type Position } from './domain/agent.ts';
+import { managersFirst } from './domain/import-order.ts';
+import { checkPosition, checkReportsStillFit, type OrgViolation } from './domain/org-rules.ts';
 import { applyEvent, deriveStatus, EMPTY_PROGRESS, startRetirement } from './domain/status.ts';
-import type { AgentStore, PendingEvent, StoredAgent } from './ports.ts';
+import type { AgentFilter, AgentStore, PendingEvent, StoredAgent } from './ports.ts';
 
 /** Where a request came from, so the events it causes join the same correlation. */
 export interface Origin {
@@ -23,143 +24,145 @@ export interface DirectoryDeps {
 
 export type PositionChanges = Partial<Position>;
 
-/** Compare-and-set loops give up after this many lost races: something is badly contended. */
-const MAX_WRITE_ATTEMPTS = 10;
+/** What an import did: hires recorded, hires already there, and each refusal with its reason. */
+export interface ImportResult {
+  readonly hired: number;
+  readonly unchanged: number;
+  readonly refused: readonly { readonly agentId: string; readonly reason: string }[];
+}
 
 /**
  * The directory's use cases, shared by the REST routes and the event handlers so a hire by REST
  * and a hire by event take exactly the same path. Every change is written together with the
- * events it owes the bus (the record's outbox), then published, then cleared from the outbox.
+ * events it owes the bus (the record's outbox, @ocf/runtime's outbox writer), then published,
+ * then cleared from the outbox. A hire request arrives validated (the REST body and the event
+ * both parse with the AgentHired schema); it is not checked again here, only against the org.
  */
 export function createDirectory(deps: DirectoryDeps) {
   const { store, publisher, logger } = deps;
   const now = (): string => (deps.now ?? (() => new Date()))().toISOString();
+  const records = createOutboxWriter<StoredAgent>({
+    records: store,
+    publisher,
+    logger,
+    keyOf: (agent) => agent.agentId,
+    // Every write says when it happened, unless the change stamped it itself (a hire).
+    beforeWrite: (next, current) =>
+      next.updatedAt !== current?.updatedAt ? next : { ...next, updatedAt: now() },
+  });
 
   async function findActive(agentId: string): Promise<StoredAgent | undefined> {
     const agent = await store.get(agentId);
     return agent !== undefined && isActive(agent) ? agent : undefined;
   }
 
-  function pending<T extends EventType>(
-    type: T,
-    data: EventDataInput<T>,
-    origin: Origin,
-    correlationId: string,
-  ): PendingEvent {
-    // Validate now, so a record is never written with an event that could not be published.
-    const event = createEvent(type, data, {
-      correlationId,
-      ...(origin.causationId === undefined ? {} : { causationId: origin.causationId }),
-    });
-    return {
-      eventId: event.metadata.eventId,
-      type,
-      data: event.data,
-      correlationId,
-      ...(origin.causationId === undefined ? {} : { causationId: origin.causationId }),
-      occurredAt: event.metadata.occurredAt,
-    };
-  }
-
-  /** Publishes what the record owes the bus and clears it from the outbox. */
-  async function flush(agent: StoredAgent): Promise<StoredAgent> {
-    if (agent.outbox.length === 0) return agent;
-    await publisher.publish(
-      ...agent.outbox.map((e) =>
-        createEvent(e.type, e.data as never, {
-          eventId: e.eventId,
-          correlationId: e.correlationId,
-          now: new Date(e.occurredAt),
-          ...(e.causationId === undefined ? {} : { causationId: e.causationId }),
-        }),
-      ),
-    );
-    const published = new Set(agent.outbox.map((e) => e.eventId));
-    return mutate(agent.agentId, (current) => ({
-      ...current,
-      outbox: current.outbox.filter((e) => !published.has(e.eventId)),
-    }));
-  }
-
-  /** Read-modify-write with optimistic locking, retried when another writer got there first. */
-  async function mutate(
+  /** Changes a recorded agent; `undefined` from `change` leaves it as it is. */
+  async function change(
     agentId: string,
-    change: (current: StoredAgent) => StoredAgent | undefined,
+    next: (agent: StoredAgent) => StoredAgent | undefined,
   ): Promise<StoredAgent> {
-    for (let attempt = 0; attempt < MAX_WRITE_ATTEMPTS; attempt++) {
-      const current = await store.get(agentId);
+    const { record } = await records.mutate(agentId, (current) => {
       if (current === undefined) throw new NotFoundError(`no agent "${agentId}"`);
-      const next = change(current);
-      if (next === undefined || next === current) return current;
-      const written = { ...next, version: current.version + 1, updatedAt: now() };
-      if ((await store.update(written)) === 'updated') return written;
-    }
-    throw new TransientError(
-      'WRITE_CONTENDED',
-      `gave up updating ${agentId} after ${MAX_WRITE_ATTEMPTS} concurrent writes`,
-    );
+      return next(current);
+    });
+    if (record === undefined) throw new NotFoundError(`no agent "${agentId}"`);
+    return record;
+  }
+
+  async function hire(
+    request: HireRequest,
+    origin: Origin = {},
+  ): Promise<{ agent: StoredAgent; created: boolean }> {
+    const outcome = { created: false };
+    const { record } = await records.mutate(request.agentId, async (existing) => {
+      outcome.created = false;
+      if (existing !== undefined && existing.status !== 'retired') {
+        if (existing.status === 'retiring') {
+          throw new ConflictError(
+            `${request.agentId} is still retiring; hire it again once retirement completes`,
+            'AGENT_RETIRING',
+          );
+        }
+        if (!samePosition(existing, request)) {
+          throw new ConflictError(
+            `agent id (and chat username) "${request.agentId}" is already taken by ${existing.name}, ${existing.title}; choose another agentId`,
+            'AGENT_ID_TAKEN',
+          );
+        }
+        // Already recorded. Whoever recorded it publishes; if that failed, the sweeper will.
+        return undefined;
+      }
+      refuse(await checkPosition(request.agentId, request, findActive));
+      const at = now();
+      const correlationId = origin.correlationId ?? randomUUID();
+      const hired = outboxEventOf('AgentHired', hiredEventData(request), {
+        eventId: randomUUID(),
+        correlationId,
+        causationId: origin.causationId,
+        now: new Date(at),
+      });
+      outcome.created = true;
+      return {
+        ...request,
+        status: 'hired',
+        progress: EMPTY_PROGRESS,
+        hiredAt: at,
+        updatedAt: at,
+        hireEventId: hired.eventId,
+        correlationId,
+        version: existing?.version ?? 0,
+        outbox: [hired],
+      };
+    });
+    if (record === undefined) throw new Error(`hire of ${request.agentId} left no record`);
+    if (!outcome.created) return { agent: record, created: false };
+    logger.info('agent hired', {
+      agentId: record.agentId,
+      correlationId: record.correlationId,
+      rehire: record.version > 1,
+    });
+    return { agent: await records.flushQuietly(record), created: true };
   }
 
   return {
+    /** One agent, whatever its status. */
     get: (agentId: string) => store.get(agentId),
+
+    /** A page of agents matching every given filter. */
+    list: (filter: AgentFilter, page: { limit: number; cursor?: string | undefined }) =>
+      store.list(filter, page),
 
     /**
      * Records a hire and publishes AgentHired. The same hire again (same id, same position) is a
      * no-op that returns the existing agent; the same id with a different position is a conflict.
      * A retired agent can be hired again under its old id.
      */
-    async hire(request: HireRequest, origin: Origin = {}): Promise<{ agent: StoredAgent; created: boolean }> {
-      for (let attempt = 0; attempt < MAX_WRITE_ATTEMPTS; attempt++) {
-        const existing = await store.get(request.agentId);
-        if (existing !== undefined && existing.status !== 'retired') {
-          if (existing.status === 'retiring') {
-            throw new ConflictError(
-              `${request.agentId} is still retiring; hire it again once retirement completes`,
-              'AGENT_RETIRING',
-            );
-          }
-          if (!samePosition(existing, request)) {
-            throw new ConflictError(
-              `agent id (and chat username) "${request.agentId}" is already taken by ${existing.name}, ${existing.title}; choose another agentId`,
-              'AGENT_ID_TAKEN',
-            );
-          }
-          // Already recorded. Whoever recorded it publishes; if that failed, the sweeper will.
-          return { agent: existing, created: false };
-        }
-        const violation = await checkPosition(request.agentId, request, findActive);
-        if (violation !== undefined)
-          throw new ValidationError(violation.message, { field: violation.field, code: violation.code });
+    hire,
 
-        const at = now();
-        const correlationId = origin.correlationId ?? randomUUID();
-        const hired = pending('AgentHired', hireEventData(request), origin, correlationId);
-        const agent: StoredAgent = {
-          ...request,
-          status: 'hired',
-          progress: EMPTY_PROGRESS,
-          hiredAt: at,
-          updatedAt: at,
-          hireEventId: hired.eventId,
-          correlationId,
-          version: existing === undefined ? 1 : existing.version + 1,
-          outbox: [hired],
-        };
-        const written = existing === undefined ? await store.create(agent) : await store.update(agent);
-        if (written === 'created' || written === 'updated') {
-          logger.info('agent hired', {
-            agentId: agent.agentId,
-            correlationId,
-            rehire: existing !== undefined,
-          });
-          return { agent: await flushQuietly(agent), created: true };
+    /**
+     * Hires a whole org, managers before their reports. Each refusal is listed with its reason;
+     * the rest still go ahead.
+     */
+    async importOrg(requests: readonly HireRequest[]): Promise<ImportResult> {
+      const { ordered, unreachable } = managersFirst(requests);
+      let hired = 0;
+      let unchanged = 0;
+      const refused: { agentId: string; reason: string }[] = unreachable.map((agentId) => ({
+        agentId,
+        reason:
+          'not reachable from the CEO through managers in the file or the org (a cycle or a missing manager)',
+      }));
+      for (const request of ordered) {
+        try {
+          const { created } = await hire(request);
+          if (created) hired++;
+          else unchanged++;
+        } catch (error) {
+          if (!(error instanceof ValidationError || error instanceof ConflictError)) throw error;
+          refused.push({ agentId: request.agentId, reason: error.message });
         }
-        // Lost a race with a concurrent hire of the same id: look again.
       }
-      throw new TransientError(
-        'WRITE_CONTENDED',
-        `gave up hiring ${request.agentId} after ${MAX_WRITE_ATTEMPTS} concurrent writes`,
-      );
+      return { hired, unchanged, refused };
     },
 
     /** Starts the retirement cascade. Retiring an agent that is retiring or retired is a no-op. */
@@ -176,7 +179,7 @@ export function createDirectory(deps: DirectoryDeps) {
           );
         }
       }
-      const agent = await mutate(agentId, (agent) => {
+      const agent = await change(agentId, (agent) => {
         if (!isActive(agent)) return undefined;
         const progress = startRetirement(agent.progress, now());
         const retired = pending(
@@ -188,7 +191,7 @@ export function createDirectory(deps: DirectoryDeps) {
         return { ...agent, progress, status: deriveStatus(progress), outbox: [...agent.outbox, retired] };
       });
       logger.info('agent retiring', { agentId });
-      return flushQuietly(agent);
+      return records.flushQuietly(agent);
     },
 
     /** Promotion, transfer, new manager: checked against the org rules, then AgentUpdated. */
@@ -200,18 +203,20 @@ export function createDirectory(deps: DirectoryDeps) {
         (key) => (changes[key] ?? null) !== (current[key] ?? null),
       );
       if (changed.length === 0) return current;
-      const violation =
-        (await checkPosition(agentId, next, findActive)) ??
-        (changes.level === undefined
-          ? undefined
-          : checkReportsStillFit(
-              changes.level,
-              (await store.list({ managerId: agentId }, { limit: 100 })).items,
-            ));
-      if (violation !== undefined)
-        throw new ValidationError(violation.message, { field: violation.field, code: violation.code });
+      refuse(
+        blameChangedField(
+          (await checkPosition(agentId, next, findActive)) ??
+            (changes.level === undefined
+              ? undefined
+              : checkReportsStillFit(
+                  changes.level,
+                  (await store.list({ managerId: agentId }, { limit: 100 })).items,
+                )),
+          changed,
+        ),
+      );
 
-      const agent = await mutate(agentId, (agent) => {
+      const agent = await change(agentId, (agent) => {
         const event = pending(
           'AgentUpdated',
           {
@@ -225,7 +230,7 @@ export function createDirectory(deps: DirectoryDeps) {
         return { ...agent, ...changes, outbox: [...agent.outbox, event] };
       });
       logger.info('agent updated', { agentId, changed });
-      return flushQuietly(agent);
+      return records.flushQuietly(agent);
     },
 
     /** Asks credentials for a new chat credential. */
@@ -241,42 +246,33 @@ export function createDirectory(deps: DirectoryDeps) {
     async project(event: AnyFleetEvent): Promise<void> {
       const agentId = 'agentId' in event.data ? event.data.agentId : undefined;
       if (agentId === undefined) return;
-      try {
-        const agent = await mutate(agentId, (agent) => {
-          const progress = applyEvent(agent.progress, event);
-          if (progress === agent.progress) return undefined;
-          const status = deriveStatus(progress);
-          // A hire step finished after the retirement began (the retirement overtook it): ask the
-          // cascade to retire again, or what that step created would be left orphaned.
-          const overtaken =
-            progress.retireRequestedAt !== undefined &&
-            progress.hire !== agent.progress.hire &&
-            !agent.outbox.some((e) => e.type === 'AgentRetired');
-          const again = pending(
-            'AgentRetired',
-            { agentId, reason: `retirement repeated: ${event.type} arrived after it began` },
-            {},
-            agent.correlationId,
-          );
-          return {
-            ...agent,
-            progress,
-            status,
-            outbox: overtaken ? [...agent.outbox, again] : agent.outbox,
-            ...(status === 'retired' ? { retiredAt: event.metadata.occurredAt } : {}),
-          };
-        });
-        if (agent.outbox.length > 0) await flushQuietly(agent);
-      } catch (error) {
-        if (error instanceof NotFoundError) {
-          // The hire may not be recorded yet (events race each other): try again later.
-          throw new TransientError(
-            'AGENT_NOT_YET_KNOWN',
-            `${event.type} for "${agentId}", which the directory does not know (yet)`,
-          );
-        }
-        throw error;
-      }
+      const { record: agent } = await records.mutate(agentId, (agent) => {
+        // The hire may not be recorded yet (events race each other): try again later.
+        if (agent === undefined) throw notYetKnown(event, agentId);
+        const progress = applyEvent(agent.progress, event);
+        if (progress === agent.progress) return undefined;
+        const status = deriveStatus(progress);
+        // A hire step finished after the retirement began (the retirement overtook it): ask the
+        // cascade to retire again, or what that step created would be left orphaned.
+        const overtaken =
+          progress.retireRequestedAt !== undefined &&
+          progress.hire !== agent.progress.hire &&
+          !agent.outbox.some((e) => e.type === 'AgentRetired');
+        const again = pending(
+          'AgentRetired',
+          { agentId, reason: `retirement repeated: ${event.type} arrived after it began` },
+          {},
+          agent.correlationId,
+        );
+        return {
+          ...agent,
+          progress,
+          status,
+          outbox: overtaken ? [...agent.outbox, again] : agent.outbox,
+          ...(status === 'retired' ? { retiredAt: event.metadata.occurredAt } : {}),
+        };
+      });
+      if (agent !== undefined && agent.outbox.length > 0) await records.flushQuietly(agent);
     },
 
     /**
@@ -289,38 +285,45 @@ export function createDirectory(deps: DirectoryDeps) {
       const owing = (await store.withPendingEvents(limit)).filter((agent) =>
         agent.outbox.some((e) => Date.parse(e.occurredAt) <= cutoff),
       );
-      for (const agent of owing) await flush(agent);
+      for (const agent of owing) await records.flush(agent);
       return owing.length;
     },
   };
-
-  /** After a write the record is safe; a failed publish is left to the sweeper, not to the caller. */
-  async function flushQuietly(agent: StoredAgent): Promise<StoredAgent> {
-    try {
-      return await flush(agent);
-    } catch (error) {
-      logger.warn('events not published yet; the outbox sweeper will retry', {
-        agentId: agent.agentId,
-        error,
-      });
-      return agent;
-    }
-  }
 }
 
 export type Directory = ReturnType<typeof createDirectory>;
 
-function hireEventData(request: HireRequest): EventDataInput<'AgentHired'> {
-  return {
-    agentId: request.agentId,
-    name: request.name,
-    title: request.title,
-    level: request.level,
-    department: request.department,
-    managerId: request.managerId,
-    ...(request.team === undefined ? {} : { team: request.team }),
-    ...(request.roleTemplate === undefined ? {} : { roleTemplate: request.roleTemplate }),
-    ...(request.model === undefined ? {} : { model: request.model }),
-    ...(request.skills === undefined ? {} : { skills: [...request.skills] }),
-  };
+/** An event the change owes the bus, checked against the catalogue before the record is written. */
+function pending<T extends EventType>(
+  type: T,
+  data: EventDataInput<T>,
+  origin: Origin,
+  correlationId: string,
+): PendingEvent {
+  return outboxEvent(type, data, { correlationId, causationId: origin.causationId });
+}
+
+function refuse(violation: OrgViolation | undefined): void {
+  if (violation !== undefined)
+    throw new ValidationError(violation.message, { field: violation.field, code: violation.code });
+}
+
+/**
+ * An org rule blames one field of the position (`level` cannot report to that manager); when the
+ * caller changed only another one, the field they sent is the one to name.
+ */
+function blameChangedField(
+  violation: OrgViolation | undefined,
+  changed: readonly (keyof Position)[],
+): OrgViolation | undefined {
+  if (violation === undefined || changed.includes(violation.field as keyof Position)) return violation;
+  const sent = changed.find((key) => key === 'managerId' || key === 'level') ?? changed[0];
+  return sent === undefined ? violation : { ...violation, field: sent as OrgViolation['field'] };
+}
+
+function notYetKnown(event: AnyFleetEvent, agentId: string): Error {
+  return new TransientError(
+    'AGENT_NOT_YET_KNOWN',
+    `${event.type} for "${agentId}", which the directory does not know (yet)`,
+  );
 }

@@ -1,20 +1,12 @@
-import type { EventType } from '@ocf/events';
+import type { OutboxEvent, VersionedRecords } from '@ocf/runtime';
 import type { AgentRecord, AgentStatus } from './domain/agent.ts';
 import type { Level } from '@ocf/events';
 
 /**
  * An event the directory owes the bus, stored in the agent's own record in the same write as the
- * change that caused it (a transactional outbox in one item). Published right after the write;
- * if that fails, the outbox sweeper publishes it later with the same event id.
+ * change that caused it (the shared record-with-outbox block in @ocf/runtime).
  */
-export interface PendingEvent {
-  readonly eventId: string;
-  readonly type: EventType;
-  readonly data: Record<string, unknown>;
-  readonly correlationId: string;
-  readonly causationId?: string | undefined;
-  readonly occurredAt: string;
-}
+export type PendingEvent = OutboxEvent;
 
 export interface StoredAgent extends AgentRecord {
   readonly outbox: readonly PendingEvent[];
@@ -34,13 +26,11 @@ export interface Page<T> {
   readonly cursor?: string | undefined;
 }
 
-/** Where the directory keeps agents. Every write is conditional: create-if-absent or compare-and-set on `version`. */
-export interface AgentStore {
-  get(agentId: string): Promise<StoredAgent | undefined>;
-  /** `exists` when an agent with this id is already recorded (whatever its data). */
-  create(agent: StoredAgent): Promise<'created' | 'exists'>;
-  /** Writes `next` only if the stored version is still `next.version - 1`. */
-  update(next: StoredAgent): Promise<'updated' | 'conflict'>;
+/**
+ * Where the directory keeps agents. Every write is conditional (compare-and-set on `version`;
+ * `version: 1` only if the id is not recorded at all), as @ocf/runtime's VersionedRecords.
+ */
+export interface AgentStore extends VersionedRecords<StoredAgent> {
   list(filter: AgentFilter, page: { limit: number; cursor?: string | undefined }): Promise<Page<StoredAgent>>;
   /** Agents whose outbox still holds events. */
   withPendingEvents(limit: number): Promise<readonly StoredAgent[]>;

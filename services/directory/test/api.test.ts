@@ -199,7 +199,8 @@ describe('directory REST API', () => {
       payload: { manager: 'grace-hopper' },
     });
     assert.equal(response.statusCode, 400);
-    assert.equal(response.json<{ field: string }>().field, 'body.level');
+    // Only the manager was sent, so the manager is the field to fix (issue 12 item 7).
+    assert.equal(response.json<{ field: string }>().field, 'body.manager');
   });
 
   it('retires: AgentRetired, then retiring; refuses while the agent still has reports', async () => {

@@ -1,9 +1,13 @@
 import { randomUUID } from 'node:crypto';
 import { TransientError } from '@ocf/errors';
-import { createEvent, type AnyFleetEvent, type DraftEvent } from '@ocf/events';
+import type { AnyFleetEvent } from '@ocf/events';
 import type { Logger } from '@ocf/logging';
 import { AGENT_STATES, FLEET_METRICS, metricDatum, type AgentState, type MetricDatum } from '@ocf/metrics';
-import type { EventPublisher } from '@ocf/runtime';
+import {
+  createOutboxWriter,
+  type EventPublisher,
+  type OutboxEvent as RuntimeOutboxEvent,
+} from '@ocf/runtime';
 import { assess, type HealthPolicy, type NewId } from './domain/decisions.ts';
 import {
   agentState,
@@ -11,7 +15,6 @@ import {
   isWatched,
   type Decision,
   type HealthRecord,
-  type OutboxEvent,
 } from './domain/projection.ts';
 import type { HealthStore, MetricsSink, TaskObserver } from './ports.ts';
 
@@ -95,47 +98,37 @@ export function createMonitor(deps: MonitorDeps): Monitor {
     if (r.task !== undefined) taskIndex.set(r.task.arn, r.agentId);
   }
 
-  /** Reads, decides, writes if the record is still as read; again on a conflict. */
+  const writer = createOutboxWriter<HealthRecord>({
+    records: store,
+    publisher,
+    logger,
+    keyOf: (r) => r.agentId,
+    maxAttempts: 5,
+    contended: (agentId) =>
+      new TransientError('HEALTH_RECORD_CONTENDED', `the health record of ${agentId} kept changing under us`),
+    onPublished: (r, event) => {
+      logger.info(`published ${event.type}`, {
+        agentId: r.agentId,
+        eventId: event.eventId,
+        ...summary(event),
+      });
+    },
+  });
+
+  /** Reads, decides, writes if the record is still as read (again on a conflict), then publishes. */
   async function update(
     agentId: string,
     decide: (current: HealthRecord | undefined) => Decision,
   ): Promise<HealthRecord | undefined> {
-    for (let attempt = 1; attempt <= 5; attempt++) {
-      const current = await store.get(agentId);
-      const decision = decide(current);
-      if (!decision.changed) return current;
-      if ((await store.put(decision.record)) === 'conflict') continue;
-      record(decision.metrics);
-      const written = { ...decision.record, version: decision.record.version + 1 };
-      index(written);
-      return written.outbox.length > 0 ? publishOutbox(written) : written;
-    }
-    throw new TransientError(
-      'HEALTH_RECORD_CONTENDED',
-      `the health record of ${agentId} kept changing under us`,
-    );
-  }
-
-  /** Publishes the record's undelivered events (same ids and times), then clears them. */
-  async function publishOutbox(written: HealthRecord): Promise<HealthRecord> {
-    const drafts = written.outbox.map(toDraft);
-    await publisher.publish(...drafts);
-    for (const event of written.outbox) {
-      logger.info(`published ${event.type}`, {
-        agentId: written.agentId,
-        eventId: event.eventId,
-        ...summary(event),
-      });
-    }
-    const published = new Set(written.outbox.map((e) => e.eventId));
-    let current: HealthRecord | undefined = written;
-    for (let attempt = 1; attempt <= 5 && current !== undefined; attempt++) {
-      const cleared = { ...current, outbox: current.outbox.filter((e) => !published.has(e.eventId)) };
-      if ((await store.put(cleared)) === 'written') return { ...cleared, version: cleared.version + 1 };
-      current = await store.get(written.agentId);
-    }
-    // Left in the outbox: published again later with the same ids, which consumers dedupe.
-    return written;
+    let decision: Decision | undefined;
+    const { record: written, written: changed } = await writer.mutate(agentId, (current) => {
+      decision = decide(current);
+      return decision.changed ? decision.record : undefined;
+    });
+    if (!changed || written === undefined) return written;
+    record(decision?.metrics ?? []);
+    index(written);
+    return written.outbox.length > 0 ? writer.flush(written) : written;
   }
 
   async function checkAgents(agentIds: readonly string[], signal?: AbortSignal): Promise<void> {
@@ -185,7 +178,7 @@ export function createMonitor(deps: MonitorDeps): Monitor {
     for (const r of records.filter((x) => x.outbox.length > 0)) {
       await withLock(r.agentId, async () => {
         const current = await store.get(r.agentId);
-        if (current !== undefined && current.outbox.length > 0) await publishOutbox(current);
+        if (current !== undefined && current.outbox.length > 0) await writer.flush(current);
       }).catch((error: unknown) => {
         logger.warn('could not publish pending events; next poll tries again', { agentId: r.agentId, error });
       });
@@ -286,15 +279,7 @@ export function createMonitor(deps: MonitorDeps): Monitor {
   };
 }
 
-function toDraft(event: OutboxEvent): DraftEvent {
-  return createEvent(event.type, event.data, {
-    eventId: event.eventId,
-    now: new Date(event.occurredAt),
-    ...(event.correlationId === undefined ? {} : { correlationId: event.correlationId }),
-  });
-}
-
-function summary(event: OutboxEvent): Record<string, unknown> {
+function summary(event: RuntimeOutboxEvent): Record<string, unknown> {
   const { agentId: _agentId, ...rest } = event.data as Record<string, unknown>;
   return rest;
 }

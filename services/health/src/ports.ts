@@ -1,4 +1,5 @@
 import type { MetricDatum } from '@ocf/metrics';
+import type { VersionedRecords } from '@ocf/runtime';
 import type { TaskObservation } from './domain/decisions.ts';
 import type { HealthRecord } from './domain/projection.ts';
 
@@ -21,12 +22,12 @@ export interface TaskObserver {
   check(): Promise<void>;
 }
 
-/** Health's table: one record per agent, written only if nobody wrote it since it was read. */
-export interface HealthStore {
-  get(agentId: string): Promise<HealthRecord | undefined>;
+/**
+ * Health's table: one record per agent, written only if nobody wrote it since it was read
+ * (compare-and-set on `version`, as @ocf/runtime's VersionedRecords).
+ */
+export interface HealthStore extends VersionedRecords<HealthRecord> {
   list(): Promise<HealthRecord[]>;
-  /** Writes `record` (version + 1) if the stored version is still `record.version`. */
-  put(record: HealthRecord): Promise<'written' | 'conflict'>;
 }
 
 /** Where fleet metrics go: CloudWatch (adapters/cloudwatch-metrics.ts), or an array in tests. */

@@ -7,6 +7,7 @@ import {
   labelSchema,
   levelSchema,
   reasonSchema,
+  textSchema,
 } from './fields.ts';
 
 const EXAMPLE_SECRET_ARN =
@@ -34,9 +35,9 @@ export const AgentHired = defineEvent({
     team: labelSchema.optional(),
     /** The agent id of the manager, or `ceo` for the human at the root. */
     managerId: z.union([agentIdSchema, z.literal('ceo')]),
-    roleTemplate: z.string().min(1).max(64).optional(),
-    model: z.string().min(1).max(200).optional(),
-    skills: z.array(z.string().min(1).max(64)).max(50).optional(),
+    roleTemplate: textSchema.min(1).max(64).optional(),
+    model: textSchema.min(1).max(200).optional(),
+    skills: z.array(textSchema.min(1).max(64)).max(50).optional(),
   }),
   example: {
     agentId: 'ada-lovelace',
@@ -109,8 +110,8 @@ export const HireRejected = defineEvent({
   description:
     "A hire or retirement requested by an outside system was refused (unknown manager, a cycle, a taken id...). Carries the request's event id and the reason.",
   schema: z.object({
-    agentId: z.string().min(1).max(200),
-    requestEventId: z.string().min(1).max(128),
+    agentId: textSchema.min(1).max(200),
+    requestEventId: textSchema.min(1).max(128),
     requestType: z.enum(['AgentHired', 'AgentRetired']),
     reason: reasonSchema,
   }),
@@ -152,7 +153,7 @@ export const CredentialsRotated = defineEvent({
   audience: 'internal',
   producedBy: 'credentials',
   description: 'A new secret version exists; the bridge must move the chat account onto it.',
-  schema: z.object({ agentId: agentIdSchema, secretArn: arnSchema, versionId: z.string().min(1) }),
+  schema: z.object({ agentId: agentIdSchema, secretArn: arnSchema, versionId: textSchema.min(1) }),
   example: {
     agentId: 'ada-lovelace',
     secretArn: EXAMPLE_SECRET_ARN,
@@ -186,7 +187,7 @@ export const ChatAccountReady = defineEvent({
   description: 'The agent has a Matrix account with its display name and is in its org rooms.',
   schema: z.object({
     agentId: agentIdSchema,
-    matrixUserId: z.string().regex(/^@[^:]+:.+$/, 'must be a Matrix user id'),
+    matrixUserId: textSchema.regex(/^@[^:]+:.+$/, 'must be a Matrix user id'),
   }),
   example: { agentId: 'ada-lovelace', matrixUserId: '@agent-ada-lovelace:fleet.example.com' },
 });
@@ -199,7 +200,7 @@ export const ChatAccountDeactivated = defineEvent({
   description: "The agent's Matrix account is deactivated and out of every room.",
   schema: z.object({
     agentId: agentIdSchema,
-    matrixUserId: z.string().regex(/^@[^:]+:.+$/, 'must be a Matrix user id'),
+    matrixUserId: textSchema.regex(/^@[^:]+:.+$/, 'must be a Matrix user id'),
   }),
   example: { agentId: 'ada-lovelace', matrixUserId: '@agent-ada-lovelace:fleet.example.com' },
 });
@@ -210,7 +211,7 @@ export const AgentLaunching = defineEvent({
   audience: 'internal',
   producedBy: 'provisioning',
   description: 'A task for the agent was started and is on its way to RUNNING.',
-  schema: z.object({ agentId: agentIdSchema, taskArn: z.string().min(1) }),
+  schema: z.object({ agentId: agentIdSchema, taskArn: textSchema.min(1) }),
   example: { agentId: 'ada-lovelace', taskArn: EXAMPLE_TASK_ARN },
 });
 
@@ -220,7 +221,7 @@ export const AgentRunning = defineEvent({
   audience: 'internal',
   producedBy: 'health',
   description: "The agent's task is RUNNING and its health check passes.",
-  schema: z.object({ agentId: agentIdSchema, taskArn: z.string().min(1) }),
+  schema: z.object({ agentId: agentIdSchema, taskArn: textSchema.min(1) }),
   example: { agentId: 'ada-lovelace', taskArn: EXAMPLE_TASK_ARN },
 });
 
@@ -232,7 +233,7 @@ export const AgentStopped = defineEvent({
   description: "The agent's task stopped, on purpose (retirement) or not (a crash).",
   schema: z.object({
     agentId: agentIdSchema,
-    taskArn: z.string().min(1),
+    taskArn: textSchema.min(1),
     expected: z.boolean(),
     reason: reasonSchema.optional(),
     exitCode: z.number().int().optional(),
@@ -252,7 +253,7 @@ export const AgentUnhealthy = defineEvent({
   audience: 'internal',
   producedBy: 'health',
   description: "The agent's task runs but fails its health check.",
-  schema: z.object({ agentId: agentIdSchema, taskArn: z.string().min(1), reason: reasonSchema }),
+  schema: z.object({ agentId: agentIdSchema, taskArn: textSchema.min(1), reason: reasonSchema }),
   example: {
     agentId: 'ada-lovelace',
     taskArn: EXAMPLE_TASK_ARN,
@@ -306,7 +307,7 @@ export const MemoryArchived = defineEvent({
   audience: 'internal',
   producedBy: 'provisioning',
   description: "A retired agent's private storage was archived and released.",
-  schema: z.object({ agentId: agentIdSchema, archiveLocation: z.string().min(1) }),
+  schema: z.object({ agentId: agentIdSchema, archiveLocation: textSchema.min(1) }),
   example: {
     agentId: 'ada-lovelace',
     archiveLocation: 's3://ocf-prod-archive/agents/ada-lovelace/2026-11-25.tar.zst',

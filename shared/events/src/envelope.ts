@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { textSchema } from './fields.ts';
 
 /**
  * What every fleet event carries besides its data. Lives in `detail.metadata`; EventBridge's own
@@ -9,11 +10,11 @@ import { z } from 'zod';
  */
 export const eventMetadataSchema = z.object({
   /** Unique per event; consumers dedupe on it. A publisher retry keeps the same id. */
-  eventId: z.string().min(1).max(128),
+  eventId: textSchema.min(1).max(128),
   /** Shared by every event of one cascade: the hire request and everything it set off. */
-  correlationId: z.string().min(1).max(128),
+  correlationId: textSchema.min(1).max(128),
   /** The event id that caused this one, when it was caused by an event. */
-  causationId: z.string().min(1).max(128).optional(),
+  causationId: textSchema.min(1).max(128).optional(),
   occurredAt: z.iso.datetime({ offset: true }),
   /** Version of the data schema; a breaking change is a new version, never an edit. */
   schemaVersion: z.number().int().positive(),

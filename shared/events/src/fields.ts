@@ -16,8 +16,24 @@ export const agentIdSchema = z
 export const levelSchema = z.enum(['executive', 'vp', 'director', 'manager', 'ic']);
 export type Level = z.infer<typeof levelSchema>;
 
+/**
+ * Any text an event carries. Control characters (C0 such as ESC and BEL, DEL, C1) are refused:
+ * stored as given they would reach terminals (`fleet status`), logs and chat rooms as escape
+ * sequences. Checked before trimming, so a leading tab or newline is refused too, not hidden.
+ */
+export const textSchema = z.string().regex(/^\P{Cc}*$/u, 'must not contain control characters');
+
+/**
+ * Text the fleet writes itself from something it does not control (an error message, a
+ * process's exit reason) made fit for an event: each control character is shown as its code
+ * (`\u001b`), so nothing is lost and nothing is refused.
+ */
+export function escapeControlCharacters(text: string): string {
+  return text.replace(/\p{Cc}/gu, (c) => `\\u${c.charCodeAt(0).toString(16).padStart(4, '0')}`);
+}
+
 /** A free-text label that ends up in room names, display names and personas. */
-export const labelSchema = z.string().trim().min(1).max(120);
+export const labelSchema = textSchema.trim().min(1).max(120);
 
 export const arnSchema = z
   .string()
@@ -34,7 +50,7 @@ export const cascadeStepSchema = z.enum([
 ]);
 export type CascadeStep = z.infer<typeof cascadeStepSchema>;
 
-export const reasonSchema = z.string().trim().min(1).max(2000);
+export const reasonSchema = textSchema.trim().min(1).max(2000);
 
 /**
  * An agent's status as the directory derives it from its cascade (the REST API shows it, the

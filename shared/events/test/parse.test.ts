@@ -1,7 +1,14 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import fc from 'fast-check';
-import { catalogue, createEvent, eventTypes, parseEventMessage, toDetail } from '../src/index.ts';
+import {
+  catalogue,
+  createEvent,
+  escapeControlCharacters,
+  eventTypes,
+  parseEventMessage,
+  toDetail,
+} from '../src/index.ts';
 
 /** An EventBridge event as an SQS target receives it. */
 function eventBridgeBody(
@@ -155,4 +162,65 @@ describe('catalogue', () => {
       assert.ok(catalogue[type].schema.safeParse(catalogue[type].example).success);
     });
   }
+});
+
+describe('control characters in text fields', () => {
+  const controls = [
+    ...Array.from({ length: 0x20 }, (_, i) => String.fromCharCode(i)),
+    '\u007f',
+    ...Array.from({ length: 0x20 }, (_, i) => String.fromCharCode(0x80 + i)),
+  ];
+
+  it('refuses every C0, DEL and C1 character, naming the field, and keeps other Unicode', () => {
+    for (const control of controls) {
+      for (const field of ['name', 'title', 'department', 'team', 'roleTemplate', 'model'] as const) {
+        const data = { ...catalogue.AgentHired.example, [field]: `Ada${control}Lovelace` };
+        const result = parseEventMessage(eventBridgeBody('AgentHired', { data }));
+        assert.equal(result.ok, false, `U+${control.charCodeAt(0).toString(16)} in ${field}`);
+        assert.equal(result.rejection.reason, 'invalid-data');
+        assert.match(
+          result.rejection.message,
+          new RegExp(`data\\.${field}: must not contain control characters`),
+        );
+      }
+    }
+    const fine = { ...catalogue.AgentHired.example, name: 'Ada Lövelace 李 🚀\u00a0' };
+    assert.equal(parseEventMessage(eventBridgeBody('AgentHired', { data: fine })).ok, true);
+  });
+
+  it('refuses them in reasons, skills and metadata too', () => {
+    const cases: [string, unknown, RegExp][] = [
+      ['AgentRetired', { data: { agentId: 'ada-lovelace', reason: 'bye\u001b[2J' } }, /data\.reason/],
+      [
+        'AgentHired',
+        { data: { ...catalogue.AgentHired.example, skills: ['ok', 'x\u0007'] } },
+        /data\.skills\.1/,
+      ],
+      [
+        'AgentRetired',
+        { metadata: { correlationId: 'c\u009b1' }, data: { agentId: 'ada-lovelace' } },
+        /metadata: correlationId/,
+      ],
+    ];
+    for (const [type, detail, field] of cases) {
+      const result = parseEventMessage(eventBridgeBody(type, detail));
+      assert.equal(result.ok, false, JSON.stringify(detail));
+      assert.match(result.rejection.message, field);
+    }
+  });
+
+  it('is refused when publishing as well (createEvent), so the fleet never emits one', () => {
+    assert.throws(
+      () => createEvent('AgentRetired', { agentId: 'ada-lovelace', reason: 'x\u0085' }),
+      /reason/,
+    );
+  });
+
+  it("lets the fleet's own reasons (error messages) through once their control characters are shown as codes", () => {
+    const reason = escapeControlCharacters('synapse said:\n\u001b[31mM_FORBIDDEN\u0085');
+    assert.equal(reason, 'synapse said:\\u000a\\u001b[31mM_FORBIDDEN\\u0085');
+    assert.doesNotThrow(() =>
+      createEvent('CascadeStepFailed', { agentId: 'ada-lovelace', step: 'chat-account', reason }),
+    );
+  });
 });

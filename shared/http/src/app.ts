@@ -30,6 +30,44 @@ export function createHttpApp(options: HttpAppOptions): FastifyInstance {
     ajv: { customOptions: { allErrors: true, removeAdditional: false } },
   });
 
+  // Fastify's own JSON parser answers a `__proto__` key with "Body is not valid JSON", which is
+  // untrue and leaves the caller guessing. Same guard (the key is refused, never merged into
+  // anything), but the answer says what is wrong and where. An empty body reads as no body, so
+  // routes whose body is optional work whatever the client sends as content type.
+  app.removeContentTypeParser('application/json');
+  app.addContentTypeParser('application/json', { parseAs: 'string' }, (_request, body, done) => {
+    const text = typeof body === 'string' ? body : body.toString('utf8');
+    if (text.trim() === '') {
+      done(null, undefined);
+      return;
+    }
+    let parsed: unknown;
+    try {
+      parsed = JSON.parse(text);
+    } catch (error) {
+      done(
+        Object.assign(new Error(`body is not valid JSON: ${errorMessage(error)}`), {
+          statusCode: 400,
+          code: 'INVALID_JSON',
+        }),
+        undefined,
+      );
+      return;
+    }
+    const forbidden = forbiddenKey(parsed, 'body');
+    if (forbidden !== undefined) {
+      done(
+        new ValidationError(
+          `${forbidden} is not accepted: "__proto__" and "constructor.prototype" keys are refused as a guard against prototype pollution`,
+          { field: forbidden, code: 'FORBIDDEN_KEY' },
+        ),
+        undefined,
+      );
+      return;
+    }
+    done(null, parsed);
+  });
+
   app.addHook('onResponse', async (request, reply) => {
     logger.info('request', {
       method: request.method,
@@ -168,6 +206,26 @@ function describeValidation(error: { validation: ValidationIssue[]; validationCo
       return `${fieldOf(error.validationContext, issue)} ${what}`;
     })
     .join('; ');
+}
+
+/** The path of the first `__proto__` (or `constructor.prototype`) key in parsed JSON, if any. */
+function forbiddenKey(value: unknown, path: string): string | undefined {
+  if (typeof value !== 'object' || value === null) return undefined;
+  if (Array.isArray(value)) {
+    for (const [index, item] of value.entries()) {
+      const found = forbiddenKey(item, `${path}[${index}]`);
+      if (found !== undefined) return found;
+    }
+    return undefined;
+  }
+  for (const [key, item] of Object.entries(value)) {
+    if (key === '__proto__') return `${path}.${key}`;
+    if (key === 'constructor' && typeof item === 'object' && item !== null && 'prototype' in item)
+      return `${path}.constructor.prototype`;
+    const found = forbiddenKey(item, `${path}.${key}`);
+    if (found !== undefined) return found;
+  }
+  return undefined;
 }
 
 async function withTimeout<T>(promise: Promise<T>, ms: number, message: string): Promise<T> {

@@ -1,5 +1,5 @@
 import { errorMessage, isRetryable } from '@ocf/errors';
-import type { CascadeStep, EventType } from '@ocf/events';
+import { escapeControlCharacters, type CascadeStep, type EventType } from '@ocf/events';
 import type { EventHandler } from './consumer.ts';
 
 /** CascadeStepFailed's `reason` holds at most this many characters. */
@@ -21,7 +21,10 @@ export function reportingGiveUp<T extends EventType>(
     } catch (error) {
       const agentId = 'agentId' in event.data ? event.data.agentId : undefined;
       if (agentId !== undefined && (!isRetryable(error) || context.isFinalAttempt)) {
-        const reason = truncate(errorMessage(error).trim() || 'unknown failure', MAX_REASON_LENGTH);
+        const reason = truncate(
+          escapeControlCharacters(errorMessage(error).trim()) || 'unknown failure',
+          MAX_REASON_LENGTH,
+        );
         try {
           await context.emit('CascadeStepFailed', { agentId, step, reason });
         } catch (publishError) {

@@ -3,3 +3,5 @@ export * from './consumer.ts';
 export * from './dedupe.ts';
 export * from './publisher.ts';
 export * from './give-up.ts';
+export * from './outbox.ts';
+export * from './versioned-records.ts';

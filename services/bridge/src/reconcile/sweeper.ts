@@ -1,5 +1,5 @@
 import { errorMessage, isRetryable } from '@ocf/errors';
-import type { EventDataInput, EventType } from '@ocf/events';
+import { escapeControlCharacters, type EventDataInput, type EventType } from '@ocf/events';
 import type { Logger } from '@ocf/logging';
 import type { EventPublisher } from '@ocf/runtime';
 import type { ParkedAgent } from '../ports.ts';
@@ -57,7 +57,7 @@ async function retryParked(deps: SweeperDeps, agent: ParkedAgent, signal: AbortS
     await emit(deps, agent, 'CascadeStepFailed', {
       agentId: agent.agentId,
       step: 'chat-account',
-      reason: reason.slice(0, MAX_REASON_LENGTH),
+      reason: escapeControlCharacters(reason).slice(0, MAX_REASON_LENGTH),
     });
     await deps.store.unpark(agent.agentId, agent.parkedAt);
     return false;

@@ -1,13 +1,7 @@
-import { ConditionalCheckFailedException, type DynamoDBClient } from '@aws-sdk/client-dynamodb';
-import {
-  DynamoDBDocumentClient,
-  GetCommand,
-  PutCommand,
-  QueryCommand,
-  ScanCommand,
-  type QueryCommandInput,
-} from '@aws-sdk/lib-dynamodb';
+import type { DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import { QueryCommand, ScanCommand, type QueryCommandInput } from '@aws-sdk/lib-dynamodb';
 import { ValidationError } from '@ocf/errors';
+import { createDynamoVersionedRecords } from '@ocf/runtime';
 import type { AgentFilter, AgentStore, Page, StoredAgent } from '../ports.ts';
 
 /**
@@ -16,62 +10,22 @@ import type { AgentFilter, AgentStore, Page, StoredAgent } from '../ports.ts';
  * an index, never a Scan — except listing everyone, which is a paginated Scan by nature.
  */
 export function createDynamoAgentStore(client: DynamoDBClient, tableName: string): AgentStore {
-  const documents = DynamoDBDocumentClient.from(client, {
-    marshallOptions: { removeUndefinedValues: true, convertEmptyValues: false },
+  const records = createDynamoVersionedRecords<StoredAgent>({
+    client,
+    tableName,
+    keyAttribute: 'agentId',
+    toItem: (agent) => ({
+      ...agent,
+      teamKey: agent.team === undefined ? undefined : teamKey(agent.department, agent.team),
+      outboxPending: agent.outbox.length > 0 ? 'yes' : undefined,
+    }),
+    fromItem,
   });
-
-  const toItem = (agent: StoredAgent): Record<string, unknown> => ({
-    ...agent,
-    teamKey: agent.team === undefined ? undefined : teamKey(agent.department, agent.team),
-    outboxPending: agent.outbox.length > 0 ? 'yes' : undefined,
-  });
-
-  const fromItem = (item: Record<string, unknown>): StoredAgent => {
-    const { teamKey: _team, outboxPending: _pending, ...agent } = item;
-    return agent as unknown as StoredAgent;
-  };
+  const { documents } = records;
 
   return {
-    async get(agentId) {
-      const { Item } = await documents.send(
-        new GetCommand({ TableName: tableName, Key: { agentId }, ConsistentRead: true }),
-      );
-      return Item === undefined ? undefined : fromItem(Item);
-    },
-
-    async create(agent) {
-      try {
-        await documents.send(
-          new PutCommand({
-            TableName: tableName,
-            Item: toItem(agent),
-            ConditionExpression: 'attribute_not_exists(agentId)',
-          }),
-        );
-        return 'created';
-      } catch (error) {
-        if (error instanceof ConditionalCheckFailedException) return 'exists';
-        throw error;
-      }
-    },
-
-    async update(next) {
-      try {
-        await documents.send(
-          new PutCommand({
-            TableName: tableName,
-            Item: toItem(next),
-            ConditionExpression: '#version = :previous',
-            ExpressionAttributeNames: { '#version': 'version' },
-            ExpressionAttributeValues: { ':previous': next.version - 1 },
-          }),
-        );
-        return 'updated';
-      } catch (error) {
-        if (error instanceof ConditionalCheckFailedException) return 'conflict';
-        throw error;
-      }
-    },
+    get: records.get,
+    write: records.write,
 
     async list(filter, page): Promise<Page<StoredAgent>> {
       const startKey = decodeCursor(page.cursor);
@@ -120,6 +74,11 @@ export function createDynamoAgentStore(client: DynamoDBClient, tableName: string
       return (result.Items ?? []).map(fromItem);
     },
   };
+}
+
+function fromItem(item: Record<string, unknown>): StoredAgent {
+  const { teamKey: _team, outboxPending: _pending, ...agent } = item;
+  return agent as unknown as StoredAgent;
 }
 
 function teamKey(department: string, team: string): string {

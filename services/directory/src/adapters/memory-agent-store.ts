@@ -1,9 +1,11 @@
 import { ValidationError } from '@ocf/errors';
+import { createMemoryVersionedRecords } from '@ocf/runtime';
 import type { AgentFilter, AgentStore, StoredAgent } from '../ports.ts';
 
 /** The AgentStore contract in a Map, for unit tests. Same conditional-write semantics as DynamoDB. */
 export function createMemoryAgentStore(): AgentStore & { readonly agents: Map<string, StoredAgent> } {
-  const agents = new Map<string, StoredAgent>();
+  const records = createMemoryVersionedRecords<StoredAgent>((agent) => agent.agentId);
+  const agents = records.records;
   const clone = (agent: StoredAgent): StoredAgent => structuredClone(agent);
   const matches = (agent: StoredAgent, filter: AgentFilter): boolean =>
     (filter.department === undefined || agent.department === filter.department) &&
@@ -14,20 +16,8 @@ export function createMemoryAgentStore(): AgentStore & { readonly agents: Map<st
 
   return {
     agents,
-    get(agentId) {
-      const agent = agents.get(agentId);
-      return Promise.resolve(agent === undefined ? undefined : clone(agent));
-    },
-    create(agent) {
-      if (agents.has(agent.agentId)) return Promise.resolve('exists');
-      agents.set(agent.agentId, clone(agent));
-      return Promise.resolve('created');
-    },
-    update(next) {
-      if (agents.get(next.agentId)?.version !== next.version - 1) return Promise.resolve('conflict');
-      agents.set(next.agentId, clone(next));
-      return Promise.resolve('updated');
-    },
+    get: records.get,
+    write: records.write,
     list(filter, page) {
       if (filter.team !== undefined && filter.department === undefined) {
         return Promise.reject(

@@ -1,4 +1,4 @@
-import type { AgentStatus, CascadeStep, Level } from '@ocf/events';
+import type { AgentStatus, CascadeStep, EventData, Level } from '@ocf/events';
 
 /** The human at the root of the org chart. Not an agent: no secret, no task. */
 export const CEO_ID = 'ceo';
@@ -90,4 +90,20 @@ export function agentIdFromName(name: string): string {
 
 export function isActive(agent: AgentRecord): boolean {
   return agent.status !== 'retired' && agent.status !== 'retiring';
+}
+
+/** The AgentHired event a recorded hire owes the bus: the request, in the catalogue's shape. */
+export function hiredEventData(request: HireRequest): EventData<'AgentHired'> {
+  return {
+    agentId: request.agentId,
+    name: request.name,
+    title: request.title,
+    level: request.level,
+    department: request.department,
+    managerId: request.managerId,
+    ...(request.team === undefined ? {} : { team: request.team }),
+    ...(request.roleTemplate === undefined ? {} : { roleTemplate: request.roleTemplate }),
+    ...(request.model === undefined ? {} : { model: request.model }),
+    ...(request.skills === undefined ? {} : { skills: [...request.skills] }),
+  };
 }

@@ -3,13 +3,13 @@
  * from the CEO. Entries whose manager is neither in the file nor `ceo` are walked last (their
  * manager may already be in the org); entries in a loop are never reached and are reported.
  */
-export function managersFirst<T extends { agentId: string; manager: string }>(
+export function managersFirst<T extends { readonly agentId: string; readonly managerId: string }>(
   entries: readonly T[],
 ): { ordered: T[]; unreachable: string[] } {
   const inFile = new Set(entries.map((e) => e.agentId));
   const reportsOf = new Map<string, T[]>();
   for (const entry of entries) {
-    const root = entry.manager === 'ceo' || !inFile.has(entry.manager) ? 'ceo' : entry.manager;
+    const root = entry.managerId === 'ceo' || !inFile.has(entry.managerId) ? 'ceo' : entry.managerId;
     reportsOf.set(root, [...(reportsOf.get(root) ?? []), entry]);
   }
   const ordered: T[] = [];

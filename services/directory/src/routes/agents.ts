@@ -1,11 +1,19 @@
 import type { FastifyInstance } from 'fastify';
 import { NotFoundError } from '@ocf/errors';
 import type { Directory } from '../directory.ts';
-import type { AgentStatus } from '../domain/agent.ts';
-import type { AgentStore } from '../ports.ts';
+import type { AgentStatus, HireRequest } from '../domain/agent.ts';
 import type { TokenStore } from '../auth.ts';
 import { requireToken } from '../auth.ts';
-import { toHireRequest, withRestFields, type HireBody } from './hire-request.ts';
+import {
+  bodyParsedBy,
+  filterFromRest,
+  parseAgentIdParams,
+  parseHireBody,
+  parseReasonBody,
+  parseUpdateBody,
+  withRestFields,
+} from './rest-fields.ts';
+import type { PositionChanges } from '../directory.ts';
 import {
   agentIdParams,
   agentView as agentViewSchema,
@@ -19,7 +27,6 @@ import { agentView } from './views.ts';
 
 export interface AgentRoutesDeps {
   readonly directory: Directory;
-  readonly store: AgentStore;
   readonly tokens: TokenStore;
 }
 
@@ -28,13 +35,14 @@ const secured = [{ bearer: [] }];
 
 /** /v1/agents: hire, query, update, retire, rotate credentials. */
 export function agentRoutes(app: FastifyInstance, deps: AgentRoutesDeps): void {
-  const { directory, store } = deps;
+  const { directory } = deps;
   const authenticated = requireToken(deps.tokens);
 
-  app.post<{ Body: HireBody }>(
+  app.post<{ Body: HireRequest }>(
     '/v1/agents',
     {
       preHandler: authenticated,
+      validatorCompiler: bodyParsedBy((body) => parseHireBody(body)),
       schema: {
         tags,
         security: secured,
@@ -59,7 +67,7 @@ export function agentRoutes(app: FastifyInstance, deps: AgentRoutesDeps): void {
       },
     },
     async (request, reply) => {
-      const { agent, created } = await withRestFields(() => directory.hire(toHireRequest(request.body)));
+      const { agent, created } = await withRestFields(() => directory.hire(request.body));
       const statusUrl = `/v1/agents/${agent.agentId}`;
       return reply
         .status(202)
@@ -96,8 +104,8 @@ export function agentRoutes(app: FastifyInstance, deps: AgentRoutesDeps): void {
       },
     },
     async (request) => {
-      const { limit, cursor, manager, ...filter } = request.query;
-      const page = await store.list({ ...filter, managerId: manager }, { limit, cursor });
+      const { limit, cursor, ...filter } = request.query;
+      const page = await directory.list(filterFromRest(filter), { limit, cursor });
       return {
         items: page.items.map(agentView),
         ...(page.cursor === undefined ? {} : { cursor: page.cursor }),
@@ -116,76 +124,65 @@ export function agentRoutes(app: FastifyInstance, deps: AgentRoutesDeps): void {
       },
     },
     async (request) => {
-      const agent = await store.get(request.params.agentId);
+      const agent = await directory.get(request.params.agentId);
       if (agent === undefined) throw new NotFoundError(`no agent "${request.params.agentId}"`);
       return agentView(agent);
     },
   );
 
-  app.patch<{
-    Params: { agentId: string };
-    Body: {
-      name?: string;
-      title?: string;
-      level?: 'ic';
-      department?: string;
-      team?: string | null;
-      manager?: string;
-    };
-  }>(
+  app.patch<{ Params: { agentId: string }; Body: PositionChanges }>(
     '/v1/agents/:agentId',
     {
       preHandler: authenticated,
+      validatorCompiler: bodyParsedBy(parseUpdateBody, parseAgentIdParams),
       schema: {
         tags,
         security: secured,
         summary: 'Promote, transfer or change manager',
+        description: 'Send only what changes; `team: null` takes the agent out of its team.',
         params: agentIdParams,
         body: updateBody,
         response: { 200: agentViewSchema, 400: errorView, 401: errorView, 404: errorView },
       },
     },
     async (request) => {
-      const { manager, team, ...rest } = request.body;
-      const agent = await withRestFields(() =>
-        directory.update(request.params.agentId, {
-          ...rest,
-          ...(manager === undefined ? {} : { managerId: manager }),
-          ...(team === undefined ? {} : { team: team ?? undefined }),
-        }),
-      );
+      const agent = await withRestFields(() => directory.update(request.params.agentId, request.body));
       return agentView(agent);
     },
   );
 
-  app.post<{ Params: { agentId: string }; Body: { reason?: string } | undefined }>(
+  app.post<{ Params: { agentId: string }; Body: { reason?: string | undefined } }>(
     '/v1/agents/:agentId/retire',
     {
       preHandler: authenticated,
+      validatorCompiler: bodyParsedBy(parseReasonBody, parseAgentIdParams),
       schema: {
         tags,
         security: secured,
         summary: 'Retire an agent',
-        description: 'Starts the reverse cascade. Retiring a retired agent is accepted without effect.',
+        description:
+          'Starts the reverse cascade. Retiring a retired agent is accepted without effect. The body is optional: send none, `{}`, or `{"reason": "..."}`.',
         params: agentIdParams,
         body: reasonBody,
         response: { 202: agentViewSchema, 401: errorView, 404: errorView, 409: errorView },
       },
     },
     async (request, reply) => {
-      const agent = await directory.retire(request.params.agentId, request.body?.reason);
+      const agent = await directory.retire(request.params.agentId, request.body.reason);
       return reply.status(202).send(agentView(agent));
     },
   );
 
-  app.post<{ Params: { agentId: string }; Body: { reason?: string } | undefined }>(
+  app.post<{ Params: { agentId: string }; Body: { reason?: string | undefined } }>(
     '/v1/agents/:agentId/credentials/rotate',
     {
       preHandler: authenticated,
+      validatorCompiler: bodyParsedBy(parseReasonBody, parseAgentIdParams),
       schema: {
         tags,
         security: secured,
         summary: "Rotate the agent's chat credential",
+        description: 'The body is optional: send none, `{}`, or `{"reason": "..."}`.',
         params: agentIdParams,
         body: reasonBody,
         response: {
@@ -196,7 +193,7 @@ export function agentRoutes(app: FastifyInstance, deps: AgentRoutesDeps): void {
       },
     },
     async (request, reply) => {
-      await directory.requestRotation(request.params.agentId, request.body?.reason);
+      await directory.requestRotation(request.params.agentId, request.body.reason);
       return reply.status(202).send({ agentId: request.params.agentId, rotation: 'requested' });
     },
   );

@@ -1,17 +1,14 @@
 import type { FastifyInstance } from 'fastify';
-import { ConflictError, ValidationError } from '@ocf/errors';
 import type { Directory } from '../directory.ts';
-import type { AgentStore, StoredAgent } from '../ports.ts';
+import type { StoredAgent } from '../ports.ts';
 import { requireToken, type TokenStore } from '../auth.ts';
-import { isActive } from '../domain/agent.ts';
-import { managersFirst } from '../domain/import-order.ts';
-import { toHireRequest, withRestFields, type HireBody } from './hire-request.ts';
+import { isActive, type HireRequest } from '../domain/agent.ts';
+import { bodyParsedBy, parseImportBody } from './rest-fields.ts';
 import { errorView, importBody } from './schemas.ts';
 import { orgChart } from './views.ts';
 
 export interface OrgRoutesDeps {
   readonly directory: Directory;
-  readonly store: AgentStore;
   readonly tokens: TokenStore;
 }
 
@@ -26,7 +23,7 @@ export function orgRoutes(app: FastifyInstance, deps: OrgRoutesDeps): void {
       const agents: StoredAgent[] = [];
       let cursor: string | undefined;
       do {
-        const page = await deps.store.list({}, { limit: 500, cursor });
+        const page = await deps.directory.list({}, { limit: 500, cursor });
         agents.push(...page.items.filter(isActive));
         cursor = page.cursor;
       } while (cursor !== undefined);
@@ -34,9 +31,10 @@ export function orgRoutes(app: FastifyInstance, deps: OrgRoutesDeps): void {
     },
   );
 
-  app.post<{ Body: { agents: (HireBody & { agentId: string })[] } }>(
+  app.post<{ Body: HireRequest[] }>(
     '/v1/org/import',
     {
+      validatorCompiler: bodyParsedBy(parseImportBody),
       // A whole company: ~250 bytes per agent, up to the schema's 5,000 agents.
       bodyLimit: 4 * 1024 * 1024,
       preHandler: requireToken(deps.tokens),
@@ -67,29 +65,6 @@ export function orgRoutes(app: FastifyInstance, deps: OrgRoutesDeps): void {
         },
       },
     },
-    async (request) => {
-      const { ordered, unreachable } = managersFirst(request.body.agents);
-      let hired = 0;
-      let unchanged = 0;
-      const refused = unreachable.map((agentId) => ({
-        agentId,
-        reason:
-          'not reachable from the CEO through managers in the file or the org (a cycle or a missing manager)',
-      }));
-      for (const [index, body] of ordered.entries()) {
-        try {
-          const { created } = await withRestFields(
-            () => deps.directory.hire(toHireRequest(body, `body.agents[${index}]`)),
-            `body.agents[${index}]`,
-          );
-          if (created) hired++;
-          else unchanged++;
-        } catch (error) {
-          if (!(error instanceof ValidationError || error instanceof ConflictError)) throw error;
-          refused.push({ agentId: body.agentId, reason: error.message });
-        }
-      }
-      return { hired, unchanged, refused };
-    },
+    async (request) => deps.directory.importOrg(request.body),
   );
 }

@@ -2,6 +2,7 @@ import { retirementSteps, type CascadeStep } from '@ocf/events';
 import type { StepStatus } from '../domain/agent.ts';
 import { hireReach } from '../domain/status.ts';
 import type { StoredAgent } from '../ports.ts';
+import { toRest } from './rest-fields.ts';
 
 const HIRE_STEPS: CascadeStep[] = ['credentials', 'chat-account', 'task'];
 
@@ -30,7 +31,7 @@ export function agentView(agent: StoredAgent) {
     level: agent.level,
     department: agent.department,
     ...(agent.team === undefined ? {} : { team: agent.team }),
-    manager: agent.managerId,
+    ...toRest({ managerId: agent.managerId }),
     ...(agent.roleTemplate === undefined ? {} : { roleTemplate: agent.roleTemplate }),
     ...(agent.model === undefined ? {} : { model: agent.model }),
     ...(agent.skills === undefined ? {} : { skills: agent.skills }),

@@ -30,8 +30,8 @@ export function agentStoreContract(store: () => Promise<AgentStore>): void {
 
   it('creates once: a second create of the same id reports that it exists, and changes nothing', async () => {
     const s = await store();
-    assert.equal(await s.create(agent('ada')), 'created');
-    assert.equal(await s.create(agent('ada', { title: 'Other' })), 'exists');
+    assert.equal(await s.write(agent('ada')), 'written');
+    assert.equal(await s.write(agent('ada', { title: 'Other' })), 'conflict');
     assert.equal((await s.get('ada'))?.title, 'Engineer');
     assert.equal(await s.get('nobody'), undefined);
   });
@@ -54,25 +54,25 @@ export function agentStoreContract(store: () => Promise<AgentStore>): void {
       ],
       skills: ['typescript'],
     });
-    await s.create(record);
+    await s.write(record);
     assert.deepEqual(await s.get('bob'), record);
   });
 
   it('updates only from the version it read (compare-and-set)', async () => {
     const s = await store();
-    await s.create(agent('cy'));
-    assert.equal(await s.update(agent('cy', { version: 2, title: 'Lead' })), 'updated');
-    assert.equal(await s.update(agent('cy', { version: 2, title: 'Stale' })), 'conflict');
+    await s.write(agent('cy'));
+    assert.equal(await s.write(agent('cy', { version: 2, title: 'Lead' })), 'written');
+    assert.equal(await s.write(agent('cy', { version: 2, title: 'Stale' })), 'conflict');
     assert.equal((await s.get('cy'))?.title, 'Lead');
   });
 
   it('filters by department, team (within a department), level, status and manager, and pages', async () => {
     const s = await store();
-    await s.create(agent('a1'));
-    await s.create(agent('a2'));
-    await s.create(agent('a3', { team: 'Data' }));
-    await s.create(agent('p1', { department: 'Product', team: 'Platform', managerId: 'other' }));
-    await s.create(agent('m1', { level: 'manager', status: 'running', team: undefined }));
+    await s.write(agent('a1'));
+    await s.write(agent('a2'));
+    await s.write(agent('a3', { team: 'Data' }));
+    await s.write(agent('p1', { department: 'Product', team: 'Platform', managerId: 'other' }));
+    await s.write(agent('m1', { level: 'manager', status: 'running', team: undefined }));
     const ids = async (filter: Parameters<AgentStore['list']>[0]) => {
       const all: string[] = [];
       let cursor: string | undefined;
@@ -99,8 +99,8 @@ export function agentStoreContract(store: () => Promise<AgentStore>): void {
 
   it('finds the records that still owe events', async () => {
     const s = await store();
-    await s.create(agent('quiet'));
-    await s.create(
+    await s.write(agent('quiet'));
+    await s.write(
       agent('owing', {
         outbox: [
           {
@@ -119,7 +119,7 @@ export function agentStoreContract(store: () => Promise<AgentStore>): void {
     );
     const owing = await s.get('owing');
     assert.ok(owing);
-    await s.update({ ...owing, outbox: [], version: owing.version + 1 });
+    await s.write({ ...owing, outbox: [], version: owing.version + 1 });
     assert.deepEqual(await s.withPendingEvents(10), []);
   });
 }
