@@ -14,6 +14,7 @@ import { awsClients, uniqueEnvironment } from '../support/aws.ts';
 import { listenOnBus } from '../support/listener.ts';
 import { directoryClient, type DirectoryClient } from '../support/directory-client.ts';
 import { runServiceScript, startServiceProcess, type RunningServiceProcess } from '../support/services.ts';
+import { fleetQuiet } from '../support/signals.ts';
 
 // Directory and credentials as real processes on moto, driven only through the public
 // interfaces: the REST API, raw PutEvents, and what AWS itself shows.
@@ -85,8 +86,8 @@ describe('hire and retire, end to end (directory + credentials)', () => {
     };
     await clients.eventBridge.send(new PutEventsCommand({ Entries: [entry, entry, entry] }));
     await untilStatus('ada-lovelace', 'credentials-issued');
-    // Let every delivery settle before counting.
-    await new Promise((resolve) => setTimeout(resolve, 3000));
+    // Count once the directory has handled every delivery, and credentials everything that caused.
+    await fleetQuiet(clients.sqs, routing, ['directory', 'credentials']);
     assert.equal((await secretsOf('ada-lovelace')).length, 1);
     assert.equal((await directoryApi.list('manager=grace-hopper')).length, 1);
   });
