@@ -13,6 +13,7 @@ import { homeserverUnderTest, type HomeserverUnderTest } from '../support/homese
 import { listenOnBus, type BusEvent } from '../support/listener.ts';
 import { registerHuman } from '../support/matrix.ts';
 import { runServiceScript, startServiceProcess, type RunningServiceProcess } from '../support/services.ts';
+import { fleetQuiet } from '../support/signals.ts';
 
 /**
  * The small org of the issue: a VP with two directors in one department, a manager under one of
@@ -214,17 +215,9 @@ describe('the bridge, end to end (directory + credentials + bridge)', () => {
       );
     }
   }
-  /** Everything a listener got so far (a poll takes at most ten messages). */
-  async function drain(listener: Awaited<ReturnType<typeof listenOnBus>>): Promise<BusEvent[]> {
-    for (let seen = -1; seen !== listener.events.length;) {
-      seen = listener.events.length;
-      await listener.poll();
-    }
-    return listener.events;
-  }
-  const toBridgeSoFar = async () => (await Promise.all(toBridge.map(drain))).flat();
+  const toBridgeSoFar = async () => (await Promise.all(toBridge.map((l) => l.drain()))).flat();
   const published = async (type: string) =>
-    (await drain(fromBridge)).filter((e) => e['detail-type'] === type).length;
+    (await fromBridge.drain()).filter((e) => e['detail-type'] === type).length;
 
   /** Every room the CEO is in or invited to: each org room invites the CEO once, when it is made. */
   async function ceoRooms(): Promise<{ joined: number; invited: number }> {
@@ -335,7 +328,8 @@ describe('the bridge, end to end (directory + credentials + bridge)', () => {
         (await published('ChatAccountReady')) >= readyBefore + issuedCopies + hiredCopies ? true : undefined,
       { timeoutMs: 60_000, intervalMs: 500 },
     );
-    await new Promise((resolve) => setTimeout(resolve, 2000));
+    // The copies under the same ids leave no event behind: wait until every copy is handled.
+    await fleetQuiet(clients.sqs, routing, ['directory', 'credentials', 'bridge']);
 
     assert.deepEqual(await ceoRooms(), before.rooms, 'no room was made twice');
     assert.deepEqual(await Promise.all([...rooms.keys()].map(members)), before.members);
@@ -438,7 +432,7 @@ describe('the bridge, end to end (directory + credentials + bridge)', () => {
         (await published('ChatAccountDeactivated')) >= deactivatedBefore + retirements ? true : undefined,
       { timeoutMs: 30_000, intervalMs: 500 },
     );
-    await new Promise((resolve) => setTimeout(resolve, 2000));
+    await fleetQuiet(clients.sqs, routing, ['directory', 'credentials', 'bridge']);
 
     assert.deepEqual(await ceoRooms(), before.rooms);
     assert.deepEqual(await Promise.all([...rooms.keys()].map(members)), before.members);
@@ -450,7 +444,7 @@ describe('the bridge, end to end (directory + credentials + bridge)', () => {
   it('never lets a password into the logs or onto the bus', async () => {
     assert.equal(everyPassword.size, AGENTS.length + 1, "every agent's password, and sam's rotated one");
     const logs = [...directory.output, ...credentials.output, ...bridge.output].join('\n');
-    const bus = JSON.stringify([...(await drain(fromBridge)), ...(await toBridgeSoFar())]);
+    const bus = JSON.stringify([...(await fromBridge.drain()), ...(await toBridgeSoFar())]);
     assert.ok(logs.includes('chat account created') && bus.length > 2);
     for (const password of everyPassword) {
       assert.ok(!logs.includes(password), 'a password is in the logs');

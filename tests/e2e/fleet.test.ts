@@ -30,6 +30,7 @@ import { homeserverUnderTest, type HomeserverUnderTest } from '../support/homese
 import { listenOnBus, type BusEvent } from '../support/listener.ts';
 import { registerHuman } from '../support/matrix.ts';
 import { runServiceScript, startServiceProcess, type RunningServiceProcess } from '../support/services.ts';
+import { fleetQuiet, reconcilePasses } from '../support/signals.ts';
 
 const MAX_FAILURES = 3;
 
@@ -168,6 +169,16 @@ describe('the fleet, end to end (directory, credentials, bridge, provisioning, h
     return seen;
   }
 
+  /**
+   * The fleet has nothing left to do: every service's queue is empty (each delivery handled, late
+   * ones included), then provisioning has made two whole reconcile passes over that state.
+   */
+  async function settled(): Promise<void> {
+    await fleetQuiet(clients.sqs, routing, ['directory', 'credentials', 'bridge', 'provisioning', 'health']);
+    assert.ok(services.provisioning, 'provisioning runs');
+    await reconcilePasses(services.provisioning.url, 2);
+  }
+
   /** Someone stops the agent's task behind the fleet's back; ECS says so on the default bus. */
   async function killTask(agentId: string): Promise<string> {
     const [task] = await running(agentId);
@@ -274,10 +285,11 @@ describe('the fleet, end to end (directory, credentials, bridge, provisioning, h
       return events.length > 0 ? events : undefined;
     });
     assert.equal(looping?.detail.data['failures'], MAX_FAILURES);
-    // Let a few resyncs go by: no new task for a crash-looping agent.
-    await new Promise((resolve) => setTimeout(resolve, 5_000));
+    // Once every event is handled, let two whole resyncs go by: no new task for a crash-looping agent.
+    await settled();
     assert.deepEqual(await running('ada'), []);
     assert.equal((await agent('ada'))?.status, 'crash-looping');
+    await bus.drain();
     assert.equal((await heard('AgentRestartRequested', 'ada')).length, MAX_FAILURES - 1);
   });
 
@@ -320,7 +332,8 @@ describe('the fleet, end to end (directory, credentials, bridge, provisioning, h
           : undefined,
       { timeoutMs: 180_000, intervalMs: 500 },
     );
-    await new Promise((resolve) => setTimeout(resolve, 4_000));
+    // Including what the killed process held, which comes back when its visibility runs out.
+    await settled();
     const byAgent = await infra.tasksByAgent();
     for (const agentId of agents)
       assert.equal(byAgent.get(agentId)?.length, 1, `${agentId} has exactly one task`);

@@ -14,6 +14,7 @@ import { awsClients, uniqueEnvironment } from '../support/aws.ts';
 import { listenOnBus } from '../support/listener.ts';
 import { directoryClient, type DirectoryClient } from '../support/directory-client.ts';
 import { runServiceScript, startServiceProcess, type RunningServiceProcess } from '../support/services.ts';
+import { fleetQuiet } from '../support/signals.ts';
 
 // Directory and credentials as real processes on moto, driven only through the public
 // interfaces: the REST API, raw PutEvents, and what AWS itself shows.
@@ -54,7 +55,13 @@ describe('hire and retire, end to end (directory + credentials)', () => {
     return (SecretList ?? []).filter((s) => s.Name === name);
   };
 
-  it('hires by REST: a record and exactly one secret; the status shows the credentials step done', async () => {
+  /** A step several tests build on, taken once by whichever needs it first: each test runs alone too. */
+  const once = <T>(step: () => Promise<T>): (() => Promise<T>) => {
+    let done: Promise<T> | undefined;
+    return () => (done ??= step());
+  };
+
+  const graceHired = once(async () => {
     const response = await directoryApi.hire({
       name: 'Grace Hopper',
       title: 'VP Engineering',
@@ -64,12 +71,10 @@ describe('hire and retire, end to end (directory + credentials)', () => {
     });
     assert.equal(response.status, 202);
     await untilStatus('grace-hopper', 'credentials-issued');
-    assert.equal((await secretsOf('grace-hopper')).length, 1);
-    const steps = (await directoryApi.agent('grace-hopper'))?.steps.map((s) => `${s.step}:${s.state}`);
-    assert.deepEqual(steps, ['credentials:done', 'chat-account:pending', 'task:pending']);
   });
 
-  it('hires by a raw PutEvents from a plain client, delivered three times: one record, one secret', async () => {
+  const adaHiredThreeTimes = once(async () => {
+    await graceHired();
     const entry = {
       EventBusName: routing.busName,
       Source: 'hr.example',
@@ -85,22 +90,40 @@ describe('hire and retire, end to end (directory + credentials)', () => {
     };
     await clients.eventBridge.send(new PutEventsCommand({ Entries: [entry, entry, entry] }));
     await untilStatus('ada-lovelace', 'credentials-issued');
-    // Let every delivery settle before counting.
-    await new Promise((resolve) => setTimeout(resolve, 3000));
+    // Count once the directory has handled every delivery, and credentials everything that caused.
+    await fleetQuiet(clients.sqs, routing, ['directory', 'credentials']);
+  });
+
+  /** Ada retired, and her secret as it was right then. */
+  const adaRetired = once(async () => {
+    await adaHiredThreeTimes();
+    const response = await directoryApi.retire('ada-lovelace');
+    assert.equal(response.status, 202);
+    await untilStatus('ada-lovelace', 'retired');
+    const [secret] = await secretsOf('ada-lovelace');
+    return secretsManager.send(new DescribeSecretCommand({ SecretId: secret?.ARN }));
+  });
+
+  it('hires by REST: a record and exactly one secret; the status shows the credentials step done', async () => {
+    await graceHired();
+    assert.equal((await secretsOf('grace-hopper')).length, 1);
+    const steps = (await directoryApi.agent('grace-hopper'))?.steps.map((s) => `${s.step}:${s.state}`);
+    assert.deepEqual(steps, ['credentials:done', 'chat-account:pending', 'task:pending']);
+  });
+
+  it('hires by a raw PutEvents from a plain client, delivered three times: one record, one secret', async () => {
+    await adaHiredThreeTimes();
     assert.equal((await secretsOf('ada-lovelace')).length, 1);
     assert.equal((await directoryApi.list('manager=grace-hopper')).length, 1);
   });
 
   it('retires: the secret is scheduled for deletion and the status is retired', async () => {
-    const response = await directoryApi.retire('ada-lovelace');
-    assert.equal(response.status, 202);
-    await untilStatus('ada-lovelace', 'retired');
-    const [secret] = await secretsOf('ada-lovelace');
-    const described = await secretsManager.send(new DescribeSecretCommand({ SecretId: secret?.ARN }));
+    const described = await adaRetired();
     assert.ok(described.DeletedDate, 'scheduled for deletion');
   });
 
   it('re-hires the retired agent: the same secret is restored, not a second one made', async () => {
+    await adaRetired();
     const [before] = await secretsOf('ada-lovelace');
     const response = await directoryApi.hire({
       agentId: 'ada-lovelace',
@@ -120,6 +143,7 @@ describe('hire and retire, end to end (directory + credentials)', () => {
   });
 
   it('never lets a secret value into the logs or onto the bus', async () => {
+    await adaHiredThreeTimes();
     const values: string[] = [];
     for (const agentId of ['grace-hopper', 'ada-lovelace']) {
       const [secret] = await secretsOf(agentId);

@@ -9,6 +9,7 @@ import { awsClients, uniqueEnvironment, waitFor } from '../support/aws.ts';
 import { listenOnBus, type BusEvent } from '../support/listener.ts';
 import { directoryClient, type DirectoryClient } from '../support/directory-client.ts';
 import { runServiceScript, startServiceProcess, type RunningServiceProcess } from '../support/services.ts';
+import { fleetQuiet } from '../support/signals.ts';
 
 // The directory as a real process on moto: REST and bus intake, org rules, the status
 // projection, and bad input that must never bring it down.
@@ -114,10 +115,10 @@ describe('directory service on moto', () => {
     await waitFor('the hire', async () =>
       (await agentStatus('triple-hire')) === undefined ? undefined : true,
     );
-    // Give the other two deliveries time to be handled, then look at what reached the cascade:
+    // Once the directory has handled all three deliveries, look at what reached the cascade:
     // one hire, under one event id (a copy published twice would be deduped downstream anyway).
-    await new Promise((resolve) => setTimeout(resolve, 3000));
-    const hires = (await cascade.poll()).filter(
+    await fleetQuiet(clients.sqs, routing, ['directory']);
+    const hires = (await cascade.drain()).filter(
       (e) => e['detail-type'] === 'AgentHired' && e.detail.data['agentId'] === 'triple-hire',
     );
     assert.equal(new Set(hires.map((e) => e.detail.metadata?.eventId)).size, 1);
@@ -177,6 +178,8 @@ describe('directory service on moto', () => {
     await waitFor('launching', async () =>
       (await agentStatus('grace-hopper')) === 'launching' ? true : undefined,
     );
+    // The three are handled concurrently: the status can read launching before the last is in.
+    await fleetQuiet(clients.sqs, routing, ['directory']);
     const agent = (await (await fetch(`${service.url}/v1/agents/grace-hopper`)).json()) as {
       steps: { step: string; state: string; at?: string }[];
     };

@@ -1,5 +1,6 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
+import { GetItemCommand } from '@aws-sdk/client-dynamodb';
 import { createEvent } from '@ocf/events';
 import { applyRouting, DIRECTORY_SOURCE, fleetRouting } from '@ocf/routing';
 import { createEventBridgePublisher } from '@ocf/runtime';
@@ -17,6 +18,7 @@ import {
 import { awsClients, uniqueEnvironment, waitFor } from '../support/aws.ts';
 import { listenOnBus, type BusEvent } from '../support/listener.ts';
 import { startServiceProcess, type RunningServiceProcess } from '../support/services.ts';
+import { fleetQuiet } from '../support/signals.ts';
 
 // Health as a real process, watching real (emulated) ECS tasks. Its poll is slowed to a minute,
 // so what it notices within seconds it noticed through the ECS event, as on AWS.
@@ -71,6 +73,19 @@ describe('health service on moto', () => {
     infra.destroy();
   });
 
+  /** Bob's record in health's table, as health itself reads it: its phase and undelivered events. */
+  const healthRecord = async (agentId: string) => {
+    const { Item } = await clients.dynamodb.send(
+      new GetItemCommand({
+        TableName: routing.tables.health.name,
+        Key: { agentId: { S: agentId } },
+        ConsistentRead: true,
+      }),
+    );
+    return Item === undefined
+      ? undefined
+      : { phase: Item['phase']?.S, outbox: Item['outbox']?.L?.length ?? 0 };
+  };
   const heard = async (type: string): Promise<BusEvent[]> =>
     (await bus.poll()).filter((e) => e['detail-type'] === type);
   const until = (type: string, count = 1) =>
@@ -177,10 +192,16 @@ describe('health service on moto', () => {
     );
     await runner.stop({ taskArn, agentId: 'bob', reason: 'restart requested: credentials rotated' });
     await ecsTaskStateChange(taskArn, 'STOPPED');
-    await new Promise((resolve) => setTimeout(resolve, 3_000));
-    const aboutBob = (await bus.poll())
+    // Health has looked at the stopped task once bob's record is no longer running, and has
+    // published what it decided once the record's outbox is empty.
+    const decided = await waitFor("health's decision on bob's stopped task", async () => {
+      const record = await healthRecord('bob');
+      return record !== undefined && record.phase !== 'running' && record.outbox === 0 ? record : undefined;
+    });
+    await fleetQuiet(clients.sqs, routing, ['health']);
+    const aboutBob = (await bus.drain())
       .filter((e) => e.detail.data['agentId'] === 'bob')
       .map((e) => e['detail-type']);
-    assert.deepEqual(aboutBob, ['AgentRunning']);
+    assert.deepEqual(aboutBob, ['AgentRunning'], `phase ${decided.phase}`);
   });
 });

@@ -12,6 +12,7 @@ import {
 import { awsClients, uniqueEnvironment, waitFor } from '../support/aws.ts';
 import { listenOnBus } from '../support/listener.ts';
 import { startServiceProcess, type RunningServiceProcess } from '../support/services.ts';
+import { fleetQuiet, reconcilePasses } from '../support/signals.ts';
 
 // The provisioning service as a real process on moto's ECS and EFS, fed the events the cascade
 // would send (as the directory, credentials and bridge), observed through ECS and the bus.
@@ -121,10 +122,14 @@ describe('provisioning service on moto', () => {
         const running = await infra.tasksByAgent();
         return agents.every((a) => running.has(a)) ? running : undefined;
       },
-      { timeoutMs: 30_000 },
+      // A message the killed process had received comes back only when its visibility (60 s)
+      // runs out: an agent whose event it held launches after that.
+      { timeoutMs: 90_000 },
     );
-    // Let a resync pass or two go by: nothing may change any more.
-    await new Promise((resolve) => setTimeout(resolve, 4_500));
+    // Every delivery handled, the ones the killed process held included (they come back when
+    // their visibility runs out), then two whole reconcile passes: nothing may change any more.
+    await fleetQuiet(clients.sqs, routing, ['provisioning']);
+    await reconcilePasses(provisioning.url, 2);
     const settled = await infra.tasksByAgent();
     for (const agentId of agents) {
       assert.equal(settled.get(agentId)?.length, 1, `${agentId} has exactly one task`);

@@ -25,7 +25,7 @@ export async function listenOnBus(
   clients: { eventBridge: EventBridgeClient; sqs: SQSClient },
   busName: string,
   pattern: Record<string, unknown>,
-): Promise<{ events: BusEvent[]; poll(): Promise<BusEvent[]> }> {
+): Promise<{ events: BusEvent[]; poll(): Promise<BusEvent[]>; drain(): Promise<BusEvent[]> }> {
   const name = `listener-${randomBytes(4).toString('hex')}`;
   const { QueueUrl: url } = await clients.sqs.send(new CreateQueueCommand({ QueueName: name }));
   const { Attributes } = await clients.sqs.send(
@@ -44,22 +44,35 @@ export async function listenOnBus(
   const events: BusEvent[] = [];
   return {
     events,
-    /** Drains what arrived so far into `events` and returns all seen. */
-    async poll() {
-      const result = await clients.sqs.send(
-        new ReceiveMessageCommand({ QueueUrl: url, MaxNumberOfMessages: 10, WaitTimeSeconds: 1 }),
-      );
-      const messages = result.Messages ?? [];
-      for (const m of messages) events.push(JSON.parse(m.Body ?? '{}') as BusEvent);
-      if (messages.length > 0) {
-        await clients.sqs.send(
-          new DeleteMessageBatchCommand({
-            QueueUrl: url,
-            Entries: messages.map((m, i) => ({ Id: String(i), ReceiptHandle: m.ReceiptHandle })),
-          }),
-        );
+    /** Takes what arrived so far (up to ten messages) into `events` and returns all seen. */
+    poll,
+    /**
+     * Takes everything on the queue into `events`, however many messages, and returns all seen:
+     * for "nothing else was published" once the publishers are known to be done.
+     */
+    async drain() {
+      for (let seen = -1; seen !== events.length;) {
+        seen = events.length;
+        await poll();
       }
       return events;
     },
   };
+
+  async function poll(): Promise<BusEvent[]> {
+    const result = await clients.sqs.send(
+      new ReceiveMessageCommand({ QueueUrl: url, MaxNumberOfMessages: 10, WaitTimeSeconds: 1 }),
+    );
+    const messages = result.Messages ?? [];
+    for (const m of messages) events.push(JSON.parse(m.Body ?? '{}') as BusEvent);
+    if (messages.length > 0) {
+      await clients.sqs.send(
+        new DeleteMessageBatchCommand({
+          QueueUrl: url,
+          Entries: messages.map((m, i) => ({ Id: String(i), ReceiptHandle: m.ReceiptHandle })),
+        }),
+      );
+    }
+    return events;
+  }
 }
