@@ -54,10 +54,10 @@ export class EventRouting extends Construct {
 
     this.rules = routing.rules.map((spec) => {
       const { queue, deadLetterQueue } = queues[spec.service];
-      return new events.Rule(this, `${spec.subscription.from}-to-${spec.service}`, {
+      return new events.Rule(this, `${spec.from}-to-${spec.service}`, {
         eventBus: this.bus,
         ruleName: spec.name,
-        description: `${spec.subscription.eventTypes.length} event type(s) from ${spec.subscription.from} to the ${spec.service} queue`,
+        description: `${spec.eventTypes.length} event type(s) from ${spec.from} to the ${spec.service} queue`,
         eventPattern: toCdkPattern(spec.eventPattern),
         // SqsQueue grants EventBridge SendMessage on the queue (same account only) and the use
         // of the queue's key. Deliveries that still fail (a key or policy broken by hand) land
@@ -95,11 +95,7 @@ export class EventRouting extends Construct {
 export function toCdkPattern(pattern: EventPattern): events.EventPattern {
   return {
     source: pattern.source.flatMap((entry) =>
-      typeof entry === 'string'
-        ? [entry]
-        : 'prefix' in entry
-          ? events.Match.prefix(entry.prefix)
-          : events.Match.anythingButPrefix(entry['anything-but'].prefix),
+      typeof entry === 'string' ? [entry] : events.Match.anythingButPrefix(entry['anything-but'].prefix),
     ),
     detailType: [...pattern['detail-type']],
   };
