@@ -24,8 +24,24 @@ export interface FleetSettings {
   readonly environment: string;
   /** Bedrock models (or inference profiles) agents may invoke. Nothing else is allowed. */
   readonly modelArns: readonly string[];
-  /** HTTPS on the internal load balancer; without it, HTTP inside the VPC. */
+  /**
+   * The ACM certificate of the internal load balancer, for `domainName`. Required: API tokens and
+   * Matrix passwords cross the load balancer, and agents reach Matrix and the directory through
+   * it. Without one, synthesis fails unless `allowPlaintext` is set.
+   */
   readonly certificateArn?: string | undefined;
+  /**
+   * The name the certificate is for; a record in your (private) DNS zone must point it at the
+   * load balancer (output `LoadBalancerDnsName`). Required with `certificateArn`: clients verify it.
+   */
+  readonly domainName?: string | undefined;
+  /**
+   * Accept plain HTTP on the load balancer and between agents and the homeserver / directory,
+   * inside the VPC. Anyone with a foothold in the VPC (a compromised task, a mirrored ENI, a
+   * peered network in `operatorCidrs`) can then read API tokens and Matrix passwords. For
+   * throwaway test fleets only; docs/deploy.md.
+   */
+  readonly allowPlaintext?: boolean | undefined;
   /** Where alarms are mailed (the topic exists either way). */
   readonly alarmEmail?: string | undefined;
   /** Networks allowed to reach the load balancer. Default: the VPC only. */
@@ -79,6 +95,19 @@ export class FleetStack extends Stack {
     const routing = fleetRouting(props.environment);
     this.routing = routing;
     const retainData = props.retainData ?? true;
+    if (props.certificateArn === undefined && props.allowPlaintext !== true) {
+      throw new Error(
+        'certificateArn is required: API tokens and Matrix passwords travel through the load balancer. ' +
+          'Give -c certificateArn=arn:aws:acm:... -c domainName=<the name it is for>, ' +
+          'or -c allowPlaintext=true to accept clear text inside the VPC (docs/deploy.md, "TLS").',
+      );
+    }
+    if (props.certificateArn !== undefined && props.domainName === undefined) {
+      throw new Error(
+        'domainName is required with certificateArn: clients verify the certificate against the name they call, ' +
+          "and the load balancer's own DNS name is never on it",
+      );
+    }
     const namespace = `${routing.environment}.ocf.internal`;
     const serverName = props.matrixServerName ?? namespace;
 
@@ -116,6 +145,7 @@ export class FleetStack extends Stack {
       routing,
       network,
       certificateArn: props.certificateArn,
+      domainName: props.domainName,
       operatorCidrs: props.operatorCidrs ?? [VPC_CIDR],
     });
 
@@ -146,12 +176,24 @@ export class FleetStack extends Stack {
       key,
       modelArns: props.modelArns,
       size: props.agentTaskSize ?? { cpu: 512, memoryMiB: 1024 },
-      matrix: { homeserverUrl: homeserver.url, serverName },
-      directoryUrl: `http://directory.${namespace}:${SERVICE_PORT}`,
+      // With TLS (the default), agents reach Matrix and the directory through the load balancer's
+      // HTTPS listener, as operators do: their password, access token and directory token never
+      // travel in clear. Plaintext mode keeps the direct hops inside the VPC.
+      matrix: { homeserverUrl: operatorAccess.https ? operatorAccess.url : homeserver.url, serverName },
+      directoryUrl: operatorAccess.https
+        ? operatorAccess.url
+        : `http://directory.${namespace}:${SERVICE_PORT}`,
       logRetention: LOG_RETENTION,
       retainData,
     });
-    homeserver.allowClientsFrom(agents.securityGroup, 'Matrix client API from agents');
+    if (operatorAccess.https) {
+      operatorAccess.allowClientsFrom(
+        agents.securityGroup,
+        'Matrix client API and the directory, from agents, over HTTPS',
+      );
+    } else {
+      homeserver.allowClientsFrom(agents.securityGroup, 'Matrix client API from agents (plaintext mode)');
+    }
 
     const resources: FleetResources = {
       routing,
@@ -233,12 +275,15 @@ export class FleetStack extends Stack {
       'Application-service transactions from Synapse',
     );
     operatorAccess.routeDirectory(services.directory.service, SERVICE_PORT);
-    // The agents' people directory tool reads the org from the directory, inside the VPC.
-    services.directory.securityGroup.connections.allowFrom(
-      agents.securityGroup,
-      ec2.Port.tcp(SERVICE_PORT),
-      "Directory lookups from agents' people directory tool",
-    );
+    // The agents' people directory tool reads the org from the directory: through the load
+    // balancer with TLS, directly inside the VPC in plaintext mode.
+    if (!operatorAccess.https) {
+      services.directory.securityGroup.connections.allowFrom(
+        agents.securityGroup,
+        ec2.Port.tcp(SERVICE_PORT),
+        "Directory lookups from agents' people directory tool (plaintext mode)",
+      );
+    }
 
     const observability = new Observability(this, 'Observability', {
       routing,
@@ -262,7 +307,15 @@ export class FleetStack extends Stack {
       value: operatorAccess.url,
       description: 'Directory REST API and Matrix client API (inside the VPC)',
     });
+    new CfnOutput(this, 'LoadBalancerDnsName', {
+      value: operatorAccess.loadBalancer.loadBalancerDnsName,
+      description: 'Point domainName at this (an alias or CNAME record in your private zone)',
+    });
     new CfnOutput(this, 'EventBusName', { value: eventRouting.bus.eventBusName });
+    new CfnOutput(this, 'HirePublishersPolicyArn', {
+      value: eventRouting.hirePublishers.managedPolicyArn,
+      description: 'Attach to an outside system that publishes AgentHired / AgentRetired on the bus',
+    });
     new CfnOutput(this, 'Dashboard', { value: observability.dashboard.dashboardName });
     new CfnOutput(this, 'AlarmTopicArn', { value: observability.topic.topicArn });
     new CfnOutput(this, 'AgentTemplateArn', { value: agents.template.taskDefinitionArn });

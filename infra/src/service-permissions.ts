@@ -199,13 +199,15 @@ const ownPermissions: { readonly [S in ServiceName]: Permissions } = {
         wildcard:
           'RegisterTaskDefinition has no resource-level permissions; the fleet environment tag is required instead.',
       }),
-      allow(
-        ['ecs:DescribeTaskDefinition', 'ecs:ListTaskDefinitions', 'ecs:DeregisterTaskDefinition'],
-        ['*'],
-        {
-          wildcard: 'Describe, List and DeregisterTaskDefinition have no resource-level permissions in ECS.',
-        },
-      ),
+      allow(['ecs:DescribeTaskDefinition', 'ecs:ListTaskDefinitions'], ['*'], {
+        wildcard: 'DescribeTaskDefinition and ListTaskDefinitions have no resource-level permissions in ECS.',
+      }),
+      // Retirement deregisters the agent's own revisions (ecs-task-runner releaseStorage), and
+      // nothing else: never the template, never another fleet's or another application's.
+      allow(['ecs:DeregisterTaskDefinition'], [agentTaskDefinitions], {
+        wildcard:
+          'Every agent has a task definition family of its own, `<template family>-<agentId>`, with many revisions.',
+      }),
       // Agents' own definitions only (never the template itself), in the agents' cluster only.
       allow(['ecs:RunTask'], [agentTaskDefinitions], {
         conditions: cluster,

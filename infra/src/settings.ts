@@ -91,6 +91,22 @@ export function settingsFromContext(node: Node, env: NodeJS.ProcessEnv = process
   if (certificateArn !== undefined && !/^arn:aws[a-z-]*:acm:/.test(certificateArn)) {
     problems.push(`certificateArn: "${certificateArn}" is not an ACM certificate ARN`);
   }
+  const domainName = text('domainName');
+  if (
+    domainName !== undefined &&
+    !/^[a-z0-9]([a-z0-9-]*[a-z0-9])?(\.[a-z0-9]([a-z0-9-]*[a-z0-9])?)+$/.test(domainName)
+  ) {
+    problems.push(`domainName: "${domainName}" is not a DNS name`);
+  }
+  const allowPlaintext = flag('allowPlaintext');
+  if (certificateArn === undefined && allowPlaintext !== true) {
+    problems.push(
+      'certificateArn: required (with domainName) for TLS on the load balancer; or allowPlaintext=true to accept clear text inside the VPC (docs/deploy.md)',
+    );
+  }
+  if (certificateArn !== undefined && domainName === undefined) {
+    problems.push('domainName: required with certificateArn, the name the certificate is for');
+  }
   const maxAzs = integer('maxAzs');
   if (maxAzs !== undefined && (maxAzs < 1 || maxAzs > 3)) problems.push(`maxAzs: 1 to 3, got ${maxAzs}`);
   const agentCpu = integer('agentCpu');
@@ -105,6 +121,8 @@ export function settingsFromContext(node: Node, env: NodeJS.ProcessEnv = process
     environment,
     modelArns,
     certificateArn,
+    domainName,
+    allowPlaintext,
     alarmEmail,
     operatorCidrs,
     retainData: flag('retainData'),

@@ -3,10 +3,11 @@ import { describe, it } from 'node:test';
 import { SERVICE_NAMES } from '@ocf/routing';
 import { readAllowlist } from './support/allowlist.ts';
 import { resourcesOf, sharedFleet, TEST_ENVIRONMENT, TEST_MODEL_ARNS } from './support/fleet.ts';
-import { iamSnapshot, type StatementSnapshot } from './support/iam-snapshot.ts';
+import { iamSnapshot, managedPolicySnapshot, type StatementSnapshot } from './support/iam-snapshot.ts';
 
 const fleet = sharedFleet();
 const roles = iamSnapshot(fleet);
+const managedPolicies = managedPolicySnapshot(fleet);
 const allowlist = readAllowlist();
 const statements = (role: string): readonly StatementSnapshot[] => {
   const found = roles[role];
@@ -29,6 +30,39 @@ describe('IAM', () => {
     assert.deepEqual(Object.keys(roles), Object.keys(allowlist.roles), `${hint} (roles added or removed)`);
     for (const [name, role] of Object.entries(roles))
       assert.deepEqual(role, allowlist.roles[name], `${hint}: ${name}`);
+    assert.deepEqual(managedPolicies, allowlist.managedPolicies, `${hint} (managed policies)`);
+  });
+
+  it('lets outside publishers put only AgentHired / AgentRetired, and never under a fleet source', () => {
+    // The only managed policy of the stack, and the only PutEvents grant outside the services.
+    assert.deepEqual(Object.keys(managedPolicies), ['Events/HirePublishers']);
+    assert.deepEqual(managedPolicies['Events/HirePublishers']?.statements, [
+      {
+        effect: 'Allow',
+        actions: ['events:PutEvents'],
+        resources: ['${Events/Bus.Arn}'],
+        conditions: {
+          StringEquals: { 'events:detail-type': ['AgentHired', 'AgentRetired'] },
+          StringNotLike: { 'events:source': 'ocf.*' },
+        },
+      },
+    ]);
+    const puts = grantsOf('events:PutEvents').map((grant) => grant.role);
+    assert.deepEqual(puts.sort(), SERVICE_NAMES.map((service) => `Services/${service}/TaskRole`).sort());
+  });
+
+  it("lets provisioning deregister only the agents' own task definition families", () => {
+    const deregisters = grantsOf('ecs:DeregisterTaskDefinition');
+    assert.deepEqual(
+      deregisters.map((grant) => [grant.role, grant.actions, grant.resources]),
+      [
+        [
+          'Services/provisioning/TaskRole',
+          ['ecs:DeregisterTaskDefinition'],
+          [`arn:aws:ecs:us-east-1:\${AWS::AccountId}:task-definition/ocf-${TEST_ENVIRONMENT}-agent-*:*`],
+        ],
+      ],
+    );
   });
 
   it('has one task role per service, and no managed policies on any of them', () => {

@@ -68,26 +68,22 @@ describe('network', () => {
     }
   });
 
-  it('lets into the homeserver only the bridge, the agents and the load balancer', () => {
+  it('lets into the homeserver only the bridge and the load balancer (agents come through its HTTPS)', () => {
     const sources = ingressTo(groupId('Homeserver:')).map((rule) =>
       JSON.stringify(rule['SourceSecurityGroupId']),
     );
-    const expected = [
-      groupId('The bridge service'),
-      groupId('Agent tasks'),
-      groupId('Internal load balancer'),
-    ];
+    const expected = [groupId('The bridge service'), groupId('Internal load balancer')];
     assert.deepEqual(
       sources.sort(),
       expected.map((id) => JSON.stringify({ 'Fn::GetAtt': [id, 'GroupId'] })).sort(),
     );
   });
 
-  it('lets into the directory only the load balancer and the agents (their people directory tool)', () => {
+  it('lets into the directory only the load balancer (agents come through its HTTPS)', () => {
     const sources = ingressTo(groupId('The directory service')).map((rule) =>
       JSON.stringify(rule['SourceSecurityGroupId']),
     );
-    const expected = [groupId('Agent tasks'), groupId('Internal load balancer')];
+    const expected = [groupId('Internal load balancer')];
     assert.deepEqual(
       sources.sort(),
       expected.map((id) => JSON.stringify({ 'Fn::GetAtt': [id, 'GroupId'] })).sort(),

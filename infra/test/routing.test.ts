@@ -82,6 +82,46 @@ describe('event routing, read from shared/routing', () => {
     }
   });
 
+  it("lets EventBridge write to each queue only from that queue's own rules (aws:SourceArn)", () => {
+    const policies = resourcesOf(fleet.json, 'AWS::SQS::QueuePolicy').map(([, policy]) => policy.Properties);
+    const ruleIds = new Map(
+      resourcesOf(fleet.json, 'AWS::Events::Rule').map(([id, rule]) => [
+        id,
+        rule.Properties['Name'] as string,
+      ]),
+    );
+    for (const service of SERVICE_NAMES) {
+      for (const name of [routing.queues[service].name, routing.queues[service].deadLetterQueueName]) {
+        const id = queueIdByName.get(name)!;
+        const statements = policies
+          .filter((p) => (p['Queues'] as { Ref: string }[]).some((q) => q.Ref === id))
+          .flatMap((p) => (p['PolicyDocument'] as { Statement: Properties[] }).Statement)
+          .filter((st) => st['Effect'] === 'Allow');
+        assert.ok(statements.length > 0, name);
+        const pinnedTo = statements.map((st) => {
+          assert.deepEqual(st['Principal'], { Service: 'events.amazonaws.com' }, name);
+          const conditions = st['Condition'] as {
+            ArnEquals?: { 'aws:SourceArn': { 'Fn::GetAtt': [string, string] } };
+          };
+          assert.deepEqual(
+            Object.keys(conditions),
+            ['ArnEquals'],
+            `${name}: pinned by rule ARN, nothing looser`,
+          );
+          return ruleIds.get(conditions.ArnEquals!['aws:SourceArn']['Fn::GetAtt'][0]);
+        });
+        assert.deepEqual(
+          pinnedTo.sort(),
+          routing.rules
+            .filter((rule) => rule.service === service)
+            .map((rule) => rule.name)
+            .sort(),
+          name,
+        );
+      }
+    }
+  });
+
   it("encrypts every queue with the fleet's key and refuses it anything but TLS", () => {
     const [keyId] = onlyResourceOf(fleet.json, 'AWS::KMS::Key');
     const policies = resourcesOf(fleet.json, 'AWS::SQS::QueuePolicy').map(([, policy]) => policy.Properties);

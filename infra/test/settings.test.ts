@@ -17,8 +17,12 @@ describe('settings from CDK context', () => {
       agentCpu: '1024',
       agentMemoryMiB: '2048',
       region: 'eu-west-1',
+      certificateArn: 'arn:aws:acm:eu-west-1:123456789012:certificate/abc',
+      domainName: 'fleet.example.internal',
     });
     assert.equal(settings.environment, 'prod');
+    assert.equal(settings.domainName, 'fleet.example.internal');
+    assert.equal(settings.allowPlaintext, undefined);
     assert.deepEqual(settings.modelArns, [
       'arn:aws:bedrock:eu-west-1::foundation-model/a',
       'arn:aws:bedrock:eu-west-1:123456789012:inference-profile/b',
@@ -30,12 +34,24 @@ describe('settings from CDK context', () => {
   });
 
   it('defaults to a dev fleet that keeps its data, in the CLI profile region or the default one', () => {
-    const settings = fromContext({});
+    const settings = fromContext({ allowPlaintext: 'true' });
     assert.equal(settings.environment, 'dev');
     assert.equal(settings.retainData, undefined);
     assert.equal(settings.modelArns.length, 1);
     assert.equal(settings.region, DEFAULT_REGION);
-    assert.equal(fromContext({}, { CDK_DEFAULT_REGION: 'eu-central-1' }).region, 'eu-central-1');
+    assert.equal(
+      fromContext({ allowPlaintext: 'true' }, { CDK_DEFAULT_REGION: 'eu-central-1' }).region,
+      'eu-central-1',
+    );
+  });
+
+  it('insists on TLS: a certificate with the name it is for, or an explicit allowPlaintext', () => {
+    assert.throws(() => fromContext({}), /certificateArn: required .*allowPlaintext=true/);
+    assert.throws(() => fromContext({ allowPlaintext: 'false' }), /certificateArn: required/);
+    assert.throws(
+      () => fromContext({ certificateArn: 'arn:aws:acm:us-east-1:123456789012:certificate/abc' }),
+      /domainName: required with certificateArn/,
+    );
   });
 
   it('names every bad setting at once, before anything is built', () => {

@@ -33,7 +33,7 @@ describe('routing on moto', () => {
       const described = await clients.eventBridge.send(
         new DescribeRuleCommand({ Name: name, EventBusName: routing.busName }),
       );
-      assert.deepEqual(JSON.parse(described.EventPattern ?? '{}'), eventPattern(rule.subscription));
+      assert.deepEqual(JSON.parse(described.EventPattern ?? '{}'), eventPattern(rule.from, rule.eventTypes));
 
       const targets = await clients.eventBridge.send(
         new ListTargetsByRuleCommand({ Rule: name, EventBusName: routing.busName }),

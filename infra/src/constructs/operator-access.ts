@@ -11,8 +11,13 @@ import type { Network } from './network.ts';
 export interface OperatorAccessProps {
   readonly routing: FleetRouting;
   readonly network: Network;
-  /** HTTPS with this certificate; without one the listener is plain HTTP, inside the VPC only. */
+  /**
+   * HTTPS with this certificate (the default the stack insists on); without one the listener is
+   * plain HTTP, which the stack allows only with `allowPlaintext` (see FleetSettings).
+   */
   readonly certificateArn: string | undefined;
+  /** The name the certificate is for, resolving to the load balancer; what clients verify. */
+  readonly domainName: string | undefined;
   /** Who may reach the load balancer (the VPC itself, a VPN's range, a peered network). */
   readonly operatorCidrs: readonly string[];
 }
@@ -29,8 +34,10 @@ export interface OperatorAccessProps {
 export class OperatorAccess extends Construct {
   readonly loadBalancer: elbv2.ApplicationLoadBalancer;
   readonly listener: elbv2.ApplicationListener;
-  /** `http(s)://<internal DNS name>`, what operators and Matrix clients use. */
+  /** `https://<domain name>` (or `http://<internal DNS name>` in plaintext mode), what clients use. */
   readonly url: string;
+  readonly https: boolean;
+  readonly port: number;
   /** What the load balancer forwards to, by the name alarms use. */
   readonly targetGroups: Record<string, elbv2.ApplicationTargetGroup> = {};
 
@@ -39,6 +46,8 @@ export class OperatorAccess extends Construct {
     const { network } = props;
     const https = props.certificateArn !== undefined;
     const port = https ? 443 : 80;
+    this.https = https;
+    this.port = port;
 
     const group = network.securityGroup(
       'SecurityGroup',
@@ -99,7 +108,12 @@ export class OperatorAccess extends Construct {
           open: false,
           defaultAction: refuseAnonymous,
         });
-    this.url = `${https ? 'https' : 'http'}://${this.loadBalancer.loadBalancerDnsName}`;
+    this.url = `${https ? 'https' : 'http'}://${props.domainName ?? this.loadBalancer.loadBalancerDnsName}`;
+  }
+
+  /** Lets a group of tasks in the VPC call the load balancer (agents, for Matrix and the directory). */
+  allowClientsFrom(group: ec2.ISecurityGroup, description: string): void {
+    this.loadBalancer.connections.allowFrom(group, ec2.Port.tcp(this.port), description);
   }
 
   /** The directory's REST API, for requests that carry a bearer token. */

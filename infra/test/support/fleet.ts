@@ -13,6 +13,11 @@ export const TEST_MODEL_ARNS = [
   'arn:aws:bedrock:us-east-1:123456789012:inference-profile/us.anthropic.claude-sonnet-4-5-20250929-v1:0',
 ];
 
+/** TLS is the default the stack insists on; tests synthesize with a certificate unless they say otherwise. */
+export const TEST_CERTIFICATE_ARN =
+  'arn:aws:acm:us-east-1:123456789012:certificate/0f1e2d3c-4b5a-6978-8796-a5b4c3d2e1f0';
+export const TEST_DOMAIN_NAME = 'fleet.test.internal';
+
 const CDK_JSON = path.resolve(import.meta.dirname, '../../cdk.json');
 
 export interface SynthesizedFleet {
@@ -46,6 +51,8 @@ export function synthesizeFleet(settings: Partial<FleetSettings> = {}): Synthesi
   const stack = new FleetStack(app, `ocf-${TEST_ENVIRONMENT}`, {
     environment: TEST_ENVIRONMENT,
     modelArns: TEST_MODEL_ARNS,
+    certificateArn: TEST_CERTIFICATE_ARN,
+    domainName: TEST_DOMAIN_NAME,
     env: { region: TEST_REGION },
     ...settings,
   });

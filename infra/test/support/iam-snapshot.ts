@@ -68,6 +68,34 @@ export function iamSnapshot(fleet: SynthesizedFleet): IamSnapshot {
   return sorted;
 }
 
+/**
+ * Every customer managed policy of the stack (for principals outside it, such as the hire
+ * publishers), keyed by construct path: the roles they are attached to and what they allow.
+ */
+export function managedPolicySnapshot(
+  fleet: SynthesizedFleet,
+): Record<
+  string,
+  { readonly attachedTo: readonly string[]; readonly statements: readonly StatementSnapshot[] }
+> {
+  const names = constructNames(fleet.stack);
+  const render = (value: unknown): unknown => renderValue(value, names);
+  const policies = Object.entries(fleet.json.Resources)
+    .filter(([, r]) => r.Type === 'AWS::IAM::ManagedPolicy')
+    .map(([id, r]) => {
+      const properties = r.Properties ?? {};
+      const attachedTo = ((properties['Roles'] as unknown[] | undefined) ?? []).map((role) =>
+        String(render(role)),
+      );
+      const statements = statementsOf(properties['PolicyDocument'] as PolicyDocument, render).sort((a, b) =>
+        JSON.stringify(a).localeCompare(JSON.stringify(b)),
+      );
+      return [nameOf(id, names), { attachedTo: attachedTo.sort(), statements }] as const;
+    })
+    .sort(([a], [b]) => a.localeCompare(b));
+  return Object.fromEntries(policies);
+}
+
 interface PolicyDocument {
   readonly Statement: readonly Record<string, unknown>[];
 }

@@ -23,7 +23,7 @@ export const AgentHired = defineEvent({
   type: 'AgentHired',
   version: 1,
   audience: 'public',
-  producedBy: 'directory (REST hires) or any outside system',
+  producedBy: ['directory', 'outside'],
   description:
     'An agent joins the org. Starts the hire cascade: credentials, chat account, rooms, a running task.',
   schema: z.object({
@@ -54,7 +54,7 @@ export const AgentRetired = defineEvent({
   type: 'AgentRetired',
   version: 1,
   audience: 'public',
-  producedBy: 'directory (REST retirements) or any outside system',
+  producedBy: ['directory', 'outside'],
   description:
     'An agent leaves the org. Starts the reverse cascade: task stopped, chat account deactivated, secret scheduled for deletion, memory archived.',
   schema: z.object({
@@ -68,7 +68,7 @@ export const AgentUpdated = defineEvent({
   type: 'AgentUpdated',
   version: 1,
   audience: 'public',
-  producedBy: 'directory',
+  producedBy: ['directory'],
   description:
     'A promotion, transfer or new manager. Carries the new values of what changed and the old ones.',
   schema: z.object({
@@ -106,7 +106,7 @@ export const HireRejected = defineEvent({
   type: 'HireRejected',
   version: 1,
   audience: 'public',
-  producedBy: 'directory',
+  producedBy: ['directory'],
   description:
     "A hire or retirement requested by an outside system was refused (unknown manager, a cycle, a taken id...). Carries the request's event id and the reason.",
   schema: z.object({
@@ -131,7 +131,7 @@ export const CredentialsIssued = defineEvent({
   type: 'CredentialsIssued',
   version: 1,
   audience: 'internal',
-  producedBy: 'credentials',
+  producedBy: ['credentials'],
   description: "The agent's secret exists in Secrets Manager. Carries its ARN, never its value.",
   schema: z.object({ agentId: agentIdSchema, secretArn: arnSchema, restored: z.boolean() }),
   example: { agentId: 'ada-lovelace', secretArn: EXAMPLE_SECRET_ARN, restored: false },
@@ -141,7 +141,7 @@ export const CredentialsRotationRequested = defineEvent({
   type: 'CredentialsRotationRequested',
   version: 1,
   audience: 'internal',
-  producedBy: 'directory (REST) or an operator',
+  producedBy: ['directory'],
   description: "Asks for a new value of the agent's chat credential.",
   schema: z.object({ agentId: agentIdSchema, reason: reasonSchema.optional() }),
   example: { agentId: 'ada-lovelace', reason: 'Quarterly rotation' },
@@ -151,7 +151,7 @@ export const CredentialsRotated = defineEvent({
   type: 'CredentialsRotated',
   version: 1,
   audience: 'internal',
-  producedBy: 'credentials',
+  producedBy: ['credentials'],
   description: 'A new secret version exists; the bridge must move the chat account onto it.',
   schema: z.object({ agentId: agentIdSchema, secretArn: arnSchema, versionId: textSchema.min(1) }),
   example: {
@@ -165,7 +165,7 @@ export const CredentialsRevoked = defineEvent({
   type: 'CredentialsRevoked',
   version: 1,
   audience: 'internal',
-  producedBy: 'credentials',
+  producedBy: ['credentials'],
   description: "The agent's secret is scheduled for deletion (recoverable until `deletionDate`).",
   schema: z.object({
     agentId: agentIdSchema,
@@ -183,7 +183,7 @@ export const ChatAccountReady = defineEvent({
   type: 'ChatAccountReady',
   version: 1,
   audience: 'internal',
-  producedBy: 'bridge',
+  producedBy: ['bridge'],
   description: 'The agent has a Matrix account with its display name and is in its org rooms.',
   schema: z.object({
     agentId: agentIdSchema,
@@ -196,7 +196,7 @@ export const ChatAccountDeactivated = defineEvent({
   type: 'ChatAccountDeactivated',
   version: 1,
   audience: 'internal',
-  producedBy: 'bridge',
+  producedBy: ['bridge'],
   description: "The agent's Matrix account is deactivated and out of every room.",
   schema: z.object({
     agentId: agentIdSchema,
@@ -209,7 +209,7 @@ export const AgentLaunching = defineEvent({
   type: 'AgentLaunching',
   version: 1,
   audience: 'internal',
-  producedBy: 'provisioning',
+  producedBy: ['provisioning'],
   description: 'A task for the agent was started and is on its way to RUNNING.',
   schema: z.object({ agentId: agentIdSchema, taskArn: textSchema.min(1) }),
   example: { agentId: 'ada-lovelace', taskArn: EXAMPLE_TASK_ARN },
@@ -219,7 +219,7 @@ export const AgentRunning = defineEvent({
   type: 'AgentRunning',
   version: 1,
   audience: 'internal',
-  producedBy: 'health',
+  producedBy: ['health'],
   description: "The agent's task is RUNNING and its health check passes.",
   schema: z.object({ agentId: agentIdSchema, taskArn: textSchema.min(1) }),
   example: { agentId: 'ada-lovelace', taskArn: EXAMPLE_TASK_ARN },
@@ -229,7 +229,7 @@ export const AgentStopped = defineEvent({
   type: 'AgentStopped',
   version: 1,
   audience: 'internal',
-  producedBy: 'provisioning or health',
+  producedBy: ['provisioning', 'health'],
   description: "The agent's task stopped, on purpose (retirement) or not (a crash).",
   schema: z.object({
     agentId: agentIdSchema,
@@ -251,7 +251,7 @@ export const AgentUnhealthy = defineEvent({
   type: 'AgentUnhealthy',
   version: 1,
   audience: 'internal',
-  producedBy: 'health',
+  producedBy: ['health'],
   description: "The agent's task runs but fails its health check.",
   schema: z.object({ agentId: agentIdSchema, taskArn: textSchema.min(1), reason: reasonSchema }),
   example: {
@@ -265,7 +265,7 @@ export const AgentRestartRequested = defineEvent({
   type: 'AgentRestartRequested',
   version: 1,
   audience: 'internal',
-  producedBy: 'health',
+  producedBy: ['health'],
   description: "Health asks provisioning to replace the agent's task, not before `notBefore` (back-off).",
   schema: z.object({
     agentId: agentIdSchema,
@@ -285,7 +285,7 @@ export const AgentCrashLooping = defineEvent({
   type: 'AgentCrashLooping',
   version: 1,
   audience: 'internal',
-  producedBy: 'health',
+  producedBy: ['health'],
   description: 'The agent failed too often in a short window; restarts stop until an operator acts.',
   schema: z.object({
     agentId: agentIdSchema,
@@ -305,7 +305,7 @@ export const MemoryArchived = defineEvent({
   type: 'MemoryArchived',
   version: 1,
   audience: 'internal',
-  producedBy: 'provisioning',
+  producedBy: ['provisioning'],
   description: "A retired agent's private storage was archived and released.",
   schema: z.object({ agentId: agentIdSchema, archiveLocation: textSchema.min(1) }),
   example: {
@@ -318,7 +318,7 @@ export const CascadeStepFailed = defineEvent({
   type: 'CascadeStepFailed',
   version: 1,
   audience: 'internal',
-  producedBy: 'any service',
+  producedBy: ['credentials', 'bridge', 'provisioning', 'health'],
   description: 'A step of a cascade gave up. The status projection shows the step and the reason.',
   schema: z.object({ agentId: agentIdSchema, step: cascadeStepSchema, reason: reasonSchema }),
   example: {

@@ -1,6 +1,15 @@
 import type { z } from 'zod';
 
 /**
+ * Who may publish an event: one of the fleet's services (publishing under `ocf.<service>`), or
+ * `outside`, any system that is not part of the fleet (any source not starting with `ocf.`).
+ * The routing takes each event only from these sources, and IAM lets each publisher put only
+ * under its own, so this list is a trust boundary, not documentation.
+ */
+export const PRODUCERS = ['directory', 'credentials', 'bridge', 'provisioning', 'health', 'outside'] as const;
+export type Producer = (typeof PRODUCERS)[number];
+
+/**
  * One event type of the catalogue, defined once and used by its producer and every consumer.
  * `audience: 'public'` types are the contract with systems outside the fleet; changing them is
  * a new version, never an edit.
@@ -10,8 +19,8 @@ export interface EventDefinition<TType extends string = string, TSchema extends 
   readonly version: number;
   readonly audience: 'public' | 'internal';
   readonly description: string;
-  /** Which service publishes it (outside systems may also publish public events). */
-  readonly producedBy: string;
+  /** Who publishes it; `outside` only for public events (see `Producer`). */
+  readonly producedBy: readonly Producer[];
   readonly schema: TSchema;
   readonly example: z.input<TSchema>;
 }

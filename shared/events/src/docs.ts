@@ -1,4 +1,5 @@
 import { catalogue, eventTypes, type EventType } from './catalogue.ts';
+import type { Producer } from './define.ts';
 import { catalogueJsonSchemas } from './json-schema.ts';
 
 /** The files `pnpm events:docs` writes under docs/, by path. Tests compare them with the repo. */
@@ -36,12 +37,18 @@ function renderCatalogueMarkdown(): string {
     '|---|---|---|---|',
     ...eventTypes.map((type) => {
       const d = catalogue[type];
-      return `| [\`${type}\`](#${type.toLowerCase()}) v${d.version} | ${d.audience} | ${d.producedBy} | ${d.description} |`;
+      return `| [\`${type}\`](#${type.toLowerCase()}) v${d.version} | ${d.audience} | ${producers(d.producedBy)} | ${d.description} |`;
     }),
     '',
   ];
   for (const type of eventTypes) lines.push(...renderEvent(type));
   return `${lines.join('\n')}\n`;
+}
+
+function producers(list: readonly Producer[]): string {
+  return list
+    .map((producer) => (producer === 'outside' ? 'any outside system' : `${producer} (\`ocf.${producer}\`)`))
+    .join(', ');
 }
 
 function renderEvent(type: EventType): string[] {
@@ -51,7 +58,7 @@ function renderEvent(type: EventType): string[] {
     '',
     d.description,
     '',
-    `Version ${d.version} · ${d.audience} · produced by ${d.producedBy} · schema: [events/${type}.v${d.version}.schema.json](events/${type}.v${d.version}.schema.json)`,
+    `Version ${d.version} · ${d.audience} · produced by ${producers(d.producedBy)} · schema: [events/${type}.v${d.version}.schema.json](events/${type}.v${d.version}.schema.json)`,
     '',
     'Example `detail.data`:',
     '',

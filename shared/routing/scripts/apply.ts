@@ -23,7 +23,7 @@ console.log(`routing for "${environment}" applied on ${process.env['AWS_ENDPOINT
 console.log(`  bus     ${routing.busName}`);
 for (const rule of routing.rules) {
   console.log(
-    `  rule    ${rule.name}: ${rule.subscription.eventTypes.length} event type(s) from ${rule.subscription.from} -> ${applied.queues[rule.service].url}`,
+    `  rule    ${rule.name}: ${rule.eventTypes.length} event type(s) from ${rule.from} -> ${applied.queues[rule.service].url}`,
   );
 }
 for (const table of Object.values(routing.tables)) console.log(`  table   ${table.name}`);

@@ -1,9 +1,13 @@
 import {
   CreateArchiveCommand,
   CreateEventBusCommand,
+  DeleteRuleCommand,
   DescribeEventBusCommand,
+  ListRulesCommand,
+  ListTargetsByRuleCommand,
   PutRuleCommand,
   PutTargetsCommand,
+  RemoveTargetsCommand,
   ResourceAlreadyExistsException,
   type EventBridgeClient,
 } from '@aws-sdk/client-eventbridge';
@@ -62,7 +66,7 @@ export async function applyRouting(routing: FleetRouting, clients: RoutingClient
         EventBusName: routing.busName,
         EventPattern: JSON.stringify(rule.eventPattern),
         State: 'ENABLED',
-        Description: `${rule.subscription.eventTypes.length} event type(s) from ${rule.subscription.from} to the ${rule.service} queue`,
+        Description: `${rule.eventTypes.length} event type(s) from ${rule.from} to the ${rule.service} queue`,
       }),
     );
     if (ruleArn !== undefined) ruleArns.set(rule.service, [...(ruleArns.get(rule.service) ?? []), ruleArn]);
@@ -79,6 +83,8 @@ export async function applyRouting(routing: FleetRouting, clients: RoutingClient
     }
   }
 
+  await removeStaleRules(routing, clients.eventBridge);
+
   for (const [service, arns] of ruleArns) {
     const queue = queues[service];
     await clients.sqs.send(
@@ -91,6 +97,42 @@ export async function applyRouting(routing: FleetRouting, clients: RoutingClient
 
   await Promise.all(Object.values(routing.tables).map((table) => ensureTable(table, clients.dynamodb)));
   return { busArn, queues };
+}
+
+/**
+ * Rules of this fleet that the definition no longer has (the catch-all `<prefix>-fleet-to-*` of
+ * earlier versions, say) go: a stale rule would keep routing what the definition now refuses.
+ */
+async function removeStaleRules(
+  routing: FleetRouting,
+  eventBridge: RoutingClients['eventBridge'],
+): Promise<void> {
+  const wanted = new Set(routing.rules.map((rule) => rule.name));
+  const existing: string[] = [];
+  let nextToken: string | undefined;
+  do {
+    const page = await eventBridge.send(
+      new ListRulesCommand({
+        EventBusName: routing.busName,
+        NamePrefix: `${routing.prefix}-`,
+        NextToken: nextToken,
+      }),
+    );
+    existing.push(...(page.Rules ?? []).flatMap((rule) => (rule.Name === undefined ? [] : [rule.Name])));
+    nextToken = page.NextToken;
+  } while (nextToken !== undefined);
+  for (const name of existing.filter((rule) => !wanted.has(rule))) {
+    const { Targets } = await eventBridge.send(
+      new ListTargetsByRuleCommand({ Rule: name, EventBusName: routing.busName }),
+    );
+    const ids = (Targets ?? []).flatMap((target) => (target.Id === undefined ? [] : [target.Id]));
+    if (ids.length > 0) {
+      await eventBridge.send(
+        new RemoveTargetsCommand({ Rule: name, EventBusName: routing.busName, Ids: ids }),
+      );
+    }
+    await eventBridge.send(new DeleteRuleCommand({ Name: name, EventBusName: routing.busName }));
+  }
 }
 
 async function ensureBus(routing: FleetRouting, eventBridge: RoutingClients['eventBridge']): Promise<string> {

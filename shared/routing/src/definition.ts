@@ -1,4 +1,11 @@
-import { eventTypes, type EventType } from '@ocf/events';
+import {
+  catalogue,
+  eventTypes,
+  FLEET_SOURCE_PREFIX,
+  PRODUCERS,
+  type EventType,
+  type Producer,
+} from '@ocf/events';
 
 /**
  * The fleet's event topology, declared once: the bus, one queue (with its DLQ) per service, the
@@ -11,22 +18,24 @@ export const SERVICE_NAMES = ['directory', 'credentials', 'bridge', 'provisionin
 export type ServiceName = (typeof SERVICE_NAMES)[number];
 
 /**
- * Where an event must come from to be routed, by its EventBridge `source`:
- * - `directory`: published by the directory (`ocf.directory`). AgentHired, AgentRetired and
- *   AgentUpdated reach the cascade only this way, after the directory validated and recorded them;
- * - `outside`: any source not starting with `ocf.` — requests from other systems (an HR tool,
- *   the AWS CLI), which go to the directory alone;
- * - `fleet`: any of the fleet's own services (`ocf.*`).
+ * What a service takes, and from whom. Each event is routed only from the sources of its
+ * producers as the catalogue names them (`producedBy`): a `CredentialsIssued` reaches a queue
+ * only when it comes from `ocf.credentials`, whoever else puts one on the bus.
+ * - `producers`: from the fleet services that produce these events, each under its own source;
+ * - `outside`: from outside publishers only (any source not starting with `ocf.`), for the public
+ *   requests the directory validates and records before it republishes them as its own.
  */
-export type Origin = 'directory' | 'outside' | 'fleet';
-
 export interface Subscription {
-  readonly from: Origin;
+  readonly from: 'producers' | 'outside';
   readonly eventTypes: readonly EventType[];
 }
 
-const FLEET_SOURCE_PREFIX = 'ocf.';
-export const DIRECTORY_SOURCE = 'ocf.directory';
+export const DIRECTORY_SOURCE = producerSource('directory');
+
+/** The EventBridge `source` a fleet service publishes under (shared/service sets it). */
+export function producerSource(service: ServiceName): string {
+  return `${FLEET_SOURCE_PREFIX}${service}`;
+}
 
 /** Events the directory writes itself, so it has nothing to project from them. */
 const WRITTEN_BY_DIRECTORY: readonly EventType[] = [
@@ -37,32 +46,35 @@ const WRITTEN_BY_DIRECTORY: readonly EventType[] = [
 ];
 
 /**
- * Which events reach each service, and from whom. A service's handler map must cover exactly
- * its event types (startService checks at boot), and infra asserts its rules match this table.
+ * Which events reach each service. A service's handler map must cover exactly its event types
+ * (startService checks at boot), and infra asserts its rules match this table.
  */
 export const SUBSCRIPTIONS: { readonly [S in ServiceName]: readonly Subscription[] } = {
   directory: [
     // Hire and retire requests from other systems: validated, recorded, then republished.
     { from: 'outside', eventTypes: ['AgentHired', 'AgentRetired'] },
     // Everything the cascade reports, for each agent's status.
-    { from: 'fleet', eventTypes: eventTypes.filter((type) => !WRITTEN_BY_DIRECTORY.includes(type)) },
+    {
+      from: 'producers',
+      eventTypes: eventTypes.filter((type) => !WRITTEN_BY_DIRECTORY.includes(type)),
+    },
   ],
   credentials: [
-    { from: 'directory', eventTypes: ['AgentHired', 'AgentRetired', 'CredentialsRotationRequested'] },
+    { from: 'producers', eventTypes: ['AgentHired', 'AgentRetired', 'CredentialsRotationRequested'] },
   ],
   bridge: [
     // AgentHired too: the bridge keeps its own copy of each agent's place in the org (name,
     // title, team, manager) to build display names and rooms without calling the directory.
-    { from: 'directory', eventTypes: ['AgentHired', 'AgentUpdated', 'AgentRetired'] },
-    { from: 'fleet', eventTypes: ['CredentialsIssued', 'CredentialsRotated'] },
+    { from: 'producers', eventTypes: ['AgentHired', 'AgentUpdated', 'AgentRetired'] },
+    { from: 'producers', eventTypes: ['CredentialsIssued', 'CredentialsRotated'] },
   ],
   provisioning: [
     // Its own copy of the desired state (ADR 0010): who is hired (and retired), each agent's
     // secret ARN, and when its chat account is ready, the last fact before a launch; what health
     // asks for; and rotations, after which a task must be replaced to read its new secret (ADR 0008).
-    { from: 'directory', eventTypes: ['AgentHired', 'AgentRetired'] },
+    { from: 'producers', eventTypes: ['AgentHired', 'AgentRetired'] },
     {
-      from: 'fleet',
+      from: 'producers',
       eventTypes: [
         'CredentialsIssued',
         'CredentialsRotated',
@@ -75,9 +87,9 @@ export const SUBSCRIPTIONS: { readonly [S in ServiceName]: readonly Subscription
   health: [
     // Which task to watch (AgentLaunching) and when to stop (retirement); and every step of
     // both cascades, to count agents by state and time each step for the metrics (ADR 0011).
-    { from: 'directory', eventTypes: ['AgentHired', 'AgentRetired'] },
+    { from: 'producers', eventTypes: ['AgentHired', 'AgentRetired'] },
     {
-      from: 'fleet',
+      from: 'producers',
       eventTypes: [
         'CredentialsIssued',
         'ChatAccountReady',
@@ -97,21 +109,48 @@ export function subscribedEventTypes(service: ServiceName): EventType[] {
   return [...new Set(SUBSCRIPTIONS[service].flatMap((subscription) => subscription.eventTypes))];
 }
 
-/** The EventBridge pattern of one subscription. */
-export function eventPattern(subscription: Subscription): EventPattern {
+/**
+ * Whom a subscription takes one event type from. Outside publishers reach only a subscription
+ * that asks for them: a public event enters the cascade through the directory, never directly.
+ */
+export function sendersOf(subscription: Subscription, type: EventType): Producer[] {
+  const producers = catalogue[type].producedBy;
+  if (subscription.from === 'outside') {
+    if (!producers.includes('outside')) {
+      throw new Error(`${type} is not published by outside systems (catalogue: ${producers.join(', ')})`);
+    }
+    return ['outside'];
+  }
+  return producers.filter((producer) => producer !== 'outside');
+}
+
+/** Each service's event types, grouped by the one producer they may come from. */
+export function routesOf(
+  service: ServiceName,
+): { readonly from: Producer; readonly eventTypes: EventType[] }[] {
+  const byProducer = new Map<Producer, Set<EventType>>();
+  for (const subscription of SUBSCRIPTIONS[service]) {
+    for (const type of subscription.eventTypes) {
+      for (const producer of sendersOf(subscription, type)) {
+        byProducer.set(producer, (byProducer.get(producer) ?? new Set()).add(type));
+      }
+    }
+  }
+  return PRODUCERS.flatMap((from) => {
+    const types = byProducer.get(from);
+    return types === undefined ? [] : [{ from, eventTypes: eventTypes.filter((type) => types.has(type)) }];
+  });
+}
+
+/** The EventBridge pattern of the events one producer may send to one queue. */
+export function eventPattern(from: Producer, types: readonly EventType[]): EventPattern {
   const source: EventPattern['source'] =
-    subscription.from === 'directory'
-      ? [DIRECTORY_SOURCE]
-      : subscription.from === 'outside'
-        ? [{ 'anything-but': { prefix: FLEET_SOURCE_PREFIX } }]
-        : [{ prefix: FLEET_SOURCE_PREFIX }];
-  return { source, 'detail-type': [...subscription.eventTypes] };
+    from === 'outside' ? [{ 'anything-but': { prefix: FLEET_SOURCE_PREFIX } }] : [producerSource(from)];
+  return { source, 'detail-type': [...types] };
 }
 
 export interface EventPattern {
-  readonly source: readonly (
-    string | { readonly prefix: string } | { readonly 'anything-but': { readonly prefix: string } }
-  )[];
+  readonly source: readonly (string | { readonly 'anything-but': { readonly prefix: string } })[];
   readonly 'detail-type': readonly string[];
 }
 
@@ -130,10 +169,12 @@ export interface QueueSpec {
   readonly maxReceiveCount: number;
 }
 
+/** One rule: the event types one producer may send to one service's queue. */
 export interface RuleSpec {
   readonly name: string;
   readonly service: ServiceName;
-  readonly subscription: Subscription;
+  readonly from: Producer;
+  readonly eventTypes: readonly EventType[];
   readonly eventPattern: EventPattern;
 }
 
@@ -199,12 +240,14 @@ export function fleetRouting(environment: string): FleetRouting {
       provisioning: queue('provisioning'),
       health: queue('health'),
     },
+    // At most 64 characters: `ocf-` + 31 + `-provisioning-to-provisioning`.
     rules: SERVICE_NAMES.flatMap((service) =>
-      SUBSCRIPTIONS[service].map((subscription) => ({
-        name: `${prefix}-${subscription.from}-to-${service}`,
+      routesOf(service).map(({ from, eventTypes: types }) => ({
+        name: `${prefix}-${from}-to-${service}`,
         service,
-        subscription,
-        eventPattern: eventPattern(subscription),
+        from,
+        eventTypes: types,
+        eventPattern: eventPattern(from, types),
       })),
     ),
     tables: {
