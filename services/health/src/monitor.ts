@@ -9,13 +9,7 @@ import {
   type OutboxEvent as RuntimeOutboxEvent,
 } from '@ocf/runtime';
 import { assess, type HealthPolicy, type NewId } from './domain/decisions.ts';
-import {
-  agentState,
-  applyEvent,
-  isWatched,
-  type Decision,
-  type HealthRecord,
-} from './domain/projection.ts';
+import { agentState, applyEvent, isWatched, type Decision, type HealthRecord } from './domain/projection.ts';
 import type { HealthStore, MetricsSink, TaskObserver } from './ports.ts';
 
 export interface MonitorDeps {
