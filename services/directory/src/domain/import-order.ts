@@ -1,3 +1,5 @@
+import { CEO_ID } from '@ocf/events';
+
 /**
  * Orders an org file so every manager is hired before its reports: a breadth-first walk down
  * from the CEO. Entries whose manager is neither in the file nor `ceo` are walked last (their
@@ -9,14 +11,14 @@ export function managersFirst<T extends { agentId: string; manager: string }>(
   const inFile = new Set(entries.map((e) => e.agentId));
   const reportsOf = new Map<string, T[]>();
   for (const entry of entries) {
-    const root = entry.manager === 'ceo' || !inFile.has(entry.manager) ? 'ceo' : entry.manager;
+    const root = entry.manager === CEO_ID || !inFile.has(entry.manager) ? CEO_ID : entry.manager;
     reportsOf.set(root, [...(reportsOf.get(root) ?? []), entry]);
   }
   const ordered: T[] = [];
-  const queue = ['ceo'];
+  const queue: string[] = [CEO_ID];
   const visited = new Set<string>();
   for (let next = 0; next < queue.length; next++) {
-    const manager = queue[next] ?? 'ceo';
+    const manager = queue[next] ?? CEO_ID;
     for (const report of reportsOf.get(manager) ?? []) {
       if (visited.has(report.agentId)) continue;
       visited.add(report.agentId);
