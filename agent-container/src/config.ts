@@ -19,7 +19,7 @@ export const settings = {
   AGENT_WORKSPACE: z.string().startsWith('/'),
   DIRECTORY_URL: z.url(),
   MATRIX_HOMESERVER_URL: z.url(),
-  /** The agent's Matrix id; by default the bridge's `@agent-<id>:<server>` (see org/naming.ts). */
+  /** The agent's Matrix id; by default the bridge's `@agent-<id>:<server>` (see @ocf/naming). */
   MATRIX_USER_ID: z
     .string()
     .regex(/^@[^:]+:.+$/, 'a Matrix user id, @localpart:server')

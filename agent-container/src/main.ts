@@ -12,7 +12,8 @@ import { loadAgentConfig, type AgentConfig } from './config.ts';
 import { readAgentCredentials } from './credentials.ts';
 import { createOrgSource, startDirectoryTool, type DirectoryTool } from './directory-tool/server.ts';
 import { createDirectoryClient } from './org/directory-client.ts';
-import { createNaming, orgRoomAliases } from './org/naming.ts';
+import { createNaming } from '@ocf/naming';
+import { orgRoomAliases } from './org/org-rooms.ts';
 import { OrgChart, type Person } from './org/people.ts';
 import { buildGatewayConfig, type ModelSettings } from './openclaw/gateway-config.ts';
 import {

@@ -4,6 +4,7 @@ import { after, before, describe, it } from 'node:test';
 import { PutEventsCommand } from '@aws-sdk/client-eventbridge';
 import { GetSecretValueCommand, SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
 import { MatrixAuth, type MatrixClient } from 'matrix-bot-sdk';
+import { CEO_ID } from '@ocf/events';
 import { createMemoryLogger } from '@ocf/logging';
 import { useFleetLoggerForMatrix } from '@ocf/matrix';
 import { applyRouting, fleetRouting } from '@ocf/routing';
@@ -281,7 +282,7 @@ describe('the bridge, end to end (directory + credentials + bridge)', () => {
     for (const { agentId, manager } of ORG) {
       assert.deepEqual(
         await members(`dm.${manager}.${agentId}`),
-        manager === 'ceo' ? expected(agentId) : expected(agentId, manager),
+        manager === CEO_ID ? expected(agentId) : expected(agentId, manager),
       );
     }
   });
@@ -290,11 +291,11 @@ describe('the bridge, end to end (directory + credentials + bridge)', () => {
     for (const { agentId, manager } of ORG) {
       const roomId = await room(`dm.${manager}.${agentId}`);
       const report = await loginAs(agentId);
-      const managerUserId = manager === 'ceo' ? ceo.userId : userId(manager);
+      const managerUserId = manager === CEO_ID ? ceo.userId : userId(manager);
       assert.deepEqual((await report.getAccountData<Record<string, string[]>>('m.direct'))[managerUserId], [
         roomId,
       ]);
-      if (manager !== 'ceo') {
+      if (manager !== CEO_ID) {
         const direct = await (await loginAs(manager)).getAccountData<Record<string, string[]>>('m.direct');
         assert.deepEqual(direct[userId(agentId)], [roomId]);
       }

@@ -1,3 +1,4 @@
+import { CEO_ID } from '@ocf/naming';
 import type { OrgChart, Person } from '../org/people.ts';
 
 /**
@@ -34,7 +35,7 @@ export function card(context: QueryContext, person: Person): PersonCard {
     level: person.level,
     department: person.department,
     ...(person.team === undefined ? {} : { team: person.team }),
-    manager: manager === 'ceo' ? 'the CEO' : (manager?.name ?? `${person.manager} (not in the directory)`),
+    manager: manager === CEO_ID ? 'the CEO' : (manager?.name ?? `${person.manager} (not in the directory)`),
     matrixUserId: context.matrixUserId(person.agentId),
   };
 }
@@ -68,7 +69,7 @@ export function getPerson(context: QueryContext, who: string): Answer {
 export function getManager(context: QueryContext, who: string): Answer {
   return withPerson(context, who, (person) => {
     const manager = context.org.managerOf(person);
-    if (manager === 'ceo')
+    if (manager === CEO_ID)
       return { person: person.name, manager: 'the CEO (a human, at the top of the org chart)' };
     if (manager === undefined)
       return { person: person.name, manager: null, note: 'their manager is not in the directory' };

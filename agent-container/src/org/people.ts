@@ -1,4 +1,5 @@
 import type { Level } from '@ocf/events';
+import { CEO_ID } from '@ocf/naming';
 
 /** Someone in the org chart as the directory service describes them. */
 export interface Person {
@@ -8,7 +9,7 @@ export interface Person {
   readonly level: Level;
   readonly department: string;
   readonly team?: string | undefined;
-  /** The manager's agent id, or `ceo`. */
+  /** The manager's agent id, or `CEO_ID`. */
   readonly manager: string;
   readonly status: string;
   /** A model the org chose for this agent, overriding the fleet's default. */
@@ -56,9 +57,9 @@ export class OrgChart {
     return this.#byId.get(agentId);
   }
 
-  /** The manager, `ceo` for the people who report to the human CEO, undefined if unknown. */
-  managerOf(person: Person): Person | 'ceo' | undefined {
-    return person.manager === 'ceo' ? 'ceo' : this.#byId.get(person.manager);
+  /** The manager, `CEO_ID` for the people who report to the human CEO, undefined if unknown. */
+  managerOf(person: Person): Person | typeof CEO_ID | undefined {
+    return person.manager === CEO_ID ? CEO_ID : this.#byId.get(person.manager);
   }
 
   reportsOf(agentId: string): readonly Person[] {
@@ -76,7 +77,7 @@ export class OrgChart {
     const chain: Person[] = [];
     const seen = new Set([person.agentId]);
     let next = this.managerOf(person);
-    while (next !== undefined && next !== 'ceo' && !seen.has(next.agentId)) {
+    while (next !== undefined && next !== CEO_ID && !seen.has(next.agentId)) {
       chain.push(next);
       seen.add(next.agentId);
       next = this.managerOf(next);

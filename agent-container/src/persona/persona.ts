@@ -1,7 +1,7 @@
 import { readdir, readFile } from 'node:fs/promises';
 import { basename, join } from 'node:path';
 import type { Level } from '@ocf/events';
-import { slug } from '../org/naming.ts';
+import { CEO_ID, slug } from '@ocf/naming';
 import type { Person } from '../org/people.ts';
 
 /**
@@ -42,7 +42,7 @@ export interface Templates {
 
 export interface PersonaContext {
   readonly self: Person;
-  readonly manager: Person | 'ceo' | undefined;
+  readonly manager: Person | typeof CEO_ID | undefined;
   readonly reports: readonly Person[];
   /** The rest of the agent's team, without the agent. */
   readonly teammates: readonly Person[];
@@ -117,7 +117,7 @@ function placeInTheOrg(context: PersonaContext): string {
       (self.team === undefined ? '' : `, ${self.team} team`) +
       `. Your Matrix id is ${context.matrixUserId(self)}.`,
     `- Your manager: ${
-      manager === 'ceo' ? 'the CEO (a human)' : manager === undefined ? 'not in the directory' : who(manager)
+      manager === CEO_ID ? 'the CEO (a human)' : manager === undefined ? 'not in the directory' : who(manager)
     }.`,
   ];
   lines.push(

@@ -1,7 +1,7 @@
 import { FleetError } from '@ocf/errors';
 import type { SecretText } from '@ocf/secrets';
 import type { AgentRecord } from './domain/agent-record.ts';
-import type { OrgRoom } from './domain/org-rooms.ts';
+import type { OrgRoom } from '@ocf/naming';
 import type { RoomCreation } from './domain/room-design.ts';
 
 // ---------------------------------------------------------------------------------------------
@@ -95,7 +95,7 @@ export interface StoredAgent {
 /** The bridge put an agent (and, in a manager↔report room, its manager) into an org room. */
 export interface RoomStay {
   readonly room: OrgRoom;
-  /** The room's key (org-rooms.ts), unique per agent. */
+  /** The room's key (`roomKey` in @ocf/naming), unique per agent. */
   readonly roomKey: string;
   readonly roomId: string;
   /** The agents the bridge joined for this stay: the agent, and in a direct room its manager. */

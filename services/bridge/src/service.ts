@@ -13,7 +13,7 @@ import { createSynapseHomeserver } from './adapters/synapse-homeserver.ts';
 import { buildApp } from './app.ts';
 import { buildAppserviceApp } from './appservice/app.ts';
 import { settings } from './config.ts';
-import { createNaming } from './domain/naming.ts';
+import { createNaming } from '@ocf/naming';
 import { createHandlers } from './handlers/index.ts';
 import type { BridgeDeps } from './reconcile/deps.ts';
 import { sweepParkedAgents } from './reconcile/sweeper.ts';

@@ -1,8 +1,5 @@
-import { resolve } from 'node:path';
 import { z } from 'zod';
 import { commonSettings } from '@ocf/config';
-
-const REPOSITORY = resolve(import.meta.dirname, '../../..');
 
 /** The health service's settings, on top of the common ones (see shared/config). */
 export const settings = {
@@ -45,7 +42,3 @@ export const settings = {
   /** The queue a default-bus rule fills with "ECS Task State Change" events (optional: polling alone works). */
   HEALTH_ECS_EVENTS_QUEUE_URL: z.url().optional(),
 };
-
-export function defaultLocalAgentsDir(environment: string): string {
-  return resolve(REPOSITORY, '.local-stack', 'agents', environment);
-}

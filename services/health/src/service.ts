@@ -1,6 +1,7 @@
 import { CloudWatchClient } from '@aws-sdk/client-cloudwatch';
 import { DescribeTableCommand } from '@aws-sdk/client-dynamodb';
 import { ECSClient } from '@aws-sdk/client-ecs';
+import { defaultLocalAgentsDir } from '@ocf/agent-tasks';
 import type { Config, ServiceContext, ServiceDefinition } from '@ocf/service';
 import { createCloudWatchMetrics } from './adapters/cloudwatch-metrics.ts';
 import { createDynamoHealthStore } from './adapters/dynamo-health-store.ts';
@@ -8,7 +9,7 @@ import { createEcsTaskEvents } from './adapters/ecs-task-events.ts';
 import { createEcsTaskObserver } from './adapters/ecs-task-observer.ts';
 import { createLocalTaskObserver } from './adapters/local-task-observer.ts';
 import { buildApp } from './app.ts';
-import { defaultLocalAgentsDir, settings } from './config.ts';
+import { settings } from './config.ts';
 import { createHandlers } from './handlers/index.ts';
 import { createMonitor, type Monitor } from './monitor.ts';
 import type { TaskObserver } from './ports.ts';

@@ -4,7 +4,7 @@
 // agents running when it stops, so that a restart of provisioning is not a restart of the fleet.
 import { parseArgs } from 'node:util';
 import { stopAllLocalAgents } from '../src/adapters/local-process-runner.ts';
-import { defaultLocalAgentsDir } from '../src/config.ts';
+import { defaultLocalAgentsDir } from '@ocf/agent-tasks';
 
 const { values } = parseArgs({ options: { dir: { type: 'string' } } });
 const root =

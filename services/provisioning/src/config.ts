@@ -38,7 +38,6 @@ const environmentObject = z.string().transform((value, context) => {
 
 /** The stand-in agent, until the agent-container's entrypoint exists (see docs/fleet.md). */
 export const STAND_IN_AGENT = resolve(import.meta.dirname, '../scripts/stand-in-agent.ts');
-const REPOSITORY = resolve(import.meta.dirname, '../../..');
 
 /** The provisioning service's settings, on top of the common ones (see shared/config). */
 export const settings = {
@@ -92,7 +91,3 @@ export const settings = {
   /** SIGTERM, then SIGKILL after this long. */
   LOCAL_AGENT_STOP_GRACE_MS: z.coerce.number().int().min(0).default(10_000),
 };
-
-export function defaultLocalAgentsDir(environment: string): string {
-  return resolve(REPOSITORY, '.local-stack', 'agents', environment);
-}

@@ -1,6 +1,7 @@
 import { DescribeTableCommand } from '@aws-sdk/client-dynamodb';
 import { ECSClient } from '@aws-sdk/client-ecs';
 import { EFSClient } from '@aws-sdk/client-efs';
+import { defaultLocalAgentsDir } from '@ocf/agent-tasks';
 import { ConfigError } from '@ocf/errors';
 import type { Config, ServiceContext, ServiceDefinition } from '@ocf/service';
 import { createDynamoAgentStateStore } from './adapters/dynamo-agent-state.ts';
@@ -8,7 +9,7 @@ import { createEcsTaskRunner } from './adapters/ecs-task-runner.ts';
 import { createEfsAgentStorage } from './adapters/efs-agent-storage.ts';
 import { createLocalProcessRunner } from './adapters/local-process-runner.ts';
 import { buildApp } from './app.ts';
-import { defaultLocalAgentsDir, settings, STAND_IN_AGENT } from './config.ts';
+import { settings, STAND_IN_AGENT } from './config.ts';
 import { createHandlers } from './handlers/index.ts';
 import { createLaunchLimiter } from './launch-limiter.ts';
 import type { AgentStateStore, TaskRunner } from './ports.ts';

@@ -66,3 +66,4 @@ export class ConfigError extends FleetError {
     super('CONFIG_INVALID', message, { retryable: false });
   }
 }
+export * from './aws.ts';

@@ -2,6 +2,7 @@ import { z } from 'zod';
 import { defineEvent } from './define.ts';
 import {
   agentIdSchema,
+  CEO_ID,
   arnSchema,
   cascadeStepSchema,
   labelSchema,
@@ -34,7 +35,7 @@ export const AgentHired = defineEvent({
     department: labelSchema,
     team: labelSchema.optional(),
     /** The agent id of the manager, or `ceo` for the human at the root. */
-    managerId: z.union([agentIdSchema, z.literal('ceo')]),
+    managerId: z.union([agentIdSchema, z.literal(CEO_ID)]),
     roleTemplate: textSchema.min(1).max(64).optional(),
     model: textSchema.min(1).max(200).optional(),
     skills: z.array(textSchema.min(1).max(64)).max(50).optional(),
@@ -80,7 +81,7 @@ export const AgentUpdated = defineEvent({
         level: levelSchema,
         department: labelSchema,
         team: labelSchema.nullable(),
-        managerId: z.union([agentIdSchema, z.literal('ceo')]),
+        managerId: z.union([agentIdSchema, z.literal(CEO_ID)]),
       })
       .partial()
       .refine((changes) => Object.keys(changes).length > 0, 'must name at least one change'),
@@ -91,7 +92,7 @@ export const AgentUpdated = defineEvent({
         level: levelSchema,
         department: labelSchema,
         team: labelSchema.nullable(),
-        managerId: z.union([agentIdSchema, z.literal('ceo')]),
+        managerId: z.union([agentIdSchema, z.literal(CEO_ID)]),
       })
       .partial(),
   }),

@@ -12,6 +12,13 @@ export const agentIdSchema = z
     'must be 2-48 lowercase letters, digits or single hyphens, starting and ending with a letter or digit',
   );
 
+/**
+ * The agent id that stands for the human CEO at the root of the org chart: the manager of
+ * everyone at the top. Not an agent (no secret, no task, no agent account), but it is a valid
+ * agent id in form, so it is reserved.
+ */
+export const CEO_ID = 'ceo';
+
 /** Levels of the org chart below the human CEO. */
 export const levelSchema = z.enum(['executive', 'vp', 'director', 'manager', 'ic']);
 export type Level = z.infer<typeof levelSchema>;

@@ -4,6 +4,7 @@ import {
   ResourceNotFoundException,
   type SecretsManagerClient,
 } from '@aws-sdk/client-secrets-manager';
+import { describeAwsError, isRetryableAwsError } from '@ocf/errors';
 import { agentSecretName, AgentSecretError, parseAgentSecretValue } from '@ocf/secrets';
 import { AgentSecretReadError, type AgentSecrets } from '../ports.ts';
 
@@ -45,22 +46,15 @@ export function createSecretsManagerAgentSecrets(
  * (access denied, a KMS key we may not use) will not pass by waiting.
  */
 function toReadError(name: string, error: unknown): AgentSecretReadError {
-  const detail =
-    error instanceof Error ? `${error.name}: ${error.message.replace(/\s+/g, ' ').trim()}` : String(error);
+  const detail = describeAwsError(error);
   if (error instanceof ResourceNotFoundException || error instanceof InvalidRequestException) {
     return new AgentSecretReadError(`${name} cannot be read yet (${detail})`, {
       retryable: true,
       cause: error,
     });
   }
-  const shape = error as { $fault?: unknown; $retryable?: unknown; $metadata?: { httpStatusCode?: unknown } };
-  const status = shape.$metadata?.httpStatusCode;
-  const retryable =
-    shape.$retryable !== undefined ||
-    shape.$fault === 'server' ||
-    typeof status !== 'number' ||
-    status === 429 ||
-    status >= 500 ||
-    (error instanceof Error && /Throttl|TooManyRequests/.test(error.name));
-  return new AgentSecretReadError(`reading ${name} failed: ${detail}`, { retryable, cause: error });
+  return new AgentSecretReadError(`reading ${name} failed: ${detail}`, {
+    retryable: isRetryableAwsError(error),
+    cause: error,
+  });
 }

@@ -4,7 +4,7 @@ import { errorMessage } from '@ocf/errors';
 import type { Logger } from '@ocf/logging';
 import type { DedupeStore } from '@ocf/runtime';
 import { mentionsIn, type Mention, type PushedEvent } from '../domain/mentions.ts';
-import type { Naming } from '../domain/naming.ts';
+import type { Naming } from '@ocf/naming';
 import { presentedToken, tokenMatches } from './hs-token.ts';
 
 export interface AppserviceAppDeps {

@@ -1,4 +1,4 @@
-import type { OrgRoom } from './org-rooms.ts';
+import type { OrgRoom } from '@ocf/naming';
 
 /**
  * The short notices the fleet's bot posts when an agent arrives in or leaves a room. Each carries

@@ -1,4 +1,4 @@
-import type { Naming } from './naming.ts';
+import type { Naming } from '@ocf/naming';
 
 /** The parts of a Matrix room event (as the homeserver pushes it) that mentions are read from. */
 export interface PushedEvent {

@@ -1,4 +1,4 @@
-import type { OrgRoom } from './org-rooms.ts';
+import { CEO_ID, type OrgRoom } from '@ocf/naming';
 
 /** Everything the homeserver needs to create an org room. */
 export interface RoomCreation {
@@ -38,7 +38,7 @@ export function designRoom(room: OrgRoom, context: RoomDesignContext): RoomCreat
     name,
     topic,
     invite: [context.ceoUserId],
-    isDirect: room.kind === 'direct' && room.managerId === 'ceo',
+    isDirect: room.kind === 'direct' && room.managerId === CEO_ID,
     roomVersion: ROOM_VERSION,
     powerLevels: {
       users: { [context.ceoUserId]: MODERATOR },

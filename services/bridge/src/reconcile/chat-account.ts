@@ -1,5 +1,5 @@
 import type { Position } from '../domain/agent-record.ts';
-import { displayName } from '../domain/naming.ts';
+import { displayName } from '@ocf/naming';
 import type { BridgeDeps, WorkContext } from './deps.ts';
 
 /**

@@ -1,6 +1,6 @@
 import type { Logger } from '@ocf/logging';
 import type { Sleep } from '@ocf/runtime';
-import type { Naming } from '../domain/naming.ts';
+import type { Naming } from '@ocf/naming';
 import type { AgentSecrets, BridgeStore, Homeserver } from '../ports.ts';
 
 /** What the bridge's reconcile logic is made of. service.ts passes the real things, tests fakes. */

@@ -1,6 +1,6 @@
 import { TransientError } from '@ocf/errors';
 import { emptyRecord, lifecycle, positionOf, type AgentRecord } from '../domain/agent-record.ts';
-import { displayName } from '../domain/naming.ts';
+import { displayName } from '@ocf/naming';
 import type { BridgeStore, StoredAgent } from '../ports.ts';
 import { deactivateAccount, ensureAccount } from './chat-account.ts';
 import type { BridgeDeps, WorkContext } from './deps.ts';

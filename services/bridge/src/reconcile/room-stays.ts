@@ -7,8 +7,8 @@ import {
   type Announcement,
   type Departure,
 } from '../domain/announcements.ts';
-import { displayName } from '../domain/naming.ts';
-import { announcesArrivals, CEO, roomKey, roomsOf, type OrgRoom } from '../domain/org-rooms.ts';
+import { CEO_ID, displayName, roomKey, roomsOf, type OrgRoom } from '@ocf/naming';
+import { announcesArrivals } from '../domain/org-rooms.ts';
 import { designRoom } from '../domain/room-design.ts';
 import { isHomeserverError, type RoomStay } from '../ports.ts';
 import { withAgentLock } from './agent-lock.ts';
@@ -227,7 +227,7 @@ async function managerOf(
   deps: BridgeDeps,
   managerId: string,
 ): Promise<{ name: string; userId: string | undefined }> {
-  if (managerId === CEO) return { name: 'CEO', userId: undefined };
+  if (managerId === CEO_ID) return { name: 'CEO', userId: undefined };
   const stored = await deps.store.getAgent(managerId);
   const life = stored === undefined ? undefined : lifecycle(stored.record);
   if (stored?.record.account.state !== 'ready' || life?.kind !== 'active') {

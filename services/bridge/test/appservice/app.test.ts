@@ -4,7 +4,7 @@ import { createMemoryLogger } from '@ocf/logging';
 import { createMemoryDedupeStore } from '@ocf/runtime';
 import { buildAppserviceApp } from '../../src/appservice/app.ts';
 import type { Mention } from '../../src/domain/mentions.ts';
-import { createNaming } from '../../src/domain/naming.ts';
+import { createNaming } from '@ocf/naming';
 
 const HS_TOKEN = 'the-homeserver-token';
 

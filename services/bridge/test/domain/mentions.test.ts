@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { mentionsIn } from '../../src/domain/mentions.ts';
-import { createNaming } from '../../src/domain/naming.ts';
+import { createNaming } from '@ocf/naming';
 
 const naming = createNaming({ serverName: 'hs', namespace: 'blue' });
 const message = (content: Record<string, unknown>, sender = '@ceo:hs') => ({

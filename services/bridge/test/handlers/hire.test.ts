@@ -1,5 +1,6 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
+import { CEO_ID } from '@ocf/naming';
 import { bridgeHarness, CEO_USER_ID, hireSmallOrg, SMALL_ORG } from '../support/harness.ts';
 
 const RND = 'research-and-development';
@@ -42,7 +43,7 @@ describe('hiring the small org through the cascade', () => {
     for (const [agentId, hire] of SMALL_ORG) {
       const room = h.room(`dm.${hire.managerId}.${agentId}`);
       const report = h.fake.users.get(h.userId(agentId));
-      if (hire.managerId === 'ceo') {
+      if (hire.managerId === CEO_ID) {
         assert.deepEqual(h.members(`dm.ceo.${agentId}`), [agentId]);
         assert.equal(room.members.get(CEO_USER_ID), 'invite');
         assert.equal(room.creation.isDirect, true, 'the CEO is invited to it as a direct chat');

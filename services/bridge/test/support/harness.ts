@@ -10,7 +10,7 @@ import { PublishError, type EventHandler, type HandlerContext } from '@ocf/runti
 import { createMemoryAgentSecrets } from '../../src/adapters/memory-agent-secrets.ts';
 import { createMemoryBridgeStore } from '../../src/adapters/memory-bridge-store.ts';
 import { createMemoryHomeserver, type FakeRoom } from '../../src/adapters/memory-homeserver.ts';
-import { createNaming } from '../../src/domain/naming.ts';
+import { createNaming } from '@ocf/naming';
 import { createHandlers } from '../../src/handlers/index.ts';
 import type { BridgeTrigger } from '../../src/handlers/triggers.ts';
 import type { BridgeDeps } from '../../src/reconcile/deps.ts';

@@ -1,8 +1,5 @@
 import type { AgentStatus, CascadeStep, EventData, Level } from '@ocf/events';
 
-/** The human at the root of the org chart. Not an agent: no secret, no task. */
-export const CEO_ID = 'ceo';
-
 /** Who an agent is in the org. The part a hire sets and an update changes. */
 export interface Position {
   readonly name: string;

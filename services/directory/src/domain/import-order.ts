@@ -1,3 +1,5 @@
+import { CEO_ID } from '@ocf/events';
+
 /**
  * Orders an org file so every manager is hired before its reports: a breadth-first walk down
  * from the CEO. Entries whose manager is neither in the file nor `ceo` are walked last (their
@@ -9,14 +11,14 @@ export function managersFirst<T extends { readonly agentId: string; readonly man
   const inFile = new Set(entries.map((e) => e.agentId));
   const reportsOf = new Map<string, T[]>();
   for (const entry of entries) {
-    const root = entry.managerId === 'ceo' || !inFile.has(entry.managerId) ? 'ceo' : entry.managerId;
+    const root = entry.managerId === CEO_ID || !inFile.has(entry.managerId) ? CEO_ID : entry.managerId;
     reportsOf.set(root, [...(reportsOf.get(root) ?? []), entry]);
   }
   const ordered: T[] = [];
-  const queue = ['ceo'];
+  const queue: string[] = [CEO_ID];
   const visited = new Set<string>();
   for (let next = 0; next < queue.length; next++) {
-    const manager = queue[next] ?? 'ceo';
+    const manager = queue[next] ?? CEO_ID;
     for (const report of reportsOf.get(manager) ?? []) {
       if (visited.has(report.agentId)) continue;
       visited.add(report.agentId);

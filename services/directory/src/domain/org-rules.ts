@@ -1,5 +1,5 @@
-import type { Level } from '@ocf/events';
-import { CEO_ID, isActive, type AgentRecord, type Position } from './agent.ts';
+import { CEO_ID, type Level } from '@ocf/events';
+import { isActive, type AgentRecord, type Position } from './agent.ts';
 
 /**
  * Who may report to whom. The CEO outranks everyone; a manager must outrank the report.

@@ -1,4 +1,4 @@
-import { retirementSteps, type CascadeStep } from '@ocf/events';
+import { CEO_ID, retirementSteps, type CascadeStep } from '@ocf/events';
 import type { StepStatus } from '../domain/agent.ts';
 import { hireReach } from '../domain/status.ts';
 import type { StoredAgent } from '../ports.ts';
@@ -57,7 +57,7 @@ export interface OrgNode {
 
 /** The org chart as a tree under the CEO. Agents whose manager is missing hang under `orphans`. */
 export function orgChart(agents: readonly StoredAgent[]): {
-  ceo: { agentId: 'ceo'; reports: OrgNode[] };
+  ceo: { agentId: typeof CEO_ID; reports: OrgNode[] };
   orphans: OrgNode[];
 } {
   const nodes = new Map<string, OrgNode>();
@@ -73,12 +73,12 @@ export function orgChart(agents: readonly StoredAgent[]): {
       reports: [],
     });
   }
-  const ceo = { agentId: 'ceo' as const, reports: [] as OrgNode[] };
+  const ceo: { agentId: typeof CEO_ID; reports: OrgNode[] } = { agentId: CEO_ID, reports: [] };
   const orphans: OrgNode[] = [];
   for (const a of agents) {
     const node = nodes.get(a.agentId);
     if (node === undefined) continue;
-    if (a.managerId === 'ceo') ceo.reports.push(node);
+    if (a.managerId === CEO_ID) ceo.reports.push(node);
     else (nodes.get(a.managerId)?.reports ?? orphans).push(node);
   }
   const byName = (x: OrgNode, y: OrgNode) => x.name.localeCompare(y.name);

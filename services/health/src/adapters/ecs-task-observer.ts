@@ -4,6 +4,7 @@ import {
   type ECSClient,
   type Task,
 } from '@aws-sdk/client-ecs';
+import { FLEET_STOP_PREFIX } from '@ocf/agent-tasks';
 import type { TaskObservation } from '../domain/decisions.ts';
 import type { TaskObserver } from '../ports.ts';
 
@@ -56,9 +57,6 @@ export function createEcsTaskObserver(options: {
     },
   };
 }
-
-/** How provisioning starts the reason of a stop it made on purpose (services/provisioning, docs/fleet.md). */
-export const FLEET_STOP_PREFIX = 'ocf-provisioning: ';
 
 /** ECS's view of one task, in health's terms. */
 export function toObservation(task: Task): TaskObservation {

@@ -19,6 +19,7 @@ import {
   resolvesSecretItself,
   TAGS,
 } from '../domain/agent-task-definition.ts';
+import { FLEET_STOP_PREFIX } from '@ocf/agent-tasks';
 import { TaskRunnerError, type Call, type ObservedTask, type TaskRunner } from '../ports.ts';
 import { abortable, toTaskRunnerError } from './aws-errors.ts';
 import type { EfsAgentStorage } from './efs-agent-storage.ts';
@@ -43,13 +44,6 @@ export interface EcsTaskRunnerOptions {
   readonly baseCacheMs?: number;
   readonly now?: () => number;
 }
-
-/**
- * How a stop provisioning made on purpose (a replacement, a retirement) starts its reason, so
- * health tells it from a crash (`stoppedReason` on ECS, `exit.json` locally). Health keeps the
- * same string; docs/fleet.md names it.
- */
-export const FLEET_STOP_PREFIX = 'ocf-provisioning: ';
 
 /** Every task provisioning starts carries this `startedBy`, so listing ours is one filter. */
 export const STARTED_BY = MANAGED_BY;

@@ -1,17 +1,30 @@
 import { spawn } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
 import { once } from 'node:events';
-import { constants, readFileSync } from 'node:fs';
+import { constants } from 'node:fs';
 import { access, mkdir, open, readdir, readFile, rename, rm, writeFile } from 'node:fs/promises';
 import { createServer } from 'node:net';
 import { dirname, join } from 'node:path';
 import { pathToFileURL } from 'node:url';
+import {
+  FLEET_STOPPER,
+  isAlive,
+  LOCAL_AGENT_FILES,
+  readLocalExitFile,
+  readLocalStopFileSync,
+  readLocalTaskFile,
+  startTicksOf,
+  type LocalExitFile,
+  type LocalStopFile,
+  type LocalTaskFile,
+} from '@ocf/agent-tasks';
 import { sleep } from '@ocf/runtime';
 import { TaskRunnerError, type ObservedTask, type StopRequest, type TaskRunner } from '../ports.ts';
 
 /**
  * What a local agent's folder holds. The health service reads the same files (task.json,
- * exit.json) to watch local agents; docs/fleet.md describes the layout for both.
+ * exit.json, stop.json: their schemas are in @ocf/agent-tasks) to watch local agents;
+ * docs/fleet.md describes the layout for both.
  *
  *   <root>/<agentId>/workspace/    the agent's private storage (mode 0700), its cwd
  *   <root>/<agentId>/task.json     the running task: ARN, pid, process start time, health URL
@@ -20,35 +33,6 @@ import { TaskRunnerError, type ObservedTask, type StopRequest, type TaskRunner }
  *   <root>/<agentId>/stdout.log, stderr.log   the agent's output, appended across restarts
  *   <root>/<agentId>/launch.lock   held while a launch is under way
  */
-export interface LocalTaskFile {
-  readonly taskArn: string;
-  readonly agentId: string;
-  readonly pid: number;
-  /** /proc start time of the process (clock ticks since boot): tells a reused pid apart. */
-  readonly startTicks?: number | undefined;
-  readonly clientToken: string;
-  readonly startedAt: string;
-  readonly command: readonly string[];
-  readonly healthUrl: string;
-}
-
-export interface LocalExitFile {
-  readonly taskArn: string;
-  readonly exitCode: number | null;
-  readonly signal: string | null;
-  readonly at: string;
-  /** Set when provisioning stopped the task on purpose: health must not count it as a crash. */
-  readonly stoppedBy?: 'ocf-provisioning' | undefined;
-  readonly reason?: string | undefined;
-}
-
-/** Written just before provisioning signals a task, so its exit is known to be on purpose. */
-interface LocalStopFile {
-  readonly taskArn: string;
-  readonly reason: string;
-  readonly at: string;
-}
-
 export interface LocalProcessRunnerOptions {
   /** Folder of every agent's folder; one per fleet environment. */
   readonly root: string;
@@ -84,7 +68,7 @@ export function createLocalProcessRunner(options: LocalProcessRunnerOptions): Ta
     await mkdir(workspace, { recursive: true, mode: 0o700 });
     const release = await lock(join(dir, 'launch.lock'));
     try {
-      const existing = await readTask(dir);
+      const existing = await readLocalTaskFile(dir);
       if (existing !== undefined && isAlive(existing)) return { taskArn: existing.taskArn };
 
       const taskArn = `local:${environment}:${agentId}:${randomUUID()}`;
@@ -126,20 +110,22 @@ export function createLocalProcessRunner(options: LocalProcessRunnerOptions): Ta
       const pid = child.pid;
       if (pid === undefined) throw new TaskRunnerError(`agent ${agentId} has no pid`, { retryable: true });
       child.once('exit', (exitCode, signal) => {
-        writeJson(join(dir, 'exit.json'), exitRecord(dir, taskArn, exitCode, signal)).catch(() => undefined);
+        writeJson(join(dir, LOCAL_AGENT_FILES.exit), exitRecord(dir, taskArn, exitCode, signal)).catch(
+          () => undefined,
+        );
       });
       child.unref();
       const task: LocalTaskFile = {
         taskArn,
         agentId,
         pid,
-        startTicks: await startTicksOf(pid),
+        startTicks: startTicksOf(pid),
         clientToken: request.clientToken,
         startedAt: new Date().toISOString(),
         command: options.command,
         healthUrl: `http://127.0.0.1:${port}/healthz`,
       };
-      await writeJson(join(dir, 'task.json'), task);
+      await writeJson(join(dir, LOCAL_AGENT_FILES.task), task);
       return { taskArn };
     } finally {
       await release();
@@ -150,19 +136,19 @@ export function createLocalProcessRunner(options: LocalProcessRunnerOptions): Ta
     const agentId = request.agentId ?? request.taskArn.split(':')[2];
     if (agentId === undefined) return;
     const dir = folder(agentId);
-    const task = await readTask(dir);
+    const task = await readLocalTaskFile(dir);
     if (task?.taskArn !== request.taskArn || !isAlive(task)) return;
     const stopFile: LocalStopFile = {
       taskArn: task.taskArn,
       reason: request.reason,
       at: new Date().toISOString(),
     };
-    await writeJson(join(dir, 'stop.json'), stopFile);
+    await writeJson(join(dir, LOCAL_AGENT_FILES.stop), stopFile);
     await terminate(task, stopGraceMs);
     // Its parent (maybe an earlier provisioning) records the exit; if that parent is gone, we do.
-    const exit = await readJson<LocalExitFile>(join(dir, 'exit.json'));
+    const exit = await readLocalExitFile(dir);
     if (exit?.taskArn !== task.taskArn) {
-      await writeJson(join(dir, 'exit.json'), exitRecord(dir, task.taskArn, null, 'SIGTERM'));
+      await writeJson(join(dir, LOCAL_AGENT_FILES.exit), exitRecord(dir, task.taskArn, null, 'SIGTERM'));
     }
   }
 
@@ -179,7 +165,7 @@ export function createLocalProcessRunner(options: LocalProcessRunnerOptions): Ta
       }
       const observed: ObservedTask[] = [];
       for (const name of names) {
-        const task = await readTask(folder(name));
+        const task = await readLocalTaskFile(folder(name));
         if (task !== undefined && isAlive(task)) {
           observed.push({ taskArn: task.taskArn, agentId: task.agentId, startedAt: task.startedAt });
         }
@@ -223,7 +209,7 @@ export async function stopAllLocalAgents(root: string, stopGraceMs = 10_000): Pr
   const stopped: string[] = [];
   await Promise.all(
     names.map(async (name) => {
-      const task = await readTask(join(root, name));
+      const task = await readLocalTaskFile(join(root, name));
       if (task !== undefined && isAlive(task)) {
         await terminate(task, stopGraceMs);
         stopped.push(name);
@@ -233,18 +219,6 @@ export async function stopAllLocalAgents(root: string, stopGraceMs = 10_000): Pr
   return stopped.sort();
 }
 
-export function readTask(dir: string): Promise<LocalTaskFile | undefined> {
-  return readJson<LocalTaskFile>(join(dir, 'task.json'));
-}
-
-async function readJson<T>(path: string): Promise<T | undefined> {
-  try {
-    return JSON.parse(await readFile(path, 'utf8')) as T;
-  } catch {
-    return undefined;
-  }
-}
-
 /** How a task ended, marked as provisioning's doing when stop.json names it. */
 function exitRecord(
   dir: string,
@@ -252,33 +226,14 @@ function exitRecord(
   exitCode: number | null,
   signal: string | null,
 ): LocalExitFile {
-  let stop: LocalStopFile | undefined;
-  try {
-    stop = JSON.parse(readFileSync(join(dir, 'stop.json'), 'utf8')) as LocalStopFile;
-  } catch {
-    stop = undefined;
-  }
+  const stop: LocalStopFile | undefined = readLocalStopFileSync(dir);
   return {
     taskArn,
     exitCode,
     signal,
     at: new Date().toISOString(),
-    ...(stop?.taskArn === taskArn ? { stoppedBy: 'ocf-provisioning' as const, reason: stop.reason } : {}),
+    ...(stop?.taskArn === taskArn ? { stoppedBy: FLEET_STOPPER, reason: stop.reason } : {}),
   };
-}
-
-/** The process is there and is the one we started (same start time), not a reused pid. */
-export function isAlive(task: Pick<LocalTaskFile, 'pid' | 'startTicks'>): boolean {
-  try {
-    process.kill(task.pid, 0);
-  } catch (error) {
-    if ((error as NodeJS.ErrnoException).code !== 'EPERM') return false;
-  }
-  const stat = statSync(task.pid);
-  if (stat === undefined) return true; // no /proc: the signal check is all there is
-  // A zombie has exited; only its parent has not collected it yet.
-  if (stat.state === 'Z' || stat.state === 'X') return false;
-  return task.startTicks === undefined || stat.startTicks === task.startTicks;
 }
 
 async function terminate(task: LocalTaskFile, graceMs: number): Promise<void> {
@@ -309,9 +264,7 @@ async function lock(path: string): Promise<() => Promise<void>> {
   for (let attempt = 0; attempt < 2; attempt++) {
     try {
       const handle = await open(path, 'wx');
-      await handle.writeFile(
-        JSON.stringify({ pid: process.pid, startTicks: statSync(process.pid)?.startTicks }),
-      );
+      await handle.writeFile(JSON.stringify({ pid: process.pid, startTicks: startTicksOf(process.pid) }));
       await handle.close();
       return () => rm(path, { force: true });
     } catch (error) {
@@ -352,31 +305,4 @@ async function freePort(): Promise<number> {
   await once(server, 'close');
   if (address === null || typeof address === 'string') throw new Error('no port');
   return address.port;
-}
-
-async function startTicksOf(pid: number): Promise<number | undefined> {
-  try {
-    return parseStat(await readFile(`/proc/${pid}/stat`, 'utf8')).startTicks;
-  } catch {
-    return undefined;
-  }
-}
-
-/** Synchronous on purpose: isAlive runs in tight loops and plain functions. Undefined off Linux. */
-function statSync(pid: number): { state: string | undefined; startTicks: number | undefined } | undefined {
-  try {
-    return parseStat(readFileSync(`/proc/${pid}/stat`, 'utf8'));
-  } catch {
-    return undefined;
-  }
-}
-
-/**
- * Fields 3 (state) and 22 (start time) of /proc/<pid>/stat; the command name (field 2) may
- * contain spaces and parentheses, so fields are counted from its closing parenthesis.
- */
-function parseStat(stat: string): { state: string | undefined; startTicks: number | undefined } {
-  const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
-  const startTicks = Number(fields[19]);
-  return { state: fields[0], startTicks: Number.isFinite(startTicks) ? startTicks : undefined };
 }

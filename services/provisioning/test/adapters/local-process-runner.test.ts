@@ -3,13 +3,8 @@ import { mkdtemp, readFile, rm, stat, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, describe, it } from 'node:test';
-import {
-  createLocalProcessRunner,
-  isAlive,
-  readTask,
-  stopAllLocalAgents,
-  type LocalExitFile,
-} from '../../src/adapters/local-process-runner.ts';
+import { isAlive, readLocalTaskFile, type LocalExitFile } from '@ocf/agent-tasks';
+import { createLocalProcessRunner, stopAllLocalAgents } from '../../src/adapters/local-process-runner.ts';
 import { STAND_IN_AGENT } from '../../src/config.ts';
 
 const SECRET = 'arn:aws:secretsmanager:us-east-1:123456789012:secret:ocf/test/agents/ada-a1B2c3';
@@ -56,7 +51,7 @@ describe('local process runner', async () => {
 
     const workspace = join(root, 'ada', 'workspace');
     assert.equal((await stat(workspace)).mode & 0o777, 0o700, 'no other user can read it');
-    const task = await readTask(join(root, 'ada'));
+    const task = await readLocalTaskFile(join(root, 'ada'));
     assert.ok(task && isAlive(task));
     const health = await until('the health endpoint', async () => {
       try {
@@ -88,7 +83,7 @@ describe('local process runner', async () => {
 
   it('notices a crash, and keeps the workspace for the next task', async () => {
     const dir = join(root, 'ada');
-    const task = await readTask(dir);
+    const task = await readLocalTaskFile(dir);
     await writeFile(join(dir, 'workspace', 'crash'), '');
     await until('the agent to crash', async () => ((await first.observe()).length === 0 ? true : undefined));
     const exit = await until('exit.json', async () => {
@@ -112,7 +107,7 @@ describe('local process runner', async () => {
 
   it('stops an agent with SIGTERM, and ignores a stop of a task that is not the current one', async () => {
     const dir = join(root, 'ada');
-    const task = await readTask(dir);
+    const task = await readLocalTaskFile(dir);
     assert.ok(task);
     await first.stop({ taskArn: 'local:test:ada:not-this-one', agentId: 'ada', reason: 'stale' });
     assert.ok(isAlive(task));

@@ -4,8 +4,12 @@ import { agentIdSchema } from '@ocf/events';
 /**
  * How fleet things are named on the homeserver. Names are the bridge's idempotency keys: an
  * agent's user id and each org room's alias are computed, never stored, so every delivery of
- * every event arrives at the same account and the same rooms.
+ * every event arrives at the same account and the same rooms. Agents compute the same names to
+ * recognise fellow agents and their own org rooms, so both sides use this one module.
  */
+
+/** The human at the root of the org chart: the manager id of everyone at the top. */
+export { CEO_ID } from '@ocf/events';
 
 /** Agents live in the application service's exclusive namespace, `@agent-.*`. */
 const AGENT_LOCALPART_PREFIX = 'agent-';
@@ -57,6 +61,8 @@ export interface Naming {
   agentUserId(agentId: string): string;
   /** The agent id behind one of this fleet's agent user ids; undefined for anyone else. */
   agentIdOf(userId: string): string | undefined;
+  /** What every agent's Matrix id starts and ends with, for code that only matches ids. */
+  readonly agentUserIdAffixes: { readonly prefix: string; readonly suffix: string };
   /** The localpart of a room alias (what `createRoom`'s `room_alias_name` takes). */
   aliasLocalpart(base: string): string;
   /** `#base:server`, with the namespace. */
@@ -81,6 +87,7 @@ export function createNaming(options: NamingOptions): Naming {
       const agentId = userId.slice(userPrefix.length, -userSuffix.length);
       return agentIdSchema.safeParse(agentId).success ? agentId : undefined;
     },
+    agentUserIdAffixes: { prefix: userPrefix, suffix: userSuffix },
     aliasLocalpart: (base) => `${scope}${base}`,
     alias: (base) => `#${scope}${base}:${serverName}`,
   };

@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import fc from 'fast-check';
-import { createNaming, displayName, slug } from '../../src/domain/naming.ts';
+import { createNaming, displayName, slug } from '../src/naming.ts';
 
 const ALIAS_SAFE = /^[a-z0-9]+(?:-[a-z0-9]+)*$/;
 
@@ -55,6 +55,16 @@ describe('naming', () => {
     assert.equal(plain.agentIdOf('@agent-blue_ada:hs'), undefined, 'not an agent id of the plain fleet');
     assert.equal(blue.agentIdOf('@agent-blue_ada:other'), undefined, 'another server');
     assert.equal(plain.agentIdOf('@fleet-bot:hs'), undefined);
+  });
+
+  it("gives the affixes every agent's user id has, and no other fleet's", () => {
+    const naming = createNaming({ serverName: 'example.org', namespace: 't1' });
+    const { prefix, suffix } = naming.agentUserIdAffixes;
+    const isAgent = (userId: string) => userId.startsWith(prefix) && userId.endsWith(suffix);
+    assert.ok(isAgent(naming.agentUserId('bob')));
+    assert.ok(isAgent('@agent-t1_bob:example.org'));
+    assert.ok(!isAgent('@agent-t2_bob:example.org'));
+    assert.ok(!isAgent('@agent-t1_bob:example.com'));
   });
 
   it('shows an agent as "Name — Title"', () => {
