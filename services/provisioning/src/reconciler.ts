@@ -330,8 +330,10 @@ export function createReconciler(deps: ReconcilerDeps): Reconciler {
 
   return {
     trigger,
-    start: loop.start,
-    stop: loop.stop,
+    start: () => {
+      loop.start();
+    },
+    stop: () => loop.stop(),
     runOnce,
     get passes() {
       return passes;

@@ -10,7 +10,7 @@ function fakeClock() {
   const sleepers: { until: number; ms: number; wake: () => void }[] = [];
   const sleep: Sleep = (ms, signal) =>
     new Promise<void>((resolve) => {
-      const sleeper = { until: now + ms, ms, wake: () => undefined as void };
+      const sleeper = { until: now + ms, ms, wake: (): void => undefined };
       sleeper.wake = () => {
         sleepers.splice(sleepers.indexOf(sleeper), 1);
         signal?.removeEventListener('abort', sleeper.wake);
@@ -75,7 +75,12 @@ describe('trigger loop', () => {
   it('runs a pass at start, then one every resync interval when nothing triggers it', async () => {
     const clock = fakeClock();
     let passes = 0;
-    const loop = loopWith(clock, { pass: () => Promise.resolve(void passes++) });
+    const loop = loopWith(clock, {
+      pass: () => {
+        passes++;
+        return Promise.resolve();
+      },
+    });
     loop.start();
     await settle();
     assert.equal(passes, 1);
@@ -90,7 +95,13 @@ describe('trigger loop', () => {
   it('can wait for its first pass', async () => {
     const clock = fakeClock();
     let passes = 0;
-    const loop = loopWith(clock, { pass: () => Promise.resolve(void passes++), passAtStart: false });
+    const loop = loopWith(clock, {
+      pass: () => {
+        passes++;
+        return Promise.resolve();
+      },
+      passAtStart: false,
+    });
     loop.start();
     await settle();
     assert.equal(passes, 0);
@@ -102,7 +113,12 @@ describe('trigger loop', () => {
   it('wakes at once on a trigger', async () => {
     const clock = fakeClock();
     let passes = 0;
-    const loop = loopWith(clock, { pass: () => Promise.resolve(void passes++) });
+    const loop = loopWith(clock, {
+      pass: () => {
+        passes++;
+        return Promise.resolve();
+      },
+    });
     loop.start();
     await settle();
     loop.trigger();
