@@ -42,6 +42,20 @@ async function settle(): Promise<void> {
   for (let i = 0; i < 5; i++) await turn();
 }
 
+/** Passes that only count themselves. */
+function countedPasses() {
+  let passes = 0;
+  return {
+    pass: () => {
+      passes++;
+      return Promise.resolve();
+    },
+    get passes() {
+      return passes;
+    },
+  };
+}
+
 /** A pass the test finishes by hand, to look at the loop while it runs. */
 function gatedPasses() {
   const gates: (() => void)[] = [];
@@ -74,56 +88,40 @@ function loopWith(clock: ReturnType<typeof fakeClock>, options: Partial<TriggerL
 describe('trigger loop', () => {
   it('runs a pass at start, then one every resync interval when nothing triggers it', async () => {
     const clock = fakeClock();
-    let passes = 0;
-    const loop = loopWith(clock, {
-      pass: () => {
-        passes++;
-        return Promise.resolve();
-      },
-    });
+    const counted = countedPasses();
+    const loop = loopWith(clock, { pass: counted.pass });
     loop.start();
     await settle();
-    assert.equal(passes, 1);
+    assert.equal(counted.passes, 1);
     assert.deepEqual(clock.sleeping, [1_000]);
     await clock.advance(999);
-    assert.equal(passes, 1);
+    assert.equal(counted.passes, 1);
     await clock.advance(1);
-    assert.equal(passes, 2);
+    assert.equal(counted.passes, 2);
     await loop.stop();
   });
 
   it('can wait for its first pass', async () => {
     const clock = fakeClock();
-    let passes = 0;
-    const loop = loopWith(clock, {
-      pass: () => {
-        passes++;
-        return Promise.resolve();
-      },
-      passAtStart: false,
-    });
+    const counted = countedPasses();
+    const loop = loopWith(clock, { pass: counted.pass, passAtStart: false });
     loop.start();
     await settle();
-    assert.equal(passes, 0);
+    assert.equal(counted.passes, 0);
     await clock.advance(1_000);
-    assert.equal(passes, 1);
+    assert.equal(counted.passes, 1);
     await loop.stop();
   });
 
   it('wakes at once on a trigger', async () => {
     const clock = fakeClock();
-    let passes = 0;
-    const loop = loopWith(clock, {
-      pass: () => {
-        passes++;
-        return Promise.resolve();
-      },
-    });
+    const counted = countedPasses();
+    const loop = loopWith(clock, { pass: counted.pass });
     loop.start();
     await settle();
     loop.trigger();
     await settle();
-    assert.equal(passes, 2, 'no resync interval went by');
+    assert.equal(counted.passes, 2, 'no resync interval went by');
     await loop.stop();
   });
 
