@@ -10,7 +10,7 @@ export interface AppDeps {
   readonly reconciler?: Pick<Reconciler, 'passes'>;
 }
 
-/** The provisioning service's HTTP side. Never listens by itself: main.ts (or a test's inject) drives it. */
+/** The provisioning service's HTTP side. Never listens by itself: the service runner (or a test's inject) drives it. */
 export function buildApp(deps: AppDeps): FastifyInstance {
   const app = createHttpApp({ service: 'provisioning', logger: deps.logger, readiness: deps.readiness });
   const { reconciler } = deps;
