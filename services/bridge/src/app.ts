@@ -8,7 +8,7 @@ export interface AppDeps {
   readonly readiness: Readonly<Record<string, ReadinessCheck>>;
 }
 
-/** The bridge service's HTTP side. Never listens by itself: main.ts (or a test's inject) drives it. */
+/** The bridge service's HTTP side. Never listens by itself: the service runner (or a test's inject) drives it. */
 export function buildApp(deps: AppDeps): FastifyInstance {
   return createHttpApp({ service: 'bridge', logger: deps.logger, readiness: deps.readiness });
 }

@@ -4,7 +4,7 @@ import { SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
 import { LogService } from 'matrix-bot-sdk';
 import { errorMessage } from '@ocf/errors';
 import { useFleetLoggerForMatrix } from '@ocf/matrix';
-import { createDynamoDedupeStore, sleep } from '@ocf/runtime';
+import { createDynamoDedupeStore, createTriggerLoop, sleep } from '@ocf/runtime';
 import { SecretText } from '@ocf/secrets';
 import type { Config, ServiceContext, ServiceDefinition } from '@ocf/service';
 import { createDynamoBridgeStore } from './adapters/dynamo-bridge-store.ts';
@@ -26,33 +26,18 @@ const LOCK_LEASE_MS = 30_000;
 /**
  * The bridge as startService runs it: Synapse (as the fleet's application service), the bridge's
  * table and Secrets Manager behind their ports; the handlers; the health endpoints; and two things
- * of its own that live as long as the HTTP side — the application-service endpoint on its own port,
- * and the sweeper that finishes the work of agents parked by an outage.
+ * of its own in the background — the application-service endpoint on its own port, and the
+ * sweeper that finishes the work of agents parked by an outage.
  */
 export function bridgeService(
   secretsManager = new SecretsManagerClient({}),
 ): ServiceDefinition<typeof settings> {
-  let composed: BridgeDeps | undefined;
-  const depsOf = (context: Context): BridgeDeps => (composed ??= compose(context, secretsManager));
-
   return {
     name: 'bridge',
     settings,
-    createHandlers: (context) => createHandlers(depsOf(context)),
-    buildApp: async (context, readiness) => {
+    compose: (context) => {
       const { config, logger, aws, routing, publisher } = context;
-      const deps = depsOf(context);
-      const app = buildApp({
-        logger,
-        readiness: {
-          ...readiness,
-          homeserver: () => deps.homeserver.ping(),
-          bridgeTable: async () => {
-            await aws.dynamodb.send(new DescribeTableCommand({ TableName: routing.tables.bridge.name }));
-          },
-        },
-      });
-
+      const deps = bridgeDeps(context, secretsManager);
       const appservice = buildAppserviceApp({
         hsToken: config.BRIDGE_HS_TOKEN,
         naming: deps.naming,
@@ -67,40 +52,51 @@ export function bridgeService(
           return Promise.resolve();
         },
       });
-      const appserviceUrl = await appservice.listen({ host: config.HOST, port: config.BRIDGE_AS_PORT });
-      logger.info('application-service endpoint listening', { url: appserviceUrl });
-
-      const stopping = new AbortController();
-      let sweeping: Promise<void> | undefined;
-      const sweeper = setInterval(() => {
-        // One sweep at a time: a slow one (the homeserver still down) gets no second on top.
-        sweeping ??= sweepParkedAgents(
-          { ...deps, publisher, logger, maxParkedMs: config.BRIDGE_MAX_PARKED_MS },
-          stopping.signal,
-        )
-          .then(
-            () => undefined,
-            (error: unknown) => {
-              logger.warn('sweep of parked agents failed', { error: errorMessage(error) });
-            },
-          )
-          .finally(() => {
-            sweeping = undefined;
-          });
-      }, config.BRIDGE_SWEEP_INTERVAL_MS);
-
-      app.addHook('onClose', async () => {
-        clearInterval(sweeper);
-        stopping.abort();
-        await sweeping;
-        await appservice.close();
+      // Finishes the work of agents parked by an outage; one sweep at a time, so a slow one (the
+      // homeserver still down) gets no second on top.
+      const sweeper = createTriggerLoop({
+        pass: async (signal) => {
+          await sweepParkedAgents(
+            { ...deps, publisher, logger, maxParkedMs: config.BRIDGE_MAX_PARKED_MS },
+            signal,
+          );
+        },
+        idleMs: () => config.BRIDGE_SWEEP_INTERVAL_MS,
+        passAtStart: false,
+        onError: (error) => {
+          logger.warn('sweep of parked agents failed', { error: errorMessage(error) });
+          return undefined;
+        },
       });
-      return app;
+      return {
+        handlers: createHandlers(deps),
+        app: (readiness) =>
+          buildApp({
+            logger,
+            readiness: {
+              ...readiness,
+              homeserver: () => deps.homeserver.ping(),
+              bridgeTable: async () => {
+                await aws.dynamodb.send(new DescribeTableCommand({ TableName: routing.tables.bridge.name }));
+              },
+            },
+          }),
+        background: {
+          appservice: {
+            start: async () => {
+              const url = await appservice.listen({ host: config.HOST, port: config.BRIDGE_AS_PORT });
+              logger.info('application-service endpoint listening', { url });
+            },
+            stop: () => appservice.close(),
+          },
+          sweeper,
+        },
+      };
     },
   };
 }
 
-function compose(
+function bridgeDeps(
   { config, logger, aws, routing }: Context,
   secretsManager: SecretsManagerClient,
 ): BridgeDeps {

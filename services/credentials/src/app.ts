@@ -7,7 +7,7 @@ export interface AppDeps {
   readonly readiness: Readonly<Record<string, ReadinessCheck>>;
 }
 
-/** The credentials service's HTTP side. Never listens by itself: main.ts (or a test's inject) drives it. */
+/** The credentials service's HTTP side. Never listens by itself: the service runner (or a test's inject) drives it. */
 export function buildApp(deps: AppDeps): FastifyInstance {
   return createHttpApp({ service: 'credentials', logger: deps.logger, readiness: deps.readiness });
 }

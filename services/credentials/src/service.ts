@@ -18,23 +18,8 @@ export function credentialsService(
   return {
     name: 'credentials',
     settings,
-    buildApp: ({ config, logger }, readiness) =>
-      buildApp({
-        logger,
-        readiness: {
-          ...readiness,
-          secretsManager: async () => {
-            await secretsManager.send(
-              new ListSecretsCommand({
-                MaxResults: 1,
-                Filters: [{ Key: 'name', Values: [agentSecretNamePrefix(config.OCF_ENV)] }],
-              }),
-            );
-          },
-        },
-      }),
-    createHandlers: ({ config }) =>
-      createHandlers({
+    compose: ({ config, logger }) => ({
+      handlers: createHandlers({
         store: createSecretsManagerStore(secretsManager),
         environment: config.OCF_ENV,
         kmsKeyId: config.CREDENTIALS_KMS_KEY_ID,
@@ -42,5 +27,21 @@ export function credentialsService(
         now: () => new Date(),
         randomBytes,
       }),
+      app: (readiness) =>
+        buildApp({
+          logger,
+          readiness: {
+            ...readiness,
+            secretsManager: async () => {
+              await secretsManager.send(
+                new ListSecretsCommand({
+                  MaxResults: 1,
+                  Filters: [{ Key: 'name', Values: [agentSecretNamePrefix(config.OCF_ENV)] }],
+                }),
+              );
+            },
+          },
+        }),
+    }),
   };
 }

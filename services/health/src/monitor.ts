@@ -5,6 +5,7 @@ import type { Logger } from '@ocf/logging';
 import { AGENT_STATES, FLEET_METRICS, metricDatum, type AgentState, type MetricDatum } from '@ocf/metrics';
 import {
   createOutboxWriter,
+  createTriggerLoop,
   type EventPublisher,
   type OutboxEvent as RuntimeOutboxEvent,
 } from '@ocf/runtime';
@@ -67,10 +68,8 @@ export function createMonitor(deps: MonitorDeps): Monitor {
   const taskIndex = new Map<string, string>();
   const triggered = new Set<string>();
   let pending: MetricDatum[] = [];
-  const stopController = new AbortController();
-  const isStopping = (): boolean => stopController.signal.aborted;
-  let wakeUp: (() => void) | undefined;
-  let loop: Promise<void> | undefined;
+  let nextPoll = 0;
+  let nextMetrics = Infinity;
 
   function withLock<T>(agentId: string, work: () => Promise<T>): Promise<T> {
     const previous = locks.get(agentId) ?? Promise.resolve();
@@ -203,42 +202,32 @@ export function createMonitor(deps: MonitorDeps): Monitor {
     }
   }
 
-  async function runLoop(): Promise<void> {
-    let nextPoll = 0;
-    let nextMetrics = Date.now() + deps.metricsIntervalMs;
-    while (!isStopping()) {
-      const wallNow = Date.now();
-      try {
-        if (triggered.size > 0) {
-          const agents = [...triggered];
-          triggered.clear();
-          await checkAgents(agents, stopController.signal);
-        }
-        if (wallNow >= nextPoll) {
-          nextPoll = wallNow + deps.pollIntervalMs;
-          await pollOnce(stopController.signal);
-        }
-        if (wallNow >= nextMetrics) {
-          nextMetrics = wallNow + deps.metricsIntervalMs;
-          await flushMetrics();
-        }
-      } catch (error) {
-        if (isStopping()) break;
-        logger.warn('health poll failed; trying again at the next one', { error });
-      }
-      if (isStopping() || triggered.size > 0) continue;
-      const delay = Math.max(0, Math.min(nextPoll, nextMetrics) - Date.now());
-      await new Promise<void>((resolve) => {
-        const timer = setTimeout(done, delay);
-        function done(): void {
-          clearTimeout(timer);
-          wakeUp = undefined;
-          resolve();
-        }
-        wakeUp = done;
-      });
+  /** One look: the agents triggered since the last, every watched task when the poll is due, metrics when due. */
+  async function pass(signal: AbortSignal): Promise<void> {
+    const wallNow = Date.now();
+    if (triggered.size > 0) {
+      const agents = [...triggered];
+      triggered.clear();
+      await checkAgents(agents, signal);
+    }
+    if (wallNow >= nextPoll) {
+      nextPoll = wallNow + deps.pollIntervalMs;
+      await pollOnce(signal);
+    }
+    if (wallNow >= nextMetrics) {
+      nextMetrics = wallNow + deps.metricsIntervalMs;
+      await flushMetrics();
     }
   }
+
+  const loop = createTriggerLoop({
+    pass,
+    idleMs: () => Math.min(nextPoll, nextMetrics) - Date.now(),
+    onError: (error) => {
+      logger.warn('health poll failed; trying again at the next one', { error });
+      return undefined;
+    },
+  });
 
   return {
     applyEvent: (event) =>
@@ -252,19 +241,18 @@ export function createMonitor(deps: MonitorDeps): Monitor {
         : Promise.resolve(),
     trigger(agentId) {
       triggered.add(agentId);
-      wakeUp?.();
+      loop.trigger();
     },
     agentOfTask: (taskArn) => taskIndex.get(taskArn),
     pollOnce,
     checkAgents,
     flushMetrics,
     start() {
-      loop ??= runLoop();
+      if (nextMetrics === Infinity) nextMetrics = Date.now() + deps.metricsIntervalMs;
+      loop.start();
     },
     async stop() {
-      stopController.abort();
-      wakeUp?.();
-      await loop;
+      await loop.stop();
       // What was counted since the last flush still goes out.
       await flushMetrics().catch((error: unknown) => {
         logger.warn('could not publish the last metrics', { error });

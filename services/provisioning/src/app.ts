@@ -6,22 +6,15 @@ import type { Reconciler } from './reconciler.ts';
 export interface AppDeps {
   readonly logger: Logger;
   readonly readiness: Readonly<Record<string, ReadinessCheck>>;
-  /** Started when the app is ready, stopped when it closes (after the consumer). */
-  readonly reconciler?: Reconciler;
+  /** Its pass count is served at /v1/reconcile (the service runner starts and stops the loop). */
+  readonly reconciler?: Pick<Reconciler, 'passes'>;
 }
 
-/** The provisioning service's HTTP side. Never listens by itself: main.ts (or a test's inject) drives it. */
+/** The provisioning service's HTTP side. Never listens by itself: the service runner (or a test's inject) drives it. */
 export function buildApp(deps: AppDeps): FastifyInstance {
   const app = createHttpApp({ service: 'provisioning', logger: deps.logger, readiness: deps.readiness });
   const { reconciler } = deps;
   if (reconciler !== undefined) {
-    app.addHook('onReady', (done) => {
-      reconciler.start();
-      done();
-    });
-    app.addHook('onClose', async () => {
-      await reconciler.stop();
-    });
     app.get('/v1/reconcile', () => ({ passes: reconciler.passes }));
   }
   return app;

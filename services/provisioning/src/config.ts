@@ -1,6 +1,6 @@
 import { resolve } from 'node:path';
 import { z } from 'zod';
-import { commonSettings } from '@ocf/config';
+import { commonSettings, requiredWhen } from '@ocf/config';
 
 const list = z.string().transform((value) =>
   value
@@ -91,3 +91,10 @@ export const settings = {
   /** SIGTERM, then SIGKILL after this long. */
   LOCAL_AGENT_STOP_GRACE_MS: z.coerce.number().int().min(0).default(10_000),
 };
+
+/** What the ECS runner cannot do without (the local runner needs none of it). */
+export const checkSettings = requiredWhen<z.output<z.ZodObject<typeof settings>>>(
+  (config) => config.AGENT_RUNNER === 'ecs',
+  ['AGENT_SUBNETS', 'AGENT_SECURITY_GROUPS', 'AGENT_FILE_SYSTEM_ID'],
+  'AGENT_RUNNER=ecs',
+);

@@ -1,7 +1,7 @@
 import { errorMessage, isRetryable } from '@ocf/errors';
 import { retirementSteps, type CreateEventOptions } from '@ocf/events';
 import type { Logger } from '@ocf/logging';
-import { backoffDelayMs, type BackoffPolicy, type EventPublisher } from '@ocf/runtime';
+import { backoffDelayMs, createTriggerLoop, type BackoffPolicy, type EventPublisher } from '@ocf/runtime';
 import {
   currentLaunch,
   type AgentRecord,
@@ -71,63 +71,33 @@ export function createReconciler(deps: ReconcilerDeps): Reconciler {
   const retryBackoff = deps.launchRetryBackoff ?? { baseMs: 5_000, maxMs: 5 * 60_000 };
   const reportAfter = deps.reportLaunchFailureAfter ?? 3;
 
-  const stopController = new AbortController();
-  // A function, not a property read: the loop re-checks state that stop() changes meanwhile.
-  const isStopping = (): boolean => stopController.signal.aborted;
-  let dirty = true;
   let wakeAt: string | undefined;
-  let wakeUp: (() => void) | undefined;
-  let loop: Promise<void> | undefined;
-  let current: Promise<unknown> = Promise.resolve();
   let passes = 0;
+  const loop = createTriggerLoop({
+    pass: async (signal) => {
+      await pass(signal);
+    },
+    // The resync interval, or sooner when a restart's back-off ends before it.
+    idleMs: () =>
+      Math.min(deps.resyncIntervalMs, wakeAt === undefined ? Infinity : Date.parse(wakeAt) - now().getTime()),
+    onError: (error, failuresInARow) => {
+      const delayMs = backoffDelayMs(failuresInARow, { baseMs: 1_000, maxMs: 30_000 });
+      logger.warn('reconcile pass failed; trying again', { error, delayMs });
+      return delayMs;
+    },
+  });
+  /** Something a pass could not finish: the next pass tries again, right after this one. */
+  const again = (): void => {
+    loop.trigger();
+  };
 
   function trigger(reason: string): void {
-    if (!dirty) logger.debug('reconcile triggered', { reason });
-    dirty = true;
-    wakeUp?.();
-  }
-
-  async function idle(): Promise<void> {
-    const untilResync = deps.resyncIntervalMs;
-    const untilWake = wakeAt === undefined ? Infinity : Date.parse(wakeAt) - now().getTime();
-    const delay = Math.max(0, Math.min(untilResync, untilWake));
-    await new Promise<void>((resolve) => {
-      const timer = setTimeout(done, delay);
-      function done(): void {
-        clearTimeout(timer);
-        stopController.signal.removeEventListener('abort', done);
-        wakeUp = undefined;
-        resolve();
-      }
-      wakeUp = done;
-      stopController.signal.addEventListener('abort', done, { once: true });
-    });
-  }
-
-  async function runLoop(): Promise<void> {
-    let failuresInARow = 0;
-    while (!isStopping()) {
-      if (!dirty) await idle();
-      if (isStopping()) break;
-      dirty = false;
-      try {
-        await runOnce(stopController.signal);
-        failuresInARow = 0;
-      } catch (error) {
-        if (isStopping()) break;
-        failuresInARow++;
-        const delay = backoffDelayMs(failuresInARow, { baseMs: 1_000, maxMs: 30_000 });
-        logger.warn('reconcile pass failed; trying again', { error, delayMs: delay });
-        dirty = true;
-        await new Promise((resolve) => setTimeout(resolve, delay));
-      }
-    }
+    logger.debug('reconcile triggered', { reason });
+    loop.trigger();
   }
 
   function runOnce(signal?: AbortSignal): Promise<PassSummary> {
-    const next = current.then(() => pass(signal ?? stopController.signal));
-    current = next.catch(() => undefined);
-    return next;
+    return loop.exclusive((stopping) => pass(signal ?? stopping));
   }
 
   async function pass(signal: AbortSignal): Promise<PassSummary> {
@@ -157,7 +127,7 @@ export function createReconciler(deps: ReconcilerDeps): Reconciler {
       } catch (error) {
         counts.failed++;
         logger.warn('could not stop a task; next pass tries again', { taskArn: action.taskArn, error });
-        dirty = true;
+        again();
       }
     });
 
@@ -180,7 +150,7 @@ export function createReconciler(deps: ReconcilerDeps): Reconciler {
         }
       } catch (error) {
         counts.failed++;
-        dirty = true;
+        again();
         logger.warn('could not finish an action; next pass tries again', {
           agentId: record.agentId,
           action: action.kind,
@@ -239,7 +209,7 @@ export function createReconciler(deps: ReconcilerDeps): Reconciler {
             continue;
           }
           log.warn('launch still throttled; the next pass tries again', { attempts: attempt });
-          dirty = true;
+          again();
           return 'failed';
         }
         await recordLaunchFailure(record, action, error);
@@ -253,7 +223,7 @@ export function createReconciler(deps: ReconcilerDeps): Reconciler {
     } catch (error) {
       // The task runs; the next pass finds it (adopt) or its record (report) and finishes this.
       log.warn('launched, but could not record or report it yet', { taskArn, error });
-      dirty = true;
+      again();
     }
     return 'launched';
   }
@@ -364,15 +334,10 @@ export function createReconciler(deps: ReconcilerDeps): Reconciler {
 
   return {
     trigger,
-    start() {
-      loop ??= runLoop();
+    start: () => {
+      loop.start();
     },
-    async stop() {
-      stopController.abort();
-      wakeUp?.();
-      await loop;
-      await current;
-    },
+    stop: () => loop.stop(),
     runOnce,
     get passes() {
       return passes;

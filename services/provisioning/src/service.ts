@@ -2,81 +2,74 @@ import { DescribeTableCommand } from '@aws-sdk/client-dynamodb';
 import { ECSClient } from '@aws-sdk/client-ecs';
 import { EFSClient } from '@aws-sdk/client-efs';
 import { defaultLocalAgentsDir } from '@ocf/agent-tasks';
-import { ConfigError } from '@ocf/errors';
-import type { Config, ServiceContext, ServiceDefinition } from '@ocf/service';
+import type { Config, ServiceDefinition } from '@ocf/service';
 import { createDynamoAgentStateStore } from './adapters/dynamo-agent-state.ts';
 import { createEcsTaskRunner } from './adapters/ecs-task-runner.ts';
 import { createEfsAgentStorage } from './adapters/efs-agent-storage.ts';
 import { createLocalProcessRunner } from './adapters/local-process-runner.ts';
 import { buildApp } from './app.ts';
-import { settings, STAND_IN_AGENT } from './config.ts';
+import { checkSettings, settings, STAND_IN_AGENT } from './config.ts';
 import { createHandlers } from './handlers/index.ts';
 import { createLaunchLimiter } from './launch-limiter.ts';
-import type { AgentStateStore, TaskRunner } from './ports.ts';
-import { createReconciler, type Reconciler } from './reconciler.ts';
+import type { TaskRunner } from './ports.ts';
+import { createReconciler } from './reconciler.ts';
 
 type ProvisioningConfig = Config<typeof settings>;
 
 /**
  * The provisioning service as startService runs it: its state table, a task runner (ECS or
- * local processes), the reconcile loop, the handlers that feed it, and the HTTP side. The loop
- * starts when the HTTP side is ready and stops when it closes, after the consumer stopped.
+ * local processes), the reconcile loop, the handlers that feed it, and the HTTP side. The runner
+ * starts the loop before the HTTP side listens, and stops it after the consumer stopped.
  */
 export function provisioningService(): ServiceDefinition<typeof settings> {
-  let parts: { runner: TaskRunner; reconciler: Reconciler; store: AgentStateStore } | undefined;
-
-  const assemble = (context: ServiceContext<ProvisioningConfig>) => {
-    const { config, logger, routing, publisher, aws } = context;
-    const runner = createRunner(config);
-    const store = createDynamoAgentStateStore(aws.dynamodb, routing.tables.provisioning.name);
-    const reconciler = createReconciler({
-      store,
-      runner,
-      publisher,
-      logger: logger.with({ component: 'reconciler' }),
-      limiter: createLaunchLimiter({
-        bucket: {
-          capacity: config.PROVISIONING_LAUNCH_BURST,
-          refillPerSecond: config.PROVISIONING_LAUNCH_RATE,
-        },
-      }),
-      resyncIntervalMs: config.PROVISIONING_RESYNC_MS,
-      launchConcurrency: config.PROVISIONING_LAUNCH_CONCURRENCY,
-    });
-    logger.info('provisioning assembled', {
-      runner: runner.kind,
-      stateTable: routing.tables.provisioning.name,
-    });
-    parts = { runner, reconciler, store };
-    return parts;
-  };
-
   return {
     name: 'provisioning',
     settings,
-    createHandlers: (context) => {
-      const { store, reconciler } = assemble(context);
-      return createHandlers({
+    checkSettings,
+    compose: ({ config, logger, routing, publisher, aws }) => {
+      const runner = createRunner(config);
+      const store = createDynamoAgentStateStore(aws.dynamodb, routing.tables.provisioning.name);
+      const reconciler = createReconciler({
         store,
-        reconcile: (reason) => {
-          reconciler.trigger(reason);
-        },
-      });
-    },
-    buildApp: (context, readiness) => {
-      const { runner, reconciler } = parts ?? assemble(context);
-      const table = context.routing.tables.provisioning.name;
-      return buildApp({
-        logger: context.logger,
-        reconciler,
-        readiness: {
-          ...readiness,
-          stateTable: async () => {
-            await context.aws.dynamodb.send(new DescribeTableCommand({ TableName: table }));
+        runner,
+        publisher,
+        logger: logger.with({ component: 'reconciler' }),
+        limiter: createLaunchLimiter({
+          bucket: {
+            capacity: config.PROVISIONING_LAUNCH_BURST,
+            refillPerSecond: config.PROVISIONING_LAUNCH_RATE,
           },
-          runner: () => runner.check(),
-        },
+        }),
+        resyncIntervalMs: config.PROVISIONING_RESYNC_MS,
+        launchConcurrency: config.PROVISIONING_LAUNCH_CONCURRENCY,
       });
+      logger.info('provisioning assembled', {
+        runner: runner.kind,
+        stateTable: routing.tables.provisioning.name,
+      });
+      return {
+        handlers: createHandlers({
+          store,
+          reconcile: (reason) => {
+            reconciler.trigger(reason);
+          },
+        }),
+        app: (readiness) =>
+          buildApp({
+            logger,
+            reconciler,
+            readiness: {
+              ...readiness,
+              stateTable: async () => {
+                await aws.dynamodb.send(
+                  new DescribeTableCommand({ TableName: routing.tables.provisioning.name }),
+                );
+              },
+              runner: () => runner.check(),
+            },
+          }),
+        background: { reconciler },
+      };
     },
   };
 }
@@ -102,17 +95,7 @@ function createRunner(config: ProvisioningConfig): TaskRunner {
       stopGraceMs: config.LOCAL_AGENT_STOP_GRACE_MS,
     });
   }
-  const missing = (['AGENT_SUBNETS', 'AGENT_SECURITY_GROUPS', 'AGENT_FILE_SYSTEM_ID'] as const).filter(
-    (name) => {
-      const value = config[name];
-      return value === undefined || value.length === 0;
-    },
-  );
-  if (missing.length > 0) {
-    throw new ConfigError(
-      `invalid configuration:\n${missing.map((n) => `  ${n}: required when AGENT_RUNNER=ecs`).join('\n')}`,
-    );
-  }
+  // checkSettings made sure the ECS settings are there.
   return createEcsTaskRunner({
     ecs: new ECSClient({}),
     storage: createEfsAgentStorage({

@@ -25,16 +25,38 @@ export type CommonConfig = z.output<z.ZodObject<typeof commonSettings>>;
 
 export type Environment = Readonly<Record<string, string | undefined>>;
 
-/** Parses `env` against a settings shape; throws ConfigError naming every bad setting. */
+/** A check between settings, run once each setting parsed on its own; it adds an issue per fault. */
+export type SettingsCheck<TConfig> = (config: TConfig, context: z.RefinementCtx) => void;
+
+/** Settings that are optional in general but required when `applies` (e.g. the ECS runner's). */
+export function requiredWhen<TConfig>(
+  applies: (config: TConfig) => boolean,
+  names: readonly (keyof TConfig & string)[],
+  when: string,
+): SettingsCheck<TConfig> {
+  return (config, context) => {
+    if (!applies(config)) return;
+    for (const name of names) {
+      const value = config[name] as unknown;
+      if (value === undefined || (Array.isArray(value) && value.length === 0)) {
+        context.addIssue({ code: 'custom', path: [name], message: `required when ${when}` });
+      }
+    }
+  };
+}
+
+/** Parses `env` against a settings shape (and check); throws ConfigError naming every bad setting. */
 export function loadConfig<TShape extends z.ZodRawShape>(
   shape: TShape,
   env: Environment = process.env,
+  check?: SettingsCheck<z.output<z.ZodObject<TShape>>>,
 ): z.output<z.ZodObject<TShape>> {
   // Treat empty strings as unset: `FOO=` in a .env file means "not given".
   const present = Object.fromEntries(
     Object.entries(env).filter(([, value]) => value !== undefined && value !== ''),
   );
-  const result = z.object(shape).safeParse(present);
+  const schema = check === undefined ? z.object(shape) : z.object(shape).superRefine(check);
+  const result = schema.safeParse(present);
   if (result.success) return result.data;
   const problems = result.error.issues.map((issue) => {
     const name = issue.path.map(String).join('.');

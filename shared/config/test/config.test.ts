@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { z } from 'zod';
-import { commonSettings, loadConfig } from '../src/index.ts';
+import { commonSettings, loadConfig, requiredWhen } from '../src/index.ts';
 
 describe('loadConfig', () => {
   const shape = { ...commonSettings, BRIDGE_HOMESERVER_URL: z.url() };
@@ -26,6 +26,37 @@ describe('loadConfig', () => {
         assert.match(error.message, /BRIDGE_HOMESERVER_URL: required but not set/);
         assert.match(error.message, /PORT: /);
         assert.match(error.message, /OCF_ENV: lowercase letters/);
+        return true;
+      },
+    );
+  });
+
+  it('parses the shutdown timeout like any other setting', () => {
+    const base = { AWS_REGION: 'eu-west-1', PORT: '0', BRIDGE_HOMESERVER_URL: 'http://127.0.0.1:8008' };
+    assert.equal(loadConfig(shape, base).SHUTDOWN_TIMEOUT_MS, 25_000);
+    assert.equal(loadConfig(shape, { ...base, SHUTDOWN_TIMEOUT_MS: '5000' }).SHUTDOWN_TIMEOUT_MS, 5_000);
+    assert.throws(() => loadConfig(shape, { ...base, SHUTDOWN_TIMEOUT_MS: 'soon' }), /SHUTDOWN_TIMEOUT_MS: /);
+  });
+
+  it('checks settings that are required only when another has some value', () => {
+    const runnerShape = {
+      RUNNER: z.enum(['local', 'ecs']).default('local'),
+      SUBNETS: z.string().optional(),
+      CLUSTER: z.string().optional(),
+    };
+    const check = requiredWhen<z.output<z.ZodObject<typeof runnerShape>>>(
+      (c) => c.RUNNER === 'ecs',
+      ['SUBNETS', 'CLUSTER'],
+      'RUNNER=ecs',
+    );
+    assert.equal(loadConfig(runnerShape, {}, check).RUNNER, 'local');
+    assert.equal(loadConfig(runnerShape, { RUNNER: 'ecs', SUBNETS: 'a', CLUSTER: 'b' }, check).SUBNETS, 'a');
+    assert.throws(
+      () => loadConfig(runnerShape, { RUNNER: 'ecs', CLUSTER: 'b' }, check),
+      (error: Error & { code?: string }) => {
+        assert.equal(error.code, 'CONFIG_INVALID');
+        assert.match(error.message, /SUBNETS: required when RUNNER=ecs/);
+        assert.doesNotMatch(error.message, /CLUSTER/);
         return true;
       },
     );

@@ -5,3 +5,4 @@ export * from './publisher.ts';
 export * from './give-up.ts';
 export * from './outbox.ts';
 export * from './versioned-records.ts';
+export * from './trigger-loop.ts';

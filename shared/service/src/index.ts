@@ -1,1 +1,2 @@
 export * from './start.ts';
+export * from './lifecycle.ts';

@@ -3,7 +3,7 @@ import { EventBridgeClient } from '@aws-sdk/client-eventbridge';
 import { GetQueueAttributesCommand, GetQueueUrlCommand, SQSClient } from '@aws-sdk/client-sqs';
 import type { FastifyInstance } from 'fastify';
 import type { z } from 'zod';
-import { commonSettings, loadConfig, type CommonConfig } from '@ocf/config';
+import { commonSettings, loadConfig, type CommonConfig, type SettingsCheck } from '@ocf/config';
 import { createLogger, type Logger } from '@ocf/logging';
 import { fleetRouting, subscribedEventTypes, type FleetRouting, type ServiceName } from '@ocf/routing';
 import {
@@ -15,6 +15,7 @@ import {
   type QueueConsumer,
 } from '@ocf/runtime';
 import type { ReadinessCheck } from '@ocf/http';
+import { startParts, type BackgroundWork } from './lifecycle.ts';
 
 /** What a service's composition root gets to build its app and handlers from. */
 export interface ServiceContext<TConfig> {
@@ -29,20 +30,38 @@ export interface ServiceContext<TConfig> {
   };
 }
 
+/** What a service is made of, built once from its context. */
+export interface ServiceComposition {
+  /** Its event handlers: exactly its subscriptions in shared/routing (or none, not consuming yet). */
+  readonly handlers: HandlerMap;
+  /**
+   * Its HTTP side, given the runner's readiness checks (its queue, the dedupe table) to merge
+   * with its own. Never listens by itself: the runner does.
+   */
+  readonly app: (readiness: Record<string, ReadinessCheck>) => FastifyInstance | Promise<FastifyInstance>;
+  /**
+   * Loops and extra listeners, by name. The runner starts them in this order before the HTTP
+   * side listens, and stops them in reverse after the consumer drained and before HTTP closes.
+   */
+  readonly background?: Readonly<Record<string, BackgroundWork>>;
+}
+
 export interface ServiceDefinition<TShape extends z.ZodRawShape> {
   readonly name: ServiceName;
   /** The service's own settings on top of commonSettings. */
   readonly settings: TShape;
-  readonly buildApp: (
+  /** Checks between settings (e.g. what the ECS runner requires), run when the config is parsed. */
+  readonly checkSettings?: SettingsCheck<Config<TShape>>;
+  /** Builds the service's parts, once; the runner starts and stops them. */
+  readonly compose: (
     context: ServiceContext<Config<TShape>>,
-    readiness: Record<string, ReadinessCheck>,
-  ) => FastifyInstance | Promise<FastifyInstance>;
-  readonly createHandlers: (context: ServiceContext<Config<TShape>>) => HandlerMap | Promise<HandlerMap>;
+  ) => ServiceComposition | Promise<ServiceComposition>;
 }
 
 export type Config<TShape extends z.ZodRawShape> = CommonConfig & z.output<z.ZodObject<TShape>>;
 
-export interface RunningService {
+export interface RunningService<TConfig extends CommonConfig = CommonConfig> {
+  readonly config: TConfig;
   readonly app: FastifyInstance;
   readonly consumer: QueueConsumer | undefined;
   readonly url: string;
@@ -51,13 +70,18 @@ export interface RunningService {
 
 /**
  * The one boot sequence of every service: config (fail fast) -> logger -> AWS clients ->
- * its queue -> consumer + HTTP -> SIGTERM handling. Services only bring their routes and handlers.
+ * the service's composition (built once) -> its queue -> background work, HTTP and consumer started
+ * and stopped in one order (see startParts) -> SIGTERM handling. Services only bring their parts.
  */
 export async function startService<TShape extends z.ZodRawShape>(
   definition: ServiceDefinition<TShape>,
   env: NodeJS.ProcessEnv = process.env,
-): Promise<RunningService> {
-  const config = loadConfig({ ...commonSettings, ...definition.settings }, env) as Config<TShape>;
+): Promise<RunningService<Config<TShape>>> {
+  const config = loadConfig(
+    { ...commonSettings, ...definition.settings },
+    env,
+    definition.checkSettings as SettingsCheck<unknown> | undefined,
+  ) as Config<TShape>;
   const logger = createLogger({
     service: definition.name,
     level: config.LOG_LEVEL,
@@ -78,7 +102,7 @@ export async function startService<TShape extends z.ZodRawShape>(
   const context: ServiceContext<Config<TShape>> = { config, logger, routing, publisher, aws };
 
   const queue = routing.queues[definition.name];
-  const handlers = await definition.createHandlers(context);
+  const { handlers, app: buildApp, background = {} } = await definition.compose(context);
   assertHandlersMatchSubscriptions(definition.name, handlers);
 
   let consumer: QueueConsumer | undefined;
@@ -114,29 +138,36 @@ export async function startService<TShape extends z.ZodRawShape>(
     logger.info('no event handlers yet; not consuming', { queue: queue.name });
   }
 
-  const app = await definition.buildApp(context, readiness);
-  const url = await app.listen({ host: config.HOST, port: config.PORT });
-  consumer?.start();
-  logger.info('service started', { url, queue: queue.name });
+  const app = await buildApp(readiness);
+  const started = await startParts({
+    consumer,
+    http: { listen: () => app.listen({ host: config.HOST, port: config.PORT }), close: () => app.close() },
+    background,
+    logger,
+  });
+  const { url } = started;
+  logger.info('service started', { url, queue: queue.name, background: Object.keys(background) });
 
   let stopping: Promise<void> | undefined;
-  const stop = (): Promise<void> =>
-    (stopping ??= (async () => {
-      logger.info('stopping');
-      // Stop taking work first, then finish (or hand back) what is in flight, then close HTTP.
-      await consumer?.stop();
-      await app.close();
-      logger.info('stopped');
-    })());
-
-  return { app, consumer, url, stop };
+  return {
+    config,
+    app,
+    consumer,
+    url,
+    stop: () =>
+      (stopping ??= (async () => {
+        logger.info('stopping');
+        await started.stop();
+        logger.info('stopped');
+      })()),
+  };
 }
 
 /** Runs a service as the process's main thing: exits cleanly on SIGTERM/SIGINT, within the timeout. */
 export async function runService<TShape extends z.ZodRawShape>(
   definition: ServiceDefinition<TShape>,
 ): Promise<void> {
-  let service: RunningService;
+  let service: RunningService<Config<TShape>>;
   try {
     service = await startService(definition);
   } catch (error) {
@@ -146,7 +177,7 @@ export async function runService<TShape extends z.ZodRawShape>(
     );
     process.exit(1);
   }
-  const timeoutMs = Number(process.env['SHUTDOWN_TIMEOUT_MS'] ?? 25_000);
+  const timeoutMs = service.config.SHUTDOWN_TIMEOUT_MS;
   const onSignal = (signal: NodeJS.Signals): void => {
     const forceExit = setTimeout(() => {
       process.stderr.write(
