@@ -1,6 +1,10 @@
 """Start moto's server for the fleet, with two of its known limits patched first.
 
-    python moto_launcher.py --port 4566 [--host 127.0.0.1]
+    python moto_launcher.py --port 4566 [--host 127.0.0.1] [--state-file PATH]
+
+With --state-file, moto's state (every secret, queue and message, table and item, bus and rule,
+ECS cluster and task) survives a restart of this process: see persist_state() and
+docs/adr/0015-durable-local-aws-state.md.
 
 Both patches change moto in this process only, before it serves its first request. Each checks
 that the moto code it relies on still looks the way it did when the patch was written, and stops
@@ -10,8 +14,15 @@ Written for moto 5.2.5 (see requirements.txt); measurements in docs/local-stack.
 """
 
 import argparse
+import copyreg
 import functools
+import hashlib
 import inspect
+import os
+import pickle
+import sys
+import threading
+import time
 
 # What the launcher sets ecs::task's transition to. The local stack's readiness probe reads it back
 # through moto's state-manager API, which proves the server on the port is this launcher, patched.
@@ -84,20 +95,153 @@ def pin_ecs_tasks_running() -> None:
     state_manager.set_transition(model_name="ecs::task", transition=PINNED_ECS_TASK_TRANSITION)
 
 
+# The AWS services the fleet uses (and what ECS leans on), whose moto backends are saved.
+PERSISTED_SERVICES = (
+    "sqs",
+    "dynamodb",
+    "secretsmanager",
+    "events",
+    "ecs",
+    "ec2",
+    "iam",
+    "sts",
+    "logs",
+    "cloudwatch",
+)
+SNAPSHOT_FORMAT = 1
+SNAPSHOT_INTERVAL_SECONDS = 1.0
+
+
+def log(line: str) -> None:
+    print(f"moto_launcher: {line}", file=sys.stderr, flush=True)
+
+
+def _take_snapshot() -> bytes:
+    """Pickle every persisted backend in one go (one pickle keeps references between them)."""
+    import moto
+    from moto.backends import get_backend
+
+    state = {name: get_backend(name) for name in PERSISTED_SERVICES}
+    # Request threads keep changing the backends while we read them; a dict that changes size
+    # under pickle raises, and the next try usually lands between two requests.
+    for attempt in range(20):
+        try:
+            return pickle.dumps(
+                {"format": SNAPSHOT_FORMAT, "moto": moto.__version__, "backends": state},
+                protocol=pickle.HIGHEST_PROTOCOL,
+            )
+        except RuntimeError:
+            time.sleep(0.005 * (attempt + 1))
+    raise RuntimeError("moto state kept changing while it was being saved")
+
+
+def _write_atomically(path: str, data: bytes) -> None:
+    temporary = f"{path}.tmp"
+    with open(temporary, "wb") as file:
+        file.write(data)
+        file.flush()
+        os.fsync(file.fileno())
+    os.chmod(temporary, 0o600)
+    os.replace(temporary, path)
+
+
+def restore_state(path: str) -> None:
+    """Load a snapshot this launcher wrote, into the live backends, before the first request."""
+    import moto
+    from moto.backends import get_backend
+
+    if not os.path.exists(path):
+        log(f"no saved state at {path}; starting empty")
+        return
+    begun = time.perf_counter()
+    with open(path, "rb") as file:
+        # A pickle runs code when loaded: this only ever reads the file this launcher wrote, in the
+        # stack's own folder (mode 0600), never anything downloaded or shared.
+        snapshot = pickle.load(file)
+    if snapshot.get("format") != SNAPSHOT_FORMAT or snapshot.get("moto") != moto.__version__:
+        aside = f"{path}.moto-{snapshot.get('moto', 'unknown')}"
+        os.replace(path, aside)
+        log(
+            f"saved state was written by moto {snapshot.get('moto')} (format {snapshot.get('format')}), "
+            f"this is moto {moto.__version__}: starting empty, the old state is kept at {aside}"
+        )
+        return
+    for name, saved in snapshot["backends"].items():
+        live = get_backend(name)
+        live.clear()
+        live.update(saved)
+    size = os.path.getsize(path)
+    log(f"restored state from {path} ({size / 1e6:.1f} MB) in {time.perf_counter() - begun:.2f} s")
+
+
+def persist_state(path: str):
+    """Keep moto's state in `path`: restore it now and save it every second (longer for a big
+    state, see keep_saving) when it changed.
+    Returns the save function, for one last save when the server stops (SIGTERM/SIGINT: moto's
+    own handlers turn them into SystemExit). A SIGKILL loses the changes since the last save.
+
+    Why a snapshot and not moto's request recorder (MOTO_ENABLE_RECORDING): a replay re-runs every
+    request ever made, reads and long polls included, and regenerates every random id (secret
+    ARN suffixes, receipt handles, task ARNs), so ARNs stored in tables would point at nothing and
+    deleted messages would come back. See docs/adr/0015-durable-local-aws-state.md.
+    """
+    os.makedirs(os.path.dirname(os.path.abspath(path)), exist_ok=True)
+    # moto keeps locks in some models (SQS queues); a lock is state of this process, not data,
+    # so a restored model gets a fresh one.
+    copyreg.pickle(type(threading.RLock()), lambda _lock: (threading.RLock, ()))
+    copyreg.pickle(type(threading.Lock()), lambda _lock: (threading.Lock, ()))
+    restore_state(path)
+
+    last_digest = [b""]
+    save_lock = threading.Lock()
+
+    def save() -> None:
+        with save_lock:
+            data = _take_snapshot()
+            digest = hashlib.sha256(data).digest()
+            if digest != last_digest[0]:
+                _write_atomically(path, data)
+                last_digest[0] = digest
+
+    def keep_saving() -> None:
+        pause = SNAPSHOT_INTERVAL_SECONDS
+        while True:
+            time.sleep(pause)
+            begun = time.perf_counter()
+            try:
+                save()
+            except Exception as error:  # never let the saver die quietly: say so and go on
+                log(f"could not save state: {error!r}")
+            # Pickling holds the GIL: with a big state, space the saves out so they take at most
+            # a fifth of moto's time (300 hires' worth: 3.1 MB, 0.4 s on a loaded 2-core machine).
+            pause = max(SNAPSHOT_INTERVAL_SECONDS, 4 * (time.perf_counter() - begun))
+
+    save()
+    threading.Thread(target=keep_saving, name="moto-state-saver", daemon=True).start()
+    return save
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     # Loopback by default: moto accepts any credentials, so it must not be reachable from the LAN.
     # The container image runs this with --host 0.0.0.0 behind Docker's port mapping.
     parser.add_argument("--host", default="127.0.0.1")
     parser.add_argument("--port", type=int, required=True)
+    parser.add_argument("--state-file", help="keep moto's state in this file across restarts")
     args = parser.parse_args()
 
     memoise_eventbridge_jsonpath()
     pin_ecs_tasks_running()
+    save = persist_state(args.state_file) if args.state_file else None
 
     from moto.server import main as moto_server_main
 
-    moto_server_main(["--host", args.host, "--port", str(args.port)])
+    try:
+        moto_server_main(["--host", args.host, "--port", str(args.port)])
+    finally:
+        if save is not None:
+            save()
+            log(f"state saved to {args.state_file} on the way out")
 
 
 if __name__ == "__main__":

@@ -4,14 +4,17 @@
  *
  *   node local-stack/src/fleet.ts up [--sample <n>] [--env <name>]   backends, routing, the five
  *        services, an API token, optionally a sample org of n agents; then each agent's status
- *        until Ctrl-C, which stops everything `up` started
+ *        until Ctrl-C, which stops everything `up` started. Meanwhile it supervises: a service
+ *        that dies is restarted with back-off (supervisor.ts), a backend that dies is started
+ *        again (moto restores its saved state, ADR 0015), and the rest keeps running.
  *   node local-stack/src/fleet.ts status [--env <name>]              the agents' status, once
  *   node local-stack/src/fleet.ts down [--env <name>]                stops what `up` started
  *
  * Agents run as local processes (provisioning's local runner); everything else talks to moto and
  * Synapse from `pnpm stack up`. Each service is a process of its own group with its own log, so
  * Ctrl-C reaches only this command, which then stops the services, the agents, and the backends
- * if (and only if) it started them. Exit codes: 0 done, 1 failed, 2 usage.
+ * if (and only if) it started them. A service that exits with code 0 was stopped on purpose
+ * (`down` from another shell) and is not restarted. Exit codes: 0 done, 1 failed, 2 usage.
  */
 import { spawn } from 'node:child_process';
 import { once } from 'node:events';
@@ -22,8 +25,9 @@ import { agentLines, statusLine, type AgentSummary } from './fleet-status.ts';
 import { assertPortFree, isRunning, stopProcessGroup, spawnInOwnGroup, type PidRecord } from './processes.ts';
 import { resolveStackSettings } from './settings.ts';
 import { readStackInfo, type StackInfo } from './stack-info.ts';
-import { stackDown, stackUp } from './stack.ts';
+import { stackDown, stackStatus, stackUp } from './stack.ts';
 import type { BackendName } from './backend.ts';
+import { createSupervisor, restartDecision, type Supervisor } from './supervisor.ts';
 
 const SERVICES = ['directory', 'credentials', 'bridge', 'provisioning', 'health'] as const;
 type Service = (typeof SERVICES)[number];
@@ -239,8 +243,14 @@ async function up(environment: string, sample: number | undefined, portBase: num
   const save = () => writeFile(paths.stateFile, `${JSON.stringify(state, null, 2)}\n`);
   await save();
 
+  const supervisors = new Map<Service, Supervisor>();
   let stopping: Promise<void> | undefined;
-  const shutdown = () => (stopping ??= down(environment).then(() => undefined));
+  const shutdown = () =>
+    (stopping ??= (async () => {
+      // Stop restarting first: what `down` stops is stopped on purpose.
+      for (const supervisor of supervisors.values()) supervisor.stop();
+      await down(environment);
+    })());
   process.once('SIGINT', () => {
     say('stopping (Ctrl-C)');
     void shutdown().then(() => process.exit(0));
@@ -256,18 +266,44 @@ async function up(environment: string, sample: number | undefined, portBase: num
     for (const service of SERVICES) {
       const logFile = path.join(paths.logsDir, `${service}.log`);
       const main = `services/${service}/src/main.ts`;
-      const child = spawnInOwnGroup([process.execPath, path.join(root, main)], {
-        logFile,
-        cwd: root,
-        env: { ...env, PORT: String(PORTS[service]), ...serviceEnvironment(service, info, paths.agentsDir) },
+      const supervisor = createSupervisor({
+        name: service,
+        say,
+        spawn: () => {
+          const child = spawnInOwnGroup([process.execPath, path.join(root, main)], {
+            logFile,
+            cwd: root,
+            env: {
+              ...env,
+              PORT: String(PORTS[service]),
+              ...serviceEnvironment(service, info, paths.agentsDir),
+            },
+          });
+          if (child.pid === undefined) throw new Error(`${service} did not start`);
+          state.services[service] = {
+            pid: child.pid,
+            port: PORTS[service],
+            identity: main,
+            startedAt: new Date().toISOString(),
+          };
+          return child;
+        },
+        onRestart: async () => {
+          await save();
+          const record = state.services[service];
+          if (record === undefined) return;
+          const begun = Date.now();
+          await waitReady(service, record, logFile);
+          say(
+            `${service} is back (pid ${record.pid}, ready in ${((Date.now() - begun) / 1000).toFixed(1)} s)`,
+          );
+        },
+        onStoppedOnPurpose: () => {
+          say(`${service} exited with code 0 (stopped on purpose); not restarting it`);
+        },
       });
-      if (child.pid === undefined) throw new Error(`${service} did not start`);
-      state.services[service] = {
-        pid: child.pid,
-        port: PORTS[service],
-        identity: main,
-        startedAt: new Date().toISOString(),
-      };
+      supervisors.set(service, supervisor);
+      supervisor.start();
       await save();
     }
     for (const service of SERVICES) {
@@ -318,6 +354,7 @@ async function up(environment: string, sample: number | undefined, portBase: num
     );
 
     let last = '';
+    const backendCrashes: Record<string, number[]> = {};
     while (stopping === undefined) {
       try {
         const agents = await listAgents(directoryUrl);
@@ -331,15 +368,12 @@ async function up(environment: string, sample: number | undefined, portBase: num
       } catch (error) {
         say(`could not read the agents: ${(error as Error).message}`);
       }
-      for (const [service, record] of Object.entries(state.services)) {
-        if (!(await isRunning(record))) {
-          say(
-            `${service} stopped unexpectedly; see ${path.join(paths.logsDir, `${service}.log`)}. Stopping the fleet.`,
-          );
-          await shutdown();
-          return 1;
-        }
+      if ((await readState(paths.stateFile)) === undefined) {
+        say('the fleet was stopped from elsewhere (`down`); leaving');
+        for (const supervisor of supervisors.values()) supervisor.stop();
+        return 0;
       }
+      await restartDeadBackends(backendCrashes);
       await new Promise((resolve) => setTimeout(resolve, 2_000));
     }
     await stopping;
@@ -349,6 +383,38 @@ async function up(environment: string, sample: number | undefined, portBase: num
     await shutdown();
     return 1;
   }
+}
+
+/**
+ * moto or Synapse died under the fleet: start it again (moto restores its saved state, ADR 0015),
+ * with the same back-off and crash-loop brake as the services.
+ */
+async function restartDeadBackends(crashes: Record<string, number[]>): Promise<void> {
+  const statuses = await stackStatus();
+  const dead = statuses.filter((status) => status.state === 'stopped');
+  if (dead.length === 0) return;
+  for (const status of dead) {
+    const earlier = (crashes[status.name] ??= []);
+    const decision = restartDecision(earlier, Date.now());
+    earlier.push(Date.now());
+    if (decision.kind === 'give-up') {
+      say(
+        `${status.name} stopped again (${decision.crashesInWindow} times in a row): not starting it any more; see ${status.logFile}`,
+      );
+      return;
+    }
+    say(
+      `${status.name} is not running (died? see ${status.logFile}); starting it again in ${(decision.delayMs / 1000).toFixed(1)} s`,
+    );
+    await new Promise((resolve) => setTimeout(resolve, decision.delayMs));
+  }
+  await stackUp({
+    onProgress: (line) => {
+      say(line);
+    },
+  }).catch((error: unknown) => {
+    say(`could not start the backends again: ${(error as Error).message}`);
+  });
 }
 
 async function down(environment: string): Promise<number> {

@@ -32,11 +32,21 @@ export const moto: BackendKind = {
   },
 };
 
-export function motoLaunch(python: string, port: number): BackendLaunch {
+/** `stateFile`: where moto keeps its state across restarts (ADR 0015). */
+export function motoLaunch(python: string, port: number, stateFile: string): BackendLaunch {
   return {
     ...moto,
     port,
-    command: [python, sources.motoLauncher, '--host', '127.0.0.1', '--port', String(port)],
+    command: [
+      python,
+      sources.motoLauncher,
+      '--host',
+      '127.0.0.1',
+      '--port',
+      String(port),
+      '--state-file',
+      stateFile,
+    ],
     identity: `${sources.motoLauncher} --host 127.0.0.1 --port ${port}`,
   };
 }

@@ -22,6 +22,8 @@ export interface StackLayout {
   /** pid files and the lock: what tells `down` and `status` which processes are this stack's. */
   runDir: string;
   synapseDir: string;
+  /** moto's saved state (moto_launcher.py --state-file): what makes the local AWS data survive. */
+  motoStateFile: string;
   /** Endpoints and secrets for code (tests, `fleet up`), mode 0600. */
   stackInfoFile: string;
   lockFile: string;
@@ -35,6 +37,7 @@ export function stackLayout(stateDir: string, venvDir: string): StackLayout {
     logsDir: path.join(stateDir, 'logs'),
     runDir,
     synapseDir: path.join(stateDir, 'synapse'),
+    motoStateFile: path.join(stateDir, 'moto', 'state.pickle'),
     stackInfoFile: path.join(stateDir, 'stack.json'),
     lockFile: path.join(runDir, 'stack.lock'),
   };

@@ -42,7 +42,7 @@ async function upLocked(settings: StackSettings): Promise<StackUpResult> {
   const python = await ensureVenv(settings);
   const { configFile, setup } = await prepareSynapse(settings);
   const launches = [
-    motoLaunch(python, settings.motoPort),
+    motoLaunch(python, settings.motoPort, settings.motoStateFile),
     synapseLaunch(python, settings.synapsePort, configFile),
   ];
   const outcomes = await Promise.allSettled(

@@ -6,6 +6,7 @@ import {
   type EventType,
   type Producer,
 } from '@ocf/events';
+import { deliveryPolicy } from '@ocf/runtime';
 
 /**
  * The fleet's event topology, declared once: the bus, one queue (with its DLQ) per service, the
@@ -158,13 +159,18 @@ export interface QueueSpec {
   readonly service: ServiceName;
   readonly name: string;
   readonly deadLetterQueueName: string;
-  /** Renewed by the consumer's heartbeat while a handler runs. */
+  /**
+   * Renewed by the consumer's heartbeat while a handler runs. The consumer's lease, heartbeat
+   * and retry delays, and maxReceiveCount below, are derived from it (@ocf/runtime delivery.ts).
+   */
   readonly visibilityTimeoutSeconds: number;
   readonly retentionSeconds: number;
   readonly deadLetterRetentionSeconds: number;
   /**
    * The safety net behind the consumer's own DLQ routing (which attaches a reason): a message
-   * that keeps killing its consumer before it can decide still ends up in the DLQ.
+   * that keeps killing its consumer before it can decide still ends up in the DLQ. Set above the
+   * consumer's attempts plus what a dead worker's lease can cost, so a message whose worker died
+   * is always taken over first (delivery.ts has the arithmetic).
    */
   readonly maxReceiveCount: number;
 }
@@ -212,6 +218,8 @@ export interface FleetRouting {
 }
 
 const DAY = 24 * 3600;
+/** Every queue's V: long enough that a heartbeat (V/6 = 10 s) is cheap, short enough that a dead worker's message is back within a minute. */
+const QUEUE_VISIBILITY_TIMEOUT_SECONDS = 60;
 
 /** `environment` names one fleet (`local`, `prod`, a test run's id); every resource name carries it. */
 export function fleetRouting(environment: string): FleetRouting {
@@ -219,14 +227,15 @@ export function fleetRouting(environment: string): FleetRouting {
     throw new Error(`environment must be 1-31 lowercase letters, digits or hyphens, got "${environment}"`);
   }
   const prefix = `ocf-${environment}`;
+  const delivery = deliveryPolicy(QUEUE_VISIBILITY_TIMEOUT_SECONDS);
   const queue = (service: ServiceName): QueueSpec => ({
     service,
     name: `${prefix}-${service}`,
     deadLetterQueueName: `${prefix}-${service}-dlq`,
-    visibilityTimeoutSeconds: 60,
+    visibilityTimeoutSeconds: delivery.visibilityTimeoutSeconds,
     retentionSeconds: 4 * DAY,
     deadLetterRetentionSeconds: 14 * DAY,
-    maxReceiveCount: 10,
+    maxReceiveCount: delivery.maxReceiveCount,
   });
   return {
     environment,

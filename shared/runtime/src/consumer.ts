@@ -6,6 +6,7 @@ import {
   type Message,
   type SQSClient,
 } from '@aws-sdk/client-sqs';
+import { randomUUID } from 'node:crypto';
 import { errorMessage, isRetryable } from '@ocf/errors';
 import {
   parseEventMessage,
@@ -20,6 +21,7 @@ import {
 import type { Logger } from '@ocf/logging';
 import { backoffDelayMs, sleep, type BackoffPolicy } from './backoff.ts';
 import type { DedupeStore } from './dedupe.ts';
+import { deliveryPolicy } from './delivery.ts';
 import type { EventPublisher } from './publisher.ts';
 
 /** What a handler gets besides the event. */
@@ -52,6 +54,8 @@ export type Outcome =
   | { kind: 'handled'; eventId: string; type: EventType }
   | { kind: 'duplicate'; eventId: string; type: EventType }
   | { kind: 'retry-later'; eventId: string; type: EventType; delaySeconds: number; error: string }
+  /** This worker's lease ran out and another worker took the event over; it was left to that one. */
+  | { kind: 'lease-lost'; eventId: string; type: EventType }
   | { kind: 'dead-lettered'; reason: DeadLetterReason; message: string; eventId?: string | undefined };
 
 /** Message attributes a dead-lettered message carries, for whoever reads the DLQ. */
@@ -75,11 +79,18 @@ export interface QueueConsumerOptions {
   /** Messages handled at once. */
   readonly concurrency?: number;
   readonly waitTimeSeconds?: number;
-  /** Visibility given at receive and renewed by the heartbeat while a handler runs. */
+  /**
+   * The queue's visibility timeout: given at receive and renewed by the heartbeat while a handler
+   * runs. The heartbeat, the dedupe lease and the in-progress retry delay derive from it
+   * (delivery.ts), as does the queue's maxReceiveCount.
+   */
   readonly visibilityTimeoutSeconds?: number;
   /** A handler running longer is aborted and its message retried later. */
   readonly handlerTimeoutMs?: number;
-  /** Deliveries before a retryable failure goes to the DLQ with its last error. */
+  /**
+   * Deliveries before a retryable failure goes to the DLQ with its last error. The default fits
+   * the queue's maxReceiveCount (delivery.ts); more would let SQS redrive first, with no reason.
+   */
   readonly maxAttempts?: number;
   readonly retryBackoff?: BackoffPolicy;
   /** How long stop() waits for in-flight handlers before releasing their messages. */
@@ -102,9 +113,10 @@ export function createQueueConsumer(options: QueueConsumerOptions): QueueConsume
   const concurrency = options.concurrency ?? 8;
   const waitTimeSeconds = options.waitTimeSeconds ?? 20;
   const visibilityTimeoutSeconds = options.visibilityTimeoutSeconds ?? 30;
+  const policy = deliveryPolicy(visibilityTimeoutSeconds);
   const handlerTimeoutMs = options.handlerTimeoutMs ?? 5 * 60_000;
-  const maxAttempts = options.maxAttempts ?? 8;
-  const retryBackoff = options.retryBackoff ?? { baseMs: 2_000, maxMs: 15 * 60_000 };
+  const maxAttempts = options.maxAttempts ?? policy.maxAttempts;
+  const retryBackoff = options.retryBackoff ?? policy.retryBackoff;
   const drainTimeoutMs = options.drainTimeoutMs ?? 20_000;
 
   const inFlight = new Map<string, { message: Message; abort: AbortController; done: Promise<void> }>();
@@ -201,10 +213,13 @@ export function createQueueConsumer(options: QueueConsumerOptions): QueueConsume
       ...('agentId' in event.data ? { agentId: event.data.agentId } : {}),
     });
     const dedupeKey = `${options.name}#${event.metadata.eventId}`;
+    // Whose claim this is: a renewal or release by a worker that lost its lease must not touch
+    // the claim of the worker that took over.
+    const owner = `${options.name}/${process.pid}/${randomUUID()}`;
 
     let claim: Awaited<ReturnType<DedupeStore['claim']>>;
     try {
-      claim = await options.dedupe.claim(dedupeKey, handlerTimeoutMs + visibilityTimeoutSeconds * 1000);
+      claim = await options.dedupe.claim(dedupeKey, policy.leaseMs, owner);
     } catch (error) {
       await retryLater(message, event, receiveCount, error, eventLogger);
       return;
@@ -216,21 +231,28 @@ export function createQueueConsumer(options: QueueConsumerOptions): QueueConsume
       return;
     }
     if (claim === 'in-progress') {
-      // Another worker is on it; look again after its lease could have run out.
+      // Another worker is on it. Look again once its lease has surely run out, should that worker
+      // be dead: a fixed delay, not a back-off, so waiting on a lease costs one receive, not ten.
       await retryLater(
         message,
         event,
         receiveCount,
         new Error('another worker holds this event'),
         eventLogger,
+        policy.inProgressRetrySeconds,
       );
       return;
     }
 
-    const handlerAbort = AbortSignal.any([shutdownSignal, AbortSignal.timeout(handlerTimeoutMs)]);
+    const leaseLost = new AbortController();
+    const handlerAbort = AbortSignal.any([
+      shutdownSignal,
+      leaseLost.signal,
+      AbortSignal.timeout(handlerTimeoutMs),
+    ]);
     const heartbeat = setInterval(
-      () => void extendVisibility(message, eventLogger),
-      Math.max(1, visibilityTimeoutSeconds / 2) * 1000,
+      () => void keepAlive(message, dedupeKey, owner, leaseLost, eventLogger),
+      policy.heartbeatMs,
     );
     try {
       await handler(event, {
@@ -242,7 +264,11 @@ export function createQueueConsumer(options: QueueConsumerOptions): QueueConsume
       });
     } catch (error) {
       clearInterval(heartbeat);
-      await options.dedupe.release(dedupeKey).catch((releaseError: unknown) => {
+      if (leaseLost.signal.aborted) {
+        leftToTheTaker(event, eventLogger);
+        return;
+      }
+      await options.dedupe.release(dedupeKey, owner).catch((releaseError: unknown) => {
         eventLogger.warn('could not release dedupe claim; it will expire', { error: releaseError });
       });
       if (!isRetryable(error)) {
@@ -262,6 +288,10 @@ export function createQueueConsumer(options: QueueConsumerOptions): QueueConsume
       return;
     }
     clearInterval(heartbeat);
+    if (leaseLost.signal.aborted) {
+      leftToTheTaker(event, eventLogger);
+      return;
+    }
     try {
       await options.dedupe.complete(dedupeKey);
     } catch (error) {
@@ -292,10 +322,11 @@ export function createQueueConsumer(options: QueueConsumerOptions): QueueConsume
     receiveCount: number,
     error: unknown,
     eventLogger: Logger,
+    fixedDelaySeconds?: number,
   ): Promise<void> {
     const delaySeconds = Math.min(
       MAX_VISIBILITY_SECONDS,
-      Math.ceil(backoffDelayMs(receiveCount, retryBackoff) / 1000),
+      fixedDelaySeconds ?? Math.ceil(backoffDelayMs(receiveCount, retryBackoff) / 1000),
     );
     eventLogger.warn('will retry', { receiveCount, delaySeconds, error });
     await changeVisibility(message, delaySeconds).catch((visibilityError: unknown) => {
@@ -364,12 +395,35 @@ export function createQueueConsumer(options: QueueConsumerOptions): QueueConsume
     );
   }
 
-  async function extendVisibility(message: Message, eventLogger: Logger): Promise<void> {
+  /** The heartbeat: keeps the message hidden and the lease ours while the handler runs. */
+  async function keepAlive(
+    message: Message,
+    dedupeKey: string,
+    owner: string,
+    leaseLost: AbortController,
+    eventLogger: Logger,
+  ): Promise<void> {
+    if (leaseLost.signal.aborted) return;
     try {
       await changeVisibility(message, visibilityTimeoutSeconds);
     } catch (error) {
       eventLogger.warn('could not extend visibility of a long-running message', { error });
     }
+    try {
+      if (!(await options.dedupe.renew(dedupeKey, owner, policy.leaseMs))) {
+        eventLogger.warn('lost the lease on this event to another worker; aborting the handler');
+        leaseLost.abort();
+      }
+    } catch (error) {
+      // The lease has room for two more missed renewals (delivery.ts).
+      eventLogger.warn('could not renew the lease on this event', { error });
+    }
+  }
+
+  function leftToTheTaker(event: AnyFleetEvent, eventLogger: Logger): void {
+    // Neither complete, release nor delete: the claim and the message are the taker's now.
+    eventLogger.warn('left the event to the worker that took it over');
+    report({ kind: 'lease-lost', eventId: event.metadata.eventId, type: event.type });
   }
 
   return {

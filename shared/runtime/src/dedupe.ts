@@ -18,10 +18,15 @@ export interface DedupeStore {
    * `claimed`: go ahead. `completed`: handled before, skip it. `in-progress`: another worker
    * holds a live lease; try again later.
    */
-  claim(key: string, leaseMs: number): Promise<'claimed' | 'completed' | 'in-progress'>;
+  claim(key: string, leaseMs: number, owner?: string): Promise<'claimed' | 'completed' | 'in-progress'>;
+  /**
+   * Pushes a live claim's lease to now + `leaseMs`. False when the claim is no longer `owner`'s
+   * (its lease ran out and another worker took it, or it was completed): stop working on it.
+   */
+  renew(key: string, owner: string, leaseMs: number): Promise<boolean>;
   complete(key: string): Promise<void>;
-  /** Gives a claim back after a failure so the next delivery can try. */
-  release(key: string): Promise<void>;
+  /** Gives a claim back after a failure so the next delivery can try; only `owner`'s, if given. */
+  release(key: string, owner?: string): Promise<void>;
 }
 
 export interface DynamoDedupeStoreOptions {
@@ -32,14 +37,14 @@ export interface DynamoDedupeStoreOptions {
   readonly now?: () => number;
 }
 
-/** Item shape: { pk, status, leaseUntil (ms), expiresAt (s, the table's TTL attribute) }. */
+/** Item shape: { pk, status, owner, leaseUntil (ms), expiresAt (s, the table's TTL attribute) }. */
 export function createDynamoDedupeStore(options: DynamoDedupeStoreOptions): DedupeStore {
   const { client, tableName } = options;
   const retentionMs = options.retentionMs ?? 7 * 24 * 3600 * 1000;
   const now = options.now ?? Date.now;
 
   return {
-    async claim(key, leaseMs) {
+    async claim(key, leaseMs, owner = 'anonymous') {
       const at = now();
       try {
         await client.send(
@@ -48,6 +53,7 @@ export function createDynamoDedupeStore(options: DynamoDedupeStoreOptions): Dedu
             Item: {
               pk: { S: key },
               status: { S: 'in-progress' },
+              owner: { S: owner },
               leaseUntil: { N: String(at + leaseMs) },
               expiresAt: { N: String(Math.ceil((at + retentionMs) / 1000)) },
             },
@@ -67,6 +73,29 @@ export function createDynamoDedupeStore(options: DynamoDedupeStoreOptions): Dedu
       return existing.Item?.['status']?.S === 'completed' ? 'completed' : 'in-progress';
     },
 
+    async renew(key, owner, leaseMs) {
+      try {
+        await client.send(
+          new UpdateItemCommand({
+            TableName: tableName,
+            Key: { pk: { S: key } },
+            UpdateExpression: 'SET leaseUntil = :until',
+            ConditionExpression: '#status = :inProgress AND #owner = :owner',
+            ExpressionAttributeNames: { '#status': 'status', '#owner': 'owner' },
+            ExpressionAttributeValues: {
+              ':until': { N: String(now() + leaseMs) },
+              ':inProgress': { S: 'in-progress' },
+              ':owner': { S: owner },
+            },
+          }),
+        );
+        return true;
+      } catch (error) {
+        if (error instanceof ConditionalCheckFailedException) return false;
+        throw error;
+      }
+    },
+
     async complete(key) {
       await client.send(
         new UpdateItemCommand({
@@ -82,15 +111,21 @@ export function createDynamoDedupeStore(options: DynamoDedupeStoreOptions): Dedu
       );
     },
 
-    async release(key) {
+    async release(key, owner) {
       try {
         await client.send(
           new DeleteItemCommand({
             TableName: tableName,
             Key: { pk: { S: key } },
-            ConditionExpression: '#status = :inProgress',
-            ExpressionAttributeNames: { '#status': 'status' },
-            ExpressionAttributeValues: { ':inProgress': { S: 'in-progress' } },
+            // Never hand back a claim another worker took over from us.
+            ConditionExpression:
+              owner === undefined ? '#status = :inProgress' : '#status = :inProgress AND #owner = :owner',
+            ExpressionAttributeNames:
+              owner === undefined ? { '#status': 'status' } : { '#status': 'status', '#owner': 'owner' },
+            ExpressionAttributeValues: {
+              ':inProgress': { S: 'in-progress' },
+              ...(owner === undefined ? {} : { ':owner': { S: owner } }),
+            },
           }),
         );
       } catch (error) {
@@ -103,24 +138,38 @@ export function createDynamoDedupeStore(options: DynamoDedupeStoreOptions): Dedu
 /** For unit tests: the same lease semantics in a Map. */
 export function createMemoryDedupeStore(
   now: () => number = Date.now,
-): DedupeStore & { readonly entries: Map<string, { status: string; leaseUntil: number }> } {
-  const entries = new Map<string, { status: string; leaseUntil: number }>();
+): DedupeStore & { readonly entries: Map<string, MemoryDedupeEntry> } {
+  const entries = new Map<string, MemoryDedupeEntry>();
   return {
     entries,
-    claim(key, leaseMs) {
+    claim(key, leaseMs, owner = 'anonymous') {
       const existing = entries.get(key);
       if (existing?.status === 'completed') return Promise.resolve('completed');
       if (existing !== undefined && existing.leaseUntil >= now()) return Promise.resolve('in-progress');
-      entries.set(key, { status: 'in-progress', leaseUntil: now() + leaseMs });
+      entries.set(key, { status: 'in-progress', owner, leaseUntil: now() + leaseMs });
       return Promise.resolve('claimed');
     },
+    renew(key, owner, leaseMs) {
+      const existing = entries.get(key);
+      if (existing?.status !== 'in-progress' || existing.owner !== owner) return Promise.resolve(false);
+      existing.leaseUntil = now() + leaseMs;
+      return Promise.resolve(true);
+    },
     complete(key) {
-      entries.set(key, { status: 'completed', leaseUntil: 0 });
+      entries.set(key, { status: 'completed', owner: '', leaseUntil: 0 });
       return Promise.resolve();
     },
-    release(key) {
-      if (entries.get(key)?.status === 'in-progress') entries.delete(key);
+    release(key, owner) {
+      const existing = entries.get(key);
+      if (existing?.status === 'in-progress' && (owner === undefined || existing.owner === owner))
+        entries.delete(key);
       return Promise.resolve();
     },
   };
+}
+
+export interface MemoryDedupeEntry {
+  status: 'in-progress' | 'completed';
+  owner: string;
+  leaseUntil: number;
 }

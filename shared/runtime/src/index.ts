@@ -6,3 +6,4 @@ export * from './give-up.ts';
 export * from './outbox.ts';
 export * from './versioned-records.ts';
 export * from './trigger-loop.ts';
+export * from './delivery.ts';
