@@ -16,7 +16,15 @@
 // Prints the figures and rewrites its section of docs/benchmarks.md. Asserts nothing.
 import { spawn } from 'node:child_process';
 import { once } from 'node:events';
-import { createWriteStream, mkdirSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import {
+  createWriteStream,
+  mkdirSync,
+  readdirSync,
+  readFileSync,
+  rmSync,
+  statSync,
+  writeFileSync,
+} from 'node:fs';
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import os from 'node:os';
@@ -83,21 +91,53 @@ let counting = false;
 /** The operation a request names: the JSON protocols' target, a query Action, or a path shape. */
 function operationOf(request: http.IncomingMessage, kind: 'aws' | 'matrix'): string {
   const url = request.url ?? '/';
-  if (kind === 'aws') {
-    const target = request.headers['x-amz-target'];
-    if (typeof target === 'string') return target.replace(/^.*\./, '').replace(/^[^_]*_/, '');
-    const smithy = /\/operation\/([A-Za-z]+)/.exec(url)?.[1];
-    if (smithy !== undefined) return smithy;
-    const path = url.split('?')[0] ?? '/';
-    return `${request.method} ${path.replace(/\/[^/]*[0-9][^/]*/g, '/{id}')}`;
-  }
-  const path = decodeURIComponent(url.split('?')[0] ?? '/')
+  if (kind === 'matrix') return `${request.method} ${matrixPath(url)}`;
+  const target = request.headers['x-amz-target'];
+  if (typeof target === 'string') return target.replace(/^.*\./, '').replace(/^[^_]*_/, '');
+  const smithy = /\/operation\/([A-Za-z]+)/.exec(url)?.[1];
+  if (smithy !== undefined) return smithy;
+  const path = url.split('?')[0] ?? '/';
+  return `${request.method} ${path.replace(/\/[^/]*[0-9][^/]*/g, '/{id}')}`;
+}
+
+/** A Matrix request's path with ids, aliases and event types as {x}: one row per endpoint. */
+function matrixPath(url: string): string {
+  return decodeURIComponent(url.split('?')[0] ?? '/')
     .replace(/\/_matrix\/client\/(v3|r0|v1)/, '')
     .replace(/\/_synapse\/admin\/v\d/, '/admin')
     .split('/')
     .map((part) => (/^[!@#$]|^m\.|:/.test(part) || /\d/.test(part) ? '{x}' : part))
     .join('/');
-  return `${request.method} ${path}`;
+}
+
+/**
+ * Synapse's access log gives each request's own CPU (`ru=(user, system)`): summed per endpoint
+ * over the log written while measuring, it shows where the homeserver's CPU per hire goes. Work
+ * outside request handlers (event persistence, pushes to the bridge) is not in it.
+ */
+function synapseRequestCpu(
+  logFile: string,
+  from: number,
+): { totalMs: number; byEndpoint: Map<string, { n: number; ms: number }> } {
+  const byEndpoint = new Map<string, { n: number; ms: number }>();
+  let totalMs = 0;
+  let text: string;
+  try {
+    text = readFileSync(logFile).subarray(from).toString('utf8');
+  } catch {
+    return { totalMs, byEndpoint };
+  }
+  const line = /Processed request: [\d.]+sec\/[\d.]+sec ru=\(([\d.]+)sec, ([\d.]+)sec\).*?"(\w+) (\S+) HTTP/g;
+  for (const match of text.matchAll(line)) {
+    const ms = (Number(match[1]) + Number(match[2])) * 1000;
+    const key = `${match[3]} ${matrixPath(match[4] ?? '/')}`;
+    const entry = byEndpoint.get(key) ?? { n: 0, ms: 0 };
+    entry.n++;
+    entry.ms += ms;
+    byEndpoint.set(key, entry);
+    totalMs += ms;
+  }
+  return { totalMs, byEndpoint };
 }
 
 async function countingProxy(
@@ -345,6 +385,8 @@ try {
   const before = new Map(groups.map(([name, pid]) => [name, sampleGroup(pid)]));
   const fleetBefore = sampleProcess(fleet.pid ?? 0);
   const benchBefore = process.cpuUsage();
+  const synapseLog = join(stateDir, 'logs', 'homeserver.log');
+  const synapseLogFrom = statSync(synapseLog, { throwIfNoEntry: false })?.size ?? 0;
   counting = true;
 
   // The raw half: individual contributors, whose managers all come in the import.
@@ -586,6 +628,16 @@ try {
     `Most requests per hire, AWS APIs: ${topOperations('aws')}.`,
     '',
     `Most requests per hire, homeserver: ${topOperations('hs')}.`,
+    '',
+    (() => {
+      const { totalMs, byEndpoint } = synapseRequestCpu(synapseLog, synapseLogFrom);
+      const top = [...byEndpoint]
+        .sort((a, b) => b[1].ms - a[1].ms)
+        .slice(0, 8)
+        .map(([endpoint, { n, ms }]) => `${endpoint} ${perHire(ms)} ms (${perHire(n)} requests)`)
+        .join('; ');
+      return `Synapse CPU inside its request handlers (its access log's ru=): ${perHire(totalMs)} ms per hire; by endpoint, per hire: ${top}.`;
+    })(),
     '',
     `Measured ${new Date().toISOString().slice(0, 16).replace('T', ' ')} UTC on ${machine}; shared machine, load average at start ${loadAtStart.map((l) => l.toFixed(2)).join(' / ')}. ` +
       `N = ${N}, agents as local stand-in processes (the fleet command cannot use the ECS runner on the emulator yet).`,
