@@ -52,7 +52,7 @@ interface FleetState {
   readonly agentsDir: string;
 }
 
-const usage = `usage: node local-stack/src/fleet.ts <up|status|down> [--env <name>] [--sample <agents>] [--port-base <port>]
+const usage = `usage: node local-stack/src/fleet.ts <up|status|down> [--env <name>] [--sample <agents>] [--port-base <port>] [--service-env <file>]
 
   up       local backends, the routing, the five services and an API token; with --sample n
            (10 to 5000) also a sample company of n agents. Prints each agent's status until Ctrl-C,
@@ -62,6 +62,8 @@ const usage = `usage: node local-stack/src/fleet.ts <up|status|down> [--env <nam
 
 --env names the fleet (default: local); every resource, queue and table carries it.
 --port-base: the services listen on it and the next four (default 8081: directory 8081 ... health 8085).
+--service-env: a JSON file {"<service>": {"NAME": "value"}} of settings laid over each service's own
+(benchmarks use it to put counting proxies in front of the backends).
 Agents run as local processes; their folders are under .local-stack/agents/<env>/.`;
 
 function layout(environment: string) {
@@ -203,7 +205,12 @@ async function listAgents(directoryUrl: string): Promise<AgentSummary[]> {
   return agents.sort((a, b) => a.agentId.localeCompare(b.agentId));
 }
 
-async function up(environment: string, sample: number | undefined, portBase: number): Promise<number> {
+async function up(
+  environment: string,
+  sample: number | undefined,
+  portBase: number,
+  overrides: Partial<Record<Service, NodeJS.ProcessEnv>>,
+): Promise<number> {
   const PORTS = portsFrom(portBase);
   const paths = layout(environment);
   const previous = await readState(paths.stateFile);
@@ -277,6 +284,7 @@ async function up(environment: string, sample: number | undefined, portBase: num
               ...env,
               PORT: String(PORTS[service]),
               ...serviceEnvironment(service, info, paths.agentsDir),
+              ...overrides[service],
             },
           });
           if (child.pid === undefined) throw new Error(`${service} did not start`);
@@ -476,6 +484,7 @@ async function main(argv: string[]): Promise<number> {
         'port-base': { type: 'string', default: String(DEFAULT_PORT_BASE) },
         env: { type: 'string', default: 'local' },
         sample: { type: 'string' },
+        'service-env': { type: 'string' },
         help: { type: 'boolean' },
       },
     });
@@ -499,9 +508,18 @@ async function main(argv: string[]): Promise<number> {
     process.stderr.write(`${usage}\n`);
     return 2;
   }
+  let overrides: Partial<Record<Service, NodeJS.ProcessEnv>> = {};
+  if (values['service-env'] !== undefined) {
+    try {
+      overrides = parseServiceEnv(JSON.parse(await readFile(values['service-env'], 'utf8')));
+    } catch (error) {
+      process.stderr.write(`--service-env ${values['service-env']}: ${(error as Error).message}\n`);
+      return 2;
+    }
+  }
   switch (positionals.join(' ')) {
     case 'up':
-      return up(environment, sample, portBase);
+      return up(environment, sample, portBase, overrides);
     case 'down':
       return down(environment);
     case 'status':
@@ -510,6 +528,21 @@ async function main(argv: string[]): Promise<number> {
       process.stderr.write(`${usage}\n`);
       return 2;
   }
+}
+
+/** `{"<service>": {"NAME": "value"}}`, with known service names and string values only. */
+function parseServiceEnv(value: unknown): Partial<Record<Service, NodeJS.ProcessEnv>> {
+  if (typeof value !== 'object' || value === null) throw new Error('not a JSON object');
+  const result: Partial<Record<Service, NodeJS.ProcessEnv>> = {};
+  for (const [service, variables] of Object.entries(value)) {
+    if (!(SERVICES as readonly string[]).includes(service)) throw new Error(`unknown service "${service}"`);
+    if (typeof variables !== 'object' || variables === null) throw new Error(`${service}: not an object`);
+    const entries = Object.entries(variables as Record<string, unknown>);
+    for (const [name, setting] of entries)
+      if (typeof setting !== 'string') throw new Error(`${service}.${name}: not a string`);
+    result[service as Service] = Object.fromEntries(entries) as NodeJS.ProcessEnv;
+  }
+  return result;
 }
 
 process.exitCode = await main(process.argv.slice(2));
