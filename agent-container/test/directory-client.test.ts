@@ -16,16 +16,17 @@ const person = {
 /** A directory that wants one token and records what it was sent. */
 function fakeDirectory(accepted: string, status = 200) {
   const seen: { url: string; authorization: string | null }[] = [];
-  const fetch = (url: URL | string | Request, init?: RequestInit) => {
+  const fetch = (input: URL | string | Request, init?: RequestInit) => {
+    const url = input instanceof Request ? input.url : input.toString();
     const authorization = new Headers(init?.headers).get('authorization');
-    seen.push({ url: String(url), authorization });
+    seen.push({ url, authorization });
     if (authorization !== `Bearer ${accepted}`)
       return Promise.resolve(new Response('{"error":"UNAUTHENTICATED"}', { status: 401 }));
     return Promise.resolve(
-      Response.json(String(url).includes('/v1/agents/') ? person : { items: [person] }, { status }),
+      Response.json(url.includes('/v1/agents/') ? person : { items: [person] }, { status }),
     );
   };
-  return { fetch: fetch as typeof globalThis.fetch, seen };
+  return { fetch, seen };
 }
 
 describe("the agent's directory client", () => {
