@@ -5,6 +5,11 @@ import { agentSecretName, parseAgentSecretValue, SecretText, type AgentSecretVal
 /** What the agent needs from its secrets. Values stay wrapped in SecretText until written out. */
 export interface AgentCredentials {
   readonly matrixPassword: SecretText;
+  /**
+   * The agent's own read-only token for the directory (ADR 0016). A secret written before these
+   * tokens existed has none until its next rotation; the directory then refuses the agent's reads.
+   */
+  readonly directoryToken?: SecretText | undefined;
   /** The OpenAI-compatible endpoint's key, when the fleet configured one. */
   readonly modelApiKey?: SecretText | undefined;
 }
@@ -49,7 +54,7 @@ export async function readAgentCredentials(params: {
     params.modelApiKeyArn === undefined
       ? undefined
       : apiKeyFrom(await getSecretString(secretsManager, params.modelApiKeyArn));
-  return { matrixPassword: value.matrix.password, modelApiKey };
+  return { matrixPassword: value.matrix.password, directoryToken: value.directory?.token, modelApiKey };
 }
 
 function assertOwnSecret(arn: string, expectedName: string): void {

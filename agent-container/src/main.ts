@@ -64,7 +64,18 @@ try {
 }
 
 async function run(config: AgentConfig, logger: Logger): Promise<void> {
-  const directory = createDirectoryClient(config.DIRECTORY_URL);
+  // The secret first: it holds the agent's read token for the directory (ADR 0016).
+  const credentials = await readAgentCredentials({
+    secretsManager: new SecretsManagerClient({ region: config.AWS_REGION }),
+    environment: config.OCF_ENV,
+    agentId: config.AGENT_ID,
+    source:
+      config.AGENT_SECRET_ARN === undefined
+        ? { file: config.AGENT_SECRET_FILE ?? '' }
+        : { arn: config.AGENT_SECRET_ARN },
+    modelApiKeyArn: config.OPENAI_API_KEY_SECRET_ARN,
+  });
+  const directory = createDirectoryClient(config.DIRECTORY_URL, { token: credentials.directoryToken });
   const org = new OrgChart(await withRetries(() => directory.listPeople(), logger));
   const self = org.get(config.AGENT_ID);
   if (self === undefined) {
@@ -78,17 +89,6 @@ async function run(config: AgentConfig, logger: Logger): Promise<void> {
   const naming = createNaming({ serverName, namespace: config.MATRIX_NAMESPACE });
   const matrixUserId = config.MATRIX_USER_ID ?? naming.agentUserId(self.agentId);
   const reports = org.reportsOf(self.agentId);
-
-  const credentials = await readAgentCredentials({
-    secretsManager: new SecretsManagerClient({ region: config.AWS_REGION }),
-    environment: config.OCF_ENV,
-    agentId: self.agentId,
-    source:
-      config.AGENT_SECRET_ARN === undefined
-        ? { file: config.AGENT_SECRET_FILE ?? '' }
-        : { arn: config.AGENT_SECRET_ARN },
-    modelApiKeyArn: config.OPENAI_API_KEY_SECRET_ARN,
-  });
 
   const persona = renderPersona(await loadTemplates(TEMPLATES), {
     self,

@@ -41,6 +41,27 @@ describe("reading the agent's credentials", () => {
     assert.equal(String(credentials.matrixPassword), '[REDACTED]');
   });
 
+  it('reads its directory token when the secret has one, and does without on an older secret', async () => {
+    const token = 'ocfa_ada.' + 't'.repeat(43);
+    const withToken = serializeAgentSecretValue({
+      version: 1,
+      matrix: { password: new SecretText(password) },
+      issuedAt: '2026-11-25T10:00:00.000Z',
+      directory: { token: new SecretText(token) },
+    }).reveal();
+    const read = (value: string) =>
+      readAgentCredentials({
+        secretsManager: fakeSecretsManager({ [arn]: value }),
+        environment: 'prod',
+        agentId: 'ada',
+        source: { arn },
+      });
+    const credentials = await read(withToken);
+    assert.equal(credentials.directoryToken?.reveal(), token);
+    assert.equal(String(credentials.directoryToken), '[REDACTED]');
+    assert.equal((await read(secretString)).directoryToken, undefined);
+  });
+
   it("refuses an ARN of another agent's secret before asking for it", async () => {
     const sm = fakeSecretsManager({});
     const other = arn.replace('/ada-', '/adam-');

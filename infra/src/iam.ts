@@ -2,7 +2,7 @@ import { ArnFormat, Aws, Stack } from 'aws-cdk-lib';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import type * as kms from 'aws-cdk-lib/aws-kms';
 import type { Construct, IConstruct } from 'constructs';
-import { agentSecretNamePrefix } from '@ocf/secrets';
+import { agentSecretNamePrefix, agentTokenKeyName } from '@ocf/secrets';
 
 /**
  * ECS tasks of this account and region only: the confused-deputy conditions AWS recommends for
@@ -26,6 +26,15 @@ export function taskRole(scope: Construct, id: string, description: string): iam
  */
 export function agentSecretsArn(scope: IConstruct, environment: string): string {
   return secretArn(scope, `${agentSecretNamePrefix(environment)}*`);
+}
+
+/**
+ * The fleet's agent-token key (ADR 0016), `ocf/<env>/directory/agent-token-key-??????`: the
+ * credentials service makes it and signs agents' directory tokens with it, the directory checks
+ * them with it.
+ */
+export function agentTokenKeyArn(scope: IConstruct, environment: string): string {
+  return secretArn(scope, `${agentTokenKeyName(environment)}-??????`);
 }
 
 export function secretArn(scope: IConstruct, namePattern: string): string {

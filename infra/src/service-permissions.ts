@@ -11,7 +11,7 @@ import type { FleetRouting, ServiceName } from '@ocf/routing';
 import { AGENT_SECRET_TAG_KEYS } from '@ocf/secrets';
 import type { ServiceQueues } from './constructs/event-routing.ts';
 import type { TableName } from './constructs/tables.ts';
-import { agentSecretsArn, keyUseThroughSecretsManager } from './iam.ts';
+import { agentSecretsArn, agentTokenKeyArn, keyUseThroughSecretsManager } from './iam.ts';
 
 /** Everything a service's permissions may name. */
 export interface FleetResources {
@@ -101,21 +101,41 @@ type Permissions = (scope: IConstruct, r: FleetResources) => Permission[];
 
 const ownPermissions: { readonly [S in ServiceName]: Permissions } = {
   // services/directory: the agent store and the API tokens (read only: tokens are made by an
-  // operator's script, never by the service).
-  directory: (_scope, r) => [
-    allow(['dynamodb:GetItem', 'dynamodb:PutItem', 'dynamodb:Scan'], [r.tables.agents.tableArn]),
-    allow(['dynamodb:Query'], [`${r.tables.agents.tableArn}/index/*`], {
-      wildcard:
-        "The directory's queries always name one of the agents table's indexes (org views, the outbox sweep).",
-    }),
-    allow(['dynamodb:GetItem'], [r.tables.apiTokens.tableArn]),
-  ],
+  // operator's script, never by the service), and the key that checks agents' own read tokens
+  // (read only: credentials makes it; ADR 0016).
+  directory: (scope, r) => {
+    const tokenKey = agentTokenKeyArn(scope, r.routing.environment);
+    return [
+      allow(['dynamodb:GetItem', 'dynamodb:PutItem', 'dynamodb:Scan'], [r.tables.agents.tableArn]),
+      allow(['dynamodb:Query'], [`${r.tables.agents.tableArn}/index/*`], {
+        wildcard:
+          "The directory's queries always name one of the agents table's indexes (org views, the outbox sweep).",
+      }),
+      allow(['dynamodb:GetItem'], [r.tables.apiTokens.tableArn]),
+      allow(['secretsmanager:GetSecretValue'], [tokenKey], {
+        wildcard: 'Secrets Manager appends six random characters to the one secret named here.',
+      }),
+      { statement: keyUseThroughSecretsManager(r.key, ['kms:Decrypt'], [tokenKey]) },
+    ];
+  },
 
   // services/credentials: one secret per agent, created, restored, rotated and scheduled for
-  // deletion, and never read back (GetSecretValue is not here).
+  // deletion, and never read back (GetSecretValue is not here); and the agent-token key, made
+  // once and read to sign each agent's directory token (ADR 0016), never changed or deleted.
   credentials: (scope, r) => {
     const agentSecrets = agentSecretsArn(scope, r.routing.environment);
+    const tokenKey = agentTokenKeyArn(scope, r.routing.environment);
     return [
+      allow(
+        ['secretsmanager:CreateSecret', 'secretsmanager:TagResource', 'secretsmanager:GetSecretValue'],
+        [tokenKey],
+        {
+          wildcard: 'Secrets Manager appends six random characters to the one secret named here.',
+        },
+      ),
+      {
+        statement: keyUseThroughSecretsManager(r.key, ['kms:GenerateDataKey', 'kms:Decrypt'], [tokenKey]),
+      },
       allow(
         [
           'secretsmanager:CreateSecret',

@@ -106,9 +106,12 @@ describe('IAM', () => {
       'Agents/ExecutionRole',
       'Services/bridge/TaskRole',
     ]);
+    // Credentials reads one secret only: the agent-token key it signs agents' tokens with.
     assert.ok(
-      !statements('Services/credentials/TaskRole').some((s) =>
-        s.actions.includes('secretsmanager:GetSecretValue'),
+      !statements('Services/credentials/TaskRole').some(
+        (s) =>
+          s.actions.includes('secretsmanager:GetSecretValue') &&
+          s.resources.some((r) => !r.endsWith('/directory/agent-token-key-??????')),
       ),
     );
   });
@@ -137,6 +140,37 @@ describe('IAM', () => {
         service,
       );
     }
+  });
+
+  it('lets only the directory and credentials read the agent-token key, and only credentials make it (ADR 0016)', () => {
+    const keyArn = `arn:aws:secretsmanager:us-east-1:\${AWS::AccountId}:secret:ocf/${TEST_ENVIRONMENT}/directory/agent-token-key-AbCdEf`;
+    // An IAM resource pattern as a regular expression: `*` any run, `?` one character.
+    const matches = (pattern: string) =>
+      pattern === '*' ||
+      new RegExp(
+        `^${pattern
+          .replace(/[.+^${}()|[\]\\]/g, '\\$&')
+          .replace(/\*/g, '.*')
+          .replace(/\?/g, '.')}$`,
+      ).test(keyArn);
+    const rolesThatMay = (action: string) =>
+      [
+        ...new Set(
+          grantsOf(action)
+            .filter((g) => g.resources.some(matches))
+            .map((g) => g.role),
+        ),
+      ].sort();
+    assert.deepEqual(rolesThatMay('secretsmanager:GetSecretValue'), [
+      'Services/credentials/TaskRole',
+      'Services/directory/TaskRole',
+    ]);
+    assert.deepEqual(rolesThatMay('secretsmanager:CreateSecret'), ['Services/credentials/TaskRole']);
+    assert.deepEqual(rolesThatMay('secretsmanager:PutSecretValue'), []);
+    // Agents' own secrets stay out of the directory's reach.
+    assert.ok(
+      !statements('Services/directory/TaskRole').some((s) => s.resources.some((r) => r.includes('/agents/'))),
+    );
   });
 
   it('grants no wildcard actions', () => {

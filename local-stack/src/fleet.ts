@@ -191,12 +191,13 @@ async function readState(stateFile: string): Promise<FleetState | undefined> {
   }
 }
 
-async function listAgents(directoryUrl: string): Promise<AgentSummary[]> {
+/** Reads need a token like everything else: the one `up` made (write scope, which covers reads). */
+async function listAgents(directoryUrl: string, token: string): Promise<AgentSummary[]> {
   const agents: AgentSummary[] = [];
   let cursor: string | undefined;
   do {
     const url = `${directoryUrl}/v1/agents?limit=200${cursor === undefined ? '' : `&cursor=${encodeURIComponent(cursor)}`}`;
-    const response = await fetch(url);
+    const response = await fetch(url, { headers: { authorization: `Bearer ${token}` } });
     if (!response.ok) throw new Error(`GET ${url}: ${response.status}`);
     const page = (await response.json()) as { items: AgentSummary[]; cursor?: string };
     agents.push(...page.items);
@@ -324,7 +325,7 @@ async function up(
 
     const token = await runScript(
       'services/directory/scripts/create-token.ts',
-      ['--name', `fleet-${Date.now()}`],
+      ['--name', `fleet-${Date.now()}`, '--scope', 'write'],
       env,
     );
     await writeFile(paths.tokenFile, `${token}\n`, { mode: 0o600 });
@@ -365,7 +366,7 @@ async function up(
     const backendCrashes: Record<string, number[]> = {};
     while (stopping === undefined) {
       try {
-        const agents = await listAgents(directoryUrl);
+        const agents = await listAgents(directoryUrl, token);
         const text = [
           `${new Date().toISOString().slice(11, 19)}  ${statusLine(agents)}`,
           ...agentLines(agents),
@@ -465,11 +466,24 @@ async function down(environment: string): Promise<number> {
   return 0;
 }
 
+async function readToken(file: string): Promise<string | undefined> {
+  try {
+    return (await readFile(file, 'utf8')).trim() || undefined;
+  } catch {
+    return undefined;
+  }
+}
+
 async function status(environment: string): Promise<number> {
   const paths = layout(environment);
   const state = await readState(paths.stateFile);
   const port = state?.services['directory']?.port ?? DEFAULT_PORT_BASE;
-  const agents = await listAgents(`http://127.0.0.1:${port}`);
+  const token = await readToken(paths.tokenFile);
+  if (token === undefined) {
+    process.stderr.write(`no API token in ${paths.tokenFile}: bring the fleet up first (fleet.ts up)\n`);
+    return 1;
+  }
+  const agents = await listAgents(`http://127.0.0.1:${port}`, token);
   process.stdout.write(`${[statusLine(agents), ...agentLines(agents, 200)].join('\n')}\n`);
   return 0;
 }

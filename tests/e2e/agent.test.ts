@@ -9,7 +9,13 @@ import { after, before, describe, it } from 'node:test';
 import { CreateSecretCommand, SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
 import type { MatrixClient } from 'matrix-bot-sdk';
 import { applyRouting, fleetRouting } from '@ocf/routing';
-import { agentSecretName, SecretText, serializeAgentSecretValue } from '@ocf/secrets';
+import {
+  agentDirectoryToken,
+  agentSecretName,
+  agentTokenKeyName,
+  SecretText,
+  serializeAgentSecretValue,
+} from '@ocf/secrets';
 import { startAgent, type AgentProcess } from '../../agent-container/test/support/agent-process.ts';
 import {
   currentTurn,
@@ -51,6 +57,7 @@ describe(
     let person: { userId: string; client: MatrixClient };
     let agentUserId: string;
     let secretArn: string;
+    let directoryToken = '';
     let roomId: string;
     let scratch: string;
     let workspace: string;
@@ -142,14 +149,22 @@ describe(
         manager: ids.agent,
       });
 
-      // Its secret, in the format the credentials service writes.
-      const created = await new SecretsManagerClient({}).send(
+      // Its secret, in the format the credentials service writes: with its own read token for
+      // the directory, made with the fleet's agent-token key as the credentials service makes it.
+      const secretsManager = new SecretsManagerClient({});
+      const tokenKey = new SecretText(randomBytes(32).toString('base64url'));
+      await secretsManager.send(
+        new CreateSecretCommand({ Name: agentTokenKeyName(environment), SecretString: tokenKey.reveal() }),
+      );
+      directoryToken = agentDirectoryToken(tokenKey, environment, ids.agent).reveal();
+      const created = await secretsManager.send(
         new CreateSecretCommand({
           Name: agentSecretName(environment, ids.agent),
           SecretString: serializeAgentSecretValue({
             version: 1,
             matrix: { password: new SecretText(password) },
             issuedAt: new Date().toISOString(),
+            directory: { token: new SecretText(directoryToken) },
           }).reveal(),
         }),
       );
@@ -308,22 +323,31 @@ describe(
       const last = runs.at(-1);
       assert.ok(last);
       // The entrypoint's environment, and the gateway's (read from /proc while it runs).
-      for (const run of runs) assert.ok(!Object.values(run.env).some((value) => value.includes(password)));
+      for (const run of runs)
+        for (const secret of [password, directoryToken])
+          assert.ok(!Object.values(run.env).some((value) => value.includes(secret)));
       const gatewayPid = gatewayPidOf(last);
       const gatewayEnv = await readFile(`/proc/${gatewayPid}/environ`, 'utf8');
       assert.ok(gatewayEnv.includes('OPENCLAW_STATE_DIR='), 'read the gateway process environment');
       assert.ok(!gatewayEnv.includes(password), 'not in the gateway environment');
+      assert.ok(!gatewayEnv.includes(directoryToken), 'the directory token stays with the entrypoint');
       assert.ok(!gatewayEnv.includes('AWS_ENDPOINT_URL'), 'the emulator endpoint stays with the entrypoint');
 
       // Everything both runs printed (the entrypoint and OpenClaw's console log).
       for (const run of runs)
-        assert.ok(!run.output.some((line) => line.includes(password)), 'not in the output');
+        assert.ok(
+          !run.output.some((line) => line.includes(password) || line.includes(directoryToken)),
+          'not in the output',
+        );
 
       // Every file of both state directories and the workspace: only the owner-only secrets file.
       const holders: string[] = [];
       for (const root of [...stateDirs, workspace]) {
         for (const file of await filesUnder(root)) {
-          if ((await readFile(file)).includes(password)) holders.push(file);
+          const content = await readFile(file);
+          if (content.includes(password)) holders.push(file);
+          // The directory token is used by the entrypoint's directory tool only: no file holds it.
+          assert.ok(!content.includes(directoryToken), `${file} holds the directory token`);
         }
       }
       const expected = stateDirs.map((dir) => join(dir, 'secrets', 'agent.json'));

@@ -164,7 +164,13 @@ describe('the bridge, end to end (directory + credentials + bridge)', () => {
       body: JSON.stringify(body),
     });
   const statusOf = async (agentId: string) =>
-    ((await (await fetch(`${directory.url}/v1/agents/${agentId}`)).json()) as { status: string }).status;
+    (
+      (await (
+        await fetch(`${directory.url}/v1/agents/${agentId}`, {
+          headers: { authorization: `Bearer ${token}` },
+        })
+      ).json()) as { status: string }
+    ).status;
   const userId = (agentId: string) => `@agent-${namespace}_${agentId}:${hs.serverName}`;
   const alias = (base: string) => `#${namespace}_${base}:${hs.serverName}`;
   const bot = () => `@${hs.appservice.senderLocalpart}:${hs.serverName}`;

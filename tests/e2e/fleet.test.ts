@@ -120,7 +120,9 @@ describe('the fleet, end to end (directory, credentials, bridge, provisioning, h
       body: JSON.stringify(body),
     });
   const agent = async (agentId: string) => {
-    const response = await fetch(`${directoryUrl()}/v1/agents/${agentId}`);
+    const response = await fetch(`${directoryUrl()}/v1/agents/${agentId}`, {
+      headers: { authorization: `Bearer ${token}` },
+    });
     return response.status === 200
       ? ((await response.json()) as {
           status: string;
@@ -423,7 +425,12 @@ describe('the fleet command (local processes)', async () => {
       );
       assert.ok(pids.length >= 10, `${pids.length} agent processes`);
       assert.ok(pids.every(alive), 'every agent runs as a process');
-      const status = await fetch(`http://127.0.0.1:${portBase}/v1/agents?limit=200`);
+      // Reads need the fleet's token too: the one it printed.
+      const printed = output.map((line) => /^\s*TOKEN=(\S+)$/.exec(line)?.[1]).find((t) => t !== undefined);
+      assert.ok(printed !== undefined, 'the fleet prints its API token');
+      const listUrl = `http://127.0.0.1:${portBase}/v1/agents?limit=200`;
+      assert.equal((await fetch(listUrl)).status, 401, 'no anonymous reads');
+      const status = await fetch(listUrl, { headers: { authorization: `Bearer ${printed}` } });
       assert.equal(status.status, 200);
 
       const exited = once(fleet, 'exit');

@@ -9,7 +9,7 @@ import {
 } from '@aws-sdk/client-secrets-manager';
 import { catalogue } from '@ocf/events';
 import { applyRouting, fleetRouting } from '@ocf/routing';
-import { agentSecretName } from '@ocf/secrets';
+import { agentSecretName, parseAgentSecretValue } from '@ocf/secrets';
 import { awsClients, uniqueEnvironment } from '../support/aws.ts';
 import { listenOnBus } from '../support/listener.ts';
 import { directoryClient, type DirectoryClient } from '../support/directory-client.ts';
@@ -142,6 +142,40 @@ describe('hire and retire, end to end (directory + credentials)', () => {
     assert.equal(described.DeletedDate, undefined, 'restored');
   });
 
+  it('gives the agent a read token of its own in its secret: reads yes, writes no, nothing once retired', async () => {
+    await graceHired();
+    const hired = await directoryApi.hire({
+      name: 'Alan Turing',
+      title: 'Engineering Manager',
+      level: 'manager',
+      department: 'Engineering',
+      manager: 'grace-hopper',
+    });
+    assert.equal(hired.status, 202, await hired.clone().text());
+    await untilStatus('alan-turing', 'credentials-issued');
+    const [secret] = await secretsOf('alan-turing');
+    const { SecretString } = await secretsManager.send(new GetSecretValueCommand({ SecretId: secret?.ARN }));
+    const agentToken = parseAgentSecretValue(SecretString ?? '').directory?.token.reveal();
+    assert.ok(agentToken !== undefined, 'the secret carries a directory token');
+    const asAgent = directoryClient(directory.url, agentToken);
+
+    assert.ok(
+      (await asAgent.list('limit=50')).some((a) => a.agentId === 'grace-hopper'),
+      'reads the org',
+    );
+    const view = await asAgent.agent('alan-turing');
+    assert.ok(view !== undefined && !JSON.stringify(view).includes('arn:aws'), 'without secret ARNs');
+    const write = await asAgent.write('/v1/agents/alan-turing', 'PATCH', { title: 'CEO' });
+    assert.equal(write.status, 403);
+
+    assert.equal((await directoryApi.retire('alan-turing')).status, 202);
+    await untilStatus('alan-turing', 'retired');
+    const after = await fetch(`${directory.url}/v1/agents`, {
+      headers: { authorization: `Bearer ${agentToken}` },
+    });
+    assert.equal(after.status, 401, "a retired agent's token is refused");
+  });
+
   it('never lets a secret value into the logs or onto the bus', async () => {
     await adaHiredThreeTimes();
     const values: string[] = [];
@@ -150,10 +184,15 @@ describe('hire and retire, end to end (directory + credentials)', () => {
       const { SecretString } = await secretsManager.send(
         new GetSecretValueCommand({ SecretId: secret?.ARN }),
       );
-      const password = (JSON.parse(SecretString ?? '{}') as { matrix?: { password?: string } }).matrix
-        ?.password;
+      const parsed = JSON.parse(SecretString ?? '{}') as {
+        matrix?: { password?: string };
+        directory?: { token?: string };
+      };
+      const password = parsed.matrix?.password;
       assert.ok(password !== undefined && password.length >= 32, 'the secret holds a real credential');
       values.push(password);
+      assert.ok(parsed.directory?.token !== undefined, 'and a directory token');
+      values.push(parsed.directory.token);
     }
     const logs = [...directory.output, ...credentials.output].join('\n');
     const bus = JSON.stringify(await everything.poll());

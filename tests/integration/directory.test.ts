@@ -1,9 +1,15 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import { PutEventsCommand } from '@aws-sdk/client-eventbridge';
+import {
+  CreateSecretCommand,
+  DeleteSecretCommand,
+  SecretsManagerClient,
+} from '@aws-sdk/client-secrets-manager';
 import { ReceiveMessageCommand } from '@aws-sdk/client-sqs';
 import fc from 'fast-check';
 import { catalogue } from '@ocf/events';
+import { agentDirectoryToken, agentTokenKeyName, SecretText } from '@ocf/secrets';
 import { applyRouting, DIRECTORY_SOURCE, fleetRouting, type AppliedRouting } from '@ocf/routing';
 import { awsClients, uniqueEnvironment, waitFor } from '../support/aws.ts';
 import { listenOnBus, type BusEvent } from '../support/listener.ts';
@@ -122,11 +128,9 @@ describe('directory service on moto', () => {
       (e) => e['detail-type'] === 'AgentHired' && e.detail.data['agentId'] === 'triple-hire',
     );
     assert.equal(new Set(hires.map((e) => e.detail.metadata?.eventId)).size, 1);
-    const list = (await (await fetch(`${service.url}/v1/agents?manager=alan-turing`)).json()) as {
-      items: { agentId: string }[];
-    };
+    const list = await directoryApi.list('manager=alan-turing');
     assert.deepEqual(
-      list.items.map((a) => a.agentId),
+      list.map((a) => a.agentId),
       ['triple-hire'],
     );
   });
@@ -180,11 +184,9 @@ describe('directory service on moto', () => {
     );
     // The three are handled concurrently: the status can read launching before the last is in.
     await fleetQuiet(clients.sqs, routing, ['directory']);
-    const agent = (await (await fetch(`${service.url}/v1/agents/grace-hopper`)).json()) as {
-      steps: { step: string; state: string; at?: string }[];
-    };
+    const agent = await directoryApi.agent('grace-hopper');
     assert.deepEqual(
-      agent.steps.map((s) => `${s.step}:${s.state}`),
+      agent?.steps.map((s) => `${s.step}:${s.state}`),
       ['credentials:done', 'chat-account:done', 'task:in-progress'],
     );
   });
@@ -195,6 +197,63 @@ describe('directory service on moto', () => {
     // Nothing was provisioned for this agent, so the retirement has nothing to wait for.
     assert.equal(((await response.json()) as { status: string }).status, 'retired');
     await waitFor('AgentRetired on the bus', cascadeEventFor('triple-hire', 'AgentRetired'));
+  });
+
+  it("needs a token for every read, a write token for changes, and takes agents' own tokens for reads", async () => {
+    for (const path of ['/v1/agents', '/v1/agents/grace-hopper', '/v1/org-chart']) {
+      const anonymous = await fetch(`${service.url}${path}`);
+      assert.equal(anonymous.status, 401, path);
+      assert.ok(!(await anonymous.text()).includes('Grace'), 'nothing of the org to anonymous callers');
+    }
+    assert.equal((await fetch(`${service.url}/healthz`)).status, 200);
+    assert.equal((await fetch(`${service.url}/openapi.json`)).status, 200);
+
+    const readToken = await runServiceScript(
+      'directory',
+      'create-token.ts',
+      ['--name', 'integration-reader', '--scope', 'read'],
+      env,
+    );
+    const reader = directoryClient(service.url, readToken);
+    assert.ok((await reader.list('limit=50')).some((a) => a.agentId === 'grace-hopper'));
+    const refused = await reader.hire({
+      name: 'Nope',
+      title: 'x',
+      level: 'vp',
+      department: 'd',
+      manager: 'ceo',
+    });
+    assert.equal(refused.status, 403);
+    assert.match(((await refused.json()) as { message: string }).message, /scope "write"/);
+
+    // The key the credentials service makes with the first agent's credentials (ADR 0016).
+    const secretsManager = new SecretsManagerClient({});
+    const key = new SecretText('integration-agent-token-key-0123456789abcdef');
+    const keyName = agentTokenKeyName(routing.environment);
+    await secretsManager.send(new CreateSecretCommand({ Name: keyName, SecretString: key.reveal() }));
+    try {
+      const agentApi = (agentId: string) =>
+        directoryClient(service.url, agentDirectoryToken(key, routing.environment, agentId).reveal());
+      const grace = agentApi('grace-hopper');
+      assert.equal(
+        (await grace.agent('grace-hopper'))?.agentId,
+        'grace-hopper',
+        "an agent's own token reads",
+      );
+      const write = await grace.write('/v1/agents/grace-hopper', 'PATCH', { title: 'CEO' });
+      assert.equal(write.status, 403, 'and never writes');
+      // triple-hire retired in the test before: its token is dead.
+      const retired = await fetch(`${service.url}/v1/agents`, {
+        headers: {
+          authorization: `Bearer ${agentDirectoryToken(key, routing.environment, 'triple-hire').reveal()}`,
+        },
+      });
+      assert.equal(retired.status, 401);
+    } finally {
+      await secretsManager.send(
+        new DeleteSecretCommand({ SecretId: keyName, ForceDeleteWithoutRecovery: true }),
+      );
+    }
   });
 
   it('refuses invalid REST bodies with 400 naming the field', async () => {

@@ -7,16 +7,17 @@ export interface AgentView {
   readonly [field: string]: unknown;
 }
 
-/** The directory's REST API as an operator's script uses it: reads open, writes with a token. */
+/** The directory's REST API as an operator's script uses it: every call with its (write) token. */
 export function directoryClient(url: string, token: string) {
+  const authorization = `Bearer ${token}`;
   const write = (path: string, method: string, body: unknown) =>
     fetch(`${url}${path}`, {
       method,
-      headers: { 'content-type': 'application/json', authorization: `Bearer ${token}` },
+      headers: { 'content-type': 'application/json', authorization },
       body: JSON.stringify(body),
     });
   const agent = async (agentId: string): Promise<AgentView | undefined> => {
-    const response = await fetch(`${url}/v1/agents/${agentId}`);
+    const response = await fetch(`${url}/v1/agents/${agentId}`, { headers: { authorization } });
     return response.status === 200 ? ((await response.json()) as AgentView) : undefined;
   };
   return {
@@ -27,7 +28,11 @@ export function directoryClient(url: string, token: string) {
     write,
     agent,
     list: async (query: string): Promise<AgentView[]> =>
-      ((await (await fetch(`${url}/v1/agents?${query}`)).json()) as { items: AgentView[] }).items,
+      (
+        (await (await fetch(`${url}/v1/agents?${query}`, { headers: { authorization } })).json()) as {
+          items: AgentView[];
+        }
+      ).items,
     /** Waits until the agent shows `status`; fails with the last status seen. */
     async untilStatus(agentId: string, status: string, timeoutMs = 30_000): Promise<AgentView> {
       let last: string | undefined;

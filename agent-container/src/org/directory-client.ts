@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import { levelSchema } from '@ocf/events';
+import type { SecretText } from '@ocf/secrets';
 import type { Person } from './people.ts';
 
 /**
@@ -38,20 +39,34 @@ export interface DirectoryClient {
 
 export function createDirectoryClient(
   baseUrl: string,
-  options: { timeoutMs?: number; fetch?: typeof fetch } = {},
+  options: { timeoutMs?: number; fetch?: typeof fetch; token?: SecretText | undefined } = {},
 ): DirectoryClient {
   const timeoutMs = options.timeoutMs ?? 10_000;
   const doFetch = options.fetch ?? fetch;
+  // The agent's own read token from its secret: sent as a header, never put in a URL or a message.
+  const headers: Record<string, string> =
+    options.token === undefined ? {} : { authorization: `Bearer ${options.token.reveal()}` };
 
   async function getJson(path: string): Promise<unknown> {
     const url = new URL(path, baseUrl);
     let response: Response;
     try {
-      response = await doFetch(url, { signal: AbortSignal.timeout(timeoutMs) });
+      response = await doFetch(url, { headers, signal: AbortSignal.timeout(timeoutMs) });
     } catch (error) {
       throw new DirectoryError(`directory unreachable at ${url.origin}`, { retryable: true, cause: error });
     }
     if (response.status === 404) return undefined;
+    if (response.status === 401 || response.status === 403) {
+      throw new DirectoryError(
+        `directory refused this agent's token (${response.status}) for ${url.pathname}: ${
+          options.token === undefined
+            ? "the agent's secret has no directory token yet; rotating its credentials writes one"
+            : 'the agent may be retired, or its token was made with another key'
+        }`,
+        // A 401 may pass (the directory caches a missing key for a few seconds); a 403 will not.
+        { retryable: response.status === 401 },
+      );
+    }
     if (!response.ok) {
       throw new DirectoryError(`directory answered ${response.status} for ${url.pathname}`, {
         retryable: response.status >= 500 || response.status === 429,

@@ -64,3 +64,11 @@ export class SecretStoreError extends FleetError {
     super(options.retryable ? 'SECRET_STORE_UNAVAILABLE' : 'SECRET_STORE_REJECTED', message, options);
   }
 }
+
+/**
+ * The fleet's agent-token key (ADR 0016): the directory checks agents' read tokens with it, this
+ * service makes them with it. Read, or made once when there is none yet (the first hire).
+ */
+export interface AgentTokenKeyStore {
+  getOrCreate(call: Call): Promise<SecretText>;
+}

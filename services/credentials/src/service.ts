@@ -2,6 +2,7 @@ import { randomBytes } from 'node:crypto';
 import { ListSecretsCommand, SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
 import type { ServiceDefinition } from '@ocf/service';
 import { agentSecretNamePrefix } from '@ocf/secrets';
+import { createSecretsManagerTokenKey } from './adapters/agent-token-key.ts';
 import { createSecretsManagerStore } from './adapters/secrets-manager.ts';
 import { buildApp } from './app.ts';
 import { settings } from './config.ts';
@@ -21,6 +22,11 @@ export function credentialsService(
     compose: ({ config, logger }) => ({
       handlers: createHandlers({
         store: createSecretsManagerStore(secretsManager),
+        agentTokenKey: createSecretsManagerTokenKey(secretsManager, {
+          environment: config.OCF_ENV,
+          kmsKeyId: config.CREDENTIALS_KMS_KEY_ID,
+          randomBytes,
+        }),
         environment: config.OCF_ENV,
         kmsKeyId: config.CREDENTIALS_KMS_KEY_ID,
         recoveryWindowDays: config.CREDENTIALS_RECOVERY_WINDOW_DAYS,

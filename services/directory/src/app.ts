@@ -2,7 +2,8 @@ import swagger from '@fastify/swagger';
 import type { FastifyInstance } from 'fastify';
 import { createHttpApp, type ReadinessCheck } from '@ocf/http';
 import type { Logger } from '@ocf/logging';
-import type { TokenStore } from './auth.ts';
+import { createAuthenticator, guardRoutes, type AgentTokenKeySource, type TokenStore } from './auth.ts';
+import { isActive } from './domain/agent.ts';
 import type { Directory } from './directory.ts';
 import type { AgentStore } from './ports.ts';
 import { agentRoutes } from './routes/agents.ts';
@@ -14,6 +15,8 @@ export interface AppDeps {
   readonly directory: Directory;
   readonly store: AgentStore;
   readonly tokens: TokenStore;
+  /** Agents' own read tokens (ADR 0016); without it only operators' tokens are accepted. */
+  readonly agentTokens?: { readonly environment: string; readonly key: AgentTokenKeySource };
 }
 
 /** The directory's REST API (documented at /openapi.json). Never listens by itself. */
@@ -26,13 +29,28 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
         title: 'Open-Claw-Fleet directory',
         version: '1.0.0',
         description:
-          'Hire, query, update and retire the agents of the fleet. Mutating calls need a bearer token.',
+          'Hire, query, update and retire the agents of the fleet. Every call needs a bearer token: scope `read` for queries, `write` for changes.',
       },
       components: { securitySchemes: { bearer: { type: 'http', scheme: 'bearer' } } },
+      security: [{ bearer: [] }],
     },
   });
+  const { agentTokens, store } = deps;
+  guardRoutes(
+    app,
+    createAuthenticator(
+      deps.tokens,
+      agentTokens && {
+        ...agentTokens,
+        isActive: async (agentId) => {
+          const agent = await store.get(agentId);
+          return agent !== undefined && isActive(agent);
+        },
+      },
+    ),
+  );
   agentRoutes(app, deps);
   orgRoutes(app, deps);
-  app.get('/openapi.json', { schema: { hide: true } }, () => app.swagger());
+  app.get('/openapi.json', { schema: { hide: true }, config: { access: 'public' } }, () => app.swagger());
   return app;
 }

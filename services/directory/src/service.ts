@@ -1,5 +1,8 @@
+import { SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
 import { createTriggerLoop } from '@ocf/runtime';
+import { agentTokenKeyName } from '@ocf/secrets';
 import type { ServiceDefinition } from '@ocf/service';
+import { createSecretsManagerKeySource } from './adapters/agent-token-key.ts';
 import { createDynamoAgentStore } from './adapters/dynamo-agent-store.ts';
 import { buildApp } from './app.ts';
 import { createDynamoTokenStore } from './auth.ts';
@@ -8,7 +11,8 @@ import { createDirectory } from './directory.ts';
 import { createHandlers } from './handlers/index.ts';
 
 /**
- * The directory as startService runs it: its agents and API-token tables behind their ports, one
+ * The directory as startService runs it: its agents and API-token tables behind their ports, the
+ * key that checks agents' own tokens, one
  * directory (the use cases) shared by the consumer and the REST API, and the outbox sweeper.
  */
 export function directoryService(): ServiceDefinition<typeof settings> {
@@ -18,6 +22,14 @@ export function directoryService(): ServiceDefinition<typeof settings> {
     compose: ({ config, aws, routing, publisher, logger }) => {
       const store = createDynamoAgentStore(aws.dynamodb, routing.tables.agents.name);
       const tokens = createDynamoTokenStore(aws.dynamodb, routing.tables.apiTokens.name);
+      // Agents' own read-only tokens are checked against a key credentials keeps (ADR 0016).
+      const agentTokens = {
+        environment: routing.environment,
+        key: createSecretsManagerKeySource(
+          new SecretsManagerClient({}),
+          agentTokenKeyName(routing.environment),
+        ),
+      };
       const directory = createDirectory({ store, publisher, logger });
       // Publishes what a crash or an unreachable bus left owed; cheap when nothing is.
       const outboxSweeper = createTriggerLoop({
@@ -33,7 +45,7 @@ export function directoryService(): ServiceDefinition<typeof settings> {
       });
       return {
         handlers: createHandlers(directory),
-        app: (readiness) => buildApp({ logger, readiness, directory, store, tokens }),
+        app: (readiness) => buildApp({ logger, readiness, directory, store, tokens, agentTokens }),
         background: { outboxSweeper },
       };
     },

@@ -110,9 +110,9 @@ describe('directory REST API', () => {
   });
 
   it('shows one agent with every step of its cascade, and 404 for unknown ones', async () => {
-    const { hire, app } = await testDirectory();
+    const { hire, app, readAuth } = await testDirectory();
     await hire(vp);
-    const agent = await app.inject({ url: '/v1/agents/grace-hopper' });
+    const agent = await app.inject({ headers: readAuth, url: '/v1/agents/grace-hopper' });
     assert.equal(agent.statusCode, 200);
     const body = agent.json<{ status: string; manager: string; steps: { step: string; state: string }[] }>();
     assert.equal(body.status, 'hired');
@@ -121,20 +121,24 @@ describe('directory REST API', () => {
       body.steps.map((s) => `${s.step}:${s.state}`),
       ['credentials:pending', 'chat-account:pending', 'task:pending'],
     );
-    assert.equal((await app.inject({ url: '/v1/agents/nobody' })).statusCode, 404);
+    assert.equal((await app.inject({ headers: readAuth, url: '/v1/agents/nobody' })).statusCode, 404);
   });
 
   it('lists with filters and pages', async () => {
-    const { hire, app } = await testDirectory();
+    const { hire, app, readAuth } = await testDirectory();
     await hire(vp);
     await hire(manager);
     await hire(ic);
     await hire({ ...ic, agentId: 'katherine-johnson', name: 'Katherine Johnson' });
-    const page1 = await app.inject({ url: '/v1/agents?department=Engineering&team=Platform&limit=2' });
+    const page1 = await app.inject({
+      headers: readAuth,
+      url: '/v1/agents?department=Engineering&team=Platform&limit=2',
+    });
     const first = page1.json<{ items: { agentId: string }[]; cursor?: string }>();
     assert.equal(first.items.length, 2);
     assert.ok(first.cursor);
     const page2 = await app.inject({
+      headers: readAuth,
       url: `/v1/agents?department=Engineering&team=Platform&limit=2&cursor=${first.cursor}`,
     });
     const second = page2.json<{ items: { agentId: string }[]; cursor?: string }>();
@@ -143,24 +147,24 @@ describe('directory REST API', () => {
       'alan-turing',
       'katherine-johnson',
     ]);
-    const ics = await app.inject({ url: '/v1/agents?level=ic' });
+    const ics = await app.inject({ headers: readAuth, url: '/v1/agents?level=ic' });
     assert.equal(ics.json<{ items: unknown[] }>().items.length, 2);
-    const reports = await app.inject({ url: '/v1/agents?manager=alan-turing' });
+    const reports = await app.inject({ headers: readAuth, url: '/v1/agents?manager=alan-turing' });
     assert.equal(reports.json<{ items: unknown[] }>().items.length, 2);
     assert.equal(
-      (await app.inject({ url: '/v1/agents?team=Platform' })).statusCode,
+      (await app.inject({ headers: readAuth, url: '/v1/agents?team=Platform' })).statusCode,
       400,
       'team needs department',
     );
-    assert.equal((await app.inject({ url: '/v1/agents?limit=1000' })).statusCode, 400);
+    assert.equal((await app.inject({ headers: readAuth, url: '/v1/agents?limit=1000' })).statusCode, 400);
   });
 
   it('draws the org chart as a tree under the CEO', async () => {
-    const { hire, app } = await testDirectory();
+    const { hire, app, readAuth } = await testDirectory();
     await hire(vp);
     await hire(manager);
     await hire(ic);
-    const chart = (await app.inject({ url: '/v1/org-chart' })).json<{
+    const chart = (await app.inject({ headers: readAuth, url: '/v1/org-chart' })).json<{
       ceo: { reports: { agentId: string; reports: { agentId: string; reports: { agentId: string }[] }[] }[] };
     }>();
     assert.equal(chart.ceo.reports[0]?.agentId, 'grace-hopper');
@@ -294,7 +298,7 @@ describe('directory REST API', () => {
 
 describe('status projection through the directory', () => {
   it('asks for the retirement again when a hire step finishes after it began', async () => {
-    const { hire, app, auth, publisher, directory } = await testDirectory();
+    const { hire, app, auth, readAuth, publisher, directory } = await testDirectory();
     await hire(vp);
     await app.inject({ method: 'POST', url: '/v1/agents/grace-hopper/retire', headers: auth, payload: {} });
     assert.equal(publisher.published.filter((e) => e.type === 'AgentRetired').length, 1);
@@ -306,7 +310,9 @@ describe('status projection through the directory', () => {
     });
     await directory.project({ ...late, source: 'ocf.credentials' });
     assert.equal(publisher.published.filter((e) => e.type === 'AgentRetired').length, 2);
-    const agent = (await app.inject({ url: '/v1/agents/grace-hopper' })).json<{ status: string }>();
+    const agent = (await app.inject({ headers: readAuth, url: '/v1/agents/grace-hopper' })).json<{
+      status: string;
+    }>();
     assert.equal(agent.status, 'retiring', 'now the secret must be revoked too');
   });
 });

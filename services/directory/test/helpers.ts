@@ -1,23 +1,38 @@
 import { createMemoryLogger } from '@ocf/logging';
+import { agentDirectoryToken, SecretText } from '@ocf/secrets';
 import { createMemoryPublisher } from '@ocf/runtime';
 import { createMemoryAgentStore } from '../src/adapters/memory-agent-store.ts';
 import { buildApp } from '../src/app.ts';
 import { createMemoryTokenStore } from '../src/auth.ts';
 import { createDirectory } from '../src/directory.ts';
 
-/** The directory's app over in-memory adapters, with a valid token for mutating calls. */
+/** The directory's app over in-memory adapters, with an operator's (write) and a read token. */
 export async function testDirectory() {
   const store = createMemoryAgentStore();
   const publisher = createMemoryPublisher();
   const logger = createMemoryLogger();
   const tokens = createMemoryTokenStore();
-  const token = await tokens.create('test');
+  const token = await tokens.create('test', 'write');
+  const readToken = await tokens.create('reader', 'read');
+  const agentTokenKey = new SecretText('test-agent-token-key-0123456789-abcdefghijk');
   const directory = createDirectory({ store, publisher, logger });
-  const app = await buildApp({ logger, readiness: {}, directory, store, tokens });
+  const app = await buildApp({
+    logger,
+    readiness: {},
+    directory,
+    store,
+    tokens,
+    agentTokens: { environment: 'test', key: () => Promise.resolve(agentTokenKey) },
+  });
   const auth = { authorization: `Bearer ${token}` };
+  const readAuth = { authorization: `Bearer ${readToken}` };
+  /** The token the credentials service would put in this agent's secret. */
+  const agentAuth = (agentId: string) => ({
+    authorization: `Bearer ${agentDirectoryToken(agentTokenKey, 'test', agentId).reveal()}`,
+  });
   const hire = (body: Record<string, unknown>) =>
     app.inject({ method: 'POST', url: '/v1/agents', headers: auth, payload: body });
-  return { app, store, publisher, logger, directory, auth, hire };
+  return { app, store, publisher, logger, directory, auth, readAuth, agentAuth, hire };
 }
 
 export const vp = {

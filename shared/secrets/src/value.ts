@@ -17,6 +17,10 @@ export const AGENT_SECRET_FORMAT_VERSION = 1;
  *   account; the agent container logs in with it. Parsed into a SecretText, so a parsed value
  *   that ends up in a log line prints `[REDACTED]`.
  * - `issuedAt`: when this value was made; every rotation makes a new one.
+ * - `directory.token` (optional, added without a version bump): the agent's own read-only token
+ *   for the directory's API (ADR 0016). Secrets written before it existed have none; the agent
+ *   then reads the directory without a token, which the directory refuses, until the next
+ *   rotation writes one.
  */
 export const agentSecretValueSchema = z.object({
   version: z.literal(AGENT_SECRET_FORMAT_VERSION),
@@ -30,6 +34,16 @@ export const agentSecretValueSchema = z.object({
       .transform((password) => new SecretText(password)),
   }),
   issuedAt: z.iso.datetime({ offset: true }),
+  directory: z
+    .object({
+      token: z
+        .string()
+        .min(16)
+        .max(512)
+        .regex(/^[\x21-\x7e]+$/)
+        .transform((token) => new SecretText(token)),
+    })
+    .optional(),
 });
 
 /** A parsed agent secret: the password stays wrapped until someone calls `reveal()`. */
@@ -61,6 +75,7 @@ export function serializeAgentSecretValue(value: AgentSecretValue): SecretText {
     version: value.version,
     matrix: { password: value.matrix.password.reveal() },
     issuedAt: value.issuedAt,
+    ...(value.directory === undefined ? {} : { directory: { token: value.directory.token.reveal() } }),
   };
   validate(json);
   return new SecretText(JSON.stringify(json));

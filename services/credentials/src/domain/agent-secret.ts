@@ -14,13 +14,21 @@ export type RandomBytes = (size: number) => Uint8Array;
  */
 const PASSWORD_BYTES = 32;
 
-/** A fresh value for an agent's secret: a new random Matrix password (see ADR 0006 for why random). */
-export function newAgentSecretValue(issuedAt: Date, randomBytes: RandomBytes): AgentSecretValue {
+/**
+ * A fresh value for an agent's secret: a new random Matrix password (see ADR 0006 for why random)
+ * and the agent's read-only directory token (ADR 0016), which is the same on every rotation.
+ */
+export function newAgentSecretValue(
+  issuedAt: Date,
+  randomBytes: RandomBytes,
+  directoryToken: SecretText,
+): AgentSecretValue {
   const password = Buffer.from(randomBytes(PASSWORD_BYTES)).toString('base64url');
   return {
     version: AGENT_SECRET_FORMAT_VERSION,
     matrix: { password: new SecretText(password) },
     issuedAt: issuedAt.toISOString(),
+    directory: { token: directoryToken },
   };
 }
 

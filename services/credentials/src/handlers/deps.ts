@@ -1,9 +1,11 @@
 import type { RandomBytes } from '../domain/agent-secret.ts';
-import type { SecretStore } from '../ports.ts';
+import type { AgentTokenKeyStore, SecretStore } from '../ports.ts';
 
 /** What the credentials handlers are made of. main.ts passes the real things, tests pass fakes. */
 export interface CredentialsDeps {
   readonly store: SecretStore;
+  /** The key of agents' directory tokens, which go into their secrets (ADR 0016). */
+  readonly agentTokenKey: AgentTokenKeyStore;
   /** The fleet's name (OCF_ENV): part of every secret's name and tags. */
   readonly environment: string;
   /** KMS key for new secrets; undefined means Secrets Manager's default key. */

@@ -1,5 +1,5 @@
 import type { EventHandler } from '@ocf/runtime';
-import { agentSecretName, serializeAgentSecretValue } from '@ocf/secrets';
+import { agentDirectoryToken, agentSecretName, serializeAgentSecretValue } from '@ocf/secrets';
 import { agentSecretDescription, agentSecretTags, newAgentSecretValue } from '../domain/agent-secret.ts';
 import { requestToken } from '../domain/request-token.ts';
 import { decideOnHire } from '../domain/secret-lifecycle.ts';
@@ -18,7 +18,14 @@ export function onAgentHired(deps: CredentialsDeps): EventHandler<'AgentHired'> 
     const name = agentSecretName(deps.environment, agentId);
     // Made once per delivery, so the SDK's own retries of CreateSecret repeat the same value under
     // the same token, which Secrets Manager treats as one request.
-    const value = serializeAgentSecretValue(newAgentSecretValue(deps.now(), deps.randomBytes));
+    const directoryToken = agentDirectoryToken(
+      await deps.agentTokenKey.getOrCreate({ signal }),
+      deps.environment,
+      agentId,
+    );
+    const value = serializeAgentSecretValue(
+      newAgentSecretValue(deps.now(), deps.randomBytes, directoryToken),
+    );
 
     const issued = await actOnLatestState(
       () => deps.store.describe({ name, signal }),

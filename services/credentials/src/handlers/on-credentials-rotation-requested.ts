@@ -1,6 +1,6 @@
 import { ConflictError, TransientError } from '@ocf/errors';
 import type { EventHandler } from '@ocf/runtime';
-import { agentSecretName, serializeAgentSecretValue } from '@ocf/secrets';
+import { agentDirectoryToken, agentSecretName, serializeAgentSecretValue } from '@ocf/secrets';
 import { newAgentSecretValue } from '../domain/agent-secret.ts';
 import { requestToken } from '../domain/request-token.ts';
 import { decideOnRotation } from '../domain/secret-lifecycle.ts';
@@ -22,7 +22,14 @@ export function onCredentialsRotationRequested(
     const { agentId } = event.data;
     const name = agentSecretName(deps.environment, agentId);
     const versionId = requestToken('rotate', event.metadata.eventId);
-    const value = serializeAgentSecretValue(newAgentSecretValue(deps.now(), deps.randomBytes));
+    const directoryToken = agentDirectoryToken(
+      await deps.agentTokenKey.getOrCreate({ signal }),
+      deps.environment,
+      agentId,
+    );
+    const value = serializeAgentSecretValue(
+      newAgentSecretValue(deps.now(), deps.randomBytes, directoryToken),
+    );
     let versionAlreadyWritten = false;
 
     const rotated = await actOnLatestState(

@@ -1,6 +1,7 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { assertHandlersMatchSubscriptions } from '@ocf/service';
+import { createMemoryTokenKey } from '../../src/adapters/agent-token-key.ts';
 import { createMemorySecretStore } from '../../src/adapters/memory-secret-store.ts';
 import { createHandlers } from '../../src/handlers/index.ts';
 
@@ -8,6 +9,7 @@ describe('credentials handlers', () => {
   it('cover exactly what the routing sends to the credentials queue', () => {
     const handlers = createHandlers({
       store: createMemorySecretStore(),
+      agentTokenKey: createMemoryTokenKey(),
       environment: 'test',
       kmsKeyId: undefined,
       recoveryWindowDays: 7,

@@ -1,8 +1,8 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { parseAgentSecretValue } from '@ocf/secrets';
+import { parseAgentSecretValue, verifyAgentDirectoryToken } from '@ocf/secrets';
 import { SecretConflictError, SecretStoreError } from '../../src/ports.ts';
-import { credentialsHarness, hired } from '../support/harness.ts';
+import { credentialsHarness, hired, TOKEN_KEY } from '../support/harness.ts';
 
 const NAME = 'ocf/test/agents/ada';
 
@@ -24,6 +24,9 @@ describe('on AgentHired', () => {
     assert.equal(value.version, 1);
     assert.equal(value.issuedAt, '2026-11-25T10:00:00.000Z');
     assert.match(value.matrix.password.reveal(), /^[A-Za-z0-9_-]{43}$/);
+    // The agent's own read token for the directory, which the directory checks with the same key.
+    const token = value.directory?.token.reveal() ?? '';
+    assert.equal(verifyAgentDirectoryToken(TOKEN_KEY, 'test', token), 'ada');
 
     const [issued, ...more] = h.published;
     assert.equal(more.length, 0);

@@ -27,6 +27,8 @@ describe('on CredentialsRotationRequested', () => {
     const after = parseAgentSecretValue(h.store.currentValue(NAME)!);
     assert.notEqual(after.matrix.password.reveal(), before);
     assert.equal(after.issuedAt, '2026-12-01T08:00:00.000Z');
+    // The rotation also writes the agent's directory token: how a secret from before tokens gets one.
+    assert.match(after.directory?.token.reveal() ?? '', /^ocfa_ada\./);
     assert.deepEqual(
       h.publishedOf('CredentialsRotated').map((e) => e.data),
       [

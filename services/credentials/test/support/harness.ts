@@ -7,13 +7,16 @@ import {
   type FleetEvent,
 } from '@ocf/events';
 import { createMemoryLogger } from '@ocf/logging';
-import { parseAgentSecretValue } from '@ocf/secrets';
+import { parseAgentSecretValue, SecretText } from '@ocf/secrets';
+import { createMemoryTokenKey } from '../../src/adapters/agent-token-key.ts';
 import { createMemorySecretStore } from '../../src/adapters/memory-secret-store.ts';
 import { createHandlers } from '../../src/handlers/index.ts';
 import type { CredentialsTrigger } from '../../src/handlers/deps.ts';
 
 export const ENVIRONMENT = 'test';
 export const START = new Date('2026-11-25T10:00:00.000Z');
+/** The agent-token key the handlers sign agents' directory tokens with. */
+export const TOKEN_KEY = new SecretText('harness-agent-token-key-0123456789abcdef');
 
 export interface HarnessOptions {
   readonly recoveryWindowDays?: number;
@@ -37,6 +40,7 @@ export function credentialsHarness(options: HarnessOptions = {}) {
 
   const handlers = createHandlers({
     store,
+    agentTokenKey: createMemoryTokenKey(TOKEN_KEY),
     environment: ENVIRONMENT,
     kmsKeyId: options.kmsKeyId,
     recoveryWindowDays: options.recoveryWindowDays ?? 7,
@@ -110,12 +114,16 @@ export function credentialsHarness(options: HarnessOptions = {}) {
     publishedOf<E extends EventType>(type: E): DraftEvent<E>[] {
       return published.filter((e): e is DraftEvent<E> => e.type === type);
     },
-    /** Every Matrix password any version of any secret holds: what must never leak. */
+    /** Every Matrix password and directory token any version of any secret holds: what must never leak. */
     passwords(): string[] {
       return [...store.secrets.values()].flatMap((secret) =>
-        [...secret.versions.values()].map((version) =>
-          parseAgentSecretValue(version.value).matrix.password.reveal(),
-        ),
+        [...secret.versions.values()].flatMap((version) => {
+          const value = parseAgentSecretValue(version.value);
+          return [
+            value.matrix.password.reveal(),
+            ...(value.directory ? [value.directory.token.reveal()] : []),
+          ];
+        }),
       );
     },
   };

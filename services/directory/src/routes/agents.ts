@@ -2,8 +2,7 @@ import type { FastifyInstance } from 'fastify';
 import { NotFoundError } from '@ocf/errors';
 import type { Directory } from '../directory.ts';
 import type { AgentStatus, HireRequest } from '../domain/agent.ts';
-import type { TokenStore } from '../auth.ts';
-import { requireToken } from '../auth.ts';
+import { seesInternals, type TokenStore } from '../auth.ts';
 import {
   bodyParsedBy,
   filterFromRest,
@@ -36,12 +35,11 @@ const secured = [{ bearer: [] }];
 /** /v1/agents: hire, query, update, retire, rotate credentials. */
 export function agentRoutes(app: FastifyInstance, deps: AgentRoutesDeps): void {
   const { directory } = deps;
-  const authenticated = requireToken(deps.tokens);
 
   app.post<{ Body: HireRequest }>(
     '/v1/agents',
     {
-      preHandler: authenticated,
+      config: { access: 'write' },
       validatorCompiler: bodyParsedBy((body) => parseHireBody(body)),
       schema: {
         tags,
@@ -62,6 +60,7 @@ export function agentRoutes(app: FastifyInstance, deps: AgentRoutesDeps): void {
           },
           400: errorView,
           401: errorView,
+          403: errorView,
           409: errorView,
         },
       },
@@ -89,8 +88,10 @@ export function agentRoutes(app: FastifyInstance, deps: AgentRoutesDeps): void {
   }>(
     '/v1/agents',
     {
+      config: { access: 'read' },
       schema: {
         tags,
+        security: secured,
         summary: 'List agents',
         description: 'Filters combine; `team` needs `department`. Pages follow `cursor`.',
         querystring: listQuery,
@@ -100,14 +101,17 @@ export function agentRoutes(app: FastifyInstance, deps: AgentRoutesDeps): void {
             properties: { items: { type: 'array', items: agentViewSchema }, cursor: { type: 'string' } },
           },
           400: errorView,
+          401: errorView,
+          403: errorView,
         },
       },
     },
     async (request) => {
       const { limit, cursor, ...filter } = request.query;
       const page = await directory.list(filterFromRest(filter), { limit, cursor });
+      const internals = seesInternals(request);
       return {
-        items: page.items.map(agentView),
+        items: page.items.map((agent) => agentView(agent, { internals })),
         ...(page.cursor === undefined ? {} : { cursor: page.cursor }),
       };
     },
@@ -116,24 +120,28 @@ export function agentRoutes(app: FastifyInstance, deps: AgentRoutesDeps): void {
   app.get<{ Params: { agentId: string } }>(
     '/v1/agents/:agentId',
     {
+      config: { access: 'read' },
       schema: {
         tags,
+        security: secured,
         summary: 'One agent with its cascade status',
+        description:
+          "A `write` token also sees each step's detail (secret ARN, Matrix user id, task ARN); a `read` token does not.",
         params: agentIdParams,
-        response: { 200: agentViewSchema, 404: errorView },
+        response: { 200: agentViewSchema, 401: errorView, 403: errorView, 404: errorView },
       },
     },
     async (request) => {
       const agent = await directory.get(request.params.agentId);
       if (agent === undefined) throw new NotFoundError(`no agent "${request.params.agentId}"`);
-      return agentView(agent);
+      return agentView(agent, { internals: seesInternals(request) });
     },
   );
 
   app.patch<{ Params: { agentId: string }; Body: PositionChanges }>(
     '/v1/agents/:agentId',
     {
-      preHandler: authenticated,
+      config: { access: 'write' },
       validatorCompiler: bodyParsedBy(parseUpdateBody, parseAgentIdParams),
       schema: {
         tags,
@@ -142,19 +150,19 @@ export function agentRoutes(app: FastifyInstance, deps: AgentRoutesDeps): void {
         description: 'Send only what changes; `team: null` takes the agent out of its team.',
         params: agentIdParams,
         body: updateBody,
-        response: { 200: agentViewSchema, 400: errorView, 401: errorView, 404: errorView },
+        response: { 200: agentViewSchema, 400: errorView, 401: errorView, 403: errorView, 404: errorView },
       },
     },
     async (request) => {
       const agent = await withRestFields(() => directory.update(request.params.agentId, request.body));
-      return agentView(agent);
+      return agentView(agent, { internals: true });
     },
   );
 
   app.post<{ Params: { agentId: string }; Body: { reason?: string | undefined } }>(
     '/v1/agents/:agentId/retire',
     {
-      preHandler: authenticated,
+      config: { access: 'write' },
       validatorCompiler: bodyParsedBy(parseReasonBody, parseAgentIdParams),
       schema: {
         tags,
@@ -164,19 +172,19 @@ export function agentRoutes(app: FastifyInstance, deps: AgentRoutesDeps): void {
           'Starts the reverse cascade. Retiring a retired agent is accepted without effect. The body is optional: send none, `{}`, or `{"reason": "..."}`.',
         params: agentIdParams,
         body: reasonBody,
-        response: { 202: agentViewSchema, 401: errorView, 404: errorView, 409: errorView },
+        response: { 202: agentViewSchema, 401: errorView, 403: errorView, 404: errorView, 409: errorView },
       },
     },
     async (request, reply) => {
       const agent = await directory.retire(request.params.agentId, request.body.reason);
-      return reply.status(202).send(agentView(agent));
+      return reply.status(202).send(agentView(agent, { internals: true }));
     },
   );
 
   app.post<{ Params: { agentId: string }; Body: { reason?: string | undefined } }>(
     '/v1/agents/:agentId/credentials/rotate',
     {
-      preHandler: authenticated,
+      config: { access: 'write' },
       validatorCompiler: bodyParsedBy(parseReasonBody, parseAgentIdParams),
       schema: {
         tags,
@@ -188,6 +196,7 @@ export function agentRoutes(app: FastifyInstance, deps: AgentRoutesDeps): void {
         response: {
           202: { type: 'object', properties: { agentId: { type: 'string' }, rotation: { type: 'string' } } },
           401: errorView,
+          403: errorView,
           404: errorView,
         },
       },

@@ -1,7 +1,7 @@
 import type { FastifyInstance } from 'fastify';
 import type { Directory } from '../directory.ts';
 import type { StoredAgent } from '../ports.ts';
-import { requireToken, type TokenStore } from '../auth.ts';
+import type { TokenStore } from '../auth.ts';
 import { isActive, type HireRequest } from '../domain/agent.ts';
 import { bodyParsedBy, parseImportBody } from './rest-fields.ts';
 import { errorView, importBody } from './schemas.ts';
@@ -18,7 +18,14 @@ const tags = ['org'];
 export function orgRoutes(app: FastifyInstance, deps: OrgRoutesDeps): void {
   app.get(
     '/v1/org-chart',
-    { schema: { tags, summary: 'The org chart as a tree under the CEO (active agents only)' } },
+    {
+      config: { access: 'read' },
+      schema: {
+        tags,
+        security: [{ bearer: [] }],
+        summary: 'The org chart as a tree under the CEO (active agents only)',
+      },
+    },
     async () => {
       const agents: StoredAgent[] = [];
       let cursor: string | undefined;
@@ -37,7 +44,7 @@ export function orgRoutes(app: FastifyInstance, deps: OrgRoutesDeps): void {
       validatorCompiler: bodyParsedBy(parseImportBody),
       // A whole company: ~250 bytes per agent, up to the schema's 5,000 agents.
       bodyLimit: 4 * 1024 * 1024,
-      preHandler: requireToken(deps.tokens),
+      config: { access: 'write' },
       schema: {
         tags,
         security: [{ bearer: [] }],
@@ -62,6 +69,7 @@ export function orgRoutes(app: FastifyInstance, deps: OrgRoutesDeps): void {
           },
           400: errorView,
           401: errorView,
+          403: errorView,
         },
       },
     },

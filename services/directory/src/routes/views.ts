@@ -12,17 +12,24 @@ interface StepView extends Partial<StepStatus> {
   readonly state: StepStatus['state'];
 }
 
-/** An agent as the API shows it: position, status, and every step of its cascade. */
-export function agentView(agent: StoredAgent) {
+/**
+ * An agent as the API shows it: position, status, and every step of its cascade. A step's
+ * `detail` (the secret ARN, the Matrix user id, the task ARN) and `error` are for operators (`internals`): an
+ * agent reading the org needs none of it, and an ARN is a map of what to attack next.
+ */
+export function agentView(agent: StoredAgent, { internals }: { readonly internals: boolean }) {
   const { progress } = agent;
+  // A failure's `error` goes too: reasons name the same resources.
+  const shown = (status: StepStatus | undefined): Partial<StepStatus> & Pick<StepStatus, 'state'> =>
+    status === undefined ? { state: 'pending' } : internals ? status : { state: status.state, at: status.at };
   const steps: StepView[] = HIRE_STEPS.map((step) => ({
     phase: 'hire',
     step,
-    ...(progress.hire[step] ?? { state: 'pending' }),
+    ...shown(progress.hire[step]),
   }));
   if (progress.retireRequestedAt !== undefined) {
     for (const step of retirementSteps(hireReach(progress.hire)))
-      steps.push({ phase: 'retire', step, ...(progress.retire[step] ?? { state: 'pending' }) });
+      steps.push({ phase: 'retire', step, ...shown(progress.retire[step]) });
   }
   return {
     agentId: agent.agentId,
