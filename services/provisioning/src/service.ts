@@ -7,6 +7,7 @@ import { createDynamoAgentStateStore } from './adapters/dynamo-agent-state.ts';
 import { createEcsTaskRunner } from './adapters/ecs-task-runner.ts';
 import { createEfsAgentStorage } from './adapters/efs-agent-storage.ts';
 import { createLocalProcessRunner } from './adapters/local-process-runner.ts';
+import { createSecretsManagerAgentSecretCheck } from './adapters/secrets-manager-describe.ts';
 import { buildApp } from './app.ts';
 import { defaultLocalAgentsDir, settings, STAND_IN_AGENT } from './config.ts';
 import { createHandlers } from './handlers/index.ts';
@@ -57,6 +58,7 @@ export function provisioningService(): ServiceDefinition<typeof settings> {
       const { store, reconciler } = assemble(context);
       return createHandlers({
         store,
+        secrets: createSecretsManagerAgentSecretCheck(context.config.OCF_ENV),
         reconcile: (reason) => {
           reconciler.trigger(reason);
         },

@@ -2,5 +2,6 @@
 // credentials service; read by the bridge and the agent container.
 export * from './errors.ts';
 export * from './naming.ts';
+export * from './ownership.ts';
 export * from './secret-text.ts';
 export * from './value.ts';
