@@ -208,6 +208,12 @@ const ownPermissions: { readonly [S in ServiceName]: Permissions } = {
     const environmentTag = AGENT_SECRET_TAG_KEYS.environment;
     const fileSystem = r.agents.fileSystem.fileSystemArn;
     return [
+      // A secret ARN an event carries must be the agent's own (name, ARN and tags) before an agent
+      // is launched with it: metadata only, never the value (no GetSecretValue, no KMS).
+      allow(['secretsmanager:DescribeSecret'], [agentSecretsArn(scope, r.routing.environment)], {
+        wildcard:
+          "Provisioning checks any agent's secret ARN before launching with it; the pattern is the fleet's agent namespace.",
+      }),
       allow(
         ['dynamodb:GetItem', 'dynamodb:UpdateItem', 'dynamodb:Scan', 'dynamodb:DescribeTable'],
         [r.tables.provisioning.tableArn],

@@ -116,6 +116,16 @@ describe('IAM', () => {
     );
   });
 
+  it("lets provisioning describe agents' secrets (to check an event's secret ARN) and never read one", () => {
+    const provisioning = statements('Services/provisioning/TaskRole').filter((s) =>
+      s.actions.some((action) => action.startsWith('secretsmanager:')),
+    );
+    assert.deepEqual(
+      provisioning.map((s) => [s.actions, s.resources]),
+      [[['secretsmanager:DescribeSecret'], [AGENT_SECRETS]]],
+    );
+  });
+
   it('lets each service publish to the bus only under its own source', () => {
     for (const service of SERVICE_NAMES) {
       const puts = statements(`Services/${service}/TaskRole`).filter((s) =>

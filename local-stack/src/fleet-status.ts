@@ -24,15 +24,53 @@ export function statusLine(agents: readonly AgentSummary[]): string {
   };
   const parts = [...counts]
     .sort(([a], [b]) => rank(a) - rank(b) || a.localeCompare(b))
-    .map(([status, count]) => `${status} ${count}`);
+    .map(([status, count]) => `${terminalSafe(status)} ${count}`);
   return `${agents.length} agent${agents.length === 1 ? '' : 's'}: ${parts.join(', ')}`;
 }
 
 export function agentLines(agents: readonly AgentSummary[], limit = 30): string[] {
   if (agents.length > limit) return [];
-  const width = Math.max(...agents.map((a) => a.agentId.length), 5);
-  return agents.map((agent) => {
-    const detail = agent.health?.detail === undefined ? '' : `  (${agent.health.detail.slice(0, 60)})`;
-    return `  ${agent.agentId.padEnd(width)}  ${agent.status.padEnd(19)} ${agent.title ?? ''}${detail}`;
+  const rows = agents.map((agent) => ({
+    agentId: terminalSafe(agent.agentId),
+    status: terminalSafe(agent.status),
+    title: agent.title === undefined ? '' : terminalSafe(agent.title),
+    detail:
+      agent.health?.detail === undefined ? undefined : terminalSafe(firstCodePoints(agent.health.detail, 60)),
+  }));
+  const width = Math.max(...rows.map((r) => r.agentId.length), 5);
+  return rows.map((row) => {
+    const detail = row.detail === undefined ? '' : `  (${row.detail})`;
+    return `  ${row.agentId.padEnd(width)}  ${row.status.padEnd(19)} ${row.title}${detail}`;
   });
+}
+
+/**
+ * Text from the directory made safe to print on a terminal: every control character is shown
+ * as an escape instead of being sent raw, so a name or title cannot move the cursor, retitle the
+ * window, ring the bell, write a hyperlink or smuggle an OSC 52 clipboard write (ESC, BEL, CSI...).
+ * C0 and DEL print as `\x1b`, C1 (U+0080-U+009F, which some terminals read as ESC + a letter)
+ * and the bidirectional overrides and isolates (which reorder what follows them) as `\u009b`.
+ * Everything else passes unchanged. It applies to whatever the directory returns, data stored
+ * before the API refused control characters included; anything that is not a string is printed
+ * as its JSON text, escaped the same way.
+ */
+export function terminalSafe(value: unknown): string {
+  const text =
+    typeof value === 'string' ? value : ((JSON.stringify(value) as string | undefined) ?? String(value));
+  return text.replace(UNSAFE, (c) => {
+    const code = c.charCodeAt(0);
+    return code < 0x80
+      ? `\\x${code.toString(16).padStart(2, '0')}`
+      : `\\u${code.toString(16).padStart(4, '0')}`;
+  });
+}
+
+// Cc is C0, DEL and C1; then LRE, RLE, PDF, LRO, RLO and LRI, RLI, FSI, PDI.
+const UNSAFE = /[\p{Cc}\u202a-\u202e\u2066-\u2069]/gu;
+
+/** The first `count` characters, never cutting a surrogate pair in two. */
+function firstCodePoints(text: unknown, count: number): string {
+  return Array.from(typeof text === 'string' ? text : terminalSafe(text))
+    .slice(0, count)
+    .join('');
 }

@@ -15,6 +15,7 @@ import { awsClients, uniqueEnvironment, waitFor } from '../support/aws.ts';
 import { listenOnBus, type BusEvent } from '../support/listener.ts';
 import { directoryClient, type DirectoryClient } from '../support/directory-client.ts';
 import { runServiceScript, startServiceProcess, type RunningServiceProcess } from '../support/services.ts';
+import { deadLetters } from '../support/dead-letters.ts';
 import { fleetQuiet } from '../support/signals.ts';
 
 // The directory as a real process on moto: REST and bus intake, org rules, the status
@@ -149,6 +150,50 @@ describe('directory service on moto', () => {
     assert.equal(rejected.detail.data['requestEventId'], request.Entries?.[0]?.EventId);
     assert.match(String(rejected.detail.data['reason']), /managerId: no active agent "nobody-at-all"/);
     assert.equal(await agentStatus('orphan'), undefined);
+  });
+
+  it('answers an outside request that fails validation with HireRejected when it names an agent; DLQ either way', async () => {
+    const { agentId: _, ...valid } = catalogue.AgentHired.example;
+    const put = await putEvents([
+      {
+        source: 'hr.example',
+        type: 'AgentHired',
+        detail: { data: { ...valid, agentId: 'bad-level', level: 'emperor' } },
+      },
+      { source: 'hr.example', type: 'AgentRetired', detail: { data: { agentId: 'Not A Slug' } } },
+      { source: 'hr.example', type: 'AgentHired', detail: { data: { ...valid } } },
+    ]);
+    assert.equal(put.FailedEntryCount ?? 0, 0);
+    const [badLevel, notASlug, anonymous] = (put.Entries ?? []).map((e) => e.EventId ?? '');
+    const answerTo = (requestEventId: string | undefined) => async () =>
+      (await rejections.poll()).find((e) => e.detail.data['requestEventId'] === requestEventId);
+
+    const hire = await waitFor('HireRejected for the bad hire', answerTo(badLevel));
+    assert.equal(hire.source, DIRECTORY_SOURCE);
+    assert.deepEqual(
+      { agentId: hire.detail.data['agentId'], requestType: hire.detail.data['requestType'] },
+      { agentId: 'bad-level', requestType: 'AgentHired' },
+    );
+    assert.match(String(hire.detail.data['reason']), /data\.level/);
+    const retire = await waitFor('HireRejected for the bad retirement', answerTo(notASlug));
+    assert.deepEqual(
+      { agentId: retire.detail.data['agentId'], requestType: retire.detail.data['requestType'] },
+      { agentId: 'Not A Slug', requestType: 'AgentRetired' },
+    );
+    assert.match(String(retire.detail.data['reason']), /data\.agentId/);
+
+    // All three go to the DLQ with their reason, as documented; the one without an agent id only there.
+    const letters = await waitFor('three dead letters', async () => {
+      const found = (await deadLetters(clients.sqs, routing.queues.directory.deadLetterQueueName)).filter(
+        (l) => [badLevel, notASlug, anonymous].some((id) => l.body.includes(`"${id}"`)),
+      );
+      return found.length >= 3 ? found : undefined;
+    });
+    assert.deepEqual([...new Set(letters.map((l) => l.attributes['ocf.failure.reason']))], ['invalid-data']);
+    // A HireRejected is published before its request is dead-lettered: none can come any more.
+    await fleetQuiet(clients.sqs, routing, ['directory']);
+    assert.equal(await answerTo(anonymous)(), undefined);
+    assert.equal(await agentStatus('bad-level'), undefined);
   });
 
   it('projects cascade events onto the status, step by step, in any order', async () => {

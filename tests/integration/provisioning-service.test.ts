@@ -1,15 +1,19 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
+import { CreateSecretCommand, SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
 import { createEvent } from '@ocf/events';
 import { applyRouting, DIRECTORY_SOURCE, fleetRouting } from '@ocf/routing';
-import { createEventBridgePublisher } from '@ocf/runtime';
+import { createEventBridgePublisher, DEAD_LETTER_ATTRIBUTES } from '@ocf/runtime';
+import { AGENT_SECRET_TAG_KEYS, agentSecretName } from '@ocf/secrets';
 import { createEcsTaskRunner } from '../../services/provisioning/src/adapters/ecs-task-runner.ts';
 import { createEfsAgentStorage } from '../../services/provisioning/src/adapters/efs-agent-storage.ts';
 import {
   createAgentInfrastructure,
   type AgentInfrastructure,
 } from '../../services/provisioning/test/support/ecs-fixture.ts';
+import { createAgentSecret } from '../support/agent-secrets.ts';
 import { awsClients, uniqueEnvironment, waitFor } from '../support/aws.ts';
+import { deadLetters } from '../support/dead-letters.ts';
 import { listenOnBus } from '../support/listener.ts';
 import { startServiceProcess, type RunningServiceProcess } from '../support/services.ts';
 import { fleetQuiet, reconcilePasses } from '../support/signals.ts';
@@ -56,7 +60,16 @@ describe('provisioning service on moto', () => {
   const secretArn = (agentId: string) =>
     `arn:aws:secretsmanager:us-east-1:123456789012:secret:ocf/${routing.environment}/agents/${agentId}-a1B2c3`;
 
+  /** Each agent's secret, made on the emulator as the credentials service makes it: provisioning checks it. */
+  const secrets = new Map<string, string>();
+  async function issue(agentIds: string[]): Promise<void> {
+    for (const agentId of agentIds) {
+      if (!secrets.has(agentId)) secrets.set(agentId, await createAgentSecret(routing.environment, agentId));
+    }
+  }
+
   async function hire(agentIds: string[]): Promise<void> {
+    await issue(agentIds);
     await directory.publish(
       ...agentIds.map((agentId) =>
         createEvent('AgentHired', {
@@ -71,7 +84,7 @@ describe('provisioning service on moto', () => {
     );
     await credentials.publish(
       ...agentIds.map((agentId) =>
-        createEvent('CredentialsIssued', { agentId, secretArn: secretArn(agentId), restored: false }),
+        createEvent('CredentialsIssued', { agentId, secretArn: secrets.get(agentId)!, restored: false }),
       ),
     );
     await bridge.publish(
@@ -197,5 +210,67 @@ describe('provisioning service on moto', () => {
     assert.equal((await infra.tasksByAgent()).has('burst-00'), false);
     assert.deepEqual(await infra.accessPointsAt('/agents/burst-00'), []);
     assert.deepEqual(await heard('CascadeStepFailed'), []);
+  });
+
+  it("refuses a CredentialsIssued naming another agent's secret, by name and by tag: DLQ with the reason, no task", async () => {
+    // The genuine source (routing passes it): the forgery is in the payload, which only provisioning can judge.
+    await issue(['owner']);
+    // Right name, wrong tag: a secret at `target-2`'s name that Secrets Manager tags as owner's.
+    const mistagged = await new SecretsManagerClient({}).send(
+      new CreateSecretCommand({
+        Name: agentSecretName(routing.environment, 'target-2'),
+        SecretString: '{}',
+        Tags: [
+          { Key: AGENT_SECRET_TAG_KEYS.agentId, Value: 'owner' },
+          { Key: AGENT_SECRET_TAG_KEYS.environment, Value: routing.environment },
+        ],
+      }),
+    );
+    for (const agentId of ['target-1', 'target-2']) {
+      await directory.emit('AgentHired', {
+        agentId,
+        name: agentId,
+        title: 'Engineer',
+        level: 'ic',
+        department: 'Engineering',
+        managerId: 'ceo',
+      });
+      await bridge.emit('ChatAccountReady', { agentId, matrixUserId: `@agent-${agentId}:fleet.test` });
+    }
+    await credentials.emit('CredentialsIssued', {
+      agentId: 'target-1',
+      secretArn: secrets.get('owner')!,
+      restored: false,
+    });
+    await credentials.emit('CredentialsIssued', {
+      agentId: 'target-2',
+      secretArn: mistagged.ARN!,
+      restored: false,
+    });
+
+    const letters = await waitFor("two dead letters on provisioning's DLQ", async () => {
+      const found = (await deadLetters(clients.sqs, routing.queues.provisioning.deadLetterQueueName)).filter(
+        (l) => /target-\d/.test(l.body),
+      );
+      return found.length >= 2 ? found : undefined;
+    });
+    const messageFor = (agentId: string) =>
+      letters.find((l) => l.body.includes(`"${agentId}"`))?.attributes[DEAD_LETTER_ATTRIBUTES.message] ?? '';
+    for (const letter of letters)
+      assert.equal(letter.attributes[DEAD_LETTER_ATTRIBUTES.reason], 'handler-rejected');
+    assert.match(
+      messageFor('target-1'),
+      /names secret "ocf\/[^/]+\/agents\/owner", but agent target-1's secret is/,
+    );
+    assert.match(messageFor('target-2'), /tagged ocf:agent-id=owner, not target-2/);
+
+    // Everything delivered is handled, then a whole pass: neither agent got a task.
+    await fleetQuiet(clients.sqs, routing, ['provisioning']);
+    await reconcilePasses(provisioning!.url, 1);
+    const running = await infra.tasksByAgent();
+    assert.equal(running.has('target-1'), false);
+    assert.equal(running.has('target-2'), false);
+    assert.deepEqual(await heard('AgentLaunching', 'target-1'), []);
+    assert.deepEqual(await heard('AgentLaunching', 'target-2'), []);
   });
 });

@@ -7,6 +7,7 @@ import { createDynamoAgentStateStore } from './adapters/dynamo-agent-state.ts';
 import { createEcsTaskRunner } from './adapters/ecs-task-runner.ts';
 import { createEfsAgentStorage } from './adapters/efs-agent-storage.ts';
 import { createLocalProcessRunner } from './adapters/local-process-runner.ts';
+import { createSecretsManagerAgentSecretCheck } from './adapters/secrets-manager-describe.ts';
 import { buildApp } from './app.ts';
 import { checkSettings, settings, STAND_IN_AGENT } from './config.ts';
 import { createHandlers } from './handlers/index.ts';
@@ -50,6 +51,7 @@ export function provisioningService(): ServiceDefinition<typeof settings> {
       return {
         handlers: createHandlers({
           store,
+          secrets: createSecretsManagerAgentSecretCheck(config.OCF_ENV),
           reconcile: (reason) => {
             reconciler.trigger(reason);
           },

@@ -4,10 +4,15 @@ import { subscribedEventTypes } from '@ocf/routing';
 import { createMemoryAgentStateStore } from '../src/adapters/memory-agent-state.ts';
 import { createHandlers } from '../src/handlers/index.ts';
 import { provisioningHarness } from './support/harness.ts';
+import { nameTrustingSecretCheck } from './support/secret-check.ts';
 
 describe('provisioning handlers', () => {
   it('cover exactly the subscriptions of provisioning', () => {
-    const handlers = createHandlers({ store: createMemoryAgentStateStore(), reconcile: () => undefined });
+    const handlers = createHandlers({
+      store: createMemoryAgentStateStore(),
+      secrets: nameTrustingSecretCheck('test'),
+      reconcile: () => undefined,
+    });
     assert.deepEqual(Object.keys(handlers).sort(), subscribedEventTypes('provisioning').sort());
   });
 
@@ -19,7 +24,7 @@ describe('provisioning handlers', () => {
       'CredentialsIssued',
       {
         agentId: 'ada',
-        secretArn: 'arn:aws:secretsmanager:us-east-1:123456789012:secret:new-a1B2c3',
+        secretArn: 'arn:aws:secretsmanager:us-east-1:123456789012:secret:ocf/test/agents/ada-a1B2c3',
         restored: false,
       },
       { at: later },
@@ -28,13 +33,13 @@ describe('provisioning handlers', () => {
       'CredentialsIssued',
       {
         agentId: 'ada',
-        secretArn: 'arn:aws:secretsmanager:us-east-1:123456789012:secret:old-a1B2c3',
+        secretArn: 'arn:aws:secretsmanager:us-east-1:123456789012:secret:ocf/test/agents/ada-z9Y8x7',
         restored: false,
       },
       { at: earlier },
     );
     const record = await h.store.get('ada');
-    assert.match(record?.credentials?.secretArn ?? '', /secret:new-/);
+    assert.match(record?.credentials?.secretArn ?? '', /ada-a1B2c3$/);
     assert.deepEqual(h.triggers, ['CredentialsIssued ada', 'CredentialsIssued ada']);
   });
 

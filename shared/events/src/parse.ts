@@ -28,6 +28,16 @@ export interface Rejection {
   /** Whatever could be read before the problem, to help whoever looks at the DLQ. */
   readonly eventId?: string;
   readonly type?: string;
+  /**
+   * Once the envelope was read (a known type whose metadata, version or data is wrong): its
+   * `source`, its correlation id when that could be read, and `detail.data` as it came, unchecked.
+   * Enough for a consumer to answer the publisher (the directory's HireRejected), never trusted.
+   */
+  readonly request?: {
+    readonly source: string;
+    readonly correlationId: string | undefined;
+    readonly data: unknown;
+  };
 }
 
 export type ParseResult =
@@ -77,12 +87,14 @@ export function parseEventMessage(body: string): ParseResult {
     schemaVersion: definition.version,
     ...rawMetadata,
   });
+  const request = (correlationId: string | undefined) => ({ source, correlationId, data: detail['data'] });
   if (!metadata.success) {
     return reject({
       reason: 'invalid-metadata',
       message: `detail.metadata: ${describeIssues(metadata.error)}`,
       eventId: id,
       type,
+      request: request(undefined),
     });
   }
   if (metadata.data.schemaVersion !== definition.version) {
@@ -91,6 +103,7 @@ export function parseEventMessage(body: string): ParseResult {
       message: `${type} version ${metadata.data.schemaVersion} is not supported (this consumer reads version ${definition.version})`,
       eventId: metadata.data.eventId,
       type,
+      request: request(metadata.data.correlationId),
     });
   }
 
@@ -101,6 +114,7 @@ export function parseEventMessage(body: string): ParseResult {
       message: `detail.data: ${describeIssues(data.error, 'data')}`,
       eventId: metadata.data.eventId,
       type,
+      request: request(metadata.data.correlationId),
     });
   }
 

@@ -77,6 +77,24 @@ describe('parseEventMessage', () => {
     });
   }
 
+  it('keeps what could be read of a known type it rejects, for an answer to its publisher', () => {
+    const result = parseEventMessage(
+      eventBridgeBody('AgentHired', {
+        data: { agentId: 'ada', level: 'emperor' },
+        metadata: { correlationId: 'c-1' },
+      }),
+    );
+    if (result.ok) assert.fail('accepted invalid data');
+    assert.deepEqual(result.rejection.request, {
+      source: 'hr.example',
+      correlationId: 'c-1',
+      data: { agentId: 'ada', level: 'emperor' },
+    });
+    const unknown = parseEventMessage(eventBridgeBody('AgentHried', { data: { agentId: 'ada' } }));
+    if (unknown.ok) assert.fail('accepted an unknown type');
+    assert.equal(unknown.rejection.request, undefined);
+  });
+
   it('names every field at fault in invalid data', () => {
     const result = parseEventMessage(
       eventBridgeBody('AgentHired', {

@@ -9,6 +9,7 @@ import {
 import { randomUUID } from 'node:crypto';
 import { errorMessage, isRetryable } from '@ocf/errors';
 import {
+  isEventType,
   parseEventMessage,
   type AnyFleetEvent,
   type CreateEventOptions,
@@ -16,6 +17,7 @@ import {
   type EventDataInput,
   type EventType,
   type FleetEvent,
+  type Rejection,
   type RejectionReason,
 } from '@ocf/events';
 import type { Logger } from '@ocf/logging';
@@ -45,7 +47,36 @@ export type EventHandler<T extends EventType> = (
   event: FleetEvent<T>,
   context: HandlerContext,
 ) => Promise<void>;
-export type HandlerMap = { readonly [T in EventType]?: EventHandler<T> };
+export type HandlerMap = { readonly [T in EventType]?: EventHandler<T> & RejectionAnswer };
+
+/** What a rejection handler gets: enough to answer the publisher, nothing to act on. */
+export interface RejectionContext {
+  readonly logger: Logger;
+  readonly receiveCount: number;
+  /** Publishes an answer: correlated with the request when its correlation id could be read. */
+  emit<T extends EventType>(type: T, data: EventDataInput<T>): Promise<DraftEvent<T>>;
+}
+
+/**
+ * Called for a message of the handler's type that failed to parse after its envelope was read
+ * (wrong metadata, version or data; `rejection.request` holds what could be read), before it
+ * goes to the DLQ with its reason as any rejected message does. For a consumer that owes an
+ * outside publisher an answer (the directory's HireRejected). A retryable failure here retries
+ * the message later, like a handler's; anything else still dead-letters it.
+ */
+export type RejectionHandler = (rejection: Rejection, context: RejectionContext) => Promise<void>;
+
+export interface RejectionAnswer {
+  readonly onRejected?: RejectionHandler;
+}
+
+/** A handler that also answers the messages of its type that could not be parsed. */
+export function answeringRejections<T extends EventType>(
+  handler: EventHandler<T>,
+  onRejected: RejectionHandler,
+): EventHandler<T> & RejectionAnswer {
+  return Object.assign(handler, { onRejected });
+}
 
 /** Why a message went to the DLQ: the parser's reasons, plus the consumer's own. */
 export type DeadLetterReason = RejectionReason | 'no-handler' | 'handler-rejected' | 'retries-exhausted';
@@ -190,7 +221,9 @@ export function createQueueConsumer(options: QueueConsumerOptions): QueueConsume
     const receiveCount = Number(message.Attributes?.ApproximateReceiveCount ?? '1');
     const parsed = parseEventMessage(body);
     if (!parsed.ok) {
-      await deadLetter(message, parsed.rejection.reason, parsed.rejection.message, parsed.rejection.eventId);
+      const { rejection } = parsed;
+      if (!(await answerRejection(message, rejection, receiveCount))) return;
+      await deadLetter(message, rejection.reason, rejection.message, rejection.eventId);
       return;
     }
     const event = parsed.event;
@@ -300,6 +333,56 @@ export function createQueueConsumer(options: QueueConsumerOptions): QueueConsume
     }
     await deleteMessage(message);
     report({ kind: 'handled', eventId: event.metadata.eventId, type: event.type });
+  }
+
+  /** Lets the handler of the rejected type answer it. False when the message is to be retried instead. */
+  async function answerRejection(
+    message: Message,
+    rejection: Rejection,
+    receiveCount: number,
+  ): Promise<boolean> {
+    const { type, eventId, request } = rejection;
+    if (type === undefined || eventId === undefined || request === undefined || !isEventType(type))
+      return true;
+    const onRejected = options.handlers[type]?.onRejected;
+    if (onRejected === undefined) return true;
+    const rejectionLogger = logger.with({ eventId, eventType: type, rejection: rejection.reason });
+    try {
+      await onRejected(rejection, {
+        logger: rejectionLogger,
+        receiveCount,
+        emit: (answerType, data) => {
+          if (options.publisher === undefined)
+            throw new Error(`${options.name} consumer has no publisher to emit ${answerType}`);
+          return options.publisher.emit(answerType, data, {
+            correlationId: request.correlationId ?? eventId,
+            causationId: eventId,
+          });
+        },
+      });
+      return true;
+    } catch (error) {
+      if (!isRetryable(error) || receiveCount >= maxAttempts) {
+        rejectionLogger.error('could not answer a rejected message; it goes to the DLQ all the same', {
+          error,
+        });
+        return true;
+      }
+      const delaySeconds = Math.min(
+        MAX_VISIBILITY_SECONDS,
+        Math.ceil(backoffDelayMs(receiveCount, retryBackoff) / 1000),
+      );
+      rejectionLogger.warn('could not answer a rejected message; will retry', {
+        receiveCount,
+        delaySeconds,
+        error,
+      });
+      await changeVisibility(message, delaySeconds).catch((visibilityError: unknown) => {
+        rejectionLogger.warn('could not set retry delay', { error: visibilityError });
+      });
+      report({ kind: 'retry-later', eventId, type, delaySeconds, error: errorMessage(error) });
+      return false;
+    }
   }
 
   async function emitCausedBy<T extends EventType>(

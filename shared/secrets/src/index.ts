@@ -3,5 +3,6 @@
 export * from './directory-token.ts';
 export * from './errors.ts';
 export * from './naming.ts';
+export * from './ownership.ts';
 export * from './secret-text.ts';
 export * from './value.ts';

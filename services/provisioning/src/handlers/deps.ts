@@ -1,9 +1,12 @@
 import type { AnyFleetEvent } from '@ocf/events';
 import type { AgentStateStore } from '../ports.ts';
+import type { AgentSecretCheck } from '../secret-check.ts';
 
 /** What the provisioning handlers are made of. main.ts passes the real things, tests pass fakes. */
 export interface ProvisioningDeps {
   readonly store: AgentStateStore;
+  /** A secret ARN an event carries is checked to be the agent's own before anything uses it. */
+  readonly secrets: AgentSecretCheck;
   /** Asks the reconcile loop for a pass; handlers never start or stop tasks themselves. */
   readonly reconcile: (reason: string) => void;
 }

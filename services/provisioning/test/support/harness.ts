@@ -6,6 +6,7 @@ import { createMemoryTaskRunner } from '../../src/adapters/memory-task-runner.ts
 import { createHandlers } from '../../src/handlers/index.ts';
 import { createLaunchLimiter } from '../../src/launch-limiter.ts';
 import { createReconciler, type ReconcilerDeps } from '../../src/reconciler.ts';
+import { nameTrustingSecretCheck } from './secret-check.ts';
 import { T0 } from './records.ts';
 
 /**
@@ -59,6 +60,7 @@ export function provisioningHarness(
   const triggers: string[] = [];
   const handlers = createHandlers({
     store,
+    secrets: nameTrustingSecretCheck('test'),
     reconcile: (reason) => {
       triggers.push(reason);
     },
