@@ -99,7 +99,9 @@ describe('Matrix names', () => {
       '#org-t1_dm.ada.edsger:example.org',
     ]);
     assert.ok(
-      orgRoomAliases(naming, org.get('grace') ?? ada, []).includes('#org-t1_engineering-leadership:example.org'),
+      orgRoomAliases(naming, org.get('grace') ?? ada, []).includes(
+        '#org-t1_engineering-leadership:example.org',
+      ),
     );
   });
 });
