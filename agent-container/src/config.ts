@@ -2,6 +2,7 @@ import { z } from 'zod';
 import { commonSettings, loadConfig, type Environment } from '@ocf/config';
 import { ConfigError } from '@ocf/errors';
 import { agentIdSchema } from '@ocf/events';
+import { NAMESPACE_PATTERN } from '@ocf/naming';
 
 /**
  * The entrypoint's settings: names and addresses only. The agent's credentials never travel in
@@ -26,10 +27,14 @@ export const settings = {
     .optional(),
   /** The `:server` of every Matrix id; by default taken from MATRIX_USER_ID. */
   MATRIX_SERVER_NAME: z.string().min(1).optional(),
-  /** Keeps several fleets apart on one homeserver, as the bridge does (tests). Unset in production. */
+  /**
+   * The bridge's BRIDGE_NAMESPACE, when several fleets share a homeserver (local `--env` fleets,
+   * tests): the agent computes its own and its colleagues' user ids and its org rooms' aliases
+   * with it. Provisioning passes it on; unset on AWS, where a fleet has its homeserver to itself.
+   */
   MATRIX_NAMESPACE: z
     .string()
-    .regex(/^[a-z0-9][a-z0-9-]*$/, 'a lowercase slug')
+    .regex(NAMESPACE_PATTERN, '1-31 lowercase letters, digits or hyphens')
     .optional(),
   /** People who are not agents but may DM every agent (the human CEO), comma-separated Matrix ids. */
   MATRIX_ORG_HUMANS: z

@@ -92,14 +92,16 @@ describe('Matrix names', () => {
     const ada = org.get('ada');
     assert.ok(ada);
     assert.deepEqual(orgRoomAliases(naming, ada, org.reportsOf('ada')), [
-      '#t1_all-employees:example.org',
-      '#t1_engineering.platform-team:example.org',
-      '#t1_dm.grace.ada:example.org',
-      '#t1_dm.ada.alan:example.org',
-      '#t1_dm.ada.edsger:example.org',
+      '#org-t1_all-employees:example.org',
+      '#org-t1_engineering.platform-team:example.org',
+      '#org-t1_dm.grace.ada:example.org',
+      '#org-t1_dm.ada.alan:example.org',
+      '#org-t1_dm.ada.edsger:example.org',
     ]);
     assert.ok(
-      orgRoomAliases(naming, org.get('grace') ?? ada, []).includes('#t1_engineering-leadership:example.org'),
+      orgRoomAliases(naming, org.get('grace') ?? ada, []).includes(
+        '#org-t1_engineering-leadership:example.org',
+      ),
     );
   });
 });

@@ -21,6 +21,7 @@ import { once } from 'node:events';
 import { chmod, mkdir, readFile, rm, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { parseArgs } from 'node:util';
+import { baseEnvironment, DEFAULT_ENVIRONMENT } from './fleet-environment.ts';
 import { agentLines, statusLine, type AgentSummary } from './fleet-status.ts';
 import { assertPortFree, isRunning, stopProcessGroup, spawnInOwnGroup, type PidRecord } from './processes.ts';
 import { resolveStackSettings } from './settings.ts';
@@ -60,7 +61,8 @@ const usage = `usage: node local-stack/src/fleet.ts <up|status|down> [--env <nam
   status   the agents' status, once
   down     stops what an 'up' left running (another shell, or after a crash)
 
---env names the fleet (default: local); every resource, queue and table carries it.
+--env names the fleet (default: local); every resource, queue and table carries it, and so do
+         its Matrix accounts and rooms (@agent-<env>_<id>, #org-<env>_...) unless it is local.
 --port-base: the services listen on it and the next four (default 8081: directory 8081 ... health 8085).
 --service-env: a JSON file {"<service>": {"NAME": "value"}} of settings laid over each service's own
 (benchmarks use it to put counting proxies in front of the backends).
@@ -81,26 +83,6 @@ function layout(environment: string) {
 
 function say(line: string): void {
   process.stderr.write(`fleet: ${line}\n`);
-}
-
-/** What every service (and script) gets: the stack's endpoints, the fleet's name, a log level. */
-function baseEnvironment(info: StackInfo, environment: string, stateDir: string): NodeJS.ProcessEnv {
-  return {
-    PATH: process.env['PATH'],
-    HOME: process.env['HOME'],
-    LANG: process.env['LANG'],
-    AWS_ENDPOINT_URL: info.awsEndpoint,
-    AWS_REGION: info.region,
-    AWS_DEFAULT_REGION: info.region,
-    // moto accepts any credentials; these only stop the SDKs from looking for real ones.
-    AWS_ACCESS_KEY_ID: 'test',
-    AWS_SECRET_ACCESS_KEY: 'test',
-    MATRIX_HOMESERVER_URL: info.homeserverUrl,
-    OCF_STACK_DIR: stateDir,
-    OCF_ENV: environment,
-    HOST: '127.0.0.1',
-    LOG_LEVEL: process.env['LOG_LEVEL'] ?? 'INFO',
-  };
 }
 
 /** Each service's own settings on top: the bridge's homeserver registration, the agents' folder. */
@@ -496,7 +478,7 @@ async function main(argv: string[]): Promise<number> {
       allowPositionals: true,
       options: {
         'port-base': { type: 'string', default: String(DEFAULT_PORT_BASE) },
-        env: { type: 'string', default: 'local' },
+        env: { type: 'string', default: DEFAULT_ENVIRONMENT },
         sample: { type: 'string' },
         'service-env': { type: 'string' },
         help: { type: 'boolean' },

@@ -5,6 +5,7 @@
  */
 import { generateKeyPairSync, randomBytes, randomInt } from 'node:crypto';
 import path from 'node:path';
+import { AGENT_LOCALPART_PREFIX, exclusiveNamespaces } from '@ocf/naming';
 
 /** Generated once per homeserver and kept: a change would invalidate users' sessions and the bridge. */
 export interface SynapseSecrets {
@@ -50,7 +51,7 @@ export const BRIDGE_APPSERVICE = {
   id: 'ocf-bridge',
   senderLocalpart: 'fleet-bot',
   /** Agents are `@agent-<id>:<server>`; the bridge owns that namespace exclusively. */
-  userLocalpartPrefix: 'agent-',
+  userLocalpartPrefix: AGENT_LOCALPART_PREFIX,
 } as const;
 
 /**
@@ -150,7 +151,7 @@ function homeserverConfig(
 }
 
 function appserviceRegistration(setup: SynapseSetup): Record<string, unknown> {
-  const server = escapeRegExp(setup.serverName);
+  const owned = exclusiveNamespaces(setup.serverName);
   return {
     id: BRIDGE_APPSERVICE.id,
     url: setup.appserviceUrl,
@@ -162,9 +163,10 @@ function appserviceRegistration(setup: SynapseSetup): Record<string, unknown> {
     rate_limited: false,
     namespaces: {
       // Exclusive: nobody but the bridge may create or act as an agent.
-      users: [{ exclusive: true, regex: `@${BRIDGE_APPSERVICE.userLocalpartPrefix}.*:${server}` }],
-      // Not exclusive: people create rooms and aliases too; the bridge only needs to see them.
-      aliases: [{ exclusive: false, regex: `#.*:${server}` }],
+      users: [{ exclusive: true, regex: owned.users }],
+      // Exclusive: nobody but the bridge may create an org room's alias (`#org-…`), so nobody can
+      // take one before the bridge needs it. People's own rooms and aliases are everything else.
+      aliases: [{ exclusive: true, regex: owned.aliases }],
       rooms: [],
     },
   };
@@ -191,8 +193,4 @@ function logConfig(logFile: string | undefined): Record<string, unknown> {
 
 function json(value: unknown): string {
   return `${JSON.stringify(value, null, 2)}\n`;
-}
-
-function escapeRegExp(text: string): string {
-  return text.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
 }

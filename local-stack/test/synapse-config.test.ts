@@ -3,6 +3,7 @@ import { mkdtemp, readFile, rm, stat } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { after, describe, it } from 'node:test';
+import { createNaming, roomKey } from '@ocf/naming';
 import { synapseContainerSetup } from '../src/containers.ts';
 import { LocalStackError } from '../src/errors.ts';
 import { prepareSynapse } from '../src/synapse.ts';
@@ -112,10 +113,21 @@ describe('Synapse config', () => {
     assert.doesNotMatch('@bob:fleet.example.org', agents);
     // The dots of the server name are literal: a look-alike server's users are not the bridge's.
     assert.doesNotMatch('@agent-42:fleetXexample.org', agents);
-    assert.deepEqual(
-      appservice.namespaces.aliases.map((a) => a.exclusive),
-      [false],
-    );
+
+    // Org rooms' aliases are the bridge's alone, as agents are: nobody can take one first.
+    assert.equal(appservice.namespaces.aliases.length, 1);
+    const aliases = appservice.namespaces.aliases[0]!;
+    assert.equal(aliases.exclusive, true);
+    const orgRooms = new RegExp(`^${aliases.regex}$`);
+    for (const namespace of [undefined, 'staging']) {
+      const naming = createNaming({ serverName: 'fleet.example.org', namespace });
+      assert.match(naming.alias(roomKey({ kind: 'leadership', department: 'Research' })), orgRooms);
+      assert.match(naming.agentUserId('ada'), agents);
+    }
+    // Everything else stays people's: their own rooms and aliases are not the bridge's business.
+    assert.doesNotMatch('#research-leadership:fleet.example.org', orgRooms);
+    assert.doesNotMatch('#random:fleet.example.org', orgRooms);
+    assert.doesNotMatch('#org-x:fleetXexample.org', orgRooms);
   });
 
   it('logs to the stack log file, or to stderr in a container, and never at DEBUG', () => {

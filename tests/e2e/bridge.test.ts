@@ -4,6 +4,7 @@ import { after, before, describe, it } from 'node:test';
 import { PutEventsCommand } from '@aws-sdk/client-eventbridge';
 import { GetSecretValueCommand, SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
 import { MatrixAuth, type MatrixClient } from 'matrix-bot-sdk';
+import { createNaming } from '@ocf/naming';
 import { CEO_ID } from '@ocf/events';
 import { createMemoryLogger } from '@ocf/logging';
 import { useFleetLoggerForMatrix } from '@ocf/matrix';
@@ -172,7 +173,7 @@ describe('the bridge, end to end (directory + credentials + bridge)', () => {
       ).json()) as { status: string }
     ).status;
   const userId = (agentId: string) => `@agent-${namespace}_${agentId}:${hs.serverName}`;
-  const alias = (base: string) => `#${namespace}_${base}:${hs.serverName}`;
+  const alias = (base: string) => createNaming({ serverName: hs.serverName, namespace }).alias(base);
   const bot = () => `@${hs.appservice.senderLocalpart}:${hs.serverName}`;
 
   /** The room behind an org room's alias, joined by the CEO (who was invited to all of them). */

@@ -10,6 +10,7 @@ import { after, before, describe, it } from 'node:test';
 import { PutEventsCommand } from '@aws-sdk/client-eventbridge';
 import { ListSecretsCommand, SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
 import type { MatrixClient } from 'matrix-bot-sdk';
+import { createNaming } from '@ocf/naming';
 import { resolveStackSettings, stackStatus } from '@ocf/local-stack';
 import { createMemoryLogger } from '@ocf/logging';
 import { useFleetLoggerForMatrix } from '@ocf/matrix';
@@ -149,7 +150,9 @@ describe('the fleet, end to end (directory, credentials, bridge, provisioning, h
   };
   const userId = (agentId: string) => `@agent-${namespace}_${agentId}:${hs.serverName}`;
   async function members(roomBase: string): Promise<string[]> {
-    const roomId = await ceo.client.resolveRoom(`#${namespace}_${roomBase}:${hs.serverName}`);
+    const roomId = await ceo.client.resolveRoom(
+      createNaming({ serverName: hs.serverName, namespace }).alias(roomBase),
+    );
     await ceo.client.joinRoom(roomId);
     return ceo.client.getJoinedRoomMembers(roomId);
   }

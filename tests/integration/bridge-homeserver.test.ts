@@ -8,6 +8,7 @@ import {
 } from '@aws-sdk/client-secrets-manager';
 import { MatrixAuth } from 'matrix-bot-sdk';
 import { createMemoryLogger } from '@ocf/logging';
+import { createNaming, ROOM_ALIAS_PREFIX } from '@ocf/naming';
 import { applyRouting, fleetRouting } from '@ocf/routing';
 import { agentSecretName, SecretText } from '@ocf/secrets';
 import { createDynamoBridgeStore } from '../../services/bridge/src/adapters/dynamo-bridge-store.ts';
@@ -16,8 +17,10 @@ import { createSynapseHomeserver } from '../../services/bridge/src/adapters/syna
 import { HomeserverError, type Homeserver } from '../../services/bridge/src/ports.ts';
 import { bridgeStoreContract } from '../../services/bridge/test/support/bridge-store-contract.ts';
 import { homeserverContract } from '../../services/bridge/test/support/homeserver-contract.ts';
+import { bridgeHarness, SMALL_ORG } from '../../services/bridge/test/support/harness.ts';
 import { awsClients, uniqueEnvironment } from '../support/aws.ts';
 import { homeserverUnderTest, type HomeserverUnderTest } from '../support/homeserver.ts';
+import { registerHuman } from '../support/matrix.ts';
 
 /** Every name this file makes on the shared, persistent Synapse starts with this. */
 const run = `bhs${randomBytes(3).toString('hex')}`;
@@ -58,7 +61,7 @@ describe('Synapse homeserver adapter', () => {
     assert.equal(await session.getUserId(), userId);
 
     const roomId = await homeserver.createRoom({
-      aliasLocalpart: unique(),
+      aliasLocalpart: `${ROOM_ALIAS_PREFIX}${unique()}`,
       name: 'direct',
       topic: '',
       invite: [],
@@ -93,6 +96,111 @@ describe('Synapse homeserver adapter', () => {
       nowhere.resolveAlias(`#${unique()}:${hs.serverName}`),
       (error: unknown) => error instanceof HomeserverError && error.retryable,
     );
+  });
+});
+
+/** The Matrix error code of a refused call by matrix-bot-sdk's client, and its HTTP status. */
+async function refusal(call: Promise<unknown>): Promise<{ errcode: unknown; status: unknown }> {
+  try {
+    await call;
+  } catch (error) {
+    const { body, statusCode } = error as { body?: { errcode?: unknown }; statusCode?: unknown };
+    return { errcode: body?.errcode, status: statusCode };
+  }
+  throw new Error('the call was expected to be refused');
+}
+
+describe("the fleet's room alias namespace on Synapse", () => {
+  let hs: HomeserverUnderTest;
+  before(async () => {
+    hs = await homeserverUnderTest();
+  });
+
+  it('is closed to people and to agents logged in as themselves (M_EXCLUSIVE)', async () => {
+    const person = await registerHuman(hs.url, hs.registrationSharedSecret, `squatter-${unique()}`);
+    const agentId = `@agent-${unique()}:${hs.serverName}`;
+    const homeserver = synapseHomeserver(hs);
+    const password = randomBytes(32).toString('base64url');
+    await homeserver.registerAgent(agentId);
+    await homeserver.setPassword(agentId, new SecretText(password), { reactivate: false });
+    const agent = await new MatrixAuth(hs.url).passwordLogin(agentId, password);
+
+    for (const client of [person.client, agent]) {
+      // Any fleet's name: the default fleet's and a namespaced one's.
+      for (const naming of [
+        createNaming({ serverName: hs.serverName }),
+        createNaming({ serverName: hs.serverName, namespace: run }),
+      ]) {
+        const localpart = naming.aliasLocalpart(`${unique()}-leadership`);
+        assert.deepEqual(
+          await refusal(client.createRoom({ room_alias_name: localpart, preset: 'private_chat' })),
+          { errcode: 'M_EXCLUSIVE', status: 400 },
+          `creating a room under #${localpart}`,
+        );
+        const own = await client.createRoom({ preset: 'private_chat' });
+        assert.deepEqual(
+          await refusal(client.createRoomAlias(`#${localpart}:${hs.serverName}`, own)),
+          { errcode: 'M_EXCLUSIVE', status: 400 },
+          `pointing #${localpart} at a room of their own`,
+        );
+      }
+    }
+    // People's own aliases are still theirs: only the fleet's prefix is reserved.
+    const mine = `mine-${unique()}`;
+    await person.client.createRoom({ room_alias_name: mine, preset: 'private_chat' });
+    assert.ok(await person.client.resolveRoom(`#${mine}:${hs.serverName}`));
+  });
+
+  it("fails the agent's chat step at once, naming the alias, when an org room's alias was taken before", async () => {
+    const namespace = `sq${randomBytes(3).toString('hex')}`;
+    const ceo = await registerHuman(hs.url, hs.registrationSharedSecret, `ceo-${namespace}`);
+    const homeserver = synapseHomeserver(hs);
+    const naming = createNaming({ serverName: hs.serverName, namespace });
+    // Taken before the namespace was the bridge's alone: a room the fleet's bot is not in. Today
+    // only the application service itself can still do that, so a user of its namespace makes it.
+    const squatter = `@agent-${namespace}-squatter:${hs.serverName}`;
+    await homeserver.registerAgent(squatter);
+    const taken = naming.alias('all-employees');
+    const created = await fetch(
+      `${hs.url}/_matrix/client/v3/createRoom?user_id=${encodeURIComponent(squatter)}`,
+      {
+        method: 'POST',
+        headers: { authorization: `Bearer ${hs.appservice.asToken}`, 'content-type': 'application/json' },
+        body: JSON.stringify({
+          room_alias_name: naming.aliasLocalpart('all-employees'),
+          preset: 'private_chat',
+        }),
+      },
+    );
+    assert.equal(created.status, 200, await created.clone().text());
+    const { room_id: squattedRoom } = (await created.json()) as { room_id: string };
+
+    const h = bridgeHarness({
+      namespace,
+      serverName: hs.serverName,
+      ceoUserId: ceo.userId,
+      homeserver: () => homeserver,
+    });
+    const [agentId, hire] = SMALL_ORG[0]!;
+    await h.deliver(h.event('AgentHired', { agentId, ...hire }));
+    h.secrets.issue(agentId);
+    const error = await h.deliverExpectingFailure(
+      h.event('CredentialsIssued', {
+        agentId,
+        secretArn: `arn:aws:secretsmanager:us-east-1:123456789012:secret:ocf/test/agents/${agentId}-a1B2c3`,
+        restored: false,
+      }),
+    );
+    assert.equal((error as { code?: string }).code, 'ROOM_ALIAS_TAKEN');
+    assert.equal((error as { retryable?: boolean }).retryable, false, 'failed, not parked');
+    const failures = h.publishedOf('CascadeStepFailed');
+    assert.equal(failures.length, 1);
+    assert.equal(failures[0]?.data.step, 'chat-account');
+    const { reason } = failures[0].data;
+    assert.ok(reason.includes(taken), reason);
+    assert.ok(reason.includes(squattedRoom), reason);
+    assert.equal(h.publishedOf('ChatAccountReady').length, 0);
+    assert.equal(await h.store.parked(10).then((parked) => parked.length), 0, 'nobody parked');
   });
 });
 

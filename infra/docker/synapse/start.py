@@ -23,10 +23,13 @@ CONFIG_DIR = "/run/synapse"
 DATA_DIR = "/data"
 PORT = 8008
 
-# The bridge's identity, as in local-stack/src/synapse-config.ts (BRIDGE_APPSERVICE).
+# The bridge's identity and exclusive namespaces, as in local-stack/src/synapse-config.ts and
+# shared/naming (AGENT_LOCALPART_PREFIX, ROOM_ALIAS_PREFIX); infra/test/homeserver-config.test.ts
+# holds the rendered registration equal to the local stack's.
 APPSERVICE_ID = "ocf-bridge"
 APPSERVICE_SENDER = "fleet-bot"
 AGENT_LOCALPART_PREFIX = "agent-"
+ROOM_ALIAS_PREFIX = "org-"
 
 SETTINGS = [
     "SYNAPSE_SERVER_NAME",
@@ -117,7 +120,9 @@ def appservice_registration(env):
         "namespaces": {
             # Exclusive: nobody but the bridge may create or act as an agent.
             "users": [{"exclusive": True, "regex": "@" + AGENT_LOCALPART_PREFIX + ".*:" + server}],
-            "aliases": [{"exclusive": False, "regex": "#.*:" + server}],
+            # Exclusive: nobody but the bridge may create an org room's alias, so nobody can take
+            # one (#org-<dept>-leadership, say) before the bridge needs it.
+            "aliases": [{"exclusive": True, "regex": "#" + ROOM_ALIAS_PREFIX + ".*:" + server}],
             "rooms": [],
         },
     }

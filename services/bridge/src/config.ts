@@ -1,7 +1,6 @@
 import { z } from 'zod';
 import { commonSettings } from '@ocf/config';
-
-const slug = /^[a-z0-9][a-z0-9-]{0,23}$/;
+import { NAMESPACE_PATTERN } from '@ocf/naming';
 
 /**
  * The bridge service's settings, on top of the common ones (see shared/config). The tokens and
@@ -25,9 +24,14 @@ export const settings = {
   BRIDGE_AS_PORT: z.coerce.number().int().min(0).max(65535).default(9009),
   /**
    * Keeps fleets that share a homeserver apart: part of every agent's user id and every room
-   * alias. Unset in production, where a fleet has its homeserver to itself.
+   * alias. The fleet command sets it to the environment's name for every local fleet but the
+   * default one (local-stack/src/fleet-environment.ts). Unset on AWS, where each environment has
+   * a homeserver of its own.
    */
-  BRIDGE_NAMESPACE: z.string().regex(slug, '1-24 lowercase letters, digits or hyphens').optional(),
+  BRIDGE_NAMESPACE: z
+    .string()
+    .regex(NAMESPACE_PATTERN, '1-31 lowercase letters, digits or hyphens, as an environment name')
+    .optional(),
   /** The human CEO, invited to every org room. */
   BRIDGE_CEO_USER_ID: z.string().regex(/^@[^:\s]+:[a-zA-Z0-9.:-]+$/, 'a Matrix user id, @name:server'),
   /**

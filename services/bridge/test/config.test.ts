@@ -38,10 +38,13 @@ describe('bridge settings', () => {
   });
 
   it("refuse a namespace that could spell another fleet's names, and a CEO that is no user id", () => {
-    for (const namespace of ['Blue', 'a_b', 'a.b', '-a', 'x'.repeat(25)]) {
+    for (const namespace of ['Blue', 'a_b', 'a.b', '-a', 'x'.repeat(32)]) {
       assert.throws(() => load({ BRIDGE_NAMESPACE: namespace }), ConfigError, namespace);
     }
     assert.equal(load({ BRIDGE_NAMESPACE: 't-bridge-1a2b3c' }).BRIDGE_NAMESPACE, 't-bridge-1a2b3c');
+    // Any fleet environment's name will do: the fleet command uses it as it is.
+    const environment = `e${'x'.repeat(30)}`;
+    assert.equal(load({ BRIDGE_NAMESPACE: environment }).BRIDGE_NAMESPACE, environment);
     assert.throws(() => load({ BRIDGE_CEO_USER_ID: 'ceo' }), ConfigError);
   });
 });

@@ -1,6 +1,7 @@
 import { resolve } from 'node:path';
 import { z } from 'zod';
 import { commonSettings, requiredWhen } from '@ocf/config';
+import { NAMESPACE_PATTERN } from '@ocf/naming';
 
 const list = z.string().transform((value) =>
   value
@@ -66,6 +67,16 @@ export const settings = {
   AGENT_FILE_SYSTEM_ID: z.string().min(1).optional(),
   /** Where an agent's private storage is mounted in its container. */
   AGENT_DATA_MOUNT_PATH: z.string().startsWith('/').default('/agent-data'),
+
+  /**
+   * The bridge's namespace on a homeserver several fleets share (BRIDGE_NAMESPACE), handed to every
+   * agent as MATRIX_NAMESPACE so it computes the same user ids and room aliases as the bridge.
+   * Set by the fleet command for every local fleet but the default one; unset on AWS.
+   */
+  MATRIX_NAMESPACE: z
+    .string()
+    .regex(NAMESPACE_PATTERN, '1-31 lowercase letters, digits or hyphens')
+    .optional(),
 
   // --- local processes (AGENT_RUNNER=local) ---
   /** Every agent's folder lives here; default `.local-stack/agents/<env>` in the repository. */

@@ -88,7 +88,7 @@ function createRunner(config: ProvisioningConfig): TaskRunner {
       // The emulator takes any credentials; the agent must never get this process's own.
       Object.assign(agentEnvironment, { AWS_ACCESS_KEY_ID: 'test', AWS_SECRET_ACCESS_KEY: 'test' });
     }
-    Object.assign(agentEnvironment, config.LOCAL_AGENT_ENV);
+    Object.assign(agentEnvironment, config.LOCAL_AGENT_ENV, fleetAgentSettings(config));
     return createLocalProcessRunner({
       root: config.LOCAL_AGENTS_DIR ?? defaultLocalAgentsDir(environment),
       environment,
@@ -112,5 +112,17 @@ function createRunner(config: ProvisioningConfig): TaskRunner {
     mountPath: config.AGENT_DATA_MOUNT_PATH,
     subnets: config.AGENT_SUBNETS ?? [],
     securityGroups: config.AGENT_SECURITY_GROUPS ?? [],
+    agentEnvironment: fleetAgentSettings(config),
   });
+}
+
+/**
+ * What every agent must share with this fleet's bridge, whichever runner starts it: the Matrix
+ * namespace, or the agent would look for `@agent-<id>` while the bridge made `@agent-<ns>_<id>`.
+ * Last, so a LOCAL_AGENT_ENV cannot set an agent apart from its fleet.
+ */
+export function fleetAgentSettings(
+  config: Pick<ProvisioningConfig, 'MATRIX_NAMESPACE'>,
+): Record<string, string> {
+  return config.MATRIX_NAMESPACE === undefined ? {} : { MATRIX_NAMESPACE: config.MATRIX_NAMESPACE };
 }

@@ -3,6 +3,7 @@ import { describe, it } from 'node:test';
 import { commonSettings, loadConfig } from '@ocf/config';
 import { ConfigError } from '@ocf/errors';
 import { checkSettings, settings } from '../src/config.ts';
+import { fleetAgentSettings } from '../src/service.ts';
 
 const load = (env: Record<string, string>) =>
   loadConfig({ ...commonSettings, ...settings }, { AWS_REGION: 'us-east-1', ...env }, checkSettings);
@@ -12,6 +13,12 @@ describe('provisioning settings', () => {
     const config = load({});
     assert.equal(config.AGENT_RUNNER, 'local');
     assert.equal(config.AGENT_SUBNETS, undefined);
+  });
+
+  it("hand the bridge's Matrix namespace to every agent, and nothing when there is none", () => {
+    assert.deepEqual(fleetAgentSettings(load({ MATRIX_NAMESPACE: 'blue' })), { MATRIX_NAMESPACE: 'blue' });
+    assert.deepEqual(fleetAgentSettings(load({})), {});
+    assert.throws(() => load({ MATRIX_NAMESPACE: 'a_b' }), ConfigError);
   });
 
   it('name every ECS setting the ECS runner is missing, when the config is parsed', () => {

@@ -11,8 +11,26 @@ import { agentIdSchema } from '@ocf/events';
 /** The human at the root of the org chart: the manager id of everyone at the top. */
 export { CEO_ID } from '@ocf/events';
 
-/** Agents live in the application service's exclusive namespace, `@agent-.*`. */
-const AGENT_LOCALPART_PREFIX = 'agent-';
+/**
+ * Agents live in the bridge's exclusive user namespace, `@agent-.*`: nobody else can register or
+ * act as one. The homeserver's application-service registration is built from this (local-stack's
+ * synapse-config.ts; infra's Synapse start.py repeats it, and a test holds the two equal).
+ */
+export const AGENT_LOCALPART_PREFIX = 'agent-';
+
+/**
+ * Every org room's alias starts with this, and the bridge holds `#org-.*` exclusively, as it holds
+ * `@agent-.*`: nobody but the bridge can create an alias there, so no user (nor an agent, with its
+ * own login) can take `#org-research-leadership` before the bridge needs it (docs/security.md).
+ */
+export const ROOM_ALIAS_PREFIX = 'org-';
+
+/**
+ * What a namespace may be: the same as a fleet environment's name (local-stack's `--env`,
+ * `OCF_ENV`), so the fleet command can use the environment as it is. Never contains `_`, the
+ * separator, so no namespace can spell another's name together with an agent id or a room.
+ */
+export const NAMESPACE_PATTERN = /^[a-z0-9][a-z0-9-]{0,30}$/;
 
 /**
  * Longest slug kept as it is. Leaves room in a 255-byte alias for a namespace, a department and a
@@ -49,8 +67,9 @@ export interface NamingOptions {
   /** The `:server` part of every Matrix id. */
   readonly serverName: string;
   /**
-   * Keeps several fleets apart on one homeserver (tests do this): part of every agent localpart
-   * and room alias. Undefined in production, where a fleet has its homeserver to itself.
+   * Keeps several fleets apart on one homeserver (local `--env` fleets and tests do this): part of
+   * every agent localpart and room alias. Undefined where a fleet has its homeserver to itself
+   * (the default local fleet, and every deployed environment, which has its own homeserver).
    */
   readonly namespace?: string | undefined;
 }
@@ -63,9 +82,9 @@ export interface Naming {
   agentIdOf(userId: string): string | undefined;
   /** What every agent's Matrix id starts and ends with, for code that only matches ids. */
   readonly agentUserIdAffixes: { readonly prefix: string; readonly suffix: string };
-  /** The localpart of a room alias (what `createRoom`'s `room_alias_name` takes). */
+  /** The localpart of an org room's alias (what `createRoom`'s `room_alias_name` takes). */
   aliasLocalpart(base: string): string;
-  /** `#base:server`, with the namespace. */
+  /** `#org-base:server`, or `#org-<namespace>_base:server`. */
   alias(base: string): string;
 }
 
@@ -74,8 +93,12 @@ export interface Naming {
  * id, and no namespace and room, can ever spell another's name.
  */
 export function createNaming(options: NamingOptions): Naming {
-  const { serverName } = options;
-  const scope = options.namespace === undefined ? '' : `${options.namespace}_`;
+  const { serverName, namespace } = options;
+  if (namespace !== undefined && !NAMESPACE_PATTERN.test(namespace)) {
+    throw new Error(`namespace "${namespace}" is not 1-31 lowercase letters, digits or hyphens`);
+  }
+  const scope = namespace === undefined ? '' : `${namespace}_`;
+  const aliasPrefix = `${ROOM_ALIAS_PREFIX}${scope}`;
   const userPrefix = `@${AGENT_LOCALPART_PREFIX}${scope}`;
   const userSuffix = `:${serverName}`;
 
@@ -88,12 +111,28 @@ export function createNaming(options: NamingOptions): Naming {
       return agentIdSchema.safeParse(agentId).success ? agentId : undefined;
     },
     agentUserIdAffixes: { prefix: userPrefix, suffix: userSuffix },
-    aliasLocalpart: (base) => `${scope}${base}`,
-    alias: (base) => `#${scope}${base}:${serverName}`,
+    aliasLocalpart: (base) => `${aliasPrefix}${base}`,
+    alias: (base) => `#${aliasPrefix}${base}:${serverName}`,
   };
 }
 
 /** How an agent appears in chat: "Ada Lovelace — Staff Engineer". */
 export function displayName(person: { readonly name: string; readonly title: string }): string {
   return `${person.name} — ${person.title}`;
+}
+
+/**
+ * The regexes of the bridge's exclusive namespaces on `serverName`, as the homeserver's
+ * application-service registration lists them: every fleet's agents and org-room aliases,
+ * whatever their namespace.
+ */
+export function exclusiveNamespaces(serverName: string): {
+  readonly users: string;
+  readonly aliases: string;
+} {
+  const server = serverName.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
+  return {
+    users: `@${AGENT_LOCALPART_PREFIX}.*:${server}`,
+    aliases: `#${ROOM_ALIAS_PREFIX}.*:${server}`,
+  };
 }

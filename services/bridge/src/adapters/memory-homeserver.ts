@@ -1,3 +1,4 @@
+import { ROOM_ALIAS_PREFIX } from '@ocf/naming';
 import type { RoomCreation } from '../domain/room-design.ts';
 import { HomeserverError, type ChatAccount, type Homeserver, type Membership } from '../ports.ts';
 
@@ -153,6 +154,10 @@ export function createMemoryHomeserver(options: { serverName?: string } = {}): M
     createRoom: (creation) =>
       run('createRoom', () => {
         const alias = `#${creation.aliasLocalpart}:${serverName}`;
+        // The bridge's registration reserves `#org-.*` for it, and only that (synapse-config.ts).
+        if (!creation.aliasLocalpart.startsWith(ROOM_ALIAS_PREFIX)) {
+          throw refused(400, 'M_EXCLUSIVE', 'This application service has not reserved this kind of alias.');
+        }
         if (aliases.has(alias)) throw refused(400, 'M_ROOM_IN_USE', 'Room alias already taken');
         const roomId = `!room${++ids}:${serverName}`;
         const members = new Map<string, Membership>([[botUserId, 'join']]);

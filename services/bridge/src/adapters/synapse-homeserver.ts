@@ -1,5 +1,6 @@
 import { Appservice, MemoryStorageProvider, type SynapseUserProperties } from 'matrix-bot-sdk';
 import type { Logger } from '@ocf/logging';
+import { exclusiveNamespaces } from '@ocf/naming';
 import type { Sleep } from '@ocf/runtime';
 import type { SecretText } from '@ocf/secrets';
 import { HomeserverError, isHomeserverError, type Homeserver, type Membership } from '../ports.ts';
@@ -35,6 +36,7 @@ export interface SynapseHomeserverOptions {
  */
 export function createSynapseHomeserver(options: SynapseHomeserverOptions): Homeserver {
   const { registration } = options;
+  const owned = exclusiveNamespaces(options.serverName);
   const appservice = new Appservice({
     homeserverName: options.serverName,
     homeserverUrl: options.homeserverUrl,
@@ -48,9 +50,9 @@ export function createSynapseHomeserver(options: SynapseHomeserverOptions): Home
       hs_token: registration.hsToken,
       sender_localpart: registration.senderLocalpart,
       namespaces: {
-        users: [{ exclusive: true, regex: `@agent-.*:${options.serverName.replaceAll('.', '\\.')}` }],
+        users: [{ exclusive: true, regex: owned.users }],
         rooms: [],
-        aliases: [],
+        aliases: [{ exclusive: true, regex: owned.aliases }],
       },
     },
   });

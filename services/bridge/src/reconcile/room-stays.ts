@@ -1,4 +1,4 @@
-import { TransientError } from '@ocf/errors';
+import { ConflictError, TransientError } from '@ocf/errors';
 import { lifecycle, type Position } from '../domain/agent-record.ts';
 import {
   announcementContent,
@@ -203,20 +203,30 @@ const CREATION_POLL_MS = 200;
 /**
  * Synapse points the alias at a new room before the room's creator has joined it. A worker that
  * finds the room by its alias in that moment cannot use it yet — the bot cannot even read it — so
- * it waits until the bot is in. A room the bot never joins (someone else's, under an alias the
- * fleet meant to use) stays a retryable failure, reported when the agent's step gives up.
+ * it waits until the bot is in.
+ *
+ * A room the bot is still not in after that is not the fleet's: org-room aliases are the bridge's
+ * exclusive namespace (`#org-…`), so only an alias taken before that namespace was registered (or
+ * a room the bot was put out of) gets here. Waiting will not free it, so the step fails now, naming
+ * the alias, instead of parking the agent for a day (docs/security.md).
  */
 async function whenCreated(deps: BridgeDeps, roomId: string, alias: string): Promise<string> {
   const { homeserver } = deps;
+  let seen: string | undefined;
   for (let waited = 0; waited <= CREATION_WAIT_MS; waited += CREATION_POLL_MS) {
     try {
-      if ((await homeserver.membership(roomId, homeserver.botUserId)) === 'join') return roomId;
+      seen = await homeserver.membership(roomId, homeserver.botUserId);
+      if (seen === 'join') return roomId;
     } catch (error) {
       if (!isHomeserverError(error, 'M_FORBIDDEN')) throw error;
     }
     await deps.sleep(CREATION_POLL_MS);
   }
-  throw new TransientError('ROOM_NOT_READY', `${alias} points at ${roomId}, which the fleet's bot is not in`);
+  const membership = seen === undefined ? '' : ` (its membership: ${seen})`;
+  throw new ConflictError(
+    `room alias ${alias} is taken by someone else: it points at ${roomId}, a room the fleet's bot is not in${membership}; a homeserver admin must free the alias`,
+    'ROOM_ALIAS_TAKEN',
+  );
 }
 
 /**

@@ -143,7 +143,7 @@ describe('when the homeserver fails', () => {
           if (alias.includes('all-employees') && staleLooks-- > 0) {
             // Meanwhile, someone else makes the room under this alias.
             await fake.createRoom({
-              aliasLocalpart: 'all-employees',
+              aliasLocalpart: 'org-all-employees',
               name: 'All employees',
               topic: '',
               invite: [],
@@ -159,7 +159,7 @@ describe('when the homeserver fails', () => {
     });
     await h.hire('grace', grace);
     assert.equal(
-      [...h.fake.rooms.values()].filter((r) => r.creation.aliasLocalpart === 'all-employees').length,
+      [...h.fake.rooms.values()].filter((r) => r.creation.aliasLocalpart === 'org-all-employees').length,
       1,
     );
     assert.deepEqual(h.members('all-employees'), ['grace']);
@@ -224,7 +224,7 @@ describe('when another worker is still creating a room', () => {
   it('waits until the bot is in the room it found by its alias', async () => {
     const h = bridgeHarness({ homeserver: botJoinsLate(3) });
     await h.fake.createRoom({
-      aliasLocalpart: 'all-employees',
+      aliasLocalpart: 'org-all-employees',
       name: 'All employees',
       topic: '',
       invite: [],
@@ -236,10 +236,10 @@ describe('when another worker is still creating a room', () => {
     assert.deepEqual(h.members('all-employees'), ['grace']);
   });
 
-  it('tries again later if the bot never gets in', async () => {
+  it('fails the step at once, naming the alias, if the bot never gets in (someone else took it)', async () => {
     const h = bridgeHarness({ homeserver: botJoinsLate(1_000) });
     await h.fake.createRoom({
-      aliasLocalpart: 'all-employees',
+      aliasLocalpart: 'org-all-employees',
       name: 'Squatted',
       topic: '',
       invite: [],
@@ -256,8 +256,13 @@ describe('when another worker is still creating a room', () => {
         restored: false,
       }),
     );
-    assert.equal((error as { code?: string }).code, 'ROOM_NOT_READY');
-    assert.equal((error as { retryable?: boolean }).retryable, true);
+    assert.equal((error as { code?: string }).code, 'ROOM_ALIAS_TAKEN');
+    assert.equal((error as { retryable?: boolean }).retryable, false, 'not parked: waiting frees nothing');
+    const [failed, ...more] = h.publishedOf('CascadeStepFailed');
+    assert.equal(more.length, 0);
+    assert.equal(failed?.data.step, 'chat-account');
+    assert.match(failed.data.reason, /room alias #org-all-employees:fleet\.test is taken/);
+    assert.equal(h.publishedOf('ChatAccountReady').length, 0);
   });
 });
 

@@ -95,7 +95,7 @@ describe('hiring the small org through the cascade', () => {
     const h = bridgeHarness({ namespace: 'blue' });
     await h.hire('grace', SMALL_ORG[0]![1]);
     assert.ok(h.fake.users.has('@agent-blue_grace:fleet.test'));
-    assert.ok(h.fake.roomByAlias('#blue_all-employees:fleet.test'));
-    assert.equal(h.fake.roomByAlias('#all-employees:fleet.test'), undefined);
+    assert.ok(h.fake.roomByAlias('#org-blue_all-employees:fleet.test'));
+    assert.equal(h.fake.roomByAlias('#org-all-employees:fleet.test'), undefined);
   });
 });

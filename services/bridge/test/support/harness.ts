@@ -26,6 +26,9 @@ export type Hire = Omit<EventDataInput<'AgentHired'>, 'agentId'>;
 export interface HarnessOptions {
   readonly maxAttempts?: number;
   readonly namespace?: string;
+  /** For a real homeserver: its server name and the CEO it knows (default: the fake's). */
+  readonly serverName?: string;
+  readonly ceoUserId?: string;
   /** Wraps the fake homeserver, to make it misbehave in ways its failNext cannot. */
   readonly homeserver?: (fake: Homeserver) => Homeserver;
 }
@@ -42,7 +45,7 @@ export function bridgeHarness(options: HarnessOptions = {}) {
   fake.seedUser(CEO_USER_ID);
   const store = createMemoryBridgeStore({ now: () => clock.now });
   const secrets = createMemoryAgentSecrets();
-  const naming = createNaming({ serverName: SERVER, namespace: options.namespace });
+  const naming = createNaming({ serverName: options.serverName ?? SERVER, namespace: options.namespace });
   const logger = createMemoryLogger();
   const published: DraftEvent[] = [];
   let publishFailures = 0;
@@ -53,7 +56,7 @@ export function bridgeHarness(options: HarnessOptions = {}) {
     store,
     secrets,
     naming,
-    ceoUserId: CEO_USER_ID,
+    ceoUserId: options.ceoUserId ?? CEO_USER_ID,
     newId: () => `id-${++ids}`,
     now: () => new Date(clock.now),
     lockLeaseMs: 30_000,

@@ -1,5 +1,6 @@
 import assert from 'node:assert/strict';
 import { it } from 'node:test';
+import { ROOM_ALIAS_PREFIX } from '@ocf/naming';
 import { SecretText } from '@ocf/secrets';
 import type { RoomCreation } from '../../src/domain/room-design.ts';
 import { HomeserverError, type Homeserver } from '../../src/ports.ts';
@@ -17,7 +18,9 @@ export interface ContractSubject {
 export function homeserverContract(subject: () => ContractSubject, unique: () => string): void {
   const hs = () => subject().homeserver;
   const agent = () => `@agent-${unique()}:${subject().serverName}`;
-  const room = (aliasLocalpart = unique(), invite: string[] = []): RoomCreation => ({
+  /** An org room's alias localpart: the bridge may only create aliases in its namespace. */
+  const orgLocalpart = () => `${ROOM_ALIAS_PREFIX}${unique()}`;
+  const room = (aliasLocalpart = orgLocalpart(), invite: string[] = []): RoomCreation => ({
     aliasLocalpart,
     name: 'Contract check',
     topic: 'A room made by the homeserver contract',
@@ -64,7 +67,7 @@ export function homeserverContract(subject: () => ContractSubject, unique: () =>
   });
 
   it('resolves an alias to its room, and refuses a second room under it as M_ROOM_IN_USE', async () => {
-    const localpart = unique();
+    const localpart = orgLocalpart();
     const alias = `#${localpart}:${subject().serverName}`;
     assert.equal(await hs().resolveAlias(alias), undefined);
     const roomId = await hs().createRoom(room(localpart));
@@ -72,8 +75,12 @@ export function homeserverContract(subject: () => ContractSubject, unique: () =>
     await assert.rejects(hs().createRoom(room(localpart)), refusal('M_ROOM_IN_USE'));
   });
 
+  it("refuses an alias outside the bridge's namespace as M_EXCLUSIVE", async () => {
+    await assert.rejects(hs().createRoom(room(unique())), refusal('M_EXCLUSIVE'));
+  });
+
   it('makes one room of concurrent creates under one alias; the others learn it is taken', async () => {
-    const localpart = unique();
+    const localpart = orgLocalpart();
     const results = await Promise.allSettled([1, 2, 3, 4].map(() => hs().createRoom(room(localpart))));
     const created = results.filter((r) => r.status === 'fulfilled').map((r) => r.value);
     assert.equal(created.length, 1);
