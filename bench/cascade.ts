@@ -489,8 +489,12 @@ try {
   await Promise.all(
     Array.from({ length: 8 }, async (_, worker) => {
       for (let i = worker; i < ids.length; i += 8) {
-        const r = await fetch(`${directoryUrl}/v1/agents/${ids[i]}`);
-        if (r.ok) views.push((await r.json()) as (typeof views)[number]);
+        const r = await fetch(`${directoryUrl}/v1/agents/${ids[i]}`, {
+          headers: { authorization: `Bearer ${token}` },
+        });
+        // A read that fails would quietly leave the agent out of every percentile.
+        if (!r.ok) throw new Error(`GET /v1/agents/${ids[i]} answered ${r.status}`);
+        views.push((await r.json()) as (typeof views)[number]);
       }
     }),
   );
