@@ -106,7 +106,10 @@ describe('fleet supervision', { timeout: 6 * 60_000 }, () => {
     await waitFor(
       'the hire to be launched by the restarted provisioning',
       async () => {
-        const response = await fetch(`${directory}/v1/agents/${agentId}`);
+        const response = await fetch(`${directory}/v1/agents/${agentId}`, {
+          headers: { authorization: `Bearer ${token}` },
+        });
+        assert.ok(response.ok, `read: ${response.status}`);
         const agent = (await response.json()) as { status?: string };
         return agent.status === 'launching' || agent.status === 'running' ? agent.status : undefined;
       },
