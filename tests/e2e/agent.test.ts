@@ -8,6 +8,7 @@ import { join, resolve } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { CreateSecretCommand, SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
 import type { MatrixClient } from 'matrix-bot-sdk';
+import { createNaming } from '@ocf/naming';
 import { applyRouting, fleetRouting } from '@ocf/routing';
 import {
   agentDirectoryToken,
@@ -253,13 +254,21 @@ describe(
       process.stderr.write(`[agent-e2e] first start to ready: ${Date.now() - startedAt} ms\n`);
 
       // The team room, under the alias the bridge gives it; the agent accepts the invitation
-      // because the alias is one of its org rooms.
-      roomId = await person.client.createRoom({
-        room_alias_name: `${environment}_engineering.platform-team`,
-        name: 'Platform · Engineering',
-        preset: 'private_chat',
-        invite: [agentUserId],
+      // because the alias is one of its org rooms. Org-room aliases are the bridge's exclusive
+      // namespace, so nobody but the application service may set one: the alias goes on as the
+      // bridge would put it, with the application service's token, before the invitation.
+      roomId = await person.client.createRoom({ name: 'Platform · Engineering', preset: 'private_chat' });
+      const alias = createNaming({ serverName: hs.serverName, namespace: environment }).alias(
+        'engineering.platform-team',
+      );
+      const aliased = await fetch(`${hs.url}/_matrix/client/v3/directory/room/${encodeURIComponent(alias)}`, {
+        method: 'PUT',
+        headers: { authorization: `Bearer ${hs.appservice.asToken}`, 'content-type': 'application/json' },
+        body: JSON.stringify({ room_id: roomId }),
       });
+      assert.equal(aliased.status, 200, await aliased.text());
+      await person.client.sendStateEvent(roomId, 'm.room.canonical_alias', '', { alias });
+      await person.client.inviteUser(agentUserId, roomId);
       await waitFor('the agent to join its team room', async () => {
         const members = await person.client.getJoinedRoomMembers(roomId);
         return members.includes(agentUserId) ? true : undefined;
