@@ -109,7 +109,7 @@ const ownPermissions: { readonly [S in ServiceName]: Permissions } = {
       allow(['dynamodb:GetItem', 'dynamodb:PutItem', 'dynamodb:Scan'], [r.tables.agents.tableArn]),
       allow(['dynamodb:Query'], [`${r.tables.agents.tableArn}/index/*`], {
         wildcard:
-          "The directory's queries always name one of the agents table's indexes (org views, the outbox sweep).",
+          "The directory's queries always name one of the agents table's indexes (org views, the outbox sweep, the change feed).",
       }),
       allow(['dynamodb:GetItem'], [r.tables.apiTokens.tableArn]),
       allow(['secretsmanager:GetSecretValue'], [tokenKey], {

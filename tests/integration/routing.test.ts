@@ -1,7 +1,12 @@
 import assert from 'node:assert/strict';
 import { before, describe, it } from 'node:test';
 import { DescribeRuleCommand, ListTargetsByRuleCommand, PutEventsCommand } from '@aws-sdk/client-eventbridge';
-import { DescribeTableCommand, DescribeTimeToLiveCommand } from '@aws-sdk/client-dynamodb';
+import {
+  DescribeTableCommand,
+  DescribeTimeToLiveCommand,
+  GetItemCommand,
+  PutItemCommand,
+} from '@aws-sdk/client-dynamodb';
 import { GetQueueAttributesCommand, ReceiveMessageCommand } from '@aws-sdk/client-sqs';
 import { catalogue } from '@ocf/events';
 import {
@@ -109,5 +114,26 @@ describe('routing on moto', () => {
     );
     assert.equal(ttl.TimeToLiveDescription?.AttributeName, 'expiresAt');
     assert.equal(ttl.TimeToLiveDescription.TimeToLiveStatus, 'ENABLED');
+  });
+
+  it('adds the indexes a table made by an older version lacks, and keeps its items', async () => {
+    const older = fleetRouting(uniqueEnvironment('upgrade'));
+    const agentsTable = older.tables.agents;
+    const lacking = { ...agentsTable, indexes: agentsTable.indexes.filter((i) => i.name !== 'byChange') };
+    await applyRouting({ ...older, tables: { ...older.tables, agents: lacking } }, clients);
+    await clients.dynamodb.send(
+      new PutItemCommand({ TableName: agentsTable.name, Item: { agentId: { S: 'kept' } } }),
+    );
+
+    await applyRouting(older, clients);
+    const { Table } = await clients.dynamodb.send(new DescribeTableCommand({ TableName: agentsTable.name }));
+    assert.deepEqual(
+      Table?.GlobalSecondaryIndexes?.map((i) => i.IndexName).sort(),
+      agentsTable.indexes.map((i) => i.name).sort(),
+    );
+    const kept = await clients.dynamodb.send(
+      new GetItemCommand({ TableName: agentsTable.name, Key: { agentId: { S: 'kept' } } }),
+    );
+    assert.equal(kept.Item?.['agentId']?.S, 'kept');
   });
 });

@@ -34,4 +34,17 @@ export interface AgentStore extends VersionedRecords<StoredAgent> {
   list(filter: AgentFilter, page: { limit: number; cursor?: string | undefined }): Promise<Page<StoredAgent>>;
   /** Agents whose outbox still holds events. */
   withPendingEvents(limit: number): Promise<readonly StoredAgent[]>;
+  /**
+   * Agents written after `since` (an ISO time from an earlier change, or any ISO time), oldest
+   * first, each with the time of its last write. Reads only what changed: a Query on the change
+   * index, never a listing of everyone. Written a moment ago may show a moment late (the index is
+   * eventually consistent), so a follower asks again a little behind its newest change.
+   */
+  changedSince(since: string, limit: number): Promise<readonly AgentChange[]>;
+}
+
+/** An agent as of one write, and when that write happened (the writer's clock). */
+export interface AgentChange {
+  readonly agent: StoredAgent;
+  readonly changedAt: string;
 }

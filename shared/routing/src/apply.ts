@@ -16,6 +16,7 @@ import {
   DescribeTableCommand,
   DescribeTimeToLiveCommand,
   ResourceInUseException,
+  UpdateTableCommand,
   UpdateTimeToLiveCommand,
   type DynamoDBClient,
 } from '@aws-sdk/client-dynamodb';
@@ -217,6 +218,17 @@ function queuePolicy(queueArn: string, ruleArns: string[]): string {
   });
 }
 
+async function waitUntilActive(tableName: string, dynamodb: RoutingClients['dynamodb']): Promise<void> {
+  for (let attempt = 0; attempt < 60; attempt++) {
+    const { Table } = await dynamodb.send(new DescribeTableCommand({ TableName: tableName }));
+    const indexesReady = (Table?.GlobalSecondaryIndexes ?? []).every(
+      (index) => index.IndexStatus !== 'CREATING',
+    );
+    if (Table?.TableStatus === 'ACTIVE' && indexesReady) return;
+    await new Promise((resolve) => setTimeout(resolve, 500));
+  }
+}
+
 async function ensureTable(spec: TableSpec, dynamodb: RoutingClients['dynamodb']): Promise<void> {
   const attributes = new Set<string>([spec.partitionKey]);
   if (spec.sortKey !== undefined) attributes.add(spec.sortKey);
@@ -249,10 +261,31 @@ async function ensureTable(spec: TableSpec, dynamodb: RoutingClients['dynamodb']
   } catch (error) {
     if (!(error instanceof ResourceInUseException)) throw error;
   }
-  for (let attempt = 0; attempt < 60; attempt++) {
-    const { Table } = await dynamodb.send(new DescribeTableCommand({ TableName: spec.name }));
-    if (Table?.TableStatus === 'ACTIVE') break;
-    await new Promise((resolve) => setTimeout(resolve, 500));
+  await waitUntilActive(spec.name, dynamodb);
+  // A table made by an older version lacks the indexes added since (local state outlives
+  // upgrades, ADR 0015): add them, one per update as DynamoDB requires.
+  const { Table } = await dynamodb.send(new DescribeTableCommand({ TableName: spec.name }));
+  const present = new Set((Table?.GlobalSecondaryIndexes ?? []).map((index) => index.IndexName));
+  for (const index of spec.indexes.filter((candidate) => !present.has(candidate.name))) {
+    await dynamodb.send(
+      new UpdateTableCommand({
+        TableName: spec.name,
+        AttributeDefinitions: [
+          index.partitionKey,
+          ...(index.sortKey === undefined ? [] : [index.sortKey]),
+        ].map((name) => ({ AttributeName: name, AttributeType: 'S' as const })),
+        GlobalSecondaryIndexUpdates: [
+          {
+            Create: {
+              IndexName: index.name,
+              KeySchema: keySchema(index.partitionKey, index.sortKey),
+              Projection: { ProjectionType: 'ALL' },
+            },
+          },
+        ],
+      }),
+    );
+    await waitUntilActive(spec.name, dynamodb);
   }
   if (spec.ttlAttribute !== undefined) {
     const { TimeToLiveDescription: ttl } = await dynamodb.send(

@@ -271,6 +271,10 @@ export function fleetRouting(environment: string): FleetRouting {
           { name: 'byLevel', partitionKey: 'level', sortKey: 'agentId' },
           // Sparse: only records with events still to publish carry the attribute.
           { name: 'byOutbox', partitionKey: 'outboxPending', sortKey: 'agentId' },
+          // The change feed: every write stamps `changedAt`, so watchers Query what changed since
+          // their cursor instead of listing everyone. One partition takes ~1,000 writes/s, far above
+          // any hire rate; the key leaves room to shard it (`changeFeed` = shard id) if ever needed.
+          { name: 'byChange', partitionKey: 'changeFeed', sortKey: 'changedAt' },
         ],
       },
       /**

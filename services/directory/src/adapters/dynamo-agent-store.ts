@@ -2,12 +2,14 @@ import type { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { QueryCommand, ScanCommand, type QueryCommandInput } from '@aws-sdk/lib-dynamodb';
 import { ValidationError } from '@ocf/errors';
 import { createDynamoVersionedRecords } from '@ocf/runtime';
-import type { AgentFilter, AgentStore, Page, StoredAgent } from '../ports.ts';
+import type { AgentChange, AgentFilter, AgentStore, Page, StoredAgent } from '../ports.ts';
 
 /**
  * Agents in DynamoDB, one item per agent. Besides the record itself each item carries the keys
  * of the table's sparse indexes (`teamKey`, `outboxPending`), so every org query is a Query on
- * an index, never a Scan — except listing everyone, which is a paginated Scan by nature.
+ * an index, never a Scan — except listing everyone, which is a paginated Scan by nature — and
+ * the change-feed keys (`changeFeed`, `changedAt`: when this write happened) that let watchers
+ * read only what changed.
  */
 export function createDynamoAgentStore(client: DynamoDBClient, tableName: string): AgentStore {
   const records = createDynamoVersionedRecords<StoredAgent>({
@@ -18,6 +20,8 @@ export function createDynamoAgentStore(client: DynamoDBClient, tableName: string
       ...agent,
       teamKey: agent.team === undefined ? undefined : teamKey(agent.department, agent.team),
       outboxPending: agent.outbox.length > 0 ? 'yes' : undefined,
+      changeFeed: CHANGE_FEED,
+      changedAt: new Date().toISOString(),
     }),
     fromItem,
   });
@@ -61,6 +65,27 @@ export function createDynamoAgentStore(client: DynamoDBClient, tableName: string
       };
     },
 
+    async changedSince(since, limit): Promise<readonly AgentChange[]> {
+      const changes: AgentChange[] = [];
+      let startKey: Record<string, unknown> | undefined;
+      do {
+        const result = await documents.send(
+          new QueryCommand({
+            TableName: tableName,
+            IndexName: 'byChange',
+            KeyConditionExpression: 'changeFeed = :feed AND changedAt > :since',
+            ExpressionAttributeValues: { ':feed': CHANGE_FEED, ':since': since },
+            Limit: limit - changes.length,
+            ...(startKey === undefined ? {} : { ExclusiveStartKey: startKey }),
+          }),
+        );
+        for (const item of result.Items ?? [])
+          changes.push({ agent: fromItem(item), changedAt: String(item['changedAt']) });
+        startKey = result.LastEvaluatedKey;
+      } while (startKey !== undefined && changes.length < limit);
+      return changes;
+    },
+
     async withPendingEvents(limit) {
       const result = await documents.send(
         new QueryCommand({
@@ -76,8 +101,11 @@ export function createDynamoAgentStore(client: DynamoDBClient, tableName: string
   };
 }
 
+/** The change index's one partition (see the routing definition). */
+const CHANGE_FEED = 'agents';
+
 function fromItem(item: Record<string, unknown>): StoredAgent {
-  const { teamKey: _team, outboxPending: _pending, ...agent } = item;
+  const { teamKey: _team, outboxPending: _pending, changeFeed: _feed, changedAt: _changed, ...agent } = item;
   return agent as unknown as StoredAgent;
 }
 

@@ -122,4 +122,30 @@ export function agentStoreContract(store: () => Promise<AgentStore>): void {
     await s.write({ ...owing, outbox: [], version: owing.version + 1 });
     assert.deepEqual(await s.withPendingEvents(10), []);
   });
+
+  it('tells what changed since a time, oldest first, with only the latest write of each agent', async () => {
+    const s = await store();
+    const before = new Date(Date.now() - 1_000).toISOString();
+    await s.write(agent('first'));
+    await s.write(agent('second'));
+    const all = await s.changedSince(before, 10);
+    assert.deepEqual(
+      all.map((change) => change.agent.agentId),
+      ['first', 'second'],
+    );
+    assert.ok(all.every((change) => change.changedAt > before));
+    assert.ok((all[0]?.changedAt ?? '') <= (all[1]?.changedAt ?? ''));
+    // The change stamp stays out of the record itself.
+    assert.deepEqual(all[0]?.agent, agent('first'));
+
+    const after = all[1]?.changedAt ?? '';
+    assert.deepEqual(await s.changedSince(after, 10), [], 'nothing changed after the last write');
+    await s.write(agent('first', { title: 'Lead', version: 2 }));
+    const next = await s.changedSince(after, 10);
+    assert.deepEqual(
+      next.map((change) => [change.agent.agentId, change.agent.version, change.agent.title]),
+      [['first', 2, 'Lead']],
+    );
+    assert.equal((await s.changedSince(before, 1)).length, 1, 'the limit holds');
+  });
 }
