@@ -22,6 +22,7 @@ import { chmod, mkdir, readFile, rm, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { parseArgs } from 'node:util';
 import { baseEnvironment, DEFAULT_ENVIRONMENT } from './fleet-environment.ts';
+import { followAgents, type FollowAgentsOptions } from './agent-watch.ts';
 import { agentLines, statusLine, type AgentSummary } from './fleet-status.ts';
 import { assertPortFree, isRunning, stopProcessGroup, spawnInOwnGroup, type PidRecord } from './processes.ts';
 import { resolveStackSettings } from './settings.ts';
@@ -188,6 +189,25 @@ async function listAgents(directoryUrl: string, token: string): Promise<AgentSum
   return agents.sort((a, b) => a.agentId.localeCompare(b.agentId));
 }
 
+/** Follows the watch stream until `signal` aborts, reconnecting (after a pause) whenever it breaks. */
+async function followAgentsForever(
+  options: FollowAgentsOptions & { readonly onError: (error: unknown) => void },
+): Promise<void> {
+  for (;;) {
+    try {
+      await followAgents(options);
+    } catch (error) {
+      if (!options.signal.aborted) options.onError(error);
+    }
+    if (options.signal.aborted) return;
+    await new Promise((resolve) => setTimeout(resolve, 2_000));
+  }
+}
+
+function errorText(error: unknown): string {
+  return error instanceof Error ? error.message : String(error);
+}
+
 async function up(
   environment: string,
   sample: number | undefined,
@@ -235,8 +255,11 @@ async function up(
 
   const supervisors = new Map<Service, Supervisor>();
   let stopping: Promise<void> | undefined;
+  /** Ends the status display's watch of the agents. */
+  const watching = new AbortController();
   const shutdown = () =>
     (stopping ??= (async () => {
+      watching.abort();
       // Stop restarting first: what `down` stops is stopped on purpose.
       for (const supervisor of supervisors.values()) supervisor.stop();
       await down(environment);
@@ -346,9 +369,22 @@ async function up(
 
     let last = '';
     const backendCrashes: Record<string, number[]> = {};
+    // The display follows the directory's watch stream and prints from what it heard: nothing
+    // is listed on a timer, so an idle fleet of thousands costs the directory nothing.
+    let agents: readonly AgentSummary[] | undefined;
+    const following = followAgentsForever({
+      directoryUrl,
+      token,
+      signal: watching.signal,
+      onAgents: (latest) => {
+        agents = [...latest.values()].sort((a, b) => a.agentId.localeCompare(b.agentId));
+      },
+      onError: (error) => {
+        say(`could not follow the agents (trying again): ${errorText(error)}`);
+      },
+    });
     while (stopping === undefined) {
-      try {
-        const agents = await listAgents(directoryUrl, token);
+      if (agents !== undefined) {
         const text = [
           `${new Date().toISOString().slice(11, 19)}  ${statusLine(agents)}`,
           ...agentLines(agents),
@@ -356,18 +392,20 @@ async function up(
         const comparable = text.slice(10);
         if (comparable !== last) process.stdout.write(`${text}\n`);
         last = comparable;
-      } catch (error) {
-        say(`could not read the agents: ${(error as Error).message}`);
       }
       if ((await readState(paths.stateFile)) === undefined) {
         say('the fleet was stopped from elsewhere (`down`); leaving');
         for (const supervisor of supervisors.values()) supervisor.stop();
+        watching.abort();
+        await following;
         return 0;
       }
       await restartDeadBackends(backendCrashes);
       await new Promise((resolve) => setTimeout(resolve, 2_000));
     }
     await stopping;
+    watching.abort();
+    await following;
     return 0;
   } catch (error) {
     say((error as Error).message);

@@ -1,13 +1,16 @@
+import { fastifySSE } from '@fastify/sse';
 import swagger from '@fastify/swagger';
 import type { FastifyInstance } from 'fastify';
 import { createHttpApp, type ReadinessCheck } from '@ocf/http';
 import type { Logger } from '@ocf/logging';
 import { createAuthenticator, guardRoutes, type AgentTokenKeySource, type TokenStore } from './auth.ts';
 import { isActive } from './domain/agent.ts';
+import type { AgentChangeFeed } from './change-feed.ts';
 import type { Directory } from './directory.ts';
 import type { AgentStore } from './ports.ts';
 import { agentRoutes } from './routes/agents.ts';
 import { orgRoutes } from './routes/org.ts';
+import { watchRoutes } from './routes/watch.ts';
 
 export interface AppDeps {
   readonly logger: Logger;
@@ -15,6 +18,8 @@ export interface AppDeps {
   readonly directory: Directory;
   readonly store: AgentStore;
   readonly tokens: TokenStore;
+  /** Every write to an agent, for watchers (GET /v1/watch/agents). */
+  readonly changes: AgentChangeFeed;
   /** Agents' own read tokens (ADR 0016); without it only operators' tokens are accepted. */
   readonly agentTokens?: { readonly environment: string; readonly key: AgentTokenKeySource };
 }
@@ -49,8 +54,11 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
       },
     ),
   );
+  // Heartbeats keep idle watch streams open through load balancers (the ALB's idle timeout is 60 s).
+  await app.register(fastifySSE, { heartbeatInterval: 20_000 });
   agentRoutes(app, deps);
   orgRoutes(app, deps);
+  watchRoutes(app, deps);
   app.get('/openapi.json', { schema: { hide: true }, config: { access: 'public' } }, () => app.swagger());
   return app;
 }

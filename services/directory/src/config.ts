@@ -6,4 +6,8 @@ export const settings = {
   PORT: commonSettings.PORT.default(8081),
   /** How often events left in the outbox (the bus was unreachable) are published again. */
   DIRECTORY_OUTBOX_SWEEP_MS: z.coerce.number().int().positive().default(15_000),
+  /** How often the change feed is read while someone watches (GET /v1/watch/agents). */
+  DIRECTORY_WATCH_POLL_MS: z.coerce.number().int().positive().default(1_000),
+  /** How far back each read of the change feed starts again (late index updates, clock skew between instances). */
+  DIRECTORY_WATCH_SETTLE_MS: z.coerce.number().int().nonnegative().default(5_000),
 };

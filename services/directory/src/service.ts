@@ -5,6 +5,7 @@ import type { ServiceDefinition } from '@ocf/service';
 import { createSecretsManagerKeySource } from './adapters/agent-token-key.ts';
 import { createDynamoAgentStore } from './adapters/dynamo-agent-store.ts';
 import { buildApp } from './app.ts';
+import { createAgentChangeFeed } from './change-feed.ts';
 import { createDynamoTokenStore } from './auth.ts';
 import { settings } from './config.ts';
 import { createDirectory } from './directory.ts';
@@ -43,10 +44,16 @@ export function directoryService(): ServiceDefinition<typeof settings> {
           return undefined;
         },
       });
+      const changes = createAgentChangeFeed({
+        store,
+        logger: logger.with({ component: 'change-feed' }),
+        pollMs: config.DIRECTORY_WATCH_POLL_MS,
+        settleMs: config.DIRECTORY_WATCH_SETTLE_MS,
+      });
       return {
         handlers: createHandlers(directory),
-        app: (readiness) => buildApp({ logger, readiness, directory, store, tokens, agentTokens }),
-        background: { outboxSweeper },
+        app: (readiness) => buildApp({ logger, readiness, directory, store, tokens, agentTokens, changes }),
+        background: { outboxSweeper, changeFeed: changes.loop },
       };
     },
   };

@@ -3,11 +3,12 @@ import { agentDirectoryToken, SecretText } from '@ocf/secrets';
 import { createMemoryPublisher } from '@ocf/runtime';
 import { createMemoryAgentStore } from '../src/adapters/memory-agent-store.ts';
 import { buildApp } from '../src/app.ts';
+import { createAgentChangeFeed } from '../src/change-feed.ts';
 import { createMemoryTokenStore } from '../src/auth.ts';
 import { createDirectory } from '../src/directory.ts';
 
 /** The directory's app over in-memory adapters, with an operator's (write) and a read token. */
-export async function testDirectory() {
+export async function testDirectory({ watch = false }: { readonly watch?: boolean } = {}) {
   const store = createMemoryAgentStore();
   const publisher = createMemoryPublisher();
   const logger = createMemoryLogger();
@@ -16,7 +17,11 @@ export async function testDirectory() {
   const readToken = await tokens.create('reader', 'read');
   const agentTokenKey = new SecretText('test-agent-token-key-0123456789-abcdefghijk');
   const directory = createDirectory({ store, publisher, logger });
+  const changes = createAgentChangeFeed({ store, logger, pollMs: 20, settleMs: 0 });
+  // The change feed's loop keeps the process alive until it stops: only watch tests run it, and they close the app.
+  if (watch) changes.loop.start();
   const app = await buildApp({
+    changes,
     logger,
     readiness: {},
     directory,
@@ -24,6 +29,7 @@ export async function testDirectory() {
     tokens,
     agentTokens: { environment: 'test', key: () => Promise.resolve(agentTokenKey) },
   });
+  app.addHook('onClose', () => changes.loop.stop());
   const auth = { authorization: `Bearer ${token}` };
   const readAuth = { authorization: `Bearer ${readToken}` };
   /** The token the credentials service would put in this agent's secret. */
@@ -32,7 +38,7 @@ export async function testDirectory() {
   });
   const hire = (body: Record<string, unknown>) =>
     app.inject({ method: 'POST', url: '/v1/agents', headers: auth, payload: body });
-  return { app, store, publisher, logger, directory, auth, readAuth, agentAuth, hire };
+  return { app, store, publisher, logger, directory, changes, auth, readAuth, agentAuth, hire };
 }
 
 export const vp = {

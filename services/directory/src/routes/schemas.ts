@@ -122,6 +122,10 @@ export const agentView = {
       properties: { state: { type: 'string' }, at: { type: 'string' }, detail: { type: 'string' } },
     },
     steps: { type: 'array', items: step },
+    version: {
+      type: 'integer',
+      description: 'Bumped by every change: of two views of one agent, the higher is newer.',
+    },
   },
 } as const;
 

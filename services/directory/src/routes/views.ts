@@ -48,6 +48,8 @@ export function agentView(agent: StoredAgent, { internals }: { readonly internal
     ...(agent.retiredAt === undefined ? {} : { retiredAt: agent.retiredAt }),
     ...(progress.health === undefined ? {} : { health: progress.health }),
     steps,
+    // Bumped by every write: of two views of one agent, the higher version is the newer.
+    version: agent.version,
   };
 }
 
