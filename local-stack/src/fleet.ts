@@ -10,8 +10,9 @@
  *   node local-stack/src/fleet.ts status [--env <name>]              the agents' status, once
  *   node local-stack/src/fleet.ts down [--env <name>]                stops what `up` started
  *
- * Agents run as local processes (provisioning's local runner); everything else talks to moto and
- * Synapse from `pnpm stack up`. Each service is a process of its own group with its own log, so
+ * Agents run as local processes (provisioning's local runner), or, with AGENT_RUNNER=ecs, as ECS
+ * tasks on the emulator (records only: moto runs no container; see docs/fleet.md); everything
+ * else talks to moto and Synapse from `pnpm stack up`. Each service is a process of its own group with its own log, so
  * Ctrl-C reaches only this command, which then stops the services, the agents, and the backends
  * if (and only if) it started them. A service that exits with code 0 was stopped on purpose
  * (`down` from another shell) and is not restarted. Exit codes: 0 done, 1 failed, 2 usage.
@@ -44,6 +45,9 @@ const portsFrom = (base: number): Record<Service, number> => ({
   health: base + 4,
 });
 const root = path.resolve(import.meta.dirname, '../..');
+/** Where the agents run (AGENT_RUNNER): local processes, or ECS tasks on the emulator. */
+const RUNNERS = ['local', 'ecs'] as const;
+type Runner = (typeof RUNNERS)[number];
 
 interface FleetState {
   readonly environment: string;
@@ -52,6 +56,8 @@ interface FleetState {
   /** Backends this fleet's `up` started: its `down` stops them, and only them. */
   readonly startedBackends: BackendName[];
   readonly agentsDir: string;
+  /** Absent in the state of a fleet from before AGENT_RUNNER=ecs: local. */
+  readonly runner?: Runner;
 }
 
 const usage = `usage: node local-stack/src/fleet.ts <up|status|down> [--env <name>] [--sample <agents>] [--port-base <port>] [--service-env <file>]
@@ -67,7 +73,9 @@ const usage = `usage: node local-stack/src/fleet.ts <up|status|down> [--env <nam
 --port-base: the services listen on it and the next four (default 8081: directory 8081 ... health 8085).
 --service-env: a JSON file {"<service>": {"NAME": "value"}} of settings laid over each service's own
 (benchmarks use it to put counting proxies in front of the backends).
-Agents run as local processes; their folders are under .local-stack/agents/<env>/.`;
+Agents run as local processes; their folders are under .local-stack/agents/<env>/.
+AGENT_RUNNER=ecs runs them as ECS tasks on the emulator instead: up makes the cluster, the task
+definition and the rest, and no process runs per agent (moto keeps tasks as records only).`;
 
 function layout(environment: string) {
   const { stateDir } = resolveStackSettings();
@@ -86,8 +94,16 @@ function say(line: string): void {
   process.stderr.write(`fleet: ${line}\n`);
 }
 
-/** Each service's own settings on top: the bridge's homeserver registration, the agents' folder. */
-function serviceEnvironment(service: Service, info: StackInfo, agentsDir: string): NodeJS.ProcessEnv {
+/**
+ * Each service's own settings on top: the bridge's homeserver registration, where the agents run
+ * (their folder, or the emulator's ECS settings from emulator-agent-infra.ts).
+ */
+function serviceEnvironment(
+  service: Service,
+  info: StackInfo,
+  agentsDir: string,
+  ecs: Readonly<Record<string, string>> | undefined,
+): NodeJS.ProcessEnv {
   switch (service) {
     case 'bridge':
       return {
@@ -103,15 +119,21 @@ function serviceEnvironment(service: Service, info: StackInfo, agentsDir: string
       };
     case 'provisioning':
       return {
-        AGENT_RUNNER: 'local',
-        LOCAL_AGENTS_DIR: agentsDir,
+        ...(ecs === undefined
+          ? {
+              AGENT_RUNNER: 'local',
+              LOCAL_AGENTS_DIR: agentsDir,
+              ...pick(process.env, ['LOCAL_AGENT_COMMAND', 'LOCAL_AGENT_ENV']),
+            }
+          : ecs),
         PROVISIONING_RESYNC_MS: '15000',
-        ...pick(process.env, ['LOCAL_AGENT_COMMAND', 'LOCAL_AGENT_ENV']),
       };
     case 'health':
       return {
-        AGENT_RUNNER: 'local',
-        LOCAL_AGENTS_DIR: agentsDir,
+        // moto sends no ECS task state changes: polling is what notices a stopped task.
+        ...(ecs === undefined
+          ? { AGENT_RUNNER: 'local', LOCAL_AGENTS_DIR: agentsDir }
+          : { AGENT_RUNNER: 'ecs', AGENT_CLUSTER: ecs['AGENT_CLUSTER'] }),
         HEALTH_POLL_MS: '5000',
         HEALTH_METRICS_MS: '60000',
       };
@@ -213,6 +235,7 @@ async function up(
   sample: number | undefined,
   portBase: number,
   overrides: Partial<Record<Service, NodeJS.ProcessEnv>>,
+  runner: Runner,
 ): Promise<number> {
   const PORTS = portsFrom(portBase);
   const paths = layout(environment);
@@ -249,6 +272,7 @@ async function up(
     services: {},
     startedBackends: stack.started,
     agentsDir: paths.agentsDir,
+    runner,
   };
   const save = () => writeFile(paths.stateFile, `${JSON.stringify(state, null, 2)}\n`);
   await save();
@@ -275,6 +299,16 @@ async function up(
   try {
     say('applying the routing (bus, queues, rules, tables)');
     await runScript('shared/routing/scripts/apply.ts', [], env);
+    let ecs: Record<string, string> | undefined;
+    if (runner === 'ecs') {
+      ecs = JSON.parse(
+        await runScript('services/provisioning/scripts/emulator-agent-infra.ts', [], env),
+      ) as Record<string, string>;
+      say(
+        `agents run as ECS tasks on the emulator: cluster ${ecs['AGENT_CLUSTER']}, task definition ` +
+          `${ecs['AGENT_TASK_DEFINITION']} (moto keeps each task as a record; no container runs)`,
+      );
+    }
 
     for (const service of SERVICES) {
       const logFile = path.join(paths.logsDir, `${service}.log`);
@@ -289,7 +323,7 @@ async function up(
             env: {
               ...env,
               PORT: String(PORTS[service]),
-              ...serviceEnvironment(service, info, paths.agentsDir),
+              ...serviceEnvironment(service, info, paths.agentsDir, ecs),
               ...overrides[service],
             },
           });
@@ -362,7 +396,9 @@ async function up(
         `  TOKEN=${token}`,
         `  curl -s -X POST ${directoryUrl}/v1/agents -H "authorization: Bearer $TOKEN" -H 'content-type: application/json' \\`,
         `    -d '{"name":"Grace Hopper","title":"VP Engineering","level":"vp","department":"Engineering","manager":"ceo"}'`,
-        `agents' folders: ${path.relative(process.cwd(), paths.agentsDir)}/<agentId>/   Ctrl-C stops everything.`,
+        runner === 'ecs'
+          ? `agents: ECS tasks on the emulator's cluster ${ecs?.['AGENT_CLUSTER'] ?? ''}.   Ctrl-C stops everything.`
+          : `agents' folders: ${path.relative(process.cwd(), paths.agentsDir)}/<agentId>/   Ctrl-C stops everything.`,
         '',
       ].join('\n'),
     );
@@ -462,8 +498,12 @@ async function down(environment: string): Promise<number> {
     }),
   );
   // Provisioning leaves agents running when it stops (a restart of it is not a restart of the fleet).
+  // ECS tasks on the emulator are records, not processes: they stay, as on AWS, and the next `up`
+  // finds them running (provisioning adopts them, health sees them RUNNING).
   const info = await readStackInfo().catch(() => undefined);
-  if (info !== undefined) {
+  if (state.runner === 'ecs') {
+    say("agents: their ECS tasks stay on the emulator (records, no processes); the next 'up' finds them");
+  } else if (info !== undefined) {
     const stopped = await runScript(
       'services/provisioning/scripts/stop-local-agents.ts',
       ['--dir', state.agentsDir],
@@ -532,6 +572,11 @@ async function main(argv: string[]): Promise<number> {
     return 0;
   }
   const environment = values.env;
+  const runner = process.env['AGENT_RUNNER'] ?? 'local';
+  if (!(RUNNERS as readonly string[]).includes(runner)) {
+    process.stderr.write(`AGENT_RUNNER must be one of ${RUNNERS.join(', ')}, not "${runner}"\n${usage}\n`);
+    return 2;
+  }
   const sample = values.sample === undefined ? undefined : Number(values.sample);
   const portBase = Number(values['port-base']);
   if (
@@ -553,7 +598,7 @@ async function main(argv: string[]): Promise<number> {
   }
   switch (positionals.join(' ')) {
     case 'up':
-      return up(environment, sample, portBase, overrides);
+      return up(environment, sample, portBase, overrides, runner as Runner);
     case 'down':
       return down(environment);
     case 'status':

@@ -18,6 +18,7 @@ import {
   type QueueConsumer,
 } from '@ocf/runtime';
 import { awsClients, uniqueEnvironment, waitFor } from '../support/aws.ts';
+import { deadLetterCount } from '../support/dead-letters.ts';
 
 /**
  * Issue 12 item 2: a consumer SIGKILLed between its dedupe claim and completion must not strand
@@ -155,14 +156,9 @@ describe('a consumer killed mid-handler', () => {
       }),
     );
     assert.equal(done.Item?.['status']?.S, 'completed');
-    const dlq = await clients.sqs.send(
-      new GetQueueAttributesCommand({
-        QueueUrl: applied.queues.credentials.deadLetterQueueUrl,
-        AttributeNames: ['ApproximateNumberOfMessages', 'ApproximateNumberOfMessagesNotVisible'],
-      }),
+    assert.equal(
+      await deadLetterCount(clients.sqs, { url: applied.queues.credentials.deadLetterQueueUrl }),
+      0,
     );
-    const dlqCounts = dlq.Attributes ?? {};
-    assert.equal(dlqCounts['ApproximateNumberOfMessages'], '0');
-    assert.equal(dlqCounts['ApproximateNumberOfMessagesNotVisible'], '0');
   });
 });

@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import { PutEventsCommand } from '@aws-sdk/client-eventbridge';
-import { ReceiveMessageCommand, SendMessageCommand } from '@aws-sdk/client-sqs';
+import { SendMessageCommand } from '@aws-sdk/client-sqs';
 import { TransientError, ValidationError } from '@ocf/errors';
 import { catalogue, createEvent, toDetail, type FleetEvent } from '@ocf/events';
 import { createMemoryLogger } from '@ocf/logging';
@@ -15,6 +15,7 @@ import {
   type QueueConsumer,
 } from '@ocf/runtime';
 import { awsClients, uniqueEnvironment, waitFor } from '../support/aws.ts';
+import { deadLetters } from '../support/dead-letters.ts';
 
 // The whole plumbing against the real moto server: publisher -> bus -> rule -> queue -> consumer.
 describe('event plumbing on moto', () => {
@@ -73,23 +74,6 @@ describe('event plumbing on moto', () => {
 
   const outcomeFor = (eventId: string, kind: Outcome['kind']) => () =>
     outcomes.find((o) => 'eventId' in o && o.eventId === eventId && o.kind === kind);
-
-  async function deadLetters(): Promise<{ body: string; attributes: Record<string, string> }[]> {
-    const result = await clients.sqs.send(
-      new ReceiveMessageCommand({
-        QueueUrl: applied.queues.credentials.deadLetterQueueUrl,
-        MaxNumberOfMessages: 10,
-        MessageAttributeNames: ['All'],
-        VisibilityTimeout: 0,
-      }),
-    );
-    return (result.Messages ?? []).map((m) => ({
-      body: m.Body ?? '',
-      attributes: Object.fromEntries(
-        Object.entries(m.MessageAttributes ?? {}).map(([k, v]) => [k, v.StringValue ?? '']),
-      ),
-    }));
-  }
 
   it('delivers a published event to the subscribed queue and its typed handler', async () => {
     const event = await publisher.emit('AgentHired', catalogue.AgentHired.example, {
@@ -189,7 +173,9 @@ describe('event plumbing on moto', () => {
 
     const letters = await waitFor('three dead letters', async () => {
       const seen = outcomes.filter((o) => o.kind === 'dead-lettered');
-      return seen.length >= 3 ? deadLetters() : undefined;
+      return seen.length >= 3
+        ? deadLetters(clients.sqs, { url: applied.queues.credentials.deadLetterQueueUrl })
+        : undefined;
     });
     const reasons = letters.map((l) => l.attributes[DEAD_LETTER_ATTRIBUTES.reason]).sort();
     assert.deepEqual(reasons, ['handler-rejected', 'invalid-data', 'malformed-json']);

@@ -1,4 +1,5 @@
 import assert from 'node:assert/strict';
+import { existsSync } from 'node:fs';
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -82,6 +83,7 @@ describe('health watching local agent processes', () => {
       secretArn: 'arn:aws:secretsmanager:us-east-1:123456789012:secret:x',
     }));
     await runner.stop({ taskArn, agentId: 'ada', reason: 'restart requested: credentials rotated' });
+    assert.equal(existsSync(join(root, 'ada', 'task.json')), false, 'the stop removed task.json');
     assert.deepEqual(await look(), {
       status: 'stopped',
       health: 'unknown',

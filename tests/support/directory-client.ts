@@ -3,7 +3,14 @@ import { waitFor } from './aws.ts';
 export interface AgentView {
   readonly agentId: string;
   readonly status: string;
-  readonly steps: readonly { phase: string; step: string; state: string; at?: string; error?: string }[];
+  readonly steps: readonly {
+    phase: string;
+    step: string;
+    state: string;
+    at?: string;
+    detail?: string;
+    error?: string;
+  }[];
   readonly [field: string]: unknown;
 }
 

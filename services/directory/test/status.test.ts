@@ -102,4 +102,32 @@ describe('status projection', () => {
     ].reduce(applyEvent, credentialsAndChatUndone);
     assert.equal(deriveStatus(done), 'retired');
   });
+
+  it("shows a retired agent's task as stopped, not running, in any order of the events (property)", () => {
+    const retirement = [
+      ...happyPath,
+      event('CredentialsRevoked', { agentId, secretArn, deletionDate: at(60).toISOString() }, 11),
+      event('ChatAccountDeactivated', { agentId, matrixUserId: '@agent-ada-lovelace:localhost' }, 12),
+      event('AgentStopped', { agentId, taskArn: 'task-1', expected: true, reason: 'agent retired' }, 13),
+      event('MemoryArchived', { agentId, archiveLocation: 's3://archive/ada-lovelace' }, 14),
+      // Health looked once more before it heard of the retirement: a later verdict, same task.
+      event('AgentUnhealthy', { agentId, taskArn: 'task-1', reason: 'health check failed' }, 15),
+    ];
+    const retiring = startRetirement(EMPTY_PROGRESS, at(10).toISOString());
+    fc.assert(
+      fc.property(
+        fc.shuffledSubarray(retirement, { minLength: retirement.length }),
+        fc.array(fc.constantFrom(...retirement)),
+        (order, duplicates) => {
+          const progress = [...order, ...duplicates].reduce(applyEvent, retiring);
+          assert.equal(deriveStatus(progress), 'retired');
+          assert.deepEqual(progress.health, {
+            state: 'stopped',
+            at: at(13).toISOString(),
+            detail: 'agent retired',
+          });
+        },
+      ),
+    );
+  });
 });

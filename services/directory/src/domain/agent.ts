@@ -34,9 +34,12 @@ export interface CascadeProgress {
   readonly retire: Partial<Record<CascadeStep, StepStatus>>;
   /** When the retirement was requested; from then on the retire steps decide the status. */
   readonly retireRequestedAt?: string | undefined;
-  /** Latest health verdict for a running agent, and when it was made. */
+  /**
+   * Latest health verdict for the agent's task, and when it was made; `stopped` once the task
+   * was stopped on purpose (retirement), which no later verdict overrides.
+   */
   readonly health?: {
-    readonly state: 'running' | 'unhealthy' | 'restarting' | 'crash-looping';
+    readonly state: 'running' | 'unhealthy' | 'restarting' | 'crash-looping' | 'stopped';
     readonly at: string;
     readonly detail?: string | undefined;
   };

@@ -46,7 +46,11 @@ export function applyEvent(progress: CascadeProgress, event: AnyFleetEvent): Cas
       return setHealth(progress, 'crash-looping', at, event.data.lastReason);
     case 'AgentStopped':
       return event.data.expected
-        ? setStep(progress, 'retire', 'task', { state: 'done', at, detail: event.data.taskArn })
+        ? stopHealth(
+            setStep(progress, 'retire', 'task', { state: 'done', at, detail: event.data.taskArn }),
+            at,
+            event.data.reason ?? 'stopped on purpose',
+          )
         : setHealth(progress, 'unhealthy', at, event.data.reason ?? 'task stopped');
     case 'CredentialsRevoked':
       return setStep(progress, 'retire', 'credentials', { state: 'done', at, detail: event.data.secretArn });
@@ -112,7 +116,8 @@ export function deriveStatus(progress: CascadeProgress): AgentStatus {
       : 'retiring';
   }
   if (Object.values(hire).some((step) => step.state === 'failed')) return 'failed';
-  if (progress.health !== undefined && progress.health.state !== 'running') return progress.health.state;
+  const health = progress.health?.state;
+  if (health !== undefined && health !== 'running' && health !== 'stopped') return health;
   if (hire.task?.state === 'done') return 'running';
   if (hire.task?.state === 'in-progress') return 'launching';
   if (hire['chat-account']?.state === 'done') return 'chat-account-ready';
@@ -134,10 +139,22 @@ function setStep(
 
 function setHealth(
   progress: CascadeProgress,
-  state: NonNullable<CascadeProgress['health']>['state'],
+  state: Exclude<NonNullable<CascadeProgress['health']>['state'], 'stopped'>,
   at: string,
   detail?: string,
 ): CascadeProgress {
+  // A task stopped on purpose (retirement) is the last word on it, whatever arrives after.
+  if (progress.health?.state === 'stopped') return progress;
   if (progress.health !== undefined && progress.health.at >= at) return progress;
   return { ...progress, health: { state, at, ...(detail === undefined ? {} : { detail }) } };
+}
+
+/**
+ * The task was stopped on purpose: no verdict about it holds any more (a retired agent must not
+ * go on showing `running`). Wins over every other verdict, whatever their times, so any order of
+ * the same events ends the same; of two such stops, the later one is kept.
+ */
+function stopHealth(progress: CascadeProgress, at: string, detail: string): CascadeProgress {
+  if (progress.health?.state === 'stopped' && progress.health.at >= at) return progress;
+  return { ...progress, health: { state: 'stopped', at, detail } };
 }

@@ -17,9 +17,11 @@ export function createLocalTaskObserver(options: { root: string; probeTimeoutMs?
   ): Promise<TaskObservation> {
     const dir = join(options.root, agentId);
     const task = await readLocalTaskFile(dir);
-    if (task === undefined) return { status: 'missing', health: 'unknown', reason: 'no task file' };
-    if (task.taskArn !== taskArn) return { status: 'missing', health: 'unknown', reason: 'task replaced' };
-    if (!isAlive(task)) {
+    if (task !== undefined && task.taskArn !== taskArn)
+      return { status: 'missing', health: 'unknown', reason: 'task replaced' };
+    // No task.json: provisioning removes it once a task it stopped has exited (and at
+    // retirement); exit.json and stop.json still say how that task ended.
+    if (task === undefined || !isAlive(task)) {
       const exit = await readLocalExitFile(dir);
       const stop = await readLocalStopFile(dir);
       if (stop?.taskArn === taskArn || (exit?.taskArn === taskArn && exit.stoppedBy !== undefined)) {
@@ -42,7 +44,9 @@ export function createLocalTaskObserver(options: { root: string; probeTimeoutMs?
           ...(exit.exitCode === null ? {} : { exitCode: exit.exitCode }),
         };
       }
-      return { status: 'stopped', health: 'unknown', reason: 'process exited' };
+      return task === undefined
+        ? { status: 'missing', health: 'unknown', reason: 'no task file' }
+        : { status: 'stopped', health: 'unknown', reason: 'process exited' };
     }
     try {
       const response = await fetch(task.healthUrl, {

@@ -145,11 +145,7 @@ export function createLocalProcessRunner(options: LocalProcessRunnerOptions): Ta
     };
     await writeJson(join(dir, LOCAL_AGENT_FILES.stop), stopFile);
     await terminate(task, stopGraceMs);
-    // Its parent (maybe an earlier provisioning) records the exit; if that parent is gone, we do.
-    const exit = await readLocalExitFile(dir);
-    if (exit?.taskArn !== task.taskArn) {
-      await writeJson(join(dir, LOCAL_AGENT_FILES.exit), exitRecord(dir, task.taskArn, null, 'SIGTERM'));
-    }
+    await recordStopped(dir, task);
   }
 
   return {
@@ -176,9 +172,14 @@ export function createLocalProcessRunner(options: LocalProcessRunnerOptions): Ta
     launch,
     stop,
 
-    releaseStorage(agentId) {
-      // The workspace stays where it is: a re-hire finds its memory again (ADR 0010).
-      return Promise.resolve({ archiveLocation: pathToFileURL(join(folder(agentId), 'workspace')).href });
+    async releaseStorage(agentId) {
+      // The task is stopped (or had died before the retirement, so nothing stopped it): no
+      // task.json may stay behind naming a dead pid. The workspace stays where it is, so a
+      // re-hire finds its memory again (ADR 0010); exit.json and stop.json say how it ended.
+      const dir = folder(agentId);
+      const task = await readLocalTaskFile(dir);
+      if (task !== undefined && !isAlive(task)) await removeTaskFile(dir, task.taskArn);
+      return { archiveLocation: pathToFileURL(join(dir, 'workspace')).href };
     },
 
     async check() {
@@ -198,7 +199,11 @@ export function createLocalProcessRunner(options: LocalProcessRunnerOptions): Ta
   };
 }
 
-/** Stops every live agent process under `root` (the fleet command's `down`). */
+/**
+ * Stops every live agent process under `root` (the fleet command's `down`); its task.json goes
+ * once it has exited. No stop.json: to the health service of the next `up` the agent died (with
+ * SIGTERM, says exit.json), so it asks for a restart and provisioning starts it again.
+ */
 export async function stopAllLocalAgents(root: string, stopGraceMs = 10_000): Promise<string[]> {
   let names: string[];
   try {
@@ -209,14 +214,36 @@ export async function stopAllLocalAgents(root: string, stopGraceMs = 10_000): Pr
   const stopped: string[] = [];
   await Promise.all(
     names.map(async (name) => {
-      const task = await readLocalTaskFile(join(root, name));
+      const dir = join(root, name);
+      const task = await readLocalTaskFile(dir);
       if (task !== undefined && isAlive(task)) {
         await terminate(task, stopGraceMs);
+        await recordStopped(dir, task);
         stopped.push(name);
       }
     }),
   );
   return stopped.sort();
+}
+
+/**
+ * After a stop on purpose: exit.json says how the task ended (its parent, maybe an earlier
+ * provisioning, records the exit; if that parent is gone, we do), and task.json goes, so no file
+ * names a task that no longer runs. Health tells the stop from a crash by stop.json and exit.json.
+ */
+async function recordStopped(dir: string, task: LocalTaskFile): Promise<void> {
+  if (isAlive(task)) return; // SIGKILL did not take within its wait: it is still the live task
+  const exit = await readLocalExitFile(dir);
+  if (exit?.taskArn !== task.taskArn) {
+    await writeJson(join(dir, LOCAL_AGENT_FILES.exit), exitRecord(dir, task.taskArn, null, 'SIGTERM'));
+  }
+  await removeTaskFile(dir, task.taskArn);
+}
+
+/** Removes task.json if it still names `taskArn` (a launch since may have written a new one). */
+async function removeTaskFile(dir: string, taskArn: string): Promise<void> {
+  const current = await readLocalTaskFile(dir);
+  if (current?.taskArn === taskArn) await rm(join(dir, LOCAL_AGENT_FILES.task), { force: true });
 }
 
 /** How a task ended, marked as provisioning's doing when stop.json names it. */

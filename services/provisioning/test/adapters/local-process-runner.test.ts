@@ -119,8 +119,28 @@ describe('local process runner', async () => {
       'it exited cleanly on SIGTERM',
     );
     assert.deepEqual(await first.observe(), []);
+    assert.equal(await readLocalTaskFile(dir), undefined, 'no task.json names the stopped task');
+    const exit = JSON.parse(await readFile(join(dir, 'exit.json'), 'utf8')) as LocalExitFile;
+    assert.deepEqual(
+      [exit.taskArn, exit.stoppedBy, exit.reason],
+      [task.taskArn, 'ocf-provisioning', 'retired'],
+    );
     const { archiveLocation } = await first.releaseStorage('ada');
     assert.equal(archiveLocation, `file://${join(root, 'ada', 'workspace')}`);
+  });
+
+  it('leaves no task.json with a dead pid when an agent whose task had died is retired', async () => {
+    const dir = join(root, 'grace');
+    await first.launch({ agentId: 'grace', clientToken: 'token-g', secretArn: SECRET });
+    const task = await readLocalTaskFile(dir);
+    assert.ok(task);
+    await writeFile(join(dir, 'workspace', 'crash'), '');
+    await until('the agent to crash', () => (isAlive(task) ? undefined : true));
+    assert.deepEqual(await readLocalTaskFile(dir), task, 'a crashed task keeps its task.json for health');
+    // Nothing runs, so the retirement stops nothing and goes straight to releasing the storage.
+    await first.releaseStorage('grace');
+    assert.equal(await readLocalTaskFile(dir), undefined);
+    assert.equal((await stat(join(dir, 'workspace'))).isDirectory(), true, 'the memory is kept');
   });
 
   it('breaks a lock left by a launcher that died', async () => {
@@ -129,5 +149,6 @@ describe('local process runner', async () => {
     assert.ok(taskArn);
     assert.deepEqual(await stopAllLocalAgents(root, 2_000), ['ada']);
     assert.deepEqual(await first.observe(), []);
+    assert.equal(await readLocalTaskFile(join(root, 'ada')), undefined);
   });
 });

@@ -1,20 +1,14 @@
-import { DescribeSecurityGroupsCommand, DescribeSubnetsCommand, EC2Client } from '@aws-sdk/client-ec2';
+import { EC2Client } from '@aws-sdk/client-ec2';
 import {
-  CreateClusterCommand,
   DescribeTaskDefinitionCommand,
   DescribeTasksCommand,
   ECSClient,
   ListTasksCommand,
-  RegisterTaskDefinitionCommand,
   StopTaskCommand,
   type Task,
 } from '@aws-sdk/client-ecs';
-import {
-  CreateFileSystemCommand,
-  DescribeAccessPointsCommand,
-  EFSClient,
-  type AccessPointDescription,
-} from '@aws-sdk/client-efs';
+import { DescribeAccessPointsCommand, EFSClient, type AccessPointDescription } from '@aws-sdk/client-efs';
+import { ensureEmulatorAgentInfrastructure } from '../../scripts/emulator-agent-infra.ts';
 import { STARTED_BY } from '../../src/adapters/ecs-task-runner.ts';
 
 /** A task's (or definition's) tags as a plain record. */
@@ -37,81 +31,20 @@ export function environmentOf(task: Task): Record<string, string> {
 }
 
 /**
- * What infra provides for the agents, made on the emulator for one fleet environment: the
- * cluster `ocf-<env>-agents`, the base task definition `ocf-<env>-agent` (Fargate, awsvpc, one
- * agent container), an EFS file system, and the default VPC's subnets and security group. Also
- * the calls tests make to look at ECS the way an operator would.
+ * What infra provides for the agents, made on the emulator for one fleet environment (the same
+ * as the fleet command's `AGENT_RUNNER=ecs`: scripts/emulator-agent-infra.ts): the cluster
+ * `ocf-<env>-agents`, the base task definition `ocf-<env>-agent` (Fargate, awsvpc, one agent
+ * container), an EFS file system, and the default VPC's subnets and security group. Also the
+ * calls tests make to look at ECS the way an operator would.
  */
 export async function createAgentInfrastructure(environment: string) {
   const ecs = new ECSClient({});
   const efs = new EFSClient({});
   const ec2 = new EC2Client({});
-  const cluster = `ocf-${environment}-agents`;
-  const baseTaskDefinition = `ocf-${environment}-agent`;
-  await ecs.send(new CreateClusterCommand({ clusterName: cluster }));
-  await ecs.send(
-    new RegisterTaskDefinitionCommand({
-      family: baseTaskDefinition,
-      networkMode: 'awsvpc',
-      requiresCompatibilities: ['FARGATE'],
-      cpu: '1024',
-      memory: '2048',
-      taskRoleArn: `arn:aws:iam::123456789012:role/ocf-${environment}-agent-task`,
-      executionRoleArn: `arn:aws:iam::123456789012:role/ocf-${environment}-agent-execution`,
-      volumes: [
-        {
-          name: 'agent-storage',
-          efsVolumeConfiguration: {
-            fileSystemId: 'fs-template',
-            transitEncryption: 'ENABLED',
-            authorizationConfig: { iam: 'ENABLED' },
-          },
-        },
-        { name: 'agent-secret' },
-      ],
-      // As infra's template (ADR 0008): secret-init writes the agent's secret to a file and exits.
-      containerDefinitions: [
-        {
-          name: 'secret-init',
-          image: `123456789012.dkr.ecr.us-east-1.amazonaws.com/ocf-agent:test`,
-          essential: false,
-          memory: 128,
-          secrets: [
-            {
-              name: 'OCF_AGENT_SECRET',
-              valueFrom: `arn:aws:secretsmanager:us-east-1:123456789012:secret:ocf/${environment}/agents/_template-AAAAAA`,
-            },
-          ],
-          mountPoints: [{ sourceVolume: 'agent-secret', containerPath: '/run/ocf/agent-secret' }],
-        },
-        {
-          name: 'agent',
-          image: `123456789012.dkr.ecr.us-east-1.amazonaws.com/ocf-agent:test`,
-          essential: true,
-          // The emulator wants a container memory setting even on Fargate.
-          memory: 2048,
-          environment: [{ name: 'MATRIX_HOMESERVER_URL', value: 'http://synapse.internal:8008' }],
-          mountPoints: [
-            { sourceVolume: 'agent-storage', containerPath: '/agent-data' },
-            { sourceVolume: 'agent-secret', containerPath: '/run/ocf/agent-secret', readOnly: true },
-          ],
-          dependsOn: [{ containerName: 'secret-init', condition: 'SUCCESS' }],
-        },
-      ],
-    }),
-  );
-  const { FileSystemId: fileSystemId } = await efs.send(
-    new CreateFileSystemCommand({ CreationToken: `ocf-${environment}-agents`, Encrypted: true }),
-  );
-  const { Subnets = [] } = await ec2.send(new DescribeSubnetsCommand({}));
-  const { SecurityGroups = [] } = await ec2.send(
-    new DescribeSecurityGroupsCommand({ Filters: [{ Name: 'group-name', Values: ['default'] }] }),
-  );
-  const subnets = Subnets.slice(0, 2).map((s) => s.SubnetId ?? '');
-  const securityGroups = SecurityGroups.slice(0, 1).map((g) => g.GroupId ?? '');
-  if (fileSystemId === undefined || subnets.length === 0 || securityGroups.length === 0) {
-    throw new Error('the emulator has no default VPC or could not make a file system');
-  }
+  const made = await ensureEmulatorAgentInfrastructure(environment, { ecs, efs, ec2 });
+  const { cluster, baseTaskDefinition, fileSystemId } = made;
+  const subnets = [...made.subnets];
+  const securityGroups = [...made.securityGroups];
 
   return {
     ecs,
@@ -122,15 +55,7 @@ export async function createAgentInfrastructure(environment: string) {
     subnets,
     securityGroups,
     /** The settings the provisioning service needs for this infrastructure. */
-    env: {
-      AGENT_RUNNER: 'ecs',
-      AGENT_CLUSTER: cluster,
-      AGENT_TASK_DEFINITION: baseTaskDefinition,
-      AGENT_CONTAINER_NAME: 'agent',
-      AGENT_FILE_SYSTEM_ID: fileSystemId,
-      AGENT_SUBNETS: subnets.join(','),
-      AGENT_SECURITY_GROUPS: securityGroups.join(','),
-    },
+    env: { ...made.env },
     /** Every task provisioning started on the cluster, described with tags. */
     async tasks(desiredStatus: 'RUNNING' | 'STOPPED' = 'RUNNING'): Promise<Task[]> {
       const { taskArns = [] } = await ecs.send(
