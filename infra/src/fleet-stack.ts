@@ -59,6 +59,12 @@ export interface FleetSettings {
   /** Homeserver database instance. Default: db.t4g.micro, single-AZ. */
   readonly homeserverInstanceType?: ec2.InstanceType | undefined;
   readonly homeserverMultiAz?: boolean | undefined;
+  /**
+   * Synapse's shared-secret registration (`/_synapse/admin/v1/register`), for making the first
+   * human admin: switch it on, deploy, register, switch it off again. Default: off. Nothing of the
+   * fleet needs it — the bridge is an application service with no admin rights (ADR 0020).
+   */
+  readonly homeserverSharedSecretRegistration?: boolean | undefined;
   /** Availability zones for tasks and endpoints. Default: 2. */
   readonly maxAzs?: number | undefined;
 }
@@ -164,6 +170,7 @@ export class FleetStack extends Stack {
           props.homeserverInstanceType ?? ec2.InstanceType.of(ec2.InstanceClass.T4G, ec2.InstanceSize.MICRO),
         multiAz: props.homeserverMultiAz ?? false,
       },
+      sharedSecretRegistration: props.homeserverSharedSecretRegistration ?? false,
       logRetention: LOG_RETENTION,
       retainData,
     });
@@ -234,12 +241,12 @@ export class FleetStack extends Stack {
         AGENT_CLUSTER: agentCluster.clusterName,
       },
     };
-    // The bridge's homeserver credentials, resolved by ECS at start (services/bridge/src/config.ts).
-    const { asToken, hsToken, registrationSharedSecret } = homeserver.bridgeSecrets;
+    // The bridge's homeserver credentials, resolved by ECS at start (services/bridge/src/config.ts):
+    // its application-service tokens, and nothing else — no admin, no shared secret (ADR 0020).
+    const { asToken, hsToken } = homeserver.bridgeSecrets;
     const bridgeSecrets = {
       BRIDGE_AS_TOKEN: ecs.Secret.fromSecretsManager(asToken),
       BRIDGE_HS_TOKEN: ecs.Secret.fromSecretsManager(hsToken),
-      MATRIX_REGISTRATION_SHARED_SECRET: ecs.Secret.fromSecretsManager(registrationSharedSecret),
     };
 
     const servicesScope = new Construct(this, 'Services');
@@ -268,7 +275,7 @@ export class FleetStack extends Stack {
 
     // The only paths between the parts, beyond each part's AWS APIs.
     const bridge = services.bridge;
-    homeserver.allowClientsFrom(bridge.securityGroup, 'Matrix client and admin API from the bridge');
+    homeserver.allowClientsFrom(bridge.securityGroup, 'Matrix client API from the bridge');
     bridge.securityGroup.connections.allowFrom(
       homeserver.securityGroup,
       ec2.Port.tcp(BRIDGE_APPSERVICE_PORT),

@@ -129,6 +129,7 @@ export function settingsFromContext(node: Node, env: NodeJS.ProcessEnv = process
     matrixServerName: text('matrixServerName'),
     ceoMatrixUserId: text('ceoMatrixUserId'),
     homeserverMultiAz: flag('homeserverMultiAz'),
+    homeserverSharedSecretRegistration: flag('homeserverSharedSecretRegistration'),
     maxAzs,
     agentTaskSize:
       agentCpu === undefined || agentMemoryMiB === undefined
