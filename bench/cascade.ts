@@ -3,15 +3,17 @@
 // followed until every one is running; what each process spent on it, and what it asked of moto
 // and Synapse.
 //
-//   source scripts/toolchain.sh && pnpm bench:cascade --agents 100 [--raw-share 0.5] [--no-docs]
+//   source scripts/toolchain.sh && pnpm bench:cascade --agents 100 [--raw-share 0.5] [--runner local|ecs]
+//     [--port-base 8680] [--cpu-prof <dir>] [--no-docs]
 //
 // It starts its own stack (OCF_STACK_DIR, default .local-stack/bench-cascade; moto, Synapse and
 // the bridge's push port at --port-base +10/+11/+12) and `fleet up --env bench` on --port-base,
 // and stops both at the end. Between each service and each backend sits a counting HTTP proxy
 // of this process (pointed at through AWS_ENDPOINT_URL / MATRIX_HOMESERVER_URL), so requests
 // are counted per service; its CPU is this process's and is reported on its own row.
-// Agents are the local stand-in processes (provisioning's local runner), so N is bounded by
-// local processes; the ECS runner on the emulator is not yet selectable by the fleet command.
+// Agents are the local stand-in processes (provisioning's local runner) by default, so N is
+// bounded by local processes. `--runner ecs` starts the fleet with AGENT_RUNNER=ecs in its
+// environment, for the fleet command to run agents as ECS tasks on the emulator.
 //
 // Prints the figures and rewrites its section of docs/benchmarks.md. Asserts nothing.
 import { spawn } from 'node:child_process';
@@ -46,6 +48,9 @@ const { values } = parseArgs({
     agents: { type: 'string', default: '100' },
     'raw-share': { type: 'string', default: '0.5' },
     'port-base': { type: 'string', default: '8680' },
+    runner: { type: 'string', default: 'local' },
+    // Writes a V8 CPU profile of each service (node --cpu-prof) into this folder when it exits.
+    'cpu-prof': { type: 'string' },
     'timeout-s': { type: 'string', default: '1200' },
     'no-docs': { type: 'boolean', default: false },
   },
@@ -54,12 +59,14 @@ const requested = Number(values.agents);
 const rawShare = Number(values['raw-share']);
 const portBase = Number(values['port-base']);
 const timeoutMs = Number(values['timeout-s']) * 1000;
+const runner = values.runner;
 if (
   !(Number.isInteger(requested) && requested >= 10 && requested <= 5000) ||
-  !(rawShare >= 0 && rawShare <= 1)
+  !(rawShare >= 0 && rawShare <= 1) ||
+  !(runner === 'local' || runner === 'ecs')
 ) {
   process.stderr.write(
-    'usage: node bench/cascade.ts [--agents 10..5000] [--raw-share 0..1] [--port-base p] [--no-docs]\n',
+    'usage: node bench/cascade.ts [--agents 10..5000] [--raw-share 0..1] [--runner local|ecs] [--port-base p] [--no-docs]\n',
   );
   process.exit(2);
 }
@@ -304,6 +311,11 @@ const serviceEnv = Object.fromEntries(
       AWS_ENDPOINT_URL: proxies[service].aws.url,
       MATRIX_HOMESERVER_URL: proxies[service].hs.url,
       LOG_LEVEL: 'WARN',
+      ...(values['cpu-prof'] === undefined
+        ? {}
+        : {
+            NODE_OPTIONS: `--cpu-prof --cpu-prof-dir=${resolve(values['cpu-prof'])} --cpu-prof-name=${service}-\${pid}.cpuprofile`,
+          }),
       ...(service === 'provisioning'
         ? {
             LOCAL_AGENT_ENV: JSON.stringify({
@@ -342,6 +354,8 @@ const fleet = spawn(
       OCF_MOTO_PORT: String(stackPorts.motoPort),
       OCF_SYNAPSE_PORT: String(stackPorts.synapsePort),
       OCF_BRIDGE_AS_PORT: String(stackPorts.bridgeAppservicePort),
+      // Which task runner the fleet's provisioning uses: local processes, or ECS on the emulator.
+      AGENT_RUNNER: runner,
     },
     stdio: ['ignore', 'pipe', 'pipe'],
   },
@@ -644,7 +658,9 @@ try {
     })(),
     '',
     `Measured ${new Date().toISOString().slice(0, 16).replace('T', ' ')} UTC on ${machine}; shared machine, load average at start ${loadAtStart.map((l) => l.toFixed(2)).join(' / ')}. ` +
-      `N = ${N}, agents as local stand-in processes (the fleet command cannot use the ECS runner on the emulator yet).`,
+      (runner === 'ecs'
+        ? `N = ${N}, agents as ECS tasks on the emulator (AGENT_RUNNER=ecs).`
+        : `N = ${N}, agents as local stand-in processes (provisioning's local runner).`),
   ].join('\n');
   console.log(text);
   const dump = Object.fromEntries(
