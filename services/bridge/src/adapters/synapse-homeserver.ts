@@ -87,7 +87,8 @@ export function createSynapseHomeserver(options: SynapseHomeserverOptions): Home
         };
         return { displayName: profile.displayname ?? undefined };
       } catch (error) {
-        if (isHomeserverError(error, 'M_NOT_FOUND')) return undefined;
+        // Synapse says 404 M_NOT_FOUND, or 404 M_UNKNOWN ("No row found (profiles)").
+        if (error instanceof HomeserverError && error.status === 404) return undefined;
         throw error;
       }
     },
