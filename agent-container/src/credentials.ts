@@ -82,7 +82,10 @@ function assertOwnSecret(arn: string, expectedName: string): void {
 
 async function getSecretString(client: SecretsManagerClient, secretId: string): Promise<SecretText> {
   try {
-    const result = await client.send(new GetSecretValueCommand({ SecretId: secretId }));
+    // AWSCURRENT by name: the bridge makes its version current by moving that label (ADR 0020).
+    const result = await client.send(
+      new GetSecretValueCommand({ SecretId: secretId, VersionStage: 'AWSCURRENT' }),
+    );
     if (result.SecretString === undefined) {
       throw new CredentialsError('SECRET_EMPTY', `secret ${secretId} has no string value`, {
         retryable: false,

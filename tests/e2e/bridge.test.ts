@@ -244,7 +244,10 @@ describe('the bridge, end to end (directory + credentials + bridge)', () => {
   const everyToken = new Set<string>();
   async function secretToken(agentId: string): Promise<string | undefined> {
     const { SecretString } = await secretsManager.send(
-      new GetSecretValueCommand({ SecretId: agentSecretName(routing.environment, agentId) }),
+      new GetSecretValueCommand({
+        SecretId: agentSecretName(routing.environment, agentId),
+        VersionStage: 'AWSCURRENT',
+      }),
     );
     const token = (JSON.parse(SecretString ?? '{}') as { matrix?: { accessToken?: string } }).matrix
       ?.accessToken;

@@ -3,6 +3,8 @@ import { randomBytes, randomUUID } from 'node:crypto';
 import { before, describe, it } from 'node:test';
 import {
   CreateSecretCommand,
+  DescribeSecretCommand,
+  GetSecretValueCommand,
   PutSecretValueCommand,
   SecretsManagerClient,
 } from '@aws-sdk/client-secrets-manager';
@@ -241,6 +243,30 @@ describe('agent secrets on Secrets Manager', () => {
     assert.equal(after.value.issuedAt, '2026-11-25T10:00:00.000Z');
     assert.equal(after.value.matrix?.accessToken?.reveal(), accessToken.reveal());
     assert.equal(after.value.matrix.deviceId, 'OCFAGENT');
+
+    // As on AWS (the local stack's moto launcher makes it so): a reader naming no stage gets the
+    // moved AWSCURRENT, and the next rotation leaves exactly one current version.
+    const plain = await client.send(
+      new GetSecretValueCommand({ SecretId: agentSecretName(environment, 'ada') }),
+    );
+    assert.equal(plain.VersionId, written);
+    const rotated = await client.send(
+      new PutSecretValueCommand({
+        SecretId: agentSecretName(environment, 'ada'),
+        SecretString: value('2026-12-01T08:00:00.000Z'),
+      }),
+    );
+    const described = await client.send(
+      new DescribeSecretCommand({ SecretId: agentSecretName(environment, 'ada') }),
+    );
+    const labelledCurrent = Object.entries(described.VersionIdsToStages ?? {}).filter(([, stages]) =>
+      stages.includes('AWSCURRENT'),
+    );
+    assert.deepEqual(
+      labelledCurrent.map(([versionId]) => versionId),
+      [rotated.VersionId],
+    );
+    assert.ok(described.VersionIdsToStages?.[written]?.includes('AWSPREVIOUS'));
   });
 
   it('never overwrites a rotation that came in between: the compare-and-set refuses, retryably', async () => {
