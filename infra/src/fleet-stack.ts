@@ -56,6 +56,12 @@ export interface FleetSettings {
   readonly cascadeLatencyTarget?: Duration | undefined;
   /** Size of each agent's task. Default: 0.5 vCPU, 1 GiB. */
   readonly agentTaskSize?: TaskSize | undefined;
+  /**
+   * Size of the homeserver's task. Default: 0.5 vCPU, 1 GiB. Synapse's main process runs Python
+   * on one core, so past 1 vCPU a bigger task buys memory and database connections, not hires per
+   * second (docs/deploy.md, "How the homeserver scales").
+   */
+  readonly homeserverTaskSize?: TaskSize | undefined;
   /** Homeserver database instance. Default: db.t4g.micro, single-AZ. */
   readonly homeserverInstanceType?: ec2.InstanceType | undefined;
   readonly homeserverMultiAz?: boolean | undefined;
@@ -164,7 +170,7 @@ export class FleetStack extends Stack {
       serverName,
       publicBaseUrl: `${operatorAccess.url}/`,
       appserviceUrl: `http://bridge.${namespace}:${BRIDGE_APPSERVICE_PORT}`,
-      size: { cpu: 512, memoryMiB: 1024 },
+      size: props.homeserverTaskSize ?? { cpu: 512, memoryMiB: 1024 },
       database: {
         instanceType:
           props.homeserverInstanceType ?? ec2.InstanceType.of(ec2.InstanceClass.T4G, ec2.InstanceSize.MICRO),

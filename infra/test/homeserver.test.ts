@@ -32,8 +32,15 @@ const secretNames = (fleet: SynthesizedFleet): string[] =>
 
 const SHARED_SECRET_NAME = `ocf/${TEST_ENVIRONMENT}/platform/matrix/registration-shared-secret`;
 
-describe('standing homeserver credentials (issue 11, item 7; ADR 0020)', () => {
+describe('standing homeserver credentials (issue 11, item 7; ADR 0020), and the homeserver size', () => {
   const fleet = sharedFleet();
+  /** An operator bootstrapping the first human admin, on a bigger homeserver task. */
+  let other: SynthesizedFleet | undefined;
+  const bootstrappingFleet = () =>
+    (other ??= synthesizeFleet({
+      homeserverSharedSecretRegistration: true,
+      homeserverTaskSize: { cpu: 1024, memoryMiB: 2048 },
+    }));
 
   it("gives the bridge its two application-service tokens and nothing else of the homeserver's", () => {
     const [bridge] = containersOf(fleet, `${routing.prefix}-bridge`);
@@ -52,7 +59,7 @@ describe('standing homeserver credentials (issue 11, item 7; ADR 0020)', () => {
     const [synapse] = containersOf(fleet, `${routing.prefix}-homeserver`);
     assert.ok(!synapse?.Secrets?.some((secret) => secret.Name === 'SYNAPSE_REGISTRATION_SHARED_SECRET'));
 
-    const bootstrapping = synthesizeFleet({ homeserverSharedSecretRegistration: true });
+    const bootstrapping = bootstrappingFleet();
     assert.ok(secretNames(bootstrapping).includes(SHARED_SECRET_NAME));
     const [withSecret] = containersOf(bootstrapping, `${routing.prefix}-homeserver`);
     assert.ok(withSecret?.Secrets?.some((secret) => secret.Name === 'SYNAPSE_REGISTRATION_SHARED_SECRET'));
@@ -61,5 +68,15 @@ describe('standing homeserver credentials (issue 11, item 7; ADR 0020)', () => {
       !bridge?.Secrets?.some((secret) => secret.Name.includes('SHARED_SECRET')),
       'the bridge never gets it',
     );
+  });
+
+  it('sizes the homeserver task from its setting, 0.5 vCPU and 1 GiB by default', () => {
+    const task = (f: SynthesizedFleet) =>
+      resourcesOf(f.json, 'AWS::ECS::TaskDefinition').find(
+        ([, resource]) => resource.Properties['Family'] === `${routing.prefix}-homeserver`,
+      )?.[1].Properties;
+    assert.deepEqual([task(fleet)?.['Cpu'], task(fleet)?.['Memory']], ['512', '1024']);
+    const bigger = bootstrappingFleet();
+    assert.deepEqual([task(bigger)?.['Cpu'], task(bigger)?.['Memory']], ['1024', '2048']);
   });
 });
