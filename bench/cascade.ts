@@ -3,15 +3,17 @@
 // followed until every one is running; what each process spent on it, and what it asked of moto
 // and Synapse.
 //
-//   source scripts/toolchain.sh && pnpm bench:cascade --agents 100 [--raw-share 0.5] [--no-docs]
+//   source scripts/toolchain.sh && pnpm bench:cascade --agents 100 [--raw-share 0.5] [--runner local|ecs]
+//     [--port-base 8680] [--cpu-prof <dir>] [--no-docs]
 //
 // It starts its own stack (OCF_STACK_DIR, default .local-stack/bench-cascade; moto, Synapse and
 // the bridge's push port at --port-base +10/+11/+12) and `fleet up --env bench` on --port-base,
 // and stops both at the end. Between each service and each backend sits a counting HTTP proxy
 // of this process (pointed at through AWS_ENDPOINT_URL / MATRIX_HOMESERVER_URL), so requests
 // are counted per service; its CPU is this process's and is reported on its own row.
-// Agents are the local stand-in processes (provisioning's local runner), so N is bounded by
-// local processes; the ECS runner on the emulator is not yet selectable by the fleet command.
+// Agents are the local stand-in processes (provisioning's local runner) by default, so N is
+// bounded by local processes. `--runner ecs` starts the fleet with AGENT_RUNNER=ecs in its
+// environment, for the fleet command to run agents as ECS tasks on the emulator.
 //
 // Prints the figures and rewrites its section of docs/benchmarks.md. Asserts nothing.
 import { spawn } from 'node:child_process';
@@ -46,6 +48,9 @@ const { values } = parseArgs({
     agents: { type: 'string', default: '100' },
     'raw-share': { type: 'string', default: '0.5' },
     'port-base': { type: 'string', default: '8680' },
+    runner: { type: 'string', default: 'local' },
+    // Writes a V8 CPU profile of each service (node --cpu-prof) into this folder when it exits.
+    'cpu-prof': { type: 'string' },
     'timeout-s': { type: 'string', default: '1200' },
     'no-docs': { type: 'boolean', default: false },
   },
@@ -54,12 +59,14 @@ const requested = Number(values.agents);
 const rawShare = Number(values['raw-share']);
 const portBase = Number(values['port-base']);
 const timeoutMs = Number(values['timeout-s']) * 1000;
+const runner = values.runner;
 if (
   !(Number.isInteger(requested) && requested >= 10 && requested <= 5000) ||
-  !(rawShare >= 0 && rawShare <= 1)
+  !(rawShare >= 0 && rawShare <= 1) ||
+  !(runner === 'local' || runner === 'ecs')
 ) {
   process.stderr.write(
-    'usage: node bench/cascade.ts [--agents 10..5000] [--raw-share 0..1] [--port-base p] [--no-docs]\n',
+    'usage: node bench/cascade.ts [--agents 10..5000] [--raw-share 0..1] [--runner local|ecs] [--port-base p] [--no-docs]\n',
   );
   process.exit(2);
 }
@@ -211,6 +218,39 @@ function notePublished(body: string): void {
   }
 }
 
+/** POSTs JSON and reads the JSON answer, with no client-side timeout. */
+function postJson(url: string, token: string, body: unknown): Promise<{ status: number; body: unknown }> {
+  const payload = JSON.stringify(body);
+  return new Promise((resolvePost, rejectPost) => {
+    const request = http.request(
+      url,
+      {
+        method: 'POST',
+        headers: {
+          'content-type': 'application/json',
+          'content-length': Buffer.byteLength(payload),
+          authorization: `Bearer ${token}`,
+        },
+      },
+      (answer) => {
+        const chunks: Buffer[] = [];
+        answer.on('data', (chunk: Buffer) => chunks.push(chunk));
+        answer.on('end', () => {
+          const text = Buffer.concat(chunks).toString('utf8');
+          try {
+            resolvePost({ status: answer.statusCode ?? 0, body: JSON.parse(text) as unknown });
+          } catch {
+            resolvePost({ status: answer.statusCode ?? 0, body: { error: text.slice(0, 200) } });
+          }
+        });
+        answer.on('error', rejectPost);
+      },
+    );
+    request.on('error', rejectPost);
+    request.end(payload);
+  });
+}
+
 // --- processes: CPU and peak RSS from /proc -------------------------------------------------
 
 const ticksPerSecond = 100; // USER_HZ on Linux
@@ -304,6 +344,11 @@ const serviceEnv = Object.fromEntries(
       AWS_ENDPOINT_URL: proxies[service].aws.url,
       MATRIX_HOMESERVER_URL: proxies[service].hs.url,
       LOG_LEVEL: 'WARN',
+      ...(values['cpu-prof'] === undefined
+        ? {}
+        : {
+            NODE_OPTIONS: `--cpu-prof --cpu-prof-dir=${resolve(values['cpu-prof'])} --cpu-prof-name=${service}-\${pid}.cpuprofile`,
+          }),
       ...(service === 'provisioning'
         ? {
             LOCAL_AGENT_ENV: JSON.stringify({
@@ -342,6 +387,8 @@ const fleet = spawn(
       OCF_MOTO_PORT: String(stackPorts.motoPort),
       OCF_SYNAPSE_PORT: String(stackPorts.synapsePort),
       OCF_BRIDGE_AS_PORT: String(stackPorts.bridgeAppservicePort),
+      // Which task runner the fleet's provisioning uses: local processes, or ECS on the emulator.
+      AGENT_RUNNER: runner,
     },
     stdio: ['ignore', 'pipe', 'pipe'],
   },
@@ -401,12 +448,10 @@ try {
     `hiring ${N}: ${imported.length} by org import, ${raw.length} by raw AgentHired (load ${loadAtStart.map((l) => l.toFixed(2)).join(' ')})`,
   );
   const t0 = Date.now();
-  const response = await fetch(`${directoryUrl}/v1/org/import`, {
-    method: 'POST',
-    headers: { 'content-type': 'application/json', authorization: `Bearer ${token}` },
-    body: JSON.stringify({ agents: imported }),
-  });
-  const importResult = (await response.json()) as { hired?: number; refused?: unknown[] };
+  // node:http, not fetch: a big import on a loaded machine answers after fetch's 300 s header
+  // timeout, and the benchmark must measure it rather than give up.
+  const response = await postJson(`${directoryUrl}/v1/org/import`, token, { agents: imported });
+  const importResult = response.body as { hired?: number; refused?: unknown[] };
   const importMs = Date.now() - t0;
   say(
     `import: ${response.status}, ${importResult.hired ?? 0} hired, ${importResult.refused?.length ?? 0} refused in ${importMs} ms`,
@@ -644,7 +689,9 @@ try {
     })(),
     '',
     `Measured ${new Date().toISOString().slice(0, 16).replace('T', ' ')} UTC on ${machine}; shared machine, load average at start ${loadAtStart.map((l) => l.toFixed(2)).join(' / ')}. ` +
-      `N = ${N}, agents as local stand-in processes (the fleet command cannot use the ECS runner on the emulator yet).`,
+      (runner === 'ecs'
+        ? `N = ${N}, agents as ECS tasks on the emulator (AGENT_RUNNER=ecs).`
+        : `N = ${N}, agents as local stand-in processes (provisioning's local runner).`),
   ].join('\n');
   console.log(text);
   const dump = Object.fromEntries(

@@ -4,7 +4,8 @@ import { agentSecretName, parseAgentSecretValue, SecretText, type AgentSecretVal
 
 /** What the agent needs from its secrets. Values stay wrapped in SecretText until written out. */
 export interface AgentCredentials {
-  readonly matrixPassword: SecretText;
+  /** The Matrix access token the bridge minted into the secret (ADR 0020). */
+  readonly matrixAccessToken: SecretText;
   /**
    * The agent's own read-only token for the directory (ADR 0016). A secret written before these
    * tokens existed has none until its next rotation; the directory then refuses the agent's reads.
@@ -50,11 +51,21 @@ export async function readAgentCredentials(params: {
     secretString = await readSecretFile(source.file);
   }
   const value: AgentSecretValue = parseAgentSecretValue(secretString);
+  const matrixAccessToken = value.matrix?.accessToken;
+  if (matrixAccessToken === undefined) {
+    // Provisioning starts the agent after ChatAccountReady, when the bridge has added the token;
+    // a secret without one was read too early (or from before ADR 0020): a restart reads it again.
+    throw new CredentialsError(
+      'MATRIX_TOKEN_MISSING',
+      "the agent's secret holds no Matrix access token yet (the bridge adds it when it makes the account)",
+      { retryable: true },
+    );
+  }
   const modelApiKey =
     params.modelApiKeyArn === undefined
       ? undefined
       : apiKeyFrom(await getSecretString(secretsManager, params.modelApiKeyArn));
-  return { matrixPassword: value.matrix.password, directoryToken: value.directory?.token, modelApiKey };
+  return { matrixAccessToken, directoryToken: value.directory?.token, modelApiKey };
 }
 
 function assertOwnSecret(arn: string, expectedName: string): void {
@@ -71,7 +82,10 @@ function assertOwnSecret(arn: string, expectedName: string): void {
 
 async function getSecretString(client: SecretsManagerClient, secretId: string): Promise<SecretText> {
   try {
-    const result = await client.send(new GetSecretValueCommand({ SecretId: secretId }));
+    // AWSCURRENT by name: the bridge makes its version current by moving that label (ADR 0020).
+    const result = await client.send(
+      new GetSecretValueCommand({ SecretId: secretId, VersionStage: 'AWSCURRENT' }),
+    );
     if (result.SecretString === undefined) {
       throw new CredentialsError('SECRET_EMPTY', `secret ${secretId} has no string value`, {
         retryable: false,

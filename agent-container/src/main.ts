@@ -64,19 +64,26 @@ try {
 }
 
 async function run(config: AgentConfig, logger: Logger): Promise<void> {
-  // The secret first: it holds the agent's read token for the directory (ADR 0016).
-  const credentials = await readAgentCredentials({
-    secretsManager: new SecretsManagerClient({ region: config.AWS_REGION }),
-    environment: config.OCF_ENV,
-    agentId: config.AGENT_ID,
-    source:
-      config.AGENT_SECRET_ARN === undefined
-        ? { file: config.AGENT_SECRET_FILE ?? '' }
-        : { arn: config.AGENT_SECRET_ARN },
-    modelApiKeyArn: config.OPENAI_API_KEY_SECRET_ARN,
-  });
+  // The secret first: it holds the agent's read token for the directory (ADR 0016). Read by ARN,
+  // it is read again while the bridge has not added the Matrix token yet (a task replaced for a
+  // rotation may start a moment before the bridge mints it, ADR 0020); a file is what it is.
+  const secretsManager = new SecretsManagerClient({ region: config.AWS_REGION });
+  const source =
+    config.AGENT_SECRET_ARN === undefined
+      ? { file: config.AGENT_SECRET_FILE ?? '' }
+      : { arn: config.AGENT_SECRET_ARN };
+  const readCredentials = () =>
+    readAgentCredentials({
+      secretsManager,
+      environment: config.OCF_ENV,
+      agentId: config.AGENT_ID,
+      source,
+      modelApiKeyArn: config.OPENAI_API_KEY_SECRET_ARN,
+    });
+  const credentials =
+    'arn' in source ? await withRetries(readCredentials, logger, 'agent secret') : await readCredentials();
   const directory = createDirectoryClient(config.DIRECTORY_URL, { token: credentials.directoryToken });
-  const org = new OrgChart(await withRetries(() => directory.listPeople(), logger));
+  const org = new OrgChart(await withRetries(() => directory.listPeople(), logger, 'directory'));
   const self = org.get(config.AGENT_ID);
   if (self === undefined) {
     throw new Error(`agent ${config.AGENT_ID} is not a current member of the org in the directory`);
@@ -220,14 +227,19 @@ async function requirePlugins(pluginHome: string, needed: readonly string[]): Pr
 }
 
 /** The directory may be restarting when an agent starts: a few tries before giving up. */
-async function withRetries<T>(action: () => Promise<T>, logger: Logger, attempts = 6): Promise<T> {
+async function withRetries<T>(
+  action: () => Promise<T>,
+  logger: Logger,
+  what: string,
+  attempts = 6,
+): Promise<T> {
   for (let attempt = 1; ; attempt++) {
     try {
       return await action();
     } catch (error) {
       const retryable = (error as { retryable?: unknown }).retryable !== false;
       if (!retryable || attempt >= attempts) throw error;
-      logger.warn('directory not answering yet, retrying', { attempt, error });
+      logger.warn(`${what} not ready yet, retrying`, { attempt, error });
       await new Promise((r) => setTimeout(r, Math.min(1000 * 2 ** (attempt - 1), 10_000)));
     }
   }

@@ -4,10 +4,10 @@ import type { SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
 import { SecretText, serializeAgentSecretValue } from '@ocf/secrets';
 import { readAgentCredentials } from '../src/credentials.ts';
 
-const password = 'p'.repeat(43);
+const accessToken = 'syt_' + 'p'.repeat(43);
 const secretString = serializeAgentSecretValue({
   version: 1,
-  matrix: { password: new SecretText(password) },
+  matrix: { accessToken: new SecretText(accessToken), deviceId: 'OCFAGENT' },
   issuedAt: '2026-11-25T10:00:00.000Z',
 }).reveal();
 
@@ -29,7 +29,7 @@ function fakeSecretsManager(values: Record<string, string>): SecretsManagerClien
 const arn = 'arn:aws:secretsmanager:us-east-1:123456789012:secret:ocf/prod/agents/ada-AbCdEf';
 
 describe("reading the agent's credentials", () => {
-  it('reads its own secret by ARN and keeps the password wrapped', async () => {
+  it('reads its own secret by ARN and keeps the access token wrapped', async () => {
     const sm = fakeSecretsManager({ [arn]: secretString });
     const credentials = await readAgentCredentials({
       secretsManager: sm,
@@ -37,15 +37,30 @@ describe("reading the agent's credentials", () => {
       agentId: 'ada',
       source: { arn },
     });
-    assert.equal(credentials.matrixPassword.reveal(), password);
-    assert.equal(String(credentials.matrixPassword), '[REDACTED]');
+    assert.equal(credentials.matrixAccessToken.reveal(), accessToken);
+    assert.equal(String(credentials.matrixAccessToken), '[REDACTED]');
+  });
+
+  it('refuses, retryably, a secret the bridge has not added the Matrix token to yet', async () => {
+    const early = serializeAgentSecretValue({ version: 1, issuedAt: '2026-11-25T10:00:00.000Z' }).reveal();
+    await assert.rejects(
+      readAgentCredentials({
+        secretsManager: fakeSecretsManager({ [arn]: early }),
+        environment: 'prod',
+        agentId: 'ada',
+        source: { arn },
+      }),
+      (error: unknown) =>
+        (error as { code?: string; retryable?: boolean }).code === 'MATRIX_TOKEN_MISSING' &&
+        (error as { retryable?: boolean }).retryable === true,
+    );
   });
 
   it('reads its directory token when the secret has one, and does without on an older secret', async () => {
     const token = 'ocfa_ada.' + 't'.repeat(43);
     const withToken = serializeAgentSecretValue({
       version: 1,
-      matrix: { password: new SecretText(password) },
+      matrix: { accessToken: new SecretText(accessToken) },
       issuedAt: '2026-11-25T10:00:00.000Z',
       directory: { token: new SecretText(token) },
     }).reveal();
@@ -90,7 +105,7 @@ describe("reading the agent's credentials", () => {
       });
       assert.equal(credentials.modelApiKey?.reveal(), 'sk-123');
     }
-    const broken = fakeSecretsManager({ [arn]: '{"version":1,"matrix":{"password":"short"}}' });
+    const broken = fakeSecretsManager({ [arn]: '{"version":1,"matrix":{"accessToken":"short"}}' });
     await assert.rejects(
       readAgentCredentials({ secretsManager: broken, environment: 'prod', agentId: 'ada', source: { arn } }),
       (error: Error) => !error.message.includes('short'),

@@ -34,7 +34,8 @@ describe("the agent's OpenClaw configuration", () => {
   it('refers to credentials by file reference only', () => {
     const config = buildGatewayConfig(input);
     const fileRef = (id: string) => ({ source: 'file', provider: 'agent', id });
-    assert.deepEqual(get(config, 'channels.matrix.password'), fileRef(SECRET_IDS.matrixPassword));
+    assert.deepEqual(get(config, 'channels.matrix.accessToken'), fileRef(SECRET_IDS.matrixAccessToken));
+    assert.equal(get(config, 'channels.matrix.password'), undefined, 'no password login (ADR 0020)');
     assert.deepEqual(get(config, 'gateway.auth.token'), fileRef(SECRET_IDS.gatewayToken));
     assert.deepEqual(get(config, 'models.providers.fleet-llm.apiKey'), fileRef(SECRET_IDS.modelApiKey));
     assert.deepEqual(get(config, 'secrets.providers.agent'), {

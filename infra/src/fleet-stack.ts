@@ -56,9 +56,21 @@ export interface FleetSettings {
   readonly cascadeLatencyTarget?: Duration | undefined;
   /** Size of each agent's task. Default: 0.5 vCPU, 1 GiB. */
   readonly agentTaskSize?: TaskSize | undefined;
+  /**
+   * Size of the homeserver's task. Default: 0.5 vCPU, 1 GiB. Synapse's main process runs Python
+   * on one core, so past 1 vCPU a bigger task buys memory and database connections, not hires per
+   * second (docs/deploy.md, "How the homeserver scales").
+   */
+  readonly homeserverTaskSize?: TaskSize | undefined;
   /** Homeserver database instance. Default: db.t4g.micro, single-AZ. */
   readonly homeserverInstanceType?: ec2.InstanceType | undefined;
   readonly homeserverMultiAz?: boolean | undefined;
+  /**
+   * Synapse's shared-secret registration (`/_synapse/admin/v1/register`), for making the first
+   * human admin: switch it on, deploy, register, switch it off again. Default: off. Nothing of the
+   * fleet needs it — the bridge is an application service with no admin rights (ADR 0020).
+   */
+  readonly homeserverSharedSecretRegistration?: boolean | undefined;
   /** Availability zones for tasks and endpoints. Default: 2. */
   readonly maxAzs?: number | undefined;
 }
@@ -158,12 +170,13 @@ export class FleetStack extends Stack {
       serverName,
       publicBaseUrl: `${operatorAccess.url}/`,
       appserviceUrl: `http://bridge.${namespace}:${BRIDGE_APPSERVICE_PORT}`,
-      size: { cpu: 512, memoryMiB: 1024 },
+      size: props.homeserverTaskSize ?? { cpu: 512, memoryMiB: 1024 },
       database: {
         instanceType:
           props.homeserverInstanceType ?? ec2.InstanceType.of(ec2.InstanceClass.T4G, ec2.InstanceSize.MICRO),
         multiAz: props.homeserverMultiAz ?? false,
       },
+      sharedSecretRegistration: props.homeserverSharedSecretRegistration ?? false,
       logRetention: LOG_RETENTION,
       retainData,
     });
@@ -234,12 +247,12 @@ export class FleetStack extends Stack {
         AGENT_CLUSTER: agentCluster.clusterName,
       },
     };
-    // The bridge's homeserver credentials, resolved by ECS at start (services/bridge/src/config.ts).
-    const { asToken, hsToken, registrationSharedSecret } = homeserver.bridgeSecrets;
+    // The bridge's homeserver credentials, resolved by ECS at start (services/bridge/src/config.ts):
+    // its application-service tokens, and nothing else — no admin, no shared secret (ADR 0020).
+    const { asToken, hsToken } = homeserver.bridgeSecrets;
     const bridgeSecrets = {
       BRIDGE_AS_TOKEN: ecs.Secret.fromSecretsManager(asToken),
       BRIDGE_HS_TOKEN: ecs.Secret.fromSecretsManager(hsToken),
-      MATRIX_REGISTRATION_SHARED_SECRET: ecs.Secret.fromSecretsManager(registrationSharedSecret),
     };
 
     const servicesScope = new Construct(this, 'Services');
@@ -268,7 +281,7 @@ export class FleetStack extends Stack {
 
     // The only paths between the parts, beyond each part's AWS APIs.
     const bridge = services.bridge;
-    homeserver.allowClientsFrom(bridge.securityGroup, 'Matrix client and admin API from the bridge');
+    homeserver.allowClientsFrom(bridge.securityGroup, 'Matrix client API from the bridge');
     bridge.securityGroup.connections.allowFrom(
       homeserver.securityGroup,
       ec2.Port.tcp(BRIDGE_APPSERVICE_PORT),

@@ -160,8 +160,9 @@ const ownPermissions: { readonly [S in ServiceName]: Permissions } = {
     ];
   },
 
-  // services/bridge: its own table, and agents' secrets (it sets their Matrix passwords). Its
-  // homeserver tokens come through ECS secrets, resolved by its execution role at start.
+  // services/bridge: its own table, and agents' secrets (it adds each agent's Matrix access token
+  // to the current version, ADR 0020). Its homeserver tokens come through ECS secrets, resolved by
+  // its execution role at start.
   bridge: (scope, r) => {
     const agentSecrets = agentSecretsArn(scope, r.routing.environment);
     return [
@@ -176,11 +177,22 @@ const ownPermissions: { readonly [S in ServiceName]: Permissions } = {
         ],
         [r.tables.bridge.tableArn],
       ),
-      allow(['secretsmanager:GetSecretValue'], [agentSecrets], {
-        wildcard:
-          "The bridge sets every agent's Matrix password, so it reads any secret in the fleet's agent namespace.",
-      }),
-      { statement: keyUseThroughSecretsManager(r.key, ['kms:Decrypt'], [agentSecrets]) },
+      allow(
+        [
+          'secretsmanager:GetSecretValue',
+          'secretsmanager:PutSecretValue',
+          // The compare-and-set that makes its version current only if a rotation did not come first.
+          'secretsmanager:UpdateSecretVersionStage',
+        ],
+        [agentSecrets],
+        {
+          wildcard:
+            "The bridge mints every agent's Matrix token into that agent's secret, so it reads and writes any secret in the fleet's agent namespace.",
+        },
+      ),
+      {
+        statement: keyUseThroughSecretsManager(r.key, ['kms:GenerateDataKey', 'kms:Decrypt'], [agentSecrets]),
+      },
     ];
   },
 

@@ -114,6 +114,11 @@ export function settingsFromContext(node: Node, env: NodeJS.ProcessEnv = process
   if ((agentCpu === undefined) !== (agentMemoryMiB === undefined)) {
     problems.push('agentCpu and agentMemoryMiB: give both or neither');
   }
+  const homeserverCpu = integer('homeserverCpu');
+  const homeserverMemoryMiB = integer('homeserverMemoryMiB');
+  if ((homeserverCpu === undefined) !== (homeserverMemoryMiB === undefined)) {
+    problems.push('homeserverCpu and homeserverMemoryMiB: give both or neither');
+  }
   const region = text('region') ?? env['CDK_DEFAULT_REGION'] ?? DEFAULT_REGION;
   if (!/^[a-z]{2}(-[a-z]+)+-\d$/.test(region)) problems.push(`region: "${region}" is not an AWS region`);
   const settings: AppSettings = {
@@ -129,6 +134,11 @@ export function settingsFromContext(node: Node, env: NodeJS.ProcessEnv = process
     matrixServerName: text('matrixServerName'),
     ceoMatrixUserId: text('ceoMatrixUserId'),
     homeserverMultiAz: flag('homeserverMultiAz'),
+    homeserverSharedSecretRegistration: flag('homeserverSharedSecretRegistration'),
+    homeserverTaskSize:
+      homeserverCpu === undefined || homeserverMemoryMiB === undefined
+        ? undefined
+        : { cpu: homeserverCpu, memoryMiB: homeserverMemoryMiB },
     maxAzs,
     agentTaskSize:
       agentCpu === undefined || agentMemoryMiB === undefined

@@ -52,7 +52,6 @@ describe('the homeserver image', () => {
         SYNAPSE_DB_PASSWORD: 'not-a-real-password',
         SYNAPSE_AS_TOKEN: secrets.asToken,
         SYNAPSE_HS_TOKEN: secrets.hsToken,
-        SYNAPSE_REGISTRATION_SHARED_SECRET: secrets.registrationSharedSecret,
         SYNAPSE_MACAROON_SECRET_KEY: secrets.macaroonSecretKey,
         SYNAPSE_FORM_SECRET: secrets.formSecret,
       },
@@ -72,6 +71,8 @@ describe('the homeserver image', () => {
     });
 
     assert.equal(homeserver['enable_registration'], false);
+    // Off unless an operator bootstraps a human admin: nothing of the fleet uses it (ADR 0020).
+    assert.equal('registration_shared_secret' in homeserver, false, 'no shared-secret registration');
     assert.deepEqual(homeserver['federation_domain_whitelist'], []);
     const listeners = homeserver['listeners'] as { resources: { names: string[] }[] }[];
     assert.deepEqual(
@@ -88,5 +89,38 @@ describe('the homeserver image', () => {
       localLogging.loggers,
       'never logs SQL with its parameters',
     );
+  });
+
+  it('turns shared-secret registration on only while an operator sets its secret', (t) => {
+    const interpreter = python();
+    if (interpreter === undefined) {
+      t.skip('no python3 on this machine');
+      return;
+    }
+    const out = mkdtempSync(path.join(tmpdir(), 'ocf-synapse-'));
+    const secrets = generateSynapseSecrets();
+    execFileSync(interpreter, [path.join(SYNAPSE_DIR, 'start.py'), '--render-only', out], {
+      env: {
+        PATH: process.env['PATH'] ?? '',
+        SYNAPSE_SERVER_NAME: 'test.ocf.internal',
+        SYNAPSE_PUBLIC_BASEURL: 'http://internal-lb.example/',
+        SYNAPSE_APPSERVICE_URL: 'http://bridge.test.ocf.internal:9009',
+        SYNAPSE_DB_HOST: 'db.internal',
+        SYNAPSE_DB_PORT: '5432',
+        SYNAPSE_DB_NAME: 'synapse',
+        SYNAPSE_DB_USER: 'synapse',
+        SYNAPSE_DB_PASSWORD: 'not-a-real-password',
+        SYNAPSE_AS_TOKEN: secrets.asToken,
+        SYNAPSE_HS_TOKEN: secrets.hsToken,
+        SYNAPSE_REGISTRATION_SHARED_SECRET: secrets.registrationSharedSecret,
+        SYNAPSE_MACAROON_SECRET_KEY: secrets.macaroonSecretKey,
+        SYNAPSE_FORM_SECRET: secrets.formSecret,
+      },
+    });
+    const homeserver = JSON.parse(readFileSync(path.join(out, 'homeserver.yaml'), 'utf8')) as Record<
+      string,
+      unknown
+    >;
+    assert.equal(homeserver['registration_shared_secret'], secrets.registrationSharedSecret);
   });
 });

@@ -16,6 +16,9 @@ describe('settings from CDK context', () => {
       retainData: 'false',
       agentCpu: '1024',
       agentMemoryMiB: '2048',
+      homeserverCpu: '1024',
+      homeserverMemoryMiB: '4096',
+      homeserverSharedSecretRegistration: 'true',
       region: 'eu-west-1',
       certificateArn: 'arn:aws:acm:eu-west-1:123456789012:certificate/abc',
       domainName: 'fleet.example.internal',
@@ -30,6 +33,8 @@ describe('settings from CDK context', () => {
     assert.deepEqual(settings.operatorCidrs, ['10.0.0.0/8', '192.168.0.0/16']);
     assert.equal(settings.retainData, false);
     assert.deepEqual(settings.agentTaskSize, { cpu: 1024, memoryMiB: 2048 });
+    assert.deepEqual(settings.homeserverTaskSize, { cpu: 1024, memoryMiB: 4096 });
+    assert.equal(settings.homeserverSharedSecretRegistration, true);
     assert.equal(settings.region, 'eu-west-1');
   });
 
@@ -37,6 +42,8 @@ describe('settings from CDK context', () => {
     const settings = fromContext({ allowPlaintext: 'true' });
     assert.equal(settings.environment, 'dev');
     assert.equal(settings.retainData, undefined);
+    assert.equal(settings.homeserverSharedSecretRegistration, undefined, 'no shared-secret registration');
+    assert.equal(settings.homeserverTaskSize, undefined);
     assert.equal(settings.modelArns.length, 1);
     assert.equal(settings.region, DEFAULT_REGION);
     assert.equal(

@@ -1,4 +1,4 @@
-"""Start moto's server for the fleet, with two of its known limits patched first.
+"""Start moto's server for the fleet, with three of its known limits patched first.
 
     python moto_launcher.py --port 4566 [--host 127.0.0.1] [--state-file PATH]
 
@@ -6,7 +6,7 @@ With --state-file, moto's state (every secret, queue and message, table and item
 ECS cluster and task) survives a restart of this process: see persist_state() and
 docs/adr/0015-durable-local-aws-state.md.
 
-Both patches change moto in this process only, before it serves its first request. Each checks
+The patches change moto in this process only, before it serves its first request. Each checks
 that the moto code it relies on still looks the way it did when the patch was written, and stops
 the launch with a message naming the patch if not: after a moto upgrade a patch that silently no
 longer applies would bring back the slow delivery or the vanishing tasks, far from their cause.
@@ -93,6 +93,41 @@ def pin_ecs_tasks_running() -> None:
     if "ecs::task" not in state_manager.get_registered_models():
         raise PatchNoLongerApplies(patch, "moto no longer registers a default ecs::task transition")
     state_manager.set_transition(model_name="ecs::task", transition=PINNED_ECS_TASK_TRANSITION)
+
+
+def follow_awscurrent_moves() -> None:
+    """Make UpdateSecretVersionStage's move of AWSCURRENT what GetSecretValue and the next
+    PutSecretValue see, as on AWS.
+
+    moto keeps the current version twice: as the AWSCURRENT label, and as `default_version_id`,
+    which GetSecretValue without a stage returns and PutSecretValue demotes to AWSPREVIOUS.
+    UpdateSecretVersionStage moves only the label. After the bridge moves AWSCURRENT to the
+    version it added an agent's Matrix token to (ADR 0020), moto would still serve the old version
+    to a reader that names no stage (the agent container through its ARN, ECS's valueFrom), and
+    the credentials service's next rotation would leave two versions labelled AWSCURRENT.
+    """
+    patch = "follow AWSCURRENT moves"
+    from moto.secretsmanager.models import SecretsManagerBackend
+
+    original = SecretsManagerBackend.update_secret_version_stage
+    if getattr(original, "follows_awscurrent", False):
+        return
+    source = source_of(original, patch)
+    if "default_version_id" in source or "move_to_version_id" not in source:
+        raise PatchNoLongerApplies(
+            patch, "update_secret_version_stage now handles default_version_id or no longer moves labels"
+        )
+
+    @functools.wraps(original)
+    def update_secret_version_stage(self, secret_id, version_stage, remove_from_version_id, move_to_version_id):
+        result = original(self, secret_id, version_stage, remove_from_version_id, move_to_version_id)
+        if version_stage == "AWSCURRENT" and move_to_version_id:
+            secret = self.secrets[secret_id]
+            secret.set_default_version_id(move_to_version_id)
+        return result
+
+    update_secret_version_stage.follows_awscurrent = True
+    SecretsManagerBackend.update_secret_version_stage = update_secret_version_stage
 
 
 # The AWS services the fleet uses (and what ECS leans on), whose moto backends are saved.
@@ -232,6 +267,7 @@ def main() -> None:
 
     memoise_eventbridge_jsonpath()
     pin_ecs_tasks_running()
+    follow_awscurrent_moves()
     save = persist_state(args.state_file) if args.state_file else None
 
     from moto.server import main as moto_server_main

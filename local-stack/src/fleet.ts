@@ -115,7 +115,8 @@ function serviceEnvironment(
         // Where Synapse pushes to the bridge; BRIDGE_AS_PORT=0 when another bridge holds that port.
         BRIDGE_AS_PORT: process.env['BRIDGE_AS_PORT'] ?? new URL(info.appservice.url).port,
         BRIDGE_CEO_USER_ID: process.env['BRIDGE_CEO_USER_ID'] ?? `@ceo:${info.serverName}`,
-        MATRIX_REGISTRATION_SHARED_SECRET: info.registrationSharedSecret,
+        // No registration shared secret: the application-service token is all the bridge needs
+        // (ADR 0020). The stack keeps the secret for people and tests registering humans.
       };
     case 'provisioning':
       return {

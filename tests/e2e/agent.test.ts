@@ -49,7 +49,8 @@ describe(
       report: `Alan Turing ${suffix}`,
     };
     const codename = `PELICAN-${randomBytes(3).toString('hex').toUpperCase()}`;
-    const password = randomBytes(32).toString('base64url');
+    /** The agent's Matrix access token, minted as the bridge mints it (ADR 0020). */
+    let accessToken: string;
     const routing = fleetRouting(environment);
 
     let hs: HomeserverUnderTest;
@@ -150,8 +151,13 @@ describe(
         manager: ids.agent,
       });
 
-      // Its secret, in the format the credentials service writes: with its own read token for
-      // the directory, made with the fleet's agent-token key as the credentials service makes it.
+      // Its Matrix account, made as the bridge makes it: the application service creates the user
+      // and logs it in for the agent's device, in a namespace of its own.
+      agentUserId = `@agent-${environment}_${ids.agent}:${hs.serverName}`;
+      accessToken = await createAgentAccount(hs, `agent-${environment}_${ids.agent}`);
+
+      // Its secret, as the credentials service writes it and the bridge completes it: its own read
+      // token for the directory, made with the fleet's agent-token key, and the Matrix token.
       const secretsManager = new SecretsManagerClient({});
       const tokenKey = new SecretText(randomBytes(32).toString('base64url'));
       await secretsManager.send(
@@ -163,7 +169,7 @@ describe(
           Name: agentSecretName(environment, ids.agent),
           SecretString: serializeAgentSecretValue({
             version: 1,
-            matrix: { password: new SecretText(password) },
+            matrix: { accessToken: new SecretText(accessToken), deviceId: 'OCFAGENT' },
             issuedAt: new Date().toISOString(),
             directory: { token: new SecretText(directoryToken) },
           }).reveal(),
@@ -171,10 +177,6 @@ describe(
       );
       secretArn = created.ARN ?? '';
 
-      // Its Matrix account, made as the bridge makes it (the application service creates the user,
-      // the admin API sets the secret's password), in a namespace of its own.
-      agentUserId = `@agent-${environment}_${ids.agent}:${hs.serverName}`;
-      await createAgentAccount(hs, `agent-${environment}_${ids.agent}`, password);
       person = await registerHuman(hs.url, hs.registrationSharedSecret, `person-${suffix}`);
 
       llm = await startFakeOpenAI(model);
@@ -333,38 +335,51 @@ describe(
       assert.ok(last);
       // The entrypoint's environment, and the gateway's (read from /proc while it runs).
       for (const run of runs)
-        for (const secret of [password, directoryToken])
+        for (const secret of [accessToken, directoryToken])
           assert.ok(!Object.values(run.env).some((value) => value.includes(secret)));
       const gatewayPid = gatewayPidOf(last);
       const gatewayEnv = await readFile(`/proc/${gatewayPid}/environ`, 'utf8');
       assert.ok(gatewayEnv.includes('OPENCLAW_STATE_DIR='), 'read the gateway process environment');
-      assert.ok(!gatewayEnv.includes(password), 'not in the gateway environment');
+      assert.ok(!gatewayEnv.includes(accessToken), 'not in the gateway environment');
       assert.ok(!gatewayEnv.includes(directoryToken), 'the directory token stays with the entrypoint');
       assert.ok(!gatewayEnv.includes('AWS_ENDPOINT_URL'), 'the emulator endpoint stays with the entrypoint');
 
       // Everything both runs printed (the entrypoint and OpenClaw's console log).
       for (const run of runs)
         assert.ok(
-          !run.output.some((line) => line.includes(password) || line.includes(directoryToken)),
+          !run.output.some((line) => line.includes(accessToken) || line.includes(directoryToken)),
           'not in the output',
         );
 
-      // Every file of both state directories and the workspace: only the owner-only secrets file.
+      // Every file of both state directories and the workspace: the owner-only secrets file, and
+      // OpenClaw's own state database, where its Matrix channel caches the session it runs on (as
+      // it cached the session a password login made before ADR 0020). Both sit in the owner-only
+      // state directory; nothing in the workspace, where the agent's tools can read.
       const holders: string[] = [];
       for (const root of [...stateDirs, workspace]) {
         for (const file of await filesUnder(root)) {
           const content = await readFile(file);
-          if (content.includes(password)) holders.push(file);
+          if (content.includes(accessToken)) holders.push(file);
           // The directory token is used by the entrypoint's directory tool only: no file holds it.
           assert.ok(!content.includes(directoryToken), `${file} holds the directory token`);
         }
       }
       const expected = stateDirs.map((dir) => join(dir, 'secrets', 'agent.json'));
-      assert.deepEqual(holders.sort(), expected.sort());
+      for (const file of expected) assert.ok(holders.includes(file), `${file} holds the token`);
+      for (const file of holders) {
+        const dir = stateDirs.find((stateDir) => file.startsWith(`${stateDir}/`));
+        assert.ok(dir !== undefined, `${file} is outside the agent's state directories`);
+        const relative = file.slice(dir.length + 1);
+        assert.ok(
+          relative === join('secrets', 'agent.json') || relative.startsWith(join('state', 'openclaw.sqlite')),
+          `${relative} holds the token`,
+        );
+        assert.equal((await stat(dir)).mode & 0o077, 0, `${dir} is owner-only`);
+      }
       for (const file of expected) assert.equal((await stat(file)).mode & 0o077, 0, `${file} is owner-only`);
       const config = await readFile(join(stateDirs.at(-1) ?? '', 'openclaw.json'), 'utf8');
       assert.ok(
-        config.includes('"source": "file"') && !config.includes(password),
+        config.includes('"source": "file"') && !config.includes(accessToken),
         'the config only refers to it',
       );
     });
@@ -393,35 +408,33 @@ describe(
   },
 );
 
-/** Creates `@<localpart>` the way the bridge does, then sets its password through the admin API. */
-async function createAgentAccount(
-  hs: HomeserverUnderTest,
-  localpart: string,
-  password: string,
-): Promise<void> {
-  const registered = await fetch(`${hs.url}/_matrix/client/v3/register`, {
-    method: 'POST',
-    headers: { authorization: `Bearer ${hs.appservice.asToken}`, 'content-type': 'application/json' },
-    body: JSON.stringify({ type: 'm.login.application_service', username: localpart }),
+/**
+ * Creates `@<localpart>` the way the bridge does (the application service registers it, with no
+ * password) and mints its access token the way the bridge does: an application-service login for
+ * the agent's device. No admin, no shared secret (ADR 0020).
+ */
+async function createAgentAccount(hs: HomeserverUnderTest, localpart: string): Promise<string> {
+  const asRequest = (path: string, body: unknown) =>
+    fetch(`${hs.url}/_matrix/client/v3/${path}`, {
+      method: 'POST',
+      headers: { authorization: `Bearer ${hs.appservice.asToken}`, 'content-type': 'application/json' },
+      body: JSON.stringify(body),
+    });
+  const registered = await asRequest('register', {
+    type: 'm.login.application_service',
+    username: localpart,
+    inhibit_login: true,
   });
   assert.equal(registered.status, 200, await registered.text());
-  const admin = await registerHuman(
-    hs.url,
-    hs.registrationSharedSecret,
-    `admin-${randomBytes(3).toString('hex')}`,
-    {
-      admin: true,
-    },
-  );
-  await admin.client.doRequest(
-    'PUT',
-    `/_synapse/admin/v2/users/${encodeURIComponent(`@${localpart}:${hs.serverName}`)}`,
-    null,
-    {
-      password,
-      logout_devices: false,
-    },
-  );
+  const login = await asRequest('login', {
+    type: 'm.login.application_service',
+    identifier: { type: 'm.id.user', user: localpart },
+    device_id: 'OCFAGENT',
+  });
+  assert.equal(login.status, 200, await login.clone().text());
+  const { access_token: token } = (await login.json()) as { access_token?: string };
+  assert.ok(typeof token === 'string' && token.length > 0);
+  return token;
 }
 
 function gatewayPidOf(run: AgentProcess): number {

@@ -3,7 +3,7 @@ import { randomUUID } from 'node:crypto';
 import { after, before, describe, it } from 'node:test';
 import { PutEventsCommand } from '@aws-sdk/client-eventbridge';
 import { GetSecretValueCommand, SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
-import { MatrixAuth, type MatrixClient } from 'matrix-bot-sdk';
+import { MatrixAuth, MatrixClient } from 'matrix-bot-sdk';
 import { createNaming } from '@ocf/naming';
 import { CEO_ID } from '@ocf/events';
 import { createMemoryLogger } from '@ocf/logging';
@@ -138,7 +138,7 @@ describe('the bridge, end to end (directory + credentials + bridge)', () => {
         ...env,
         MATRIX_HOMESERVER_URL: hs.url,
         MATRIX_SERVER_NAME: hs.serverName,
-        MATRIX_REGISTRATION_SHARED_SECRET: hs.registrationSharedSecret,
+        // No registration shared secret and no admin: the bridge's token is all it has (ADR 0020).
         BRIDGE_AS_ID: hs.appservice.id,
         BRIDGE_AS_TOKEN: hs.appservice.asToken,
         BRIDGE_HS_TOKEN: hs.appservice.hsToken,
@@ -240,26 +240,36 @@ describe('the bridge, end to end (directory + credentials + bridge)', () => {
     };
   }
 
-  /** Every password read from a secret, rotated ones included: none may show up in logs or events. */
-  const everyPassword = new Set<string>();
-  async function secretPassword(agentId: string): Promise<string> {
+  /** Every access token read from a secret, rotated ones included: none may show up in logs or events. */
+  const everyToken = new Set<string>();
+  async function secretToken(agentId: string): Promise<string | undefined> {
     const { SecretString } = await secretsManager.send(
-      new GetSecretValueCommand({ SecretId: agentSecretName(routing.environment, agentId) }),
+      new GetSecretValueCommand({
+        SecretId: agentSecretName(routing.environment, agentId),
+        VersionStage: 'AWSCURRENT',
+      }),
     );
-    const password = (JSON.parse(SecretString ?? '{}') as { matrix: { password: string } }).matrix.password;
-    everyPassword.add(password);
-    return password;
+    const token = (JSON.parse(SecretString ?? '{}') as { matrix?: { accessToken?: string } }).matrix
+      ?.accessToken;
+    if (token !== undefined) everyToken.add(token);
+    return token;
   }
-  /** Every password seen, kept: a retired agent's secret can no longer be read. */
-  const passwords = new Map<string, string>();
-  async function passwordOf(agentId: string): Promise<string> {
-    const password = passwords.get(agentId) ?? (await secretPassword(agentId));
-    passwords.set(agentId, password);
-    return password;
+  /** Every token seen, kept: a retired agent's secret can no longer be read. */
+  const tokens = new Map<string, string>();
+  async function tokenOf(agentId: string): Promise<string> {
+    const token = tokens.get(agentId) ?? (await secretToken(agentId));
+    assert.ok(token !== undefined, `${agentId}'s secret holds a Matrix access token`);
+    tokens.set(agentId, token);
+    return token;
   }
-  /** Logs in as the agent with its secret's password, as its OpenClaw will. */
-  const loginAs = async (agentId: string) =>
-    new MatrixAuth(hs.url).passwordLogin(userId(agentId), await passwordOf(agentId));
+  /** The agent's session with its secret's token, as its OpenClaw will have it. */
+  const loginAs = async (agentId: string) => new MatrixClient(hs.url, await tokenOf(agentId));
+  /** No password login is possible: the account never had one (ADR 0020). */
+  const passwordLoginRefused = (agentId: string) =>
+    assert.rejects(
+      new MatrixAuth(hs.url).passwordLogin(userId(agentId), randomUUID()),
+      /M_FORBIDDEN|M_USER_DEACTIVATED/,
+    );
 
   // --- the tests -----------------------------------------------------------------------------
 
@@ -294,10 +304,12 @@ describe('the bridge, end to end (directory + credentials + bridge)', () => {
     }
   });
 
-  it('marks every manager↔report room direct for both, and the password in the secret logs in', async () => {
+  it('marks every manager↔report room direct for both, and the token in the secret is the agent', async () => {
     for (const { agentId, manager } of ORG) {
       const roomId = await room(`dm.${manager}.${agentId}`);
       const report = await loginAs(agentId);
+      assert.equal((await report.getWhoAmI()).user_id, userId(agentId));
+      await passwordLoginRefused(agentId);
       const managerUserId = manager === CEO_ID ? ceo.userId : userId(manager);
       assert.deepEqual((await report.getAccountData<Record<string, string[]>>('m.direct'))[managerUserId], [
         roomId,
@@ -383,25 +395,31 @@ describe('the bridge, end to end (directory + credentials + bridge)', () => {
     assert.deepEqual(await members('all-employees'), expected(...AGENTS), 'still in the company');
   });
 
-  it('rotates a credential: the new password logs in, the old one and its sessions are done', async () => {
-    const old = await passwordOf('sam');
+  it('rotates a credential: a new token in the secret works, the old one and its sessions are done', async () => {
+    const old = await tokenOf('sam');
     const session = await loginAs('sam');
+    assert.equal((await session.getWhoAmI()).user_id, userId('sam'));
     const response = await api('/v1/agents/sam/credentials/rotate', 'POST', { reason: 'e2e' });
     assert.equal(response.status, 202, await response.clone().text());
 
-    const rotated = await waitFor('a new password in the secret', async () => {
-      const current = await secretPassword('sam');
-      return current === old ? undefined : current;
-    });
-    passwords.set('sam', rotated);
-    // Until the bridge has moved the account onto it, the new password is refused.
-    await waitFor('the new password to log in', () => loginAs('sam'), { timeoutMs: 30_000, intervalMs: 250 });
+    // The credentials service writes a version without a token; the bridge adds a new one to it.
+    const rotated = await waitFor(
+      'a new token in the secret',
+      async () => {
+        const current = await secretToken('sam');
+        return current === undefined || current === old ? undefined : current;
+      },
+      { timeoutMs: 30_000, intervalMs: 250 },
+    );
+    tokens.set('sam', rotated);
+    assert.equal((await (await loginAs('sam')).getWhoAmI()).user_id, userId('sam'));
     await assert.rejects(session.getWhoAmI(), /M_UNKNOWN_TOKEN/);
-    await assert.rejects(new MatrixAuth(hs.url).passwordLogin(userId('sam'), old), /M_FORBIDDEN/);
+    await passwordLoginRefused('sam');
   });
 
-  it('retires an engineer: deactivated, out of its rooms, with exactly one farewell', async () => {
-    const password = await passwordOf('ken');
+  it('retires an engineer: no session left, out of its rooms, with exactly one farewell', async () => {
+    const session = await loginAs('ken');
+    assert.equal((await session.getWhoAmI()).user_id, userId('ken'));
     const response = await api('/v1/agents/ken/retire', 'POST', {});
     assert.equal(response.status, 202, await response.clone().text());
     await waitFor(
@@ -413,10 +431,8 @@ describe('the bridge, end to end (directory + credentials + bridge)', () => {
       },
     );
 
-    await assert.rejects(
-      new MatrixAuth(hs.url).passwordLogin(userId('ken'), password),
-      /M_FORBIDDEN|M_USER_DEACTIVATED/,
-    );
+    await assert.rejects(session.getWhoAmI(), /M_UNKNOWN_TOKEN/);
+    await passwordLoginRefused('ken');
     assert.deepEqual(await members('all-employees'), expected(...AGENTS.filter((a) => a !== 'ken')));
     assert.deepEqual(await members(RND_PLATFORM), expected('linus'));
     assert.deepEqual(await members('dm.linus.ken'), [bot(), ceo.userId].sort());
@@ -449,14 +465,14 @@ describe('the bridge, end to end (directory + credentials + bridge)', () => {
     assert.deepEqual(await announcements('sales.platform-team', 'welcome'), ['dennis', 'sam']);
   });
 
-  it('never lets a password into the logs or onto the bus', async () => {
-    assert.equal(everyPassword.size, AGENTS.length + 1, "every agent's password, and sam's rotated one");
+  it('never lets an access token into the logs or onto the bus', async () => {
+    assert.equal(everyToken.size, AGENTS.length + 1, "every agent's token, and sam's rotated one");
     const logs = [...directory.output, ...credentials.output, ...bridge.output].join('\n');
     const bus = JSON.stringify([...(await fromBridge.drain()), ...(await toBridgeSoFar())]);
     assert.ok(logs.includes('chat account created') && bus.length > 2);
-    for (const password of everyPassword) {
-      assert.ok(!logs.includes(password), 'a password is in the logs');
-      assert.ok(!bus.includes(password), 'a password is on the bus');
+    for (const token of everyToken) {
+      assert.ok(!logs.includes(token), 'a token is in the logs');
+      assert.ok(!bus.includes(token), 'a token is on the bus');
     }
   });
 });

@@ -73,7 +73,6 @@ describe('the fleet, end to end (directory, credentials, bridge, provisioning, h
         ...common,
         MATRIX_HOMESERVER_URL: hs.url,
         MATRIX_SERVER_NAME: hs.serverName,
-        MATRIX_REGISTRATION_SHARED_SECRET: hs.registrationSharedSecret,
         BRIDGE_AS_ID: hs.appservice.id,
         BRIDGE_AS_TOKEN: hs.appservice.asToken,
         BRIDGE_HS_TOKEN: hs.appservice.hsToken,

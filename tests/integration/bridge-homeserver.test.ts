@@ -1,12 +1,14 @@
 import assert from 'node:assert/strict';
-import { randomBytes } from 'node:crypto';
+import { randomBytes, randomUUID } from 'node:crypto';
 import { before, describe, it } from 'node:test';
 import {
   CreateSecretCommand,
+  DescribeSecretCommand,
+  GetSecretValueCommand,
   PutSecretValueCommand,
   SecretsManagerClient,
 } from '@aws-sdk/client-secrets-manager';
-import { MatrixAuth } from 'matrix-bot-sdk';
+import { MatrixAuth, MatrixClient } from 'matrix-bot-sdk';
 import { createMemoryLogger } from '@ocf/logging';
 import { createNaming, ROOM_ALIAS_PREFIX } from '@ocf/naming';
 import { applyRouting, fleetRouting } from '@ocf/routing';
@@ -37,9 +39,18 @@ function synapseHomeserver(hs: HomeserverUnderTest, overrides: { homeserverUrl?:
       hsToken: hs.appservice.hsToken,
       senderLocalpart: hs.appservice.senderLocalpart,
     },
-    registrationSharedSecret: new SecretText(hs.registrationSharedSecret),
     logger: createMemoryLogger(),
   });
+}
+
+/** Whose session a token is, by Synapse's whoami; undefined once the token no longer works. */
+async function tokenOwner(hs: HomeserverUnderTest, token: SecretText): Promise<string | undefined> {
+  const response = await fetch(`${hs.url}/_matrix/client/v3/account/whoami`, {
+    headers: { authorization: `Bearer ${token.reveal()}` },
+  });
+  if (response.status === 401) return undefined;
+  assert.equal(response.status, 200, await response.clone().text());
+  return ((await response.json()) as { user_id: string }).user_id;
 }
 
 describe('Synapse homeserver adapter', () => {
@@ -50,15 +61,17 @@ describe('Synapse homeserver adapter', () => {
     homeserver = synapseHomeserver(hs);
   });
 
-  homeserverContract(() => ({ homeserver, serverName: hs.serverName }), unique);
+  homeserverContract(
+    () => ({ homeserver, serverName: hs.serverName, tokenOwner: (token) => tokenOwner(hs, token) }),
+    unique,
+  );
 
-  it('sets a password the agent can log in with, and after deactivation nothing can', async () => {
+  it('mints a token the agent can use, with no password to log in with and no admin involved', async () => {
     const userId = `@agent-${unique()}:${hs.serverName}`;
-    const password = randomBytes(32).toString('base64url');
     await homeserver.registerAgent(userId);
-    await homeserver.setPassword(userId, new SecretText(password), { reactivate: false });
-    const session = await new MatrixAuth(hs.url).passwordLogin(userId, password);
-    assert.equal(await session.getUserId(), userId);
+    const token = await homeserver.issueAccessToken(userId, 'OCFAGENT');
+    const session = new MatrixClient(hs.url, token.reveal());
+    assert.deepEqual(await session.getWhoAmI(), { user_id: userId, device_id: 'OCFAGENT', is_guest: false });
 
     const roomId = await homeserver.createRoom({
       aliasLocalpart: `${ROOM_ALIAS_PREFIX}${unique()}`,
@@ -72,22 +85,13 @@ describe('Synapse homeserver adapter', () => {
     await homeserver.markDirect(userId, homeserver.botUserId, roomId);
     await homeserver.markDirect(userId, homeserver.botUserId, roomId);
     assert.deepEqual(await session.getAccountData('m.direct'), { [homeserver.botUserId]: [roomId] });
+    await assert.rejects(new MatrixAuth(hs.url).passwordLogin(userId, randomBytes(32).toString('base64url')));
 
-    await homeserver.deactivate(userId);
-    await assert.rejects(new MatrixAuth(hs.url).passwordLogin(userId, password));
-  });
-
-  it('ends every session on the old password when a new one is set', async () => {
-    const userId = `@agent-${unique()}:${hs.serverName}`;
-    const first = randomBytes(32).toString('base64url');
-    await homeserver.registerAgent(userId);
-    await homeserver.setPassword(userId, new SecretText(first), { reactivate: false });
-    const session = await new MatrixAuth(hs.url).passwordLogin(userId, first);
-    await homeserver.setPassword(userId, new SecretText(randomBytes(32).toString('base64url')), {
-      reactivate: false,
-    });
+    await homeserver.closeAccount(userId);
     await assert.rejects(session.getWhoAmI(), /M_UNKNOWN_TOKEN/);
-    await assert.rejects(new MatrixAuth(hs.url).passwordLogin(userId, first));
+    // The bot is no server admin: the fleet's standing credential cannot reach the admin API.
+    const bot = new MatrixClient(hs.url, hs.appservice.asToken);
+    assert.equal(await bot.adminApis.synapse.isSelfAdmin(), false);
   });
 
   it('reports an unreachable homeserver as a failure worth retrying', async () => {
@@ -120,10 +124,8 @@ describe("the fleet's room alias namespace on Synapse", () => {
     const person = await registerHuman(hs.url, hs.registrationSharedSecret, `squatter-${unique()}`);
     const agentId = `@agent-${unique()}:${hs.serverName}`;
     const homeserver = synapseHomeserver(hs);
-    const password = randomBytes(32).toString('base64url');
     await homeserver.registerAgent(agentId);
-    await homeserver.setPassword(agentId, new SecretText(password), { reactivate: false });
-    const agent = await new MatrixAuth(hs.url).passwordLogin(agentId, password);
+    const agent = new MatrixClient(hs.url, (await homeserver.issueAccessToken(agentId, 'OCFAGENT')).reveal());
 
     for (const client of [person.client, agent]) {
       // Any fleet's name: the default fleet's and a namespaced one's.
@@ -218,38 +220,83 @@ describe('bridge table on DynamoDB', () => {
 describe('agent secrets on Secrets Manager', () => {
   const environment = uniqueEnvironment('bridge-secrets');
   const client = new SecretsManagerClient({});
-  const value = (password: string) =>
-    JSON.stringify({ version: 1, matrix: { password }, issuedAt: '2026-11-25T10:00:00.000Z' });
+  const value = (issuedAt: string) => JSON.stringify({ version: 1, issuedAt });
+  const secretsOf = () => createSecretsManagerAgentSecrets(client, environment, randomUUID);
+  const token = () => new SecretText(`syt_${randomBytes(24).toString('base64url')}`);
 
-  it('reads the current version, and a rotated one once it is current', async () => {
-    const secrets = createSecretsManagerAgentSecrets(client, environment);
-    const first = randomBytes(32).toString('base64url');
+  it('adds the Matrix token as the new current version, keeping what the credentials service wrote', async () => {
+    const secrets = secretsOf();
     const created = await client.send(
-      new CreateSecretCommand({ Name: agentSecretName(environment, 'ada'), SecretString: value(first) }),
+      new CreateSecretCommand({
+        Name: agentSecretName(environment, 'ada'),
+        SecretString: value('2026-11-25T10:00:00.000Z'),
+      }),
     );
     const current = await secrets.current('ada');
     assert.equal(current.versionId, created.VersionId);
-    assert.equal(current.password.reveal(), first);
+    assert.equal(current.value.matrix, undefined);
 
-    const second = randomBytes(32).toString('base64url');
-    const put = await client.send(
+    const accessToken = token();
+    const written = await secrets.addMatrixToken('ada', current, { accessToken, deviceId: 'OCFAGENT' });
+    const after = await secrets.current('ada');
+    assert.equal(after.versionId, written);
+    assert.equal(after.value.issuedAt, '2026-11-25T10:00:00.000Z');
+    assert.equal(after.value.matrix?.accessToken?.reveal(), accessToken.reveal());
+    assert.equal(after.value.matrix.deviceId, 'OCFAGENT');
+
+    // As on AWS (the local stack's moto launcher makes it so): a reader naming no stage gets the
+    // moved AWSCURRENT, and the next rotation leaves exactly one current version.
+    const plain = await client.send(
+      new GetSecretValueCommand({ SecretId: agentSecretName(environment, 'ada') }),
+    );
+    assert.equal(plain.VersionId, written);
+    const rotated = await client.send(
       new PutSecretValueCommand({
         SecretId: agentSecretName(environment, 'ada'),
-        SecretString: value(second),
+        SecretString: value('2026-12-01T08:00:00.000Z'),
       }),
     );
-    assert.deepEqual(
-      {
-        versionId: (await secrets.current('ada')).versionId,
-        password: (await secrets.current('ada')).password.reveal(),
-      },
-      { versionId: put.VersionId, password: second },
+    const described = await client.send(
+      new DescribeSecretCommand({ SecretId: agentSecretName(environment, 'ada') }),
     );
+    const labelledCurrent = Object.entries(described.VersionIdsToStages ?? {}).filter(([, stages]) =>
+      stages.includes('AWSCURRENT'),
+    );
+    assert.deepEqual(
+      labelledCurrent.map(([versionId]) => versionId),
+      [rotated.VersionId],
+    );
+    assert.ok(described.VersionIdsToStages?.[written]?.includes('AWSPREVIOUS'));
+  });
+
+  it('never overwrites a rotation that came in between: the compare-and-set refuses, retryably', async () => {
+    const secrets = secretsOf();
+    await client.send(
+      new CreateSecretCommand({
+        Name: agentSecretName(environment, 'bob'),
+        SecretString: value('2026-11-25T10:00:00.000Z'),
+      }),
+    );
+    const seen = await secrets.current('bob');
+    // The credentials service rotates meanwhile.
+    const rotated = await client.send(
+      new PutSecretValueCommand({
+        SecretId: agentSecretName(environment, 'bob'),
+        SecretString: value('2026-12-01T08:00:00.000Z'),
+      }),
+    );
+    await assert.rejects(
+      secrets.addMatrixToken('bob', seen, { accessToken: token(), deviceId: 'OCFAGENT' }),
+      (error: unknown) => (error as { retryable?: boolean }).retryable === true,
+    );
+    const current = await secrets.current('bob');
+    assert.equal(current.versionId, rotated.VersionId, "the rotation's version is still current");
+    assert.equal(current.value.issuedAt, '2026-12-01T08:00:00.000Z');
   });
 
   it('waits for a secret that is not there yet', async () => {
     await assert.rejects(
-      createSecretsManagerAgentSecrets(client, environment).current('nobody'),
+      secretsOf().current('nobody'),
       (error: unknown) => (error as { retryable?: boolean }).retryable === true,
     );
   });

@@ -170,7 +170,9 @@ describe('credentials service on moto', () => {
       'ocf:managed-by': 'ocf-credentials',
     });
     const value = await secretsManager.send(new GetSecretValueCommand({ SecretId: secret.ARN }));
-    assert.match(parseAgentSecretValue(value.SecretString ?? '').matrix.password.reveal(), /^[\w-]{43}$/);
+    const parsed = parseAgentSecretValue(value.SecretString ?? '');
+    assert.match(parsed.directory?.token.reveal() ?? '', /^ocfa_ada\./);
+    assert.equal(parsed.matrix, undefined, "the Matrix token is the bridge's to add (ADR 0020)");
   });
 
   it('takes a raw PutEvents from any client, with no metadata', async () => {
@@ -261,9 +263,10 @@ describe('credentials service on moto', () => {
 
     const after = await secretsManager.send(new GetSecretValueCommand({ SecretId: secret?.ARN }));
     assert.equal(after.VersionId, rotated?.data.versionId);
+    assert.notEqual(after.VersionId, before.VersionId);
     assert.notEqual(
-      parseAgentSecretValue(after.SecretString ?? '').matrix.password.reveal(),
-      parseAgentSecretValue(before.SecretString ?? '').matrix.password.reveal(),
+      parseAgentSecretValue(after.SecretString ?? '').issuedAt,
+      parseAgentSecretValue(before.SecretString ?? '').issuedAt,
     );
     const versions = await secretsManager.send(new ListSecretVersionIdsCommand({ SecretId: secret?.ARN }));
     assert.equal(versions.Versions?.length, 2);
@@ -280,7 +283,8 @@ describe('credentials service on moto', () => {
         const value = await secretsManager.send(
           new GetSecretValueCommand({ SecretId: secret?.ARN, VersionId: version.VersionId }),
         );
-        passwords.push(parseAgentSecretValue(value.SecretString ?? '').matrix.password.reveal());
+        const token = parseAgentSecretValue(value.SecretString ?? '').directory?.token.reveal();
+        if (token !== undefined) passwords.push(token);
       }
     }
     assert.equal(passwords.length, 4, 'three hires and one rotation');

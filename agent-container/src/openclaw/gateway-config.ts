@@ -39,7 +39,7 @@ export interface GatewayConfigInput {
 
 /** JSON pointers into the secrets file (SecretRef ids of OpenClaw's `file` provider). */
 export const SECRET_IDS = {
-  matrixPassword: '/matrix/password',
+  matrixAccessToken: '/matrix/accessToken',
   gatewayToken: '/gateway/token',
   modelApiKey: '/model/apiKey',
 } as const;
@@ -50,7 +50,10 @@ const secretRef = (id: string) => ({ source: 'file', provider: SECRETS_PROVIDER,
 /** OpenClaw's provider ids: Bedrock's is fixed by its plugin, ours is a name we chose. */
 export const MODEL_PROVIDER_IDS = { bedrock: 'amazon-bedrock', 'openai-compatible': 'fleet-llm' } as const;
 
-/** Device id the agent logs in with every time, so restarts reuse one device on the homeserver. */
+/**
+ * The device the bridge mints the agent's token for (services/bridge, AGENT_DEVICE_ID): OpenClaw
+ * is told it so that its device-scoped state matches the token's.
+ */
 export const MATRIX_DEVICE_ID = 'OCFAGENT';
 
 /** The plugin id of the loop guard (openclaw-plugin/openclaw.plugin.json). */
@@ -159,9 +162,9 @@ export function buildGatewayConfig(input: GatewayConfigInput): Record<string, un
         enabled: true,
         homeserver: input.homeserverUrl,
         userId: input.matrixUserId,
-        password: secretRef(SECRET_IDS.matrixPassword),
+        // A token the bridge minted (ADR 0020): no password login, so the homeserver hashes nothing.
+        accessToken: secretRef(SECRET_IDS.matrixAccessToken),
         deviceId: MATRIX_DEVICE_ID,
-        deviceName: 'Open-Claw-Fleet agent',
         // The homeserver is the fleet's own, on a private address.
         network: { dangerouslyAllowPrivateNetwork: true },
         // Fleet rooms are unencrypted by design (ADR 0004).

@@ -63,7 +63,7 @@ export async function prepareState(root: string, pluginHome: string): Promise<St
 }
 
 export interface Secrets {
-  readonly matrixPassword: SecretText;
+  readonly matrixAccessToken: SecretText;
   readonly modelApiKey?: SecretText | undefined;
 }
 
@@ -74,7 +74,7 @@ export interface Secrets {
  */
 export async function writeSecrets(layout: StateLayout, secrets: Secrets): Promise<void> {
   const document: Record<string, unknown> = {};
-  setPointer(document, SECRET_IDS.matrixPassword, secrets.matrixPassword.reveal());
+  setPointer(document, SECRET_IDS.matrixAccessToken, secrets.matrixAccessToken.reveal());
   setPointer(document, SECRET_IDS.gatewayToken, randomBytes(32).toString('base64url'));
   if (secrets.modelApiKey !== undefined)
     setPointer(document, SECRET_IDS.modelApiKey, secrets.modelApiKey.reveal());

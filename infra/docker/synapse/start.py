@@ -44,10 +44,14 @@ SECRETS = [
     "SYNAPSE_DB_PASSWORD",
     "SYNAPSE_AS_TOKEN",
     "SYNAPSE_HS_TOKEN",
-    "SYNAPSE_REGISTRATION_SHARED_SECRET",
     "SYNAPSE_MACAROON_SECRET_KEY",
     "SYNAPSE_FORM_SECRET",
 ]
+
+
+# Set only while an operator bootstraps a human admin (infra: homeserverSharedSecretRegistration);
+# without it Synapse has no shared-secret registration at all. The bridge never needs it (ADR 0020).
+OPTIONAL_SECRETS = ["SYNAPSE_REGISTRATION_SHARED_SECRET"]
 
 
 def read_environment():
@@ -55,7 +59,8 @@ def read_environment():
     if missing:
         # Names only: a message about secrets never carries their values.
         sys.exit("start.py: not set: " + ", ".join(missing))
-    return {name: os.environ[name] for name in SETTINGS + SECRETS}
+    present = [name for name in OPTIONAL_SECRETS if os.environ.get(name)]
+    return {name: os.environ[name] for name in SETTINGS + SECRETS + present}
 
 
 def homeserver_config(env, config_dir):
@@ -100,7 +105,11 @@ def homeserver_config(env, config_dir):
         "log_config": os.path.join(config_dir, "log-config.yaml"),
         # Agents get accounts from the bridge (application service), people from an admin.
         "enable_registration": False,
-        "registration_shared_secret": env["SYNAPSE_REGISTRATION_SHARED_SECRET"],
+        **(
+            {"registration_shared_secret": env["SYNAPSE_REGISTRATION_SHARED_SECRET"]}
+            if "SYNAPSE_REGISTRATION_SHARED_SECRET" in env
+            else {}
+        ),
         "macaroon_secret_key": env["SYNAPSE_MACAROON_SECRET_KEY"],
         "form_secret": env["SYNAPSE_FORM_SECRET"],
         "app_service_config_files": [os.path.join(config_dir, "appservice-ocf-bridge.yaml")],
@@ -207,7 +216,7 @@ def main(argv):
     status = os.spawnv(os.P_WAIT, sys.executable, synapse + ["--generate-keys"])
     if status != 0:
         sys.exit("start.py: generating the signing key failed (exit status %d)" % status)
-    clean = {name: value for name, value in os.environ.items() if name not in SECRETS}
+    clean = {name: value for name, value in os.environ.items() if name not in SECRETS + OPTIONAL_SECRETS}
     os.execve(sys.executable, synapse, clean)
 
 

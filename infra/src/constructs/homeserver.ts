@@ -32,6 +32,8 @@ export interface HomeserverProps {
   readonly appserviceUrl: string;
   readonly size: TaskSize;
   readonly database: { readonly instanceType: ec2.InstanceType; readonly multiAz: boolean };
+  /** Synapse's shared-secret registration, for bootstrapping a human admin only (ADR 0020). */
+  readonly sharedSecretRegistration: boolean;
   readonly logRetention: logs.RetentionDays;
   readonly retainData: boolean;
 }
@@ -50,7 +52,6 @@ export class Homeserver extends Construct {
   readonly bridgeSecrets: {
     readonly asToken: secretsmanager.ISecret;
     readonly hsToken: secretsmanager.ISecret;
-    readonly registrationSharedSecret: secretsmanager.ISecret;
   };
 
   constructor(scope: Construct, id: string, props: HomeserverProps) {
@@ -83,14 +84,18 @@ export class Homeserver extends Construct {
     const both = 'Synapse and the bridge';
     const asToken = secret('as-token', 'The bridge authenticates to Synapse with this', both);
     const hsToken = secret('hs-token', 'Synapse authenticates to the bridge with this', both);
-    const registration = secret(
-      'registration-shared-secret',
-      "Creates users through Synapse's shared-secret admin API (the bridge's admin, operators' humans)",
-      both,
-    );
+    // Only while an operator bootstraps a human admin: a standing secret that creates admins is
+    // a credential nothing of the fleet needs (ADR 0020).
+    const registration = props.sharedSecretRegistration
+      ? secret(
+          'registration-shared-secret',
+          "Creates users through Synapse's shared-secret admin API (operators' first human admin)",
+          'Synapse',
+        )
+      : undefined;
     const macaroon = secret('macaroon-secret-key', 'Signs access tokens; Synapse only', 'Synapse');
     const form = secret('form-secret', 'Signs form submissions; Synapse only', 'Synapse');
-    this.bridgeSecrets = { asToken, hsToken, registrationSharedSecret: registration };
+    this.bridgeSecrets = { asToken, hsToken };
 
     const database = this.createDatabase(props);
 
@@ -162,7 +167,9 @@ export class Homeserver extends Construct {
         SYNAPSE_DB_PASSWORD: ecs.Secret.fromSecretsManager(databaseSecret(database), 'password'),
         SYNAPSE_AS_TOKEN: ecs.Secret.fromSecretsManager(asToken),
         SYNAPSE_HS_TOKEN: ecs.Secret.fromSecretsManager(hsToken),
-        SYNAPSE_REGISTRATION_SHARED_SECRET: ecs.Secret.fromSecretsManager(registration),
+        ...(registration === undefined
+          ? {}
+          : { SYNAPSE_REGISTRATION_SHARED_SECRET: ecs.Secret.fromSecretsManager(registration) }),
         SYNAPSE_MACAROON_SECRET_KEY: ecs.Secret.fromSecretsManager(macaroon),
         SYNAPSE_FORM_SECRET: ecs.Secret.fromSecretsManager(form),
       },

@@ -3,8 +3,9 @@ import { commonSettings } from '@ocf/config';
 import { NAMESPACE_PATTERN } from '@ocf/naming';
 
 /**
- * The bridge service's settings, on top of the common ones (see shared/config). The tokens and
- * the shared secret are the bridge's own platform secrets: locally from the stack's description,
+ * The bridge service's settings, on top of the common ones (see shared/config). The two
+ * application-service tokens are the bridge's only platform secrets (ADR 0020: no admin, no
+ * registration shared secret): locally from the stack's description,
  * on AWS injected from Secrets Manager into the bridge's task (never into an agent's).
  */
 export const settings = {
@@ -34,11 +35,6 @@ export const settings = {
     .optional(),
   /** The human CEO, invited to every org room. */
   BRIDGE_CEO_USER_ID: z.string().regex(/^@[^:\s]+:[a-zA-Z0-9.:-]+$/, 'a Matrix user id, @name:server'),
-  /**
-   * Synapse's registration shared secret. Needed once per homeserver, to make the bridge's bot a
-   * server admin (ADR 0007); may be removed afterwards.
-   */
-  MATRIX_REGISTRATION_SHARED_SECRET: z.string().min(1).optional(),
   /** How often agents parked by an outage are tried again. */
   BRIDGE_SWEEP_INTERVAL_MS: z.coerce.number().int().positive().default(30_000),
   /** How long an agent may stay parked before its step is reported failed. */

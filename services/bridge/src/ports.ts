@@ -1,5 +1,5 @@
 import { FleetError } from '@ocf/errors';
-import type { SecretText } from '@ocf/secrets';
+import type { AgentSecretValue, SecretText } from '@ocf/secrets';
 import type { AgentRecord } from './domain/agent-record.ts';
 import type { OrgRoom } from '@ocf/naming';
 import type { RoomCreation } from './domain/room-design.ts';
@@ -13,7 +13,6 @@ import type { RoomCreation } from './domain/room-design.ts';
 export type Membership = 'join' | 'invite' | 'leave' | 'ban' | 'knock';
 
 export interface ChatAccount {
-  readonly deactivated: boolean;
   readonly displayName: string | undefined;
 }
 
@@ -28,13 +27,18 @@ export interface Homeserver {
   /** Creates an agent user in the bridge's exclusive namespace, with no password. Idempotent. */
   registerAgent(userId: string): Promise<void>;
   /**
-   * Makes `password` the account's only way in and ends every session. `reactivate` brings a
-   * deactivated account back (the homeserver wants a password for that anyway).
+   * Ends every session of the agent, then logs it in as the application service on `deviceId`:
+   * the token returned is the only way into the account. No password is involved, so the
+   * homeserver hashes nothing (ADR 0020).
    */
-  setPassword(userId: string, password: SecretText, options: { readonly reactivate: boolean }): Promise<void>;
+  issueAccessToken(userId: string, deviceId: string): Promise<SecretText>;
   setDisplayName(userId: string, displayName: string): Promise<void>;
-  /** Nobody can log in as the user any more. Idempotent. */
-  deactivate(userId: string): Promise<void>;
+  /**
+   * Nobody can use the account any more: every session ends and the agent leaves every room it is
+   * in. The account never had a password, so after this only the application service could log
+   * it in again — which the bridge does on a re-hire (ADR 0020). Idempotent.
+   */
+  closeAccount(userId: string): Promise<void>;
 
   /** The room an alias points at, or undefined when nothing has it. */
   resolveAlias(alias: string): Promise<string | undefined>;
@@ -142,16 +146,27 @@ export interface BridgeStore {
 // ---------------------------------------------------------------------------------------------
 
 export interface CurrentSecret {
-  /** The version labelled AWSCURRENT: the one the account must have. */
+  /** The version labelled AWSCURRENT. */
   readonly versionId: string;
-  readonly password: SecretText;
+  readonly value: AgentSecretValue;
 }
 
 export interface AgentSecrets {
   current(agentId: string): Promise<CurrentSecret>;
+  /**
+   * Writes version `basedOn`'s value again with the agent's Matrix access token in it, as a new
+   * version that becomes AWSCURRENT only if `basedOn` still is (a rotation in between makes this
+   * a retryable AgentSecretReadError). Returns the new version's id. Only the `matrix` part is the
+   * bridge's; everything else is copied as the credentials service wrote it.
+   */
+  addMatrixToken(
+    agentId: string,
+    basedOn: CurrentSecret,
+    matrix: { readonly accessToken: SecretText; readonly deviceId: string },
+  ): Promise<string>;
 }
 
-/** Reading an agent's secret failed; messages name the secret, never its value. */
+/** Reading or writing an agent's secret failed; messages name the secret, never its value. */
 export class AgentSecretReadError extends FleetError {
   constructor(message: string, options: { retryable: boolean; cause?: unknown }) {
     super(options.retryable ? 'AGENT_SECRET_UNAVAILABLE' : 'AGENT_SECRET_UNREADABLE', message, options);

@@ -5,7 +5,6 @@ import { LogService } from 'matrix-bot-sdk';
 import { errorMessage } from '@ocf/errors';
 import { useFleetLoggerForMatrix } from '@ocf/matrix';
 import { createDynamoDedupeStore, createTriggerLoop, sleep } from '@ocf/runtime';
-import { SecretText } from '@ocf/secrets';
 import type { Config, ServiceContext, ServiceDefinition } from '@ocf/service';
 import { createDynamoBridgeStore } from './adapters/dynamo-bridge-store.ts';
 import { createSecretsManagerAgentSecrets } from './adapters/secrets-manager-agent-secrets.ts';
@@ -116,16 +115,12 @@ function bridgeDeps(
       hsToken: config.BRIDGE_HS_TOKEN,
       senderLocalpart: config.BRIDGE_SENDER_LOCALPART,
     },
-    registrationSharedSecret:
-      config.MATRIX_REGISTRATION_SHARED_SECRET === undefined
-        ? undefined
-        : new SecretText(config.MATRIX_REGISTRATION_SHARED_SECRET),
     logger,
   });
   return {
     homeserver,
     store: createDynamoBridgeStore(aws.dynamodb, routing.tables.bridge.name),
-    secrets: createSecretsManagerAgentSecrets(secretsManager, config.OCF_ENV),
+    secrets: createSecretsManagerAgentSecrets(secretsManager, config.OCF_ENV, randomUUID),
     naming,
     ceoUserId: config.BRIDGE_CEO_USER_ID,
     newId: randomUUID,

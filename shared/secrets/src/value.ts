@@ -8,45 +8,69 @@ export const AGENT_SECRET_FORMAT_VERSION = 1;
 /**
  * What an agent's secret holds (its `SecretString`, JSON), format version 1:
  *
- *     { "version": 1, "matrix": { "password": "…" }, "issuedAt": "2026-11-25T10:00:00.000Z" }
+ *     { "version": 1, "issuedAt": "2026-11-25T10:00:00.000Z", "directory": { "token": "…" },
+ *       "matrix": { "accessToken": "…", "deviceId": "OCFAGENT" } }
+ *
+ * Two services write it, each its own part (ADR 0020): the credentials service makes the secret
+ * and every rotation's new version (`issuedAt`, `directory`); the bridge then adds `matrix` to
+ * the version that is current, as a version of its own.
  *
  * - `version`: of this format. Readers refuse a version they do not know instead of guessing;
  *   adding an optional field is not a new version (unknown fields are ignored), changing or
  *   removing one is.
- * - `matrix.password`: the agent's Matrix login password. The bridge sets it on the agent's
- *   account; the agent container logs in with it. Parsed into a SecretText, so a parsed value
- *   that ends up in a log line prints `[REDACTED]`.
- * - `issuedAt`: when this value was made; every rotation makes a new one.
+ * - `matrix.accessToken` (optional until the bridge has made the account): the agent's Matrix
+ *   access token, minted by the bridge as the homeserver's application service for the device
+ *   `matrix.deviceId`. The agent container gives it to OpenClaw; nobody hashes anything.
+ * - `matrix.password` (optional, no longer written): the login password of ADR 0006, read so
+ *   that a secret written before ADR 0020 still parses. Nothing sets it on an account any more.
+ * - `issuedAt`: when the credentials service made this value; every rotation makes a new one.
+ * - `valueId` (optional): random, new for every value the credentials service makes. Not a secret:
+ *   it makes every write a different value, so Secrets Manager refuses a second write under one
+ *   request's token instead of taking it as a repeat (the idempotency of ADR 0006, which the
+ *   random password used to give).
  * - `directory.token` (optional, added without a version bump): the agent's own read-only token
  *   for the directory's API (ADR 0016). Secrets written before it existed have none; the agent
  *   then reads the directory without a token, which the directory refuses, until the next
  *   rotation writes one.
+ *
+ * Every secret string is parsed into a SecretText, so a parsed value that ends up in a log line
+ * prints `[REDACTED]`.
  */
+function printableSecret(minLength: number) {
+  return z
+    .string()
+    .min(minLength)
+    .max(512)
+    .regex(/^[\x21-\x7e]+$/)
+    .transform((text) => new SecretText(text));
+}
+
 export const agentSecretValueSchema = z.object({
   version: z.literal(AGENT_SECRET_FORMAT_VERSION),
-  matrix: z.object({
-    // Printable ASCII without spaces: safe in an HTTP body, an env file or a shell, unquoted.
-    password: z
-      .string()
-      .min(32)
-      .max(512)
-      .regex(/^[\x21-\x7e]+$/)
-      .transform((password) => new SecretText(password)),
-  }),
+  matrix: z
+    .object({
+      // Printable ASCII without spaces: safe in an HTTP body, an env file or a shell, unquoted.
+      accessToken: printableSecret(16).optional(),
+      deviceId: z
+        .string()
+        .regex(/^[A-Za-z0-9_-]{1,64}$/)
+        .optional(),
+      password: printableSecret(32).optional(),
+    })
+    .optional(),
   issuedAt: z.iso.datetime({ offset: true }),
+  valueId: z
+    .string()
+    .regex(/^[A-Za-z0-9_-]{16,64}$/)
+    .optional(),
   directory: z
     .object({
-      token: z
-        .string()
-        .min(16)
-        .max(512)
-        .regex(/^[\x21-\x7e]+$/)
-        .transform((token) => new SecretText(token)),
+      token: printableSecret(16),
     })
     .optional(),
 });
 
-/** A parsed agent secret: the password stays wrapped until someone calls `reveal()`. */
+/** A parsed agent secret: its secrets stay wrapped until someone calls `reveal()`. */
 export type AgentSecretValue = z.output<typeof agentSecretValueSchema>;
 
 /** Reads an agent secret's `SecretString`. Throws AgentSecretError, whose message names fields only. */
@@ -73,12 +97,21 @@ export function parseAgentSecretValue(secretString: string | SecretText): AgentS
 export function serializeAgentSecretValue(value: AgentSecretValue): SecretText {
   const json = {
     version: value.version,
-    matrix: { password: value.matrix.password.reveal() },
     issuedAt: value.issuedAt,
+    ...(value.valueId === undefined ? {} : { valueId: value.valueId }),
+    ...(value.matrix === undefined ? {} : { matrix: serializeMatrix(value.matrix) }),
     ...(value.directory === undefined ? {} : { directory: { token: value.directory.token.reveal() } }),
   };
   validate(json);
   return new SecretText(JSON.stringify(json));
+}
+
+function serializeMatrix(matrix: NonNullable<AgentSecretValue['matrix']>): Record<string, string> {
+  return {
+    ...(matrix.accessToken === undefined ? {} : { accessToken: matrix.accessToken.reveal() }),
+    ...(matrix.deviceId === undefined ? {} : { deviceId: matrix.deviceId }),
+    ...(matrix.password === undefined ? {} : { password: matrix.password.reveal() }),
+  };
 }
 
 function validate(json: unknown): AgentSecretValue {

@@ -10,40 +10,51 @@ import {
   serializeAgentSecretValue,
 } from '../src/index.ts';
 
+const TOKEN = 'syt_Zq4_canary-token-0123456789-abcdefghijkl';
 const PASSWORD = 'Zq4_canary-password-0123456789-abcdefghijkl';
 
-function valueWith(password: string) {
+function valueWith(accessToken: string) {
   return {
     version: AGENT_SECRET_FORMAT_VERSION,
-    matrix: { password: new SecretText(password) },
+    matrix: { accessToken: new SecretText(accessToken), deviceId: 'OCFAGENT' },
     issuedAt: '2026-11-25T10:00:00.000Z',
   } as const;
 }
 
 describe('agent secret value', () => {
-  it('round-trips through its JSON form, keeping the password wrapped', () => {
-    const text = serializeAgentSecretValue(valueWith(PASSWORD));
+  it('round-trips through its JSON form, keeping the access token wrapped', () => {
+    const text = serializeAgentSecretValue(valueWith(TOKEN));
     assert.deepEqual(JSON.parse(text.reveal()), {
       version: 1,
-      matrix: { password: PASSWORD },
+      matrix: { accessToken: TOKEN, deviceId: 'OCFAGENT' },
       issuedAt: '2026-11-25T10:00:00.000Z',
     });
     const parsed = parseAgentSecretValue(text.reveal());
-    assert.equal(parsed.matrix.password.reveal(), PASSWORD);
+    assert.equal(parsed.matrix?.accessToken?.reveal(), TOKEN);
+    assert.equal(String(parsed.matrix.accessToken), '[REDACTED]');
     assert.equal(parsed.issuedAt, '2026-11-25T10:00:00.000Z');
-    assert.equal(parseAgentSecretValue(text).matrix.password.reveal(), PASSWORD, 'reads a SecretText too');
+    assert.equal(parseAgentSecretValue(text).matrix?.accessToken?.reveal(), TOKEN, 'reads a SecretText too');
+  });
+
+  it('has no Matrix part until the bridge adds one, and still reads a password of ADR 0006', () => {
+    const issued = parseAgentSecretValue(JSON.stringify({ version: 1, issuedAt: '2026-11-25T10:00:00Z' }));
+    assert.equal(issued.matrix, undefined);
+    const old = parseAgentSecretValue(
+      JSON.stringify({ version: 1, matrix: { password: PASSWORD }, issuedAt: '2026-11-25T10:00:00Z' }),
+    );
+    assert.equal(old.matrix?.password?.reveal(), PASSWORD);
   });
 
   it('ignores fields it does not know, so a later writer may add material', () => {
     const parsed = parseAgentSecretValue(
       JSON.stringify({
         version: 1,
-        matrix: { password: PASSWORD, deviceId: 'X' },
+        matrix: { accessToken: TOKEN, refreshToken: 'X' },
         issuedAt: '2026-11-25T10:00:00Z',
         extra: 1,
       }),
     );
-    assert.equal(parsed.matrix.password.reveal(), PASSWORD);
+    assert.equal(parsed.matrix?.accessToken?.reveal(), TOKEN);
   });
 
   it('refuses a format version it does not know, and says which', () => {
@@ -54,27 +65,27 @@ describe('agent secret value', () => {
     );
   });
 
-  it('refuses a weak or malformed password when writing', () => {
-    assert.throws(() => serializeAgentSecretValue(valueWith('short')), /matrix\.password: too_small/);
+  it('refuses a short or malformed token when writing', () => {
+    assert.throws(() => serializeAgentSecretValue(valueWith('short')), /matrix\.accessToken: too_small/);
     assert.throws(
       () => serializeAgentSecretValue(valueWith(`${'x'.repeat(40)} y`)),
-      /matrix\.password: invalid_format/,
+      /matrix\.accessToken: invalid_format/,
     );
   });
 
   it('never repeats the secret in an error message, whatever the input', () => {
     const canary = fc.stringMatching(/^[A-Za-z0-9]{16,60}$/);
     const shapes = fc.constantFrom<(secret: string) => string>(
-      (secret) => `{"version":1,"matrix":{"password":"${secret}"`, // cut short
+      (secret) => `{"version":1,"matrix":{"accessToken":"${secret}"`, // cut short
       (secret) => secret, // not JSON at all
       (secret) => JSON.stringify({ version: 1, matrix: { password: secret }, issuedAt: secret }),
       (secret) =>
-        JSON.stringify({ version: 1, matrix: { password: [secret] }, issuedAt: '2026-11-25T10:00:00Z' }),
+        JSON.stringify({ version: 1, matrix: { accessToken: [secret] }, issuedAt: '2026-11-25T10:00:00Z' }),
       (secret) => JSON.stringify({ version: secret, matrix: secret }),
       (secret) =>
         JSON.stringify({
           version: 1,
-          matrix: { password: `${secret} ${secret}` },
+          matrix: { accessToken: `${secret} ${secret}` },
           issuedAt: '2026-11-25T10:00:00Z',
         }),
     );

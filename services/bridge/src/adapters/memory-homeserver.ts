@@ -1,13 +1,13 @@
 import { ROOM_ALIAS_PREFIX } from '@ocf/naming';
+import { SecretText } from '@ocf/secrets';
 import type { RoomCreation } from '../domain/room-design.ts';
 import { HomeserverError, type ChatAccount, type Homeserver, type Membership } from '../ports.ts';
 
 export interface FakeUser {
-  deactivated: boolean;
   displayName: string | undefined;
-  /** The password's text, to check what was set; a real homeserver keeps only a hash. */
-  password: string | undefined;
-  /** How often every session of the user was ended (each password change does it). */
+  /** The access tokens that work for this user now. */
+  tokens: Set<string>;
+  /** How often every session of the user was ended (each new token and each closing does it). */
   loggedOut: number;
   direct: Record<string, string[]>;
 }
@@ -40,12 +40,14 @@ export interface MemoryHomeserver extends Homeserver {
   joinedMembers(roomId: string): string[];
   /** A user the fleet did not make: the CEO, a person. */
   seedUser(userId: string): void;
+  /** Whose token this is, if it still works (Synapse's whoami). */
+  whoami(token: string): string | undefined;
 }
 
 /**
  * For unit tests: a homeserver in Maps that answers the way Synapse does, errors included (an
- * invite to someone already in the room is refused, a taken alias is M_ROOM_IN_USE, a deactivated
- * user leaves every room). test/support/homeserver-contract.ts runs the same checks against this
+ * invite to someone already in the room is refused, a taken alias is M_ROOM_IN_USE, a closed
+ * account has no session left). test/support/homeserver-contract.ts runs the same checks against this
  * fake and against Synapse, so the two cannot drift apart.
  */
 export function createMemoryHomeserver(options: { serverName?: string } = {}): MemoryHomeserver {
@@ -93,13 +95,7 @@ export function createMemoryHomeserver(options: { serverName?: string } = {}): M
   function register(userId: string): void {
     if (!users.has(userId)) {
       const localpart = userId.slice(1).split(':')[0] ?? userId;
-      users.set(userId, {
-        deactivated: false,
-        displayName: localpart,
-        password: undefined,
-        loggedOut: 0,
-        direct: {},
-      });
+      users.set(userId, { displayName: localpart, tokens: new Set(), loggedOut: 0, direct: {} });
     }
   }
 
@@ -115,9 +111,7 @@ export function createMemoryHomeserver(options: { serverName?: string } = {}): M
     account: (userId) =>
       run('account', (): ChatAccount | undefined => {
         const found = users.get(userId);
-        return found === undefined
-          ? undefined
-          : { deactivated: found.deactivated, displayName: found.displayName };
+        return found === undefined ? undefined : { displayName: found.displayName };
       }),
 
     registerAgent: (userId) =>
@@ -125,12 +119,14 @@ export function createMemoryHomeserver(options: { serverName?: string } = {}): M
         register(userId);
       }),
 
-    setPassword: (userId, password, { reactivate }) =>
-      run('setPassword', () => {
+    issueAccessToken: (userId, deviceId) =>
+      run('issueAccessToken', () => {
         const found = user(userId);
-        found.password = password.reveal();
+        found.tokens.clear();
         found.loggedOut++;
-        if (reactivate) found.deactivated = false;
+        const token = `syt_${deviceId}_${++ids}`;
+        found.tokens.add(token);
+        return new SecretText(token);
       }),
 
     setDisplayName: (userId, displayName) =>
@@ -138,15 +134,14 @@ export function createMemoryHomeserver(options: { serverName?: string } = {}): M
         user(userId).displayName = displayName;
       }),
 
-    deactivate: (userId) =>
-      run('deactivate', () => {
+    closeAccount: (userId) =>
+      run('closeAccount', () => {
         const found = user(userId);
-        found.deactivated = true;
-        found.password = undefined;
-        // Synapse parts a deactivated user from every room.
         for (const each of rooms.values()) {
-          if (each.members.has(userId)) each.members.set(userId, 'leave');
+          if (each.members.get(userId) === 'join') each.members.set(userId, 'leave');
         }
+        found.tokens.clear();
+        found.loggedOut++;
       }),
 
     resolveAlias: (alias) => run('resolveAlias', () => aliases.get(alias)),
@@ -235,6 +230,11 @@ export function createMemoryHomeserver(options: { serverName?: string } = {}): M
 
     seedUser(userId) {
       register(userId);
+    },
+
+    whoami(token) {
+      for (const [userId, found] of users) if (found.tokens.has(token)) return userId;
+      return undefined;
     },
   };
   return fake;

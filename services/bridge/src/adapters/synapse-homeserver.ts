@@ -1,11 +1,10 @@
-import { Appservice, MemoryStorageProvider, type SynapseUserProperties } from 'matrix-bot-sdk';
+import { Appservice, MemoryStorageProvider } from 'matrix-bot-sdk';
 import type { Logger } from '@ocf/logging';
 import { exclusiveNamespaces } from '@ocf/naming';
 import type { Sleep } from '@ocf/runtime';
-import type { SecretText } from '@ocf/secrets';
+import { SecretText } from '@ocf/secrets';
 import { HomeserverError, isHomeserverError, type Homeserver, type Membership } from '../ports.ts';
 import { callHomeserver, type CallPolicy } from './matrix-errors.ts';
-import { createAdminAccess } from './synapse-admin.ts';
 
 export interface SynapseHomeserverOptions {
   readonly homeserverUrl: string;
@@ -17,7 +16,6 @@ export interface SynapseHomeserverOptions {
     readonly hsToken: string;
     readonly senderLocalpart: string;
   };
-  readonly registrationSharedSecret: SecretText | undefined;
   /** Longest a call waits out rate limits before giving up to the consumer's back-off. */
   readonly maxRateLimitWaitMs?: number;
   readonly sleep?: Sleep;
@@ -27,9 +25,11 @@ export interface SynapseHomeserverOptions {
 /**
  * The Homeserver port on Synapse, as the fleet's application service: agents are created in its
  * exclusive namespace with no password, and the bridge acts as them (joins, leaves, display names,
- * `m.direct`) with its own token. Password and deactivation go through Synapse's admin API, as the
- * bot (see synapse-admin.ts). matrix-bot-sdk makes every call it has an API for; the few it lacks
- * are written out with `doRequest`, each saying why.
+ * `m.direct`, ending sessions) with its own token, and logs them in (`m.login.application_service`)
+ * to mint their access tokens. Nothing here needs a server admin or the registration shared
+ * secret (ADR 0020): the application-service token is the bridge's only credential.
+ * matrix-bot-sdk makes every call it has an API for; the few it lacks are written out with
+ * `doRequest`, each saying why.
  *
  * Only the client side of matrix-bot-sdk's Appservice is used: the transactions Synapse pushes
  * are served by the bridge's own endpoint (appservice/), which checks the token in constant time.
@@ -61,17 +61,16 @@ export function createSynapseHomeserver(options: SynapseHomeserverOptions): Home
     maxRateLimitWaitMs: options.maxRateLimitWaitMs ?? 30_000,
     ...(options.sleep === undefined ? {} : { sleep: options.sleep }),
   };
-  const admin = createAdminAccess({
-    homeserverUrl: options.homeserverUrl,
-    botIntent: appservice.botIntent,
-    registrationSharedSecret: options.registrationSharedSecret,
-    policy,
-    logger: options.logger,
-  });
   const call = <T>(operation: string, run: () => Promise<T>): Promise<T> =>
     callHomeserver(operation, run, policy);
   /** The agent's own client: the bridge's token, acting as the agent (`user_id` masquerading). */
   const as = (userId: string) => appservice.getIntentForUserId(userId).underlyingClient;
+
+  /** Deletes every device and token of the user (`/logout/all`, acting as the user). */
+  const endSessions = (userId: string) =>
+    call(`end the sessions of ${userId}`, () =>
+      as(userId).doRequest('POST', '/_matrix/client/v3/logout/all', null, {}),
+    );
 
   return {
     botUserId: appservice.botUserId,
@@ -81,45 +80,66 @@ export function createSynapseHomeserver(options: SynapseHomeserverOptions): Home
     },
 
     async account(userId) {
-      await admin.ensure();
       try {
-        const user = await call(`look up ${userId}`, () => bot.adminApis.synapse.getUser(userId));
-        return { deactivated: user.deactivated === true, displayName: user.displayname ?? undefined };
+        // The profile is there from registration on; Synapse answers 404 for a user never made.
+        const profile = (await call(`look up ${userId}`, () => bot.getUserProfile(userId))) as {
+          displayname?: string | null;
+        };
+        return { displayName: profile.displayname ?? undefined };
       } catch (error) {
-        if (isHomeserverError(error, 'M_NOT_FOUND')) return undefined;
+        // Synapse says 404 M_NOT_FOUND, or 404 M_UNKNOWN ("No row found (profiles)").
+        if (error instanceof HomeserverError && error.status === 404) return undefined;
         throw error;
       }
     },
 
     async registerAgent(userId) {
-      // An existing user (M_USER_IN_USE) counts as registered.
-      await call(`register ${userId}`, () => appservice.getIntentForUserId(userId).ensureRegistered());
+      const localpart = userId.slice(1, userId.indexOf(':'));
+      try {
+        await call(`register ${userId}`, () =>
+          // By hand rather than Intent.ensureRegistered: `inhibit_login` spares the homeserver a
+          // device and a token nobody would use (the agent's token is minted for its own device).
+          bot.doRequest('POST', '/_matrix/client/v3/register', null, {
+            type: 'm.login.application_service',
+            username: localpart,
+            inhibit_login: true,
+          }),
+        );
+      } catch (error) {
+        // An existing user counts as registered.
+        if (!isHomeserverError(error, 'M_USER_IN_USE')) throw error;
+      }
     },
 
-    async setPassword(userId, password, { reactivate }) {
-      await admin.ensure();
-      const change: SynapseUserProperties & { logout_devices: boolean } = {
-        password: password.reveal(),
-        // Every session on an older password ends with it: a rotated credential is useless at once.
-        logout_devices: true,
-        ...(reactivate ? { deactivated: false } : {}),
-      };
-      await call(`set the password of ${userId}`, () => bot.adminApis.synapse.upsertUser(userId, change));
+    async issueAccessToken(userId, deviceId) {
+      await endSessions(userId);
+      const login = (await call(`log in ${userId}`, () =>
+        // matrix-bot-sdk has no API for the application-service login type.
+        bot.doRequest('POST', '/_matrix/client/v3/login', null, {
+          type: 'm.login.application_service',
+          identifier: { type: 'm.id.user', user: userId },
+          device_id: deviceId,
+          initial_device_display_name: 'Open-Claw-Fleet agent',
+        }),
+      )) as { access_token?: unknown };
+      if (typeof login.access_token !== 'string' || login.access_token === '') {
+        throw new HomeserverError(`log in ${userId} failed: the answer had no access token`, {
+          retryable: true,
+        });
+      }
+      return new SecretText(login.access_token);
     },
 
     async setDisplayName(userId, displayName) {
       await call(`set the display name of ${userId}`, () => as(userId).setDisplayName(displayName));
     },
 
-    async deactivate(userId) {
-      await admin.ensure();
-      await call(`deactivate ${userId}`, () =>
-        // Synapse's deactivate endpoint has no matrix-bot-sdk API. `erase: false` keeps what the
-        // agent said in the rooms readable for the people who were there.
-        bot.doRequest('POST', `/_synapse/admin/v1/deactivate/${encodeURIComponent(userId)}`, null, {
-          erase: false,
-        }),
-      );
+    async closeAccount(userId) {
+      const client = as(userId);
+      // Org rooms were left already; this is what the agent joined by itself (people's DMs).
+      const joined = await call(`list the rooms of ${userId}`, () => client.getJoinedRooms());
+      for (const roomId of joined) await call(`leave ${userId}`, () => client.leaveRoom(roomId));
+      await endSessions(userId);
     },
 
     async resolveAlias(alias) {

@@ -38,7 +38,7 @@ export interface PositionFields {
 /** What the bridge last made of the agent's Matrix account. */
 export interface AccountRecord {
   readonly state: 'none' | 'ready' | 'deactivated';
-  /** The secret version whose password the account has; a rotation changes it. */
+  /** The secret version holding the account's live access token; a rotation changes it (ADR 0020). */
   readonly appliedSecretVersionId?: string | undefined;
 }
 
@@ -96,7 +96,7 @@ export function mergeCredentialsIssued(record: AgentRecord, at: string): AgentRe
 export type Lifecycle =
   /** No hire seen yet: nothing to do until it arrives (an update or credentials came first). */
   | { readonly kind: 'unknown' }
-  /** In the org, but its secret is not there yet: the account waits for its password. */
+  /** In the org, but its secret is not there yet: the account waits for it. */
   | { readonly kind: 'awaiting-credentials'; readonly position: Position }
   /** In the org with a secret: the account must exist, carry its name and sit in its rooms. */
   | { readonly kind: 'active'; readonly position: Position }

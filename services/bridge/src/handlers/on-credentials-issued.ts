@@ -5,8 +5,8 @@ import type { BridgeDeps } from '../reconcile/deps.ts';
 import { actContext } from './triggers.ts';
 
 /**
- * CredentialsIssued -> the agent's account, created (or reactivated, for a re-hire) with the
- * secret's password, named, and in its rooms -> ChatAccountReady, on every delivery, as the
+ * CredentialsIssued -> the agent's account, created (or opened again, for a re-hire) with a fresh
+ * access token in the secret, named, and in its rooms -> ChatAccountReady, on every delivery, as the
  * credentials service reports its secret again on a repeat. If the hire has not reached the bridge
  * yet, the fact is kept and the hire's handler finishes the job.
  */

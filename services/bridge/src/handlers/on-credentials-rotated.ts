@@ -4,11 +4,11 @@ import type { BridgeDeps } from '../reconcile/deps.ts';
 import { actContext } from './triggers.ts';
 
 /**
- * CredentialsRotated -> the account gets the password of the secret's AWSCURRENT version, and
- * every session on the old one ends. The event only says "look again": rotations arrive in any
- * order, so the version applied is the one that is current when the bridge looks, never the
- * event's (a late event for an older version changes nothing). If the account does not exist yet,
- * it will be made with whatever password is current then.
+ * CredentialsRotated -> every session of the account ends and a new access token goes into the
+ * secret's AWSCURRENT version (ADR 0020). The event only says "look again": rotations arrive in
+ * any order, so the version used is the one that is current when the bridge looks, never the
+ * event's (a late event for an older version finds the bridge's own version current and changes
+ * nothing). If the account does not exist yet, it will be made with whatever version is current.
  */
 export function onCredentialsRotated(deps: BridgeDeps): EventHandler<'CredentialsRotated'> {
   return async (event, context) => {

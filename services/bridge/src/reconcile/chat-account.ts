@@ -3,13 +3,22 @@ import { displayName } from '@ocf/naming';
 import type { BridgeDeps, WorkContext } from './deps.ts';
 
 /**
+ * The device every agent's token is minted for. The agent container tells OpenClaw the same id,
+ * so restarts reuse one device on the homeserver and a new token replaces the device's sessions.
+ */
+export const AGENT_DEVICE_ID = 'OCFAGENT';
+
+/**
  * Makes the agent's account exist and match what the fleet says: registered in the bridge's
- * namespace (no password, no open registration involved), logging in only with the password in the
- * agent's secret, and named "Name — Title". Each part is looked at before it is changed, so a
- * repeat changes nothing — and, in particular, never logs a running agent out by setting the
- * password it already has.
+ * namespace (no password, no open registration involved), reachable only with the access token
+ * the bridge minted into the agent's secret, and named "Name — Title" (ADR 0020).
  *
- * Returns the secret version the account now has, for the record.
+ * The token goes with a secret version: whenever the current version is not the one the bridge
+ * wrote its token into — a new secret, a rotation's new version, a secret restored for a re-hire
+ * after the account was closed — every session ends and a new token is minted into a new version.
+ * A repeat finds its own version current and changes nothing, so it never logs a running agent out.
+ *
+ * Returns the secret version that now holds the account's token, for the record.
  */
 export async function ensureAccount(
   deps: BridgeDeps,
@@ -22,31 +31,33 @@ export async function ensureAccount(
   const userId = naming.agentUserId(agentId);
 
   let account = await homeserver.account(userId);
-  const created = account === undefined;
   if (account === undefined) {
     await homeserver.registerAgent(userId);
-    account = { deactivated: false, displayName: undefined };
+    account = { displayName: undefined };
     logger.info('chat account created', { matrixUserId: userId });
   }
 
   // Only AWSCURRENT counts: rotation events arrive in any order, the secret's labels do not.
   const secret = await secrets.current(agentId);
-  if (created || account.deactivated || appliedSecretVersionId !== secret.versionId) {
-    await homeserver.setPassword(userId, secret.password, { reactivate: account.deactivated });
-    logger.info(account.deactivated ? 'chat account reactivated' : 'chat account password set', {
+  let applied = secret.versionId;
+  if (secret.versionId !== appliedSecretVersionId || secret.value.matrix?.accessToken === undefined) {
+    const accessToken = await homeserver.issueAccessToken(userId, AGENT_DEVICE_ID);
+    applied = await secrets.addMatrixToken(agentId, secret, { accessToken, deviceId: AGENT_DEVICE_ID });
+    logger.info('chat access token issued into the secret', {
       matrixUserId: userId,
-      secretVersionId: secret.versionId,
+      basedOnVersionId: secret.versionId,
+      secretVersionId: applied,
     });
   }
 
   const wanted = displayName(position);
   if (account.displayName !== wanted) await homeserver.setDisplayName(userId, wanted);
 
-  return { appliedSecretVersionId: secret.versionId };
+  return { appliedSecretVersionId: applied };
 }
 
-/** Nothing of the agent stays able to log in. False when there never was an account. */
-export async function deactivateAccount(
+/** Nothing of the agent stays able to use the account. False when there never was an account. */
+export async function closeAccount(
   deps: BridgeDeps,
   agentId: string,
   { logger }: WorkContext,
@@ -54,9 +65,7 @@ export async function deactivateAccount(
   const userId = deps.naming.agentUserId(agentId);
   const account = await deps.homeserver.account(userId);
   if (account === undefined) return false;
-  if (!account.deactivated) {
-    await deps.homeserver.deactivate(userId);
-    logger.info('chat account deactivated', { matrixUserId: userId });
-  }
+  await deps.homeserver.closeAccount(userId);
+  logger.info('chat account closed', { matrixUserId: userId });
   return true;
 }

@@ -2,16 +2,16 @@ import { TransientError } from '@ocf/errors';
 import { emptyRecord, lifecycle, positionOf, type AgentRecord } from '../domain/agent-record.ts';
 import { displayName } from '@ocf/naming';
 import type { BridgeStore, StoredAgent } from '../ports.ts';
-import { deactivateAccount, ensureAccount } from './chat-account.ts';
+import { closeAccount, ensureAccount } from './chat-account.ts';
 import type { BridgeDeps, WorkContext } from './deps.ts';
 import { endAllStays, reconcileStays } from './room-stays.ts';
 
 export type ReconcileOutcome =
   /** Not enough known yet (no hire, or no secret): another event will finish the job. */
   | { readonly kind: 'waiting'; readonly reason: string }
-  /** The account exists, has its name and password, and sits in exactly its rooms. */
+  /** The account exists, has its name, its token in the secret, and sits in exactly its rooms. */
   | { readonly kind: 'ready'; readonly matrixUserId: string; readonly becameReady: boolean }
-  /** Out of every room; nothing of the agent can log in (there may never have been an account). */
+  /** Out of every room; no session of the agent is left (there may never have been an account). */
   | { readonly kind: 'deactivated'; readonly matrixUserId: string };
 
 /**
@@ -40,7 +40,7 @@ export async function reconcileAgent(
         record.account.appliedSecretVersionId,
         context,
       );
-      // Noted before the rooms: if they fail, the retry must not set (and log out) the password again.
+      // Noted before the rooms: if they fail, the retry must not mint (and log out) a token again.
       const noted = await saveRecord(deps.store, stored, {
         ...record,
         account: { ...record.account, appliedSecretVersionId },
@@ -56,8 +56,7 @@ export async function reconcileAgent(
       return { kind: 'ready', matrixUserId, becameReady };
     }
     case 'retired': {
-      // Farewells and leaving first, so the agent is out of every room when it is reported
-      // deactivated (Synapse parts a deactivated user from its rooms too, but in the background).
+      // Farewells and leaving first, then the rooms the agent joined by itself and its sessions.
       const position = positionOf(record.fields);
       await endAllStays(
         deps,
@@ -65,11 +64,10 @@ export async function reconcileAgent(
         position === undefined ? record.agentId : displayName(position),
         context,
       );
-      await deactivateAccount(deps, record.agentId, context);
-      await saveRecord(deps.store, stored, {
-        ...record,
-        account: { ...record.account, state: 'deactivated' },
-      });
+      await closeAccount(deps, record.agentId, context);
+      // No token of the bridge's is alive any more: a re-hire mints a new one, whichever version
+      // of the secret is current then.
+      await saveRecord(deps.store, stored, { ...record, account: { state: 'deactivated' } });
       return { kind: 'deactivated', matrixUserId };
     }
   }

@@ -6,7 +6,11 @@ describe('in-memory homeserver', () => {
   const homeserver = createMemoryHomeserver({ serverName: 'fleet.test' });
   let n = 0;
   homeserverContract(
-    () => ({ homeserver, serverName: 'fleet.test' }),
+    () => ({
+      homeserver,
+      serverName: 'fleet.test',
+      tokenOwner: (token) => Promise.resolve(homeserver.whoami(token.reveal())),
+    }),
     () => `contract-${++n}`,
   );
 });

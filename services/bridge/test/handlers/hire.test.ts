@@ -6,7 +6,7 @@ import { bridgeHarness, CEO_USER_ID, hireSmallOrg, SMALL_ORG } from '../support/
 const RND = 'research-and-development';
 
 describe('hiring the small org through the cascade', () => {
-  it('gives every agent an account with its display name and its secret as the only password', async () => {
+  it('gives every agent an account with its display name and a token in its secret as the only way in', async () => {
     const h = bridgeHarness();
     await hireSmallOrg(h);
 
@@ -14,8 +14,9 @@ describe('hiring the small org through the cascade', () => {
       const user = h.fake.users.get(h.userId(agentId));
       assert.ok(user, agentId);
       assert.equal(user.displayName, `${hire.name} — ${hire.title}`);
-      assert.equal(user.password, h.secrets.currentOf(agentId)?.password.reveal());
-      assert.equal(user.deactivated, false);
+      const token = h.secrets.currentOf(agentId)?.value.matrix?.accessToken?.reveal() ?? '';
+      assert.equal(h.fake.whoami(token), h.userId(agentId));
+      assert.equal(user.tokens.size, 1);
     }
     assert.deepEqual(
       h.publishedOf('ChatAccountReady').map((e) => e.data),

@@ -25,8 +25,8 @@ describe('every event delivered again', () => {
     for (const event of h.delivered) await h.deliver(h.freshCopy(event));
 
     assert.equal(snapshot(h), before);
-    const passwordsSet = h.fake.calls.filter((call) => call === 'setPassword').length;
-    assert.equal(passwordsSet, SMALL_ORG.length, 'a repeat never sets (and logs out) a password again');
+    const tokensIssued = h.fake.calls.filter((call) => call === 'issueAccessToken').length;
+    assert.equal(tokensIssued, SMALL_ORG.length, 'a repeat never mints (and logs out) a token again');
     // CredentialsIssued is reported again on every delivery, as the credentials service does.
     assert.equal(h.publishedOf('ChatAccountReady').length, readyBefore + 2 * SMALL_ORG.length);
   });

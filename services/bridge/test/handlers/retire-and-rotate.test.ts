@@ -1,13 +1,24 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { bridgeHarness, hireSmallOrg, SMALL_ORG } from '../support/harness.ts';
+import { bridgeHarness, hireSmallOrg, SMALL_ORG, type BridgeHarness } from '../support/harness.ts';
 
 const RND = 'research-and-development';
 
+/** The access token in the agent's current secret version, and whose it is on the homeserver now. */
+function secretToken(
+  h: BridgeHarness,
+  agentId: string,
+): { token: string | undefined; owner: string | undefined } {
+  const token = h.secrets.currentOf(agentId)?.value.matrix?.accessToken?.reveal();
+  return { token, owner: token === undefined ? undefined : h.fake.whoami(token) };
+}
+
 describe('retirement', () => {
-  it('says goodbye once, takes the agent out of every room, and deactivates the account', async () => {
+  it('says goodbye once, takes the agent out of every room, and ends every session', async () => {
     const h = bridgeHarness();
     await hireSmallOrg(h);
+    const { token } = secretToken(h, 'ken');
+    assert.equal(h.fake.whoami(token ?? ''), h.userId('ken'), 'the token worked while ken was employed');
 
     const retired = h.event('AgentRetired', { agentId: 'ken' });
     await h.deliver(retired);
@@ -15,8 +26,8 @@ describe('retirement', () => {
     await h.deliver(h.freshCopy(retired));
 
     const ken = h.fake.users.get(h.userId('ken'));
-    assert.equal(ken?.deactivated, true);
-    assert.equal(ken.password, undefined, 'nothing of it can log in');
+    assert.equal(ken?.tokens.size, 0, 'nothing of it can be used: no session, and never a password');
+    assert.equal(h.fake.whoami(token ?? ''), undefined);
     for (const room of h.fake.rooms.values()) {
       assert.notEqual(room.members.get(h.userId('ken')), 'join', room.creation.name);
     }
@@ -49,7 +60,7 @@ describe('retirement', () => {
     await h.retire('sam');
 
     assert.deepEqual(h.announcements('sales.platform-team'), ['welcome sam', 'farewell sam']);
-    assert.equal(h.fake.users.get(h.userId('sam'))?.deactivated, true);
+    assert.equal(h.fake.users.get(h.userId('sam'))?.tokens.size, 0);
   });
 
   it('is remembered, so a hire or credentials arriving late do not bring the account back', async () => {
@@ -70,15 +81,17 @@ describe('retirement', () => {
     assert.equal(h.publishedOf('ChatAccountReady').filter((e) => e.data.agentId === 'mary').length, 0);
   });
 
-  it('is undone by a re-hire: the restored secret reactivates the account, with a new welcome', async () => {
+  it('is undone by a re-hire: the restored secret gets a fresh token, with a new welcome', async () => {
     const h = bridgeHarness();
     await hireSmallOrg(h);
     await h.retire('sam');
-    const retiredPassword = h.secrets.currentOf('sam')?.password.reveal();
+    const retired = secretToken(h, 'sam');
+    assert.equal(retired.owner, undefined, "the retired agent's token is dead");
 
     await h.deliver(h.event('AgentHired', { agentId: 'sam', ...SMALL_ORG[7]![1] }));
-    assert.equal(h.fake.users.get(h.userId('sam'))?.deactivated, true, 'still waits for its secret');
-    // The credentials service restores the same secret: same version, same password.
+    assert.equal(h.fake.users.get(h.userId('sam'))?.tokens.size, 0, 'still waits for its secret');
+    // The credentials service restores the same secret: its current version is the one the
+    // bridge wrote before the retirement, holding a token that no longer works.
     await h.deliver(
       h.event('CredentialsIssued', {
         agentId: 'sam',
@@ -87,9 +100,9 @@ describe('retirement', () => {
       }),
     );
 
-    const sam = h.fake.users.get(h.userId('sam'));
-    assert.equal(sam?.deactivated, false);
-    assert.equal(sam.password, retiredPassword);
+    const rehired = secretToken(h, 'sam');
+    assert.notEqual(rehired.token, retired.token);
+    assert.equal(rehired.owner, h.userId('sam'));
     assert.deepEqual(h.members('sales.platform-team'), ['sam']);
     assert.deepEqual(h.announcements('sales.platform-team'), ['welcome sam', 'farewell sam', 'welcome sam']);
     assert.equal(h.publishedOf('ChatAccountReady').filter((e) => e.data.agentId === 'sam').length, 2);
@@ -97,12 +110,13 @@ describe('retirement', () => {
 });
 
 describe('rotation', () => {
-  it('moves the account to the current password and ends every session on the old one', async () => {
+  it('ends every session and puts a new token into the new version, once however often told', async () => {
     const h = bridgeHarness();
     await h.hire('grace', SMALL_ORG[0]![1]);
+    const old = secretToken(h, 'grace');
     const loggedOut = h.fake.users.get(h.userId('grace'))?.loggedOut ?? 0;
 
-    const versionId = h.secrets.issue('grace', 'a-brand-new-password-of-at-least-32-chars');
+    const versionId = h.secrets.issue('grace');
     const rotated = h.event('CredentialsRotated', {
       agentId: 'grace',
       secretArn: 'arn:aws:secretsmanager:us-east-1:123456789012:secret:ocf/test/agents/grace-a1B2c3',
@@ -111,16 +125,21 @@ describe('rotation', () => {
     await h.deliver(rotated);
     await h.deliver(h.freshCopy(rotated));
 
-    const grace = h.fake.users.get(h.userId('grace'));
-    assert.equal(grace?.password, 'a-brand-new-password-of-at-least-32-chars');
-    assert.equal(grace.loggedOut, loggedOut + 1, 'one logout, however often the event comes');
+    const now = secretToken(h, 'grace');
+    assert.equal(h.fake.whoami(old.token ?? ''), undefined, 'the old token is dead');
+    assert.equal(now.owner, h.userId('grace'));
+    assert.equal(
+      h.fake.users.get(h.userId('grace'))?.loggedOut,
+      loggedOut + 1,
+      'one logout, however often the event comes',
+    );
   });
 
-  it('applies AWSCURRENT, not the version a late event names', async () => {
+  it('builds on AWSCURRENT, not the version a late event names', async () => {
     const h = bridgeHarness();
     await h.hire('grace', SMALL_ORG[0]![1]);
-    const older = h.secrets.issue('grace', 'second-password-that-is-long-enough-to-pass');
-    h.secrets.issue('grace', 'third-password-that-is-also-long-enough-ok');
+    const older = h.secrets.issue('grace');
+    const newest = h.secrets.issue('grace');
 
     await h.deliver(
       h.event('CredentialsRotated', {
@@ -129,13 +148,30 @@ describe('rotation', () => {
         versionId: older,
       }),
     );
-    assert.equal(h.fake.users.get(h.userId('grace'))?.password, 'third-password-that-is-also-long-enough-ok');
+    assert.notEqual(h.secrets.currentOf('grace')?.versionId, older);
+    assert.notEqual(h.secrets.currentOf('grace')?.versionId, newest, "the bridge's copy of it is current");
+    assert.equal(secretToken(h, 'grace').owner, h.userId('grace'));
+  });
+
+  it('never overwrites a rotation written while it adds a token: it tries again on the new version', async () => {
+    const h = bridgeHarness();
+    await h.hire('grace', SMALL_ORG[0]![1]);
+    const versionId = h.secrets.issue('grace');
+    h.secrets.raceNextWrite('grace');
+    const rotated = h.event('CredentialsRotated', {
+      agentId: 'grace',
+      secretArn: 'arn:aws:secretsmanager:us-east-1:123456789012:secret:ocf/test/agents/grace-a1B2c3',
+      versionId,
+    });
+    await h.deliverExpectingFailure(rotated);
+    await h.deliver(rotated, { receiveCount: 2 });
+    assert.equal(secretToken(h, 'grace').owner, h.userId('grace'));
   });
 
   it('before the account exists waits: the account is made with whatever is current then', async () => {
     const h = bridgeHarness();
     h.secrets.issue('grace');
-    const versionId = h.secrets.issue('grace', 'rotated-before-the-account-existed-long-one');
+    const versionId = h.secrets.issue('grace');
     await h.deliver(
       h.event('CredentialsRotated', {
         agentId: 'grace',
@@ -152,9 +188,6 @@ describe('rotation', () => {
         restored: false,
       }),
     );
-    assert.equal(
-      h.fake.users.get(h.userId('grace'))?.password,
-      'rotated-before-the-account-existed-long-one',
-    );
+    assert.equal(secretToken(h, 'grace').owner, h.userId('grace'));
   });
 });

@@ -1,13 +1,15 @@
 import assert from 'node:assert/strict';
 import { it } from 'node:test';
 import { ROOM_ALIAS_PREFIX } from '@ocf/naming';
-import { SecretText } from '@ocf/secrets';
+import type { SecretText } from '@ocf/secrets';
 import type { RoomCreation } from '../../src/domain/room-design.ts';
 import { HomeserverError, type Homeserver } from '../../src/ports.ts';
 
 export interface ContractSubject {
   readonly homeserver: Homeserver;
   readonly serverName: string;
+  /** Whose session an access token is, if it works (Synapse's whoami); undefined if it does not. */
+  readonly tokenOwner: (token: SecretText) => Promise<string | undefined>;
 }
 
 /**
@@ -41,29 +43,39 @@ export function homeserverContract(subject: () => ContractSubject, unique: () =>
     assert.equal(await hs().account(userId), undefined);
     await hs().registerAgent(userId);
     await hs().registerAgent(userId);
-    assert.deepEqual(await hs().account(userId), {
-      deactivated: false,
-      displayName: userId.slice(1).split(':')[0],
-    });
+    assert.deepEqual(await hs().account(userId), { displayName: userId.slice(1).split(':')[0] });
   });
 
-  it('sets display names and passwords, deactivates, and reactivates with a password', async () => {
+  it('sets display names, and mints tokens: each new one ends every session before it', async () => {
+    const owner = subject().tokenOwner;
     const userId = agent();
     await hs().registerAgent(userId);
-    await hs().setPassword(userId, new SecretText('a-password-that-is-long-enough-for-anyone'), {
-      reactivate: false,
-    });
     await hs().setDisplayName(userId, 'Ada Lovelace — Staff Engineer');
     assert.equal((await hs().account(userId))?.displayName, 'Ada Lovelace — Staff Engineer');
 
-    await hs().deactivate(userId);
-    await hs().deactivate(userId);
-    assert.equal((await hs().account(userId))?.deactivated, true);
+    const first = await hs().issueAccessToken(userId, 'OCFAGENT');
+    assert.equal(await owner(first), userId);
+    const second = await hs().issueAccessToken(userId, 'OCFAGENT');
+    assert.equal(await owner(second), userId);
+    assert.equal(await owner(first), undefined, 'the older token is dead');
+  });
 
-    await hs().setPassword(userId, new SecretText('another-password-that-is-long-enough-too'), {
-      reactivate: true,
-    });
-    assert.equal((await hs().account(userId))?.deactivated, false);
+  it('closes an account: no session left, out of every room, and a new token opens it again', async () => {
+    const owner = subject().tokenOwner;
+    const userId = agent();
+    await hs().registerAgent(userId);
+    const token = await hs().issueAccessToken(userId, 'OCFAGENT');
+    const roomId = await hs().createRoom(room());
+    await hs().invite(roomId, userId);
+    await hs().join(roomId, userId);
+
+    await hs().closeAccount(userId);
+    await hs().closeAccount(userId);
+    assert.equal(await owner(token), undefined);
+    assert.equal(await hs().membership(roomId, userId), 'leave');
+
+    const again = await hs().issueAccessToken(userId, 'OCFAGENT');
+    assert.equal(await owner(again), userId, 'a re-hire needs no admin to reopen the account');
   });
 
   it('resolves an alias to its room, and refuses a second room under it as M_ROOM_IN_USE', async () => {

@@ -1,33 +1,30 @@
 import {
   AGENT_SECRET_FORMAT_VERSION,
   AGENT_SECRET_TAG_KEYS,
-  SecretText,
   type AgentSecretValue,
+  type SecretText,
 } from '@ocf/secrets';
 
 /** Fills a buffer with cryptographically strong random bytes (node:crypto's randomBytes). */
 export type RandomBytes = (size: number) => Uint8Array;
 
 /**
- * 32 random bytes: 256 bits, beyond any guessing, as strong as the key that encrypts it at rest.
- * base64url makes 43 printable characters that need no quoting anywhere.
- */
-const PASSWORD_BYTES = 32;
-
-/**
- * A fresh value for an agent's secret: a new random Matrix password (see ADR 0006 for why random)
- * and the agent's read-only directory token (ADR 0016), which is the same on every rotation.
+ * A fresh value for an agent's secret: when it was made, and the agent's read-only directory
+ * token (ADR 0016), which is the same on every rotation. The Matrix part is the bridge's: it adds
+ * the agent's access token to whichever version is current (ADR 0020), so a rotation's new
+ * version, which has none, is what makes the bridge end the old sessions and mint a new token.
  */
 export function newAgentSecretValue(
   issuedAt: Date,
   randomBytes: RandomBytes,
   directoryToken: SecretText,
 ): AgentSecretValue {
-  const password = Buffer.from(randomBytes(PASSWORD_BYTES)).toString('base64url');
   return {
     version: AGENT_SECRET_FORMAT_VERSION,
-    matrix: { password: new SecretText(password) },
     issuedAt: issuedAt.toISOString(),
+    // Every attempt writes a different value: a second write under a request's token is refused
+    // as a conflict, never taken as a repeat of the first (see ADR 0006, idempotency).
+    valueId: Buffer.from(randomBytes(16)).toString('base64url'),
     directory: { token: directoryToken },
   };
 }
@@ -41,5 +38,5 @@ export function agentSecretTags(environment: string, agentId: string): Record<st
 }
 
 export function agentSecretDescription(agentId: string): string {
-  return `Matrix credential of fleet agent ${agentId}. Managed by the credentials service; do not edit by hand.`;
+  return `Credentials of fleet agent ${agentId}. Managed by the credentials service and the bridge; do not edit by hand.`;
 }

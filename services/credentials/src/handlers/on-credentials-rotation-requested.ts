@@ -10,8 +10,8 @@ import { actOnLatestState } from './latest-state.ts';
 
 /**
  * CredentialsRotationRequested -> a new version of the agent's secret -> CredentialsRotated with
- * its version id. The bridge then moves the chat account onto the new password, which makes the
- * old one useless. The version id comes from the request's event id, so however often the request
+ * its version id. The bridge then ends the agent's Matrix sessions and adds a new access token to
+ * the new version (ADR 0020), which makes the old token useless. The version id comes from the request's event id, so however often the request
  * is delivered it writes one version.
  */
 export function onCredentialsRotationRequested(

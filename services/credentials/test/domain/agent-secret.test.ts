@@ -5,19 +5,16 @@ import { parseAgentSecretValue, SecretText, serializeAgentSecretValue } from '@o
 import { agentSecretTags, newAgentSecretValue } from '../../src/domain/agent-secret.ts';
 
 describe('agent secret values', () => {
-  it('hold 256 random bits as a 43-character password, in the shared format', () => {
-    const sizes: number[] = [];
+  it('hold the issue time and the directory token, in the shared format, and leave Matrix to the bridge', () => {
     const value = newAgentSecretValue(
       new Date('2026-11-25T10:00:00Z'),
-      (size) => {
-        sizes.push(size);
-        return randomBytes(size);
-      },
+      randomBytes,
       new SecretText('ocfa_ada.token-made-by-the-handler'),
     );
-    assert.deepEqual(sizes, [32]);
+    const again = newAgentSecretValue(new Date('2026-11-25T10:00:00Z'), randomBytes, value.directory!.token);
+    assert.notEqual(again.valueId, value.valueId, 'every value differs, even at the same instant');
     const parsed = parseAgentSecretValue(serializeAgentSecretValue(value));
-    assert.match(parsed.matrix.password.reveal(), /^[A-Za-z0-9_-]{43}$/);
+    assert.equal(parsed.matrix, undefined, 'the Matrix access token is added by the bridge (ADR 0020)');
     assert.equal(parsed.issuedAt, '2026-11-25T10:00:00.000Z');
     assert.equal(parsed.directory?.token.reveal(), 'ocfa_ada.token-made-by-the-handler');
   });

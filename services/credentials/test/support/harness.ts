@@ -114,13 +114,14 @@ export function credentialsHarness(options: HarnessOptions = {}) {
     publishedOf<E extends EventType>(type: E): DraftEvent<E>[] {
       return published.filter((e): e is DraftEvent<E> => e.type === type);
     },
-    /** Every Matrix password and directory token any version of any secret holds: what must never leak. */
+    /** Every directory token (and Matrix secret) any version of any secret holds: what must never leak. */
     passwords(): string[] {
       return [...store.secrets.values()].flatMap((secret) =>
         [...secret.versions.values()].flatMap((version) => {
           const value = parseAgentSecretValue(version.value);
           return [
-            value.matrix.password.reveal(),
+            ...(value.matrix?.password === undefined ? [] : [value.matrix.password.reveal()]),
+            ...(value.matrix?.accessToken === undefined ? [] : [value.matrix.accessToken.reveal()]),
             ...(value.directory ? [value.directory.token.reveal()] : []),
           ];
         }),
