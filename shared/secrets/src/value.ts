@@ -21,6 +21,10 @@ export const AGENT_SECRET_FORMAT_VERSION = 1;
  *   for the directory's API (ADR 0016). Secrets written before it existed have none; the agent
  *   then reads the directory without a token, which the directory refuses, until the next
  *   rotation writes one.
+ * - `model.key` (optional, added without a version bump): the agent's own key for the fleet's
+ *   model gateway (ADR 0017), bound to the secret version it was written into, so every rotation
+ *   makes a new one. Secrets written before it existed have none; the gateway then answers 401
+ *   until the next rotation writes one.
  */
 export const agentSecretValueSchema = z.object({
   version: z.literal(AGENT_SECRET_FORMAT_VERSION),
@@ -42,6 +46,16 @@ export const agentSecretValueSchema = z.object({
         .max(512)
         .regex(/^[\x21-\x7e]+$/)
         .transform((token) => new SecretText(token)),
+    })
+    .optional(),
+  model: z
+    .object({
+      key: z
+        .string()
+        .min(16)
+        .max(512)
+        .regex(/^[\x21-\x7e]+$/)
+        .transform((key) => new SecretText(key)),
     })
     .optional(),
 });
@@ -76,6 +90,7 @@ export function serializeAgentSecretValue(value: AgentSecretValue): SecretText {
     matrix: { password: value.matrix.password.reveal() },
     issuedAt: value.issuedAt,
     ...(value.directory === undefined ? {} : { directory: { token: value.directory.token.reveal() } }),
+    ...(value.model === undefined ? {} : { model: { key: value.model.key.reveal() } }),
   };
   validate(json);
   return new SecretText(JSON.stringify(json));
