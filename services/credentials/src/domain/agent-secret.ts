@@ -15,13 +15,15 @@ export type RandomBytes = (size: number) => Uint8Array;
 const PASSWORD_BYTES = 32;
 
 /**
- * A fresh value for an agent's secret: a new random Matrix password (see ADR 0006 for why random)
- * and the agent's read-only directory token (ADR 0016), which is the same on every rotation.
+ * A fresh value for an agent's secret: a new random Matrix password (see ADR 0006 for why random),
+ * the agent's read-only directory token (ADR 0016), which is the same on every rotation, and its
+ * model-gateway key (ADR 0017), which names the secret version it is written into.
  */
 export function newAgentSecretValue(
   issuedAt: Date,
   randomBytes: RandomBytes,
   directoryToken: SecretText,
+  modelKey?: SecretText,
 ): AgentSecretValue {
   const password = Buffer.from(randomBytes(PASSWORD_BYTES)).toString('base64url');
   return {
@@ -29,6 +31,7 @@ export function newAgentSecretValue(
     matrix: { password: new SecretText(password) },
     issuedAt: issuedAt.toISOString(),
     directory: { token: directoryToken },
+    ...(modelKey === undefined ? {} : { model: { key: modelKey } }),
   };
 }
 
