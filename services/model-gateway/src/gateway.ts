@@ -248,7 +248,7 @@ export function createGateway(deps: GatewayDeps) {
     let version = await deps.keyVersions.current(agentId);
     if (version.state === 'active' && version.versionId !== versionId) {
       // A new task after a rotation brings the new key before our cached view moved on.
-      version = await deps.keyVersions.current(agentId, { fresh: true });
+      version = await deps.keyVersions.current(agentId, { fresh: true, claimedVersionId: versionId });
     }
     if (version.state !== 'active')
       return refuse(`agent ${agentId}'s credentials are revoked; its model key is refused`);

@@ -66,7 +66,14 @@ export type KeyVersion =
  * A model key is good only for the version it was written into.
  */
 export interface KeyVersions {
-  current(agentId: string, options?: { readonly fresh?: boolean }): Promise<KeyVersion>;
+  /**
+   * `fresh`: read again, because a key names `claimedVersionId`, which is not the version this
+   * reader last saw as current (a new task after a rotation).
+   */
+  current(
+    agentId: string,
+    options?: { readonly fresh?: boolean; readonly claimedVersionId?: string },
+  ): Promise<KeyVersion>;
 }
 
 export interface MetricsSink {

@@ -46,8 +46,9 @@ export function createModelKeyKeyReader(
 /**
  * The current version of each agent's secret, from DescribeSecret: metadata only, so the gateway
  * never holds an agent's password or key, only the id of the version its key must name. Cached
- * per agent for `ttlMs`; `fresh` reads again (at most once per `minRefreshMs` per agent, so a
- * stream of stale keys cannot turn into a stream of DescribeSecret calls).
+ * per agent for `ttlMs`; `fresh` reads again at once for a version not seen yet, and at most once
+ * per `minRefreshMs` per agent and version after that, so a stream of old keys (whose version is
+ * known to be replaced) cannot turn into a stream of DescribeSecret calls.
  */
 export function createSecretsManagerKeyVersions(
   client: Pick<SecretsManagerClient, 'send'>,
@@ -58,6 +59,7 @@ export function createSecretsManagerKeyVersions(
   const minRefreshMs = options.minRefreshMs ?? 5_000;
   const now = options.now ?? Date.now;
   const cache = new Map<string, { version: KeyVersion; readAt: number }>();
+  const refreshedFor = new Map<string, number>();
 
   async function read(agentId: string): Promise<KeyVersion> {
     const name = agentSecretName(environment, agentId);
@@ -79,10 +81,18 @@ export function createSecretsManagerKeyVersions(
   }
 
   return {
-    async current(agentId, { fresh = false } = {}) {
+    async current(agentId, { fresh = false, claimedVersionId = '' } = {}) {
       const hit = cache.get(agentId);
       const age = hit === undefined ? Infinity : now() - hit.readAt;
-      if (hit !== undefined && (fresh ? age < minRefreshMs : age < ttlMs)) return hit.version;
+      if (fresh) {
+        const key = `${agentId}\n${claimedVersionId}`;
+        const last = refreshedFor.get(key);
+        if (hit !== undefined && last !== undefined && now() - last < minRefreshMs) return hit.version;
+        refreshedFor.set(key, now());
+        if (refreshedFor.size > 10_000) refreshedFor.clear();
+      } else if (hit !== undefined && age < ttlMs) {
+        return hit.version;
+      }
       const version = await read(agentId);
       cache.set(agentId, { version, readAt: now() });
       return version;
