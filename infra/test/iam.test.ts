@@ -94,13 +94,13 @@ describe('IAM', () => {
     assert.deepEqual(
       gateway.map((s) => [s.actions, s.resources]),
       [
+        [['secretsmanager:DescribeSecret'], [AGENT_SECRETS]],
         [
           ['secretsmanager:GetSecretValue'],
           [
             `arn:aws:secretsmanager:us-east-1:\${AWS::AccountId}:secret:ocf/${TEST_ENVIRONMENT}/model-gateway/agent-key-key-??????`,
           ],
         ],
-        [['secretsmanager:DescribeSecret'], [AGENT_SECRETS]],
       ],
     );
   });
