@@ -40,7 +40,7 @@ describe('model budgets in the directory (ADR 0017)', () => {
       payload: { monthlyBudgetUsd: 40 },
     });
     assert.equal(raised.statusCode, 200, raised.body);
-    assert.equal((raised.json() as { monthlyBudgetUsd: number }).monthlyBudgetUsd, 40);
+    assert.equal(raised.json<{ monthlyBudgetUsd: number }>().monthlyBudgetUsd, 40);
     const removed = await d.app.inject({
       method: 'PATCH',
       url: `/v1/agents/${ic.agentId}`,
@@ -48,7 +48,7 @@ describe('model budgets in the directory (ADR 0017)', () => {
       payload: { monthlyBudgetUsd: null },
     });
     assert.equal(removed.statusCode, 200);
-    assert.equal('monthlyBudgetUsd' in (removed.json() as object), false);
+    assert.equal('monthlyBudgetUsd' in removed.json<object>(), false);
     const updates = d.publisher.published.filter((e) => e.type === 'AgentUpdated').map((e) => e.data);
     assert.deepEqual(updates, [
       { agentId: ic.agentId, changes: { monthlyBudgetUsd: 40 }, previous: { monthlyBudgetUsd: 25 } },
@@ -74,16 +74,16 @@ describe('model budgets in the directory (ADR 0017)', () => {
     await d.directory.project(usage(0.6, '2026-12-02T10:00:02.000Z', 2)); // late: changes nothing
     const view = (
       await d.app.inject({ method: 'GET', url: `/v1/agents/${ic.agentId}`, headers: d.auth })
-    ).json() as {
+    ).json<{
       modelSpend: { costUsd: number; calls: number; budget: string };
-    };
+    }>();
     assert.deepEqual(
       [view.modelSpend.costUsd, view.modelSpend.calls, view.modelSpend.budget],
       [0.85, 3, 'near-limit'],
     );
-    const spend = (await d.app.inject({ method: 'GET', url: '/v1/spend', headers: d.readAuth })).json() as {
+    const spend = (await d.app.inject({ method: 'GET', url: '/v1/spend', headers: d.readAuth })).json<{
       departments: { department: string; costUsd: number; agents: number }[];
-    };
+    }>();
     assert.deepEqual(spend.departments, [
       { department: 'Engineering', costUsd: 0.85, calls: 3, tokensIn: 300, tokensOut: 30, agents: 1 },
     ]);
