@@ -24,7 +24,7 @@ function describing(state: { current: string; deleted?: boolean }) {
 describe("the secret versions behind agents' model keys (DescribeSecret)", () => {
   it('answers the AWSCURRENT version from a cache, and reads a new version at once but an old one rarely', async () => {
     const clock = { now: 0 };
-    const state = { current: 'version-0000001' };
+    const state: { current: string; deleted?: boolean } = { current: 'version-0000001' };
     const client = describing(state);
     const versions = createSecretsManagerKeyVersions(client as never, 'test', { now: () => clock.now });
     assert.deepEqual(await versions.current('ada'), { state: 'active', versionId: 'version-0000001' });
