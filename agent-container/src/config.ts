@@ -46,7 +46,14 @@ export const settings = {
         .filter((id) => id !== ''),
     )
     .default([]),
-  MODEL_PROVIDER: z.enum(['bedrock', 'openai-compatible']).default('bedrock'),
+  /**
+   * Where the agent's model calls go. `gateway` (the default when MODEL_GATEWAY_URL is set): the
+   * fleet's model gateway, with the agent's own model key from its secret (ADR 0017). `bedrock`
+   * and `openai-compatible` call a provider directly, unmetered (the default without a gateway).
+   */
+  MODEL_PROVIDER: z.enum(['gateway', 'bedrock', 'openai-compatible']).optional(),
+  /** The fleet's model gateway (its root URL; `/v1` is added). */
+  MODEL_GATEWAY_URL: z.url().optional(),
   /** The fleet's default model; the agent's own `model` in the directory wins when it has one. */
   MODEL_ID: z.string().min(1).optional(),
   OPENAI_BASE_URL: z.url().optional(),
@@ -76,7 +83,10 @@ export const settings = {
   SHUTDOWN_TIMEOUT_MS: commonSettings.SHUTDOWN_TIMEOUT_MS,
 };
 
-export type AgentConfig = z.output<z.ZodObject<typeof settings>>;
+export type AgentConfig = Omit<z.output<z.ZodObject<typeof settings>>, 'MODEL_PROVIDER'> & {
+  /** Resolved: `gateway` when MODEL_GATEWAY_URL is set and nothing else was asked for, else `bedrock`. */
+  readonly MODEL_PROVIDER: 'gateway' | 'bedrock' | 'openai-compatible';
+};
 
 /**
  * Names the fleet's other parts already use for the same settings: provisioning's local runner
@@ -104,9 +114,13 @@ export function loadAgentConfig(env: Environment = process.env): AgentConfig {
   if (config.MATRIX_USER_ID === undefined && config.MATRIX_SERVER_NAME === undefined) {
     problems.push('  MATRIX_USER_ID / MATRIX_SERVER_NAME: one is required');
   }
-  if (config.MODEL_PROVIDER === 'openai-compatible' && config.OPENAI_BASE_URL === undefined) {
+  const provider = config.MODEL_PROVIDER ?? (config.MODEL_GATEWAY_URL === undefined ? 'bedrock' : 'gateway');
+  if (provider === 'openai-compatible' && config.OPENAI_BASE_URL === undefined) {
     problems.push('  OPENAI_BASE_URL: required when MODEL_PROVIDER=openai-compatible');
   }
+  if (provider === 'gateway' && config.MODEL_GATEWAY_URL === undefined) {
+    problems.push('  MODEL_GATEWAY_URL: required when MODEL_PROVIDER=gateway');
+  }
   if (problems.length > 0) throw new ConfigError(`invalid configuration:\n${problems.join('\n')}`);
-  return config;
+  return { ...config, MODEL_PROVIDER: provider };
 }

@@ -13,6 +13,8 @@ export interface AgentCredentials {
   readonly directoryToken?: SecretText | undefined;
   /** The OpenAI-compatible endpoint's key, when the fleet configured one. */
   readonly modelApiKey?: SecretText | undefined;
+  /** The agent's own key for the fleet's model gateway (ADR 0017), from its secret. */
+  readonly modelGatewayKey?: SecretText | undefined;
 }
 
 export class CredentialsError extends Error {
@@ -65,7 +67,12 @@ export async function readAgentCredentials(params: {
     params.modelApiKeyArn === undefined
       ? undefined
       : apiKeyFrom(await getSecretString(secretsManager, params.modelApiKeyArn));
-  return { matrixAccessToken, directoryToken: value.directory?.token, modelApiKey };
+  return {
+    matrixAccessToken,
+    directoryToken: value.directory?.token,
+    modelApiKey,
+    modelGatewayKey: value.model?.key,
+  };
 }
 
 function assertOwnSecret(arn: string, expectedName: string): void {

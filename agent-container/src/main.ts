@@ -120,7 +120,17 @@ async function run(config: AgentConfig, logger: Logger): Promise<void> {
     config.OPENCLAW_STATE_DIR ??
     (ownedStateDir = await mkdtemp(join(tmpdir(), `ocf-agent-${self.agentId}-`)));
   const layout = await prepareState(stateDir, pluginHome);
-  await writeSecrets(layout, credentials);
+  if (config.MODEL_PROVIDER === 'gateway' && credentials.modelGatewayKey === undefined) {
+    throw new Error(
+      `the agent's secret holds no model key (written before the model gateway): rotate its credentials (POST /v1/agents/${self.agentId}/credentials/rotate)`,
+    );
+  }
+  await writeSecrets(
+    layout,
+    config.MODEL_PROVIDER === 'gateway'
+      ? { ...credentials, modelApiKey: credentials.modelGatewayKey }
+      : credentials,
+  );
   const orgRooms = orgRoomAliases(naming, self, reports);
   await writeGatewayConfig(
     layout,
@@ -186,6 +196,15 @@ async function run(config: AgentConfig, logger: Logger): Promise<void> {
 }
 
 function modelSettings(config: AgentConfig, self: Person): ModelSettings {
+  if (config.MODEL_PROVIDER === 'gateway') {
+    // The gateway decides the fleet's model; the agent's own choice goes along as the name it asks for.
+    return {
+      provider: 'openai-compatible',
+      baseUrl: `${(config.MODEL_GATEWAY_URL ?? '').replace(/\/+$/, '')}/v1`,
+      modelId: self.model ?? config.MODEL_ID ?? 'fleet-default',
+      hasApiKey: true,
+    };
+  }
   const modelId = self.model ?? config.MODEL_ID;
   if (modelId === undefined)
     throw new Error('no model: set MODEL_ID, or give the agent a model in the directory');

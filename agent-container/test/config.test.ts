@@ -39,6 +39,15 @@ describe("the entrypoint's settings", () => {
     );
     assert.throws(() => loadAgentConfig({ ...base, MODEL_PROVIDER: 'openai-compatible' }), /OPENAI_BASE_URL/);
   });
+
+  it("goes through the fleet's model gateway whenever one is named (ADR 0017)", () => {
+    const config = loadAgentConfig({ ...base, MODEL_GATEWAY_URL: 'http://127.0.0.1:8086' });
+    assert.equal(config.MODEL_PROVIDER, 'gateway');
+    assert.throws(
+      () => loadAgentConfig({ ...base, MODEL_PROVIDER: 'gateway' }),
+      /MODEL_GATEWAY_URL: required/,
+    );
+  });
 });
 
 function without(env: Record<string, string>, ...names: string[]): Record<string, string> {

@@ -93,6 +93,9 @@ const SCALING: { readonly [S in ServiceName]: { min: number; max: number } } = {
   bridge: { min: 1, max: 4 },
   provisioning: { min: 1, max: 4 },
   health: { min: 1, max: 1 },
+  // One task: budgets are enforced against its view of the month's spend, and ADR 0017 proves
+  // the overspend bound for one gateway. More tasks multiply the bound (see the ADR).
+  'model-gateway': { min: 1, max: 1 },
 };
 
 /**
@@ -187,7 +190,7 @@ export class FleetStack extends Stack {
       network,
       image: images.agent,
       key,
-      modelArns: props.modelArns,
+      modelGatewayUrl: `http://model-gateway.${namespace}:${SERVICE_PORT}`,
       size: props.agentTaskSize ?? { cpu: 512, memoryMiB: 1024 },
       // With TLS (the default), agents reach Matrix and the directory through the load balancer's
       // HTTPS listener, as operators do: their password, access token and directory token never
@@ -214,6 +217,7 @@ export class FleetStack extends Stack {
       queues: eventRouting.queues,
       tables,
       key,
+      modelArns: props.modelArns,
       agentCluster,
       agents: {
         template: agents.template,
@@ -246,6 +250,12 @@ export class FleetStack extends Stack {
         AGENT_RUNNER: 'ecs',
         AGENT_CLUSTER: agentCluster.clusterName,
       },
+      'model-gateway': {
+        MODEL_UPSTREAM: 'bedrock',
+        // The first model is the one agents use; the others are what it may route to (an
+        // inference profile's regional models), which the gateway's role allows as well.
+        MODEL_UPSTREAM_MODEL: firstModel(props.modelArns),
+      },
     };
     // The bridge's homeserver credentials, resolved by ECS at start (services/bridge/src/config.ts):
     // its application-service tokens, and nothing else — no admin, no shared secret (ADR 0020).
@@ -272,7 +282,7 @@ export class FleetStack extends Stack {
           ...(name === 'bridge'
             ? { secrets: bridgeSecrets, extraPorts: [BRIDGE_APPSERVICE_PORT], discoverable: true }
             : {}),
-          ...(name === 'directory' ? { discoverable: true } : {}),
+          ...(name === 'directory' || name === 'model-gateway' ? { discoverable: true } : {}),
           scaling: SCALING[name],
           logRetention: LOG_RETENTION,
         }),
@@ -288,6 +298,12 @@ export class FleetStack extends Stack {
       'Application-service transactions from Synapse',
     );
     operatorAccess.routeDirectory(services.directory.service, SERVICE_PORT);
+    // Agents' model calls, to the gateway only (it holds the only model permissions).
+    services['model-gateway'].securityGroup.connections.allowFrom(
+      agents.securityGroup,
+      ec2.Port.tcp(SERVICE_PORT),
+      "Model calls from agents, with each agent's own key",
+    );
     // The agents' people directory tool reads the org from the directory: through the load
     // balancer with TLS, directly inside the VPC in plaintext mode.
     if (!operatorAccess.https) {
@@ -333,4 +349,10 @@ export class FleetStack extends Stack {
     new CfnOutput(this, 'AlarmTopicArn', { value: observability.topic.topicArn });
     new CfnOutput(this, 'AgentTemplateArn', { value: agents.template.taskDefinitionArn });
   }
+}
+
+function firstModel(modelArns: readonly string[]): string {
+  const [first] = modelArns;
+  if (first === undefined) throw new Error('the model gateway needs at least one model ARN');
+  return first;
 }

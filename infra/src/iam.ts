@@ -2,7 +2,7 @@ import { ArnFormat, Aws, Stack } from 'aws-cdk-lib';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import type * as kms from 'aws-cdk-lib/aws-kms';
 import type { Construct, IConstruct } from 'constructs';
-import { agentSecretNamePrefix, agentTokenKeyName } from '@ocf/secrets';
+import { agentSecretNamePrefix, agentTokenKeyName, modelKeyKeyName } from '@ocf/secrets';
 
 /**
  * ECS tasks of this account and region only: the confused-deputy conditions AWS recommends for
@@ -35,6 +35,14 @@ export function agentSecretsArn(scope: IConstruct, environment: string): string 
  */
 export function agentTokenKeyArn(scope: IConstruct, environment: string): string {
   return secretArn(scope, `${agentTokenKeyName(environment)}-??????`);
+}
+
+/**
+ * The fleet's model-key key (ADR 0017), `ocf/<env>/model-gateway/agent-key-key-??????`: the
+ * credentials service makes it and signs agents' model keys with it, the model gateway checks them.
+ */
+export function modelKeyKeyArn(scope: IConstruct, environment: string): string {
+  return secretArn(scope, `${modelKeyKeyName(environment)}-??????`);
 }
 
 export function secretArn(scope: IConstruct, namePattern: string): string {

@@ -11,7 +11,7 @@ import type { FleetRouting, ServiceName } from '@ocf/routing';
 import { AGENT_SECRET_TAG_KEYS } from '@ocf/secrets';
 import type { ServiceQueues } from './constructs/event-routing.ts';
 import type { TableName } from './constructs/tables.ts';
-import { agentSecretsArn, agentTokenKeyArn, keyUseThroughSecretsManager } from './iam.ts';
+import { agentSecretsArn, agentTokenKeyArn, keyUseThroughSecretsManager, modelKeyKeyArn } from './iam.ts';
 
 /** Everything a service's permissions may name. */
 export interface FleetResources {
@@ -20,6 +20,8 @@ export interface FleetResources {
   readonly queues: { readonly [S in ServiceName]: ServiceQueues };
   readonly tables: { readonly [T in TableName]: dynamodb.ITable };
   readonly key: kms.IKey;
+  /** The Bedrock models (or inference profiles) the model gateway may invoke for agents. */
+  readonly modelArns: readonly string[];
   /** The cluster agent tasks run in (the services have their own). */
   readonly agentCluster: ecs.ICluster;
   readonly agents: {
@@ -125,16 +127,22 @@ const ownPermissions: { readonly [S in ServiceName]: Permissions } = {
   credentials: (scope, r) => {
     const agentSecrets = agentSecretsArn(scope, r.routing.environment);
     const tokenKey = agentTokenKeyArn(scope, r.routing.environment);
+    // The model gateway's key of agents' model keys (ADR 0017): made and read the same way.
+    const modelKeyKey = modelKeyKeyArn(scope, r.routing.environment);
     return [
       allow(
         ['secretsmanager:CreateSecret', 'secretsmanager:TagResource', 'secretsmanager:GetSecretValue'],
-        [tokenKey],
+        [tokenKey, modelKeyKey],
         {
-          wildcard: 'Secrets Manager appends six random characters to the one secret named here.',
+          wildcard: 'Secrets Manager appends six random characters to each of the two secrets named here.',
         },
       ),
       {
-        statement: keyUseThroughSecretsManager(r.key, ['kms:GenerateDataKey', 'kms:Decrypt'], [tokenKey]),
+        statement: keyUseThroughSecretsManager(
+          r.key,
+          ['kms:GenerateDataKey', 'kms:Decrypt'],
+          [tokenKey, modelKeyKey],
+        ),
       },
       allow(
         [
@@ -314,6 +322,40 @@ const ownPermissions: { readonly [S in ServiceName]: Permissions } = {
         wildcard: "Health watches every agent's task, and only tasks of the agents' cluster.",
       }),
       allow(['ecs:DescribeClusters'], [r.agentCluster.clusterArn]), // readiness
+    ];
+  },
+
+  // services/model-gateway (ADR 0017): its table (profiles and usage totals), the key that checks
+  // agents' model keys (read only: credentials makes it), each agent secret's metadata (which
+  // version is current; DescribeSecret never returns a value), the configured Bedrock models,
+  // and its metrics. The only principal in the fleet that may invoke a model.
+  'model-gateway': (scope, r) => {
+    const modelKeyKey = modelKeyKeyArn(scope, r.routing.environment);
+    return [
+      allow(
+        [
+          'dynamodb:GetItem',
+          'dynamodb:PutItem',
+          'dynamodb:UpdateItem',
+          'dynamodb:BatchGetItem',
+          'dynamodb:DescribeTable', // readiness
+        ],
+        [r.tables.modelGateway.tableArn],
+      ),
+      allow(['secretsmanager:GetSecretValue'], [modelKeyKey], {
+        wildcard: 'Secrets Manager appends six random characters to the one secret named here.',
+      }),
+      { statement: keyUseThroughSecretsManager(r.key, ['kms:Decrypt'], [modelKeyKey]) },
+      allow(['secretsmanager:DescribeSecret'], [agentSecretsArn(scope, r.routing.environment)], {
+        wildcard:
+          "The gateway checks which version of any agent's secret is current (metadata only, never a value); the pattern is the fleet's agent namespace.",
+      }),
+      allow(['bedrock:InvokeModel', 'bedrock:InvokeModelWithResponseStream'], [...r.modelArns]),
+      allow(['cloudwatch:PutMetricData'], ['*'], {
+        conditions: { StringEquals: { 'cloudwatch:namespace': METRICS_NAMESPACE } },
+        wildcard:
+          "PutMetricData has no resource-level permissions; the condition pins it to the fleet's namespace.",
+      }),
     ];
   },
 };

@@ -73,14 +73,36 @@ describe('IAM', () => {
     }
   });
 
-  it('lets the agent task role invoke the configured models and nothing else', () => {
-    assert.deepEqual(statements('Agents/TaskRole'), [
-      {
-        effect: 'Allow',
-        actions: ['bedrock:InvokeModel', 'bedrock:InvokeModelWithResponseStream'],
-        resources: [...TEST_MODEL_ARNS].sort(),
-      },
-    ]);
+  it('gives the agent task role no permissions: models only through the gateway (ADR 0017)', () => {
+    assert.deepEqual(statements('Agents/TaskRole'), []);
+  });
+
+  it('lets only the model gateway invoke a model, and only the configured ones', () => {
+    for (const action of ['bedrock:InvokeModel', 'bedrock:InvokeModelWithResponseStream']) {
+      assert.deepEqual(
+        grantsOf(action).map((grant) => [grant.role, [...grant.resources].sort()]),
+        [['Services/model-gateway/TaskRole', [...TEST_MODEL_ARNS].sort()]],
+        action,
+      );
+    }
+  });
+
+  it("lets the model gateway describe agents' secrets (which version is current) and never read one", () => {
+    const gateway = statements('Services/model-gateway/TaskRole').filter((s) =>
+      s.actions.some((action) => action.startsWith('secretsmanager:')),
+    );
+    assert.deepEqual(
+      gateway.map((s) => [s.actions, s.resources]),
+      [
+        [['secretsmanager:DescribeSecret'], [AGENT_SECRETS]],
+        [
+          ['secretsmanager:GetSecretValue'],
+          [
+            `arn:aws:secretsmanager:us-east-1:\${AWS::AccountId}:secret:ocf/${TEST_ENVIRONMENT}/model-gateway/agent-key-key-??????`,
+          ],
+        ],
+      ],
+    );
   });
 
   it("passes roles only to ECS tasks, and only the agents' two roles, and only provisioning", () => {
@@ -106,12 +128,16 @@ describe('IAM', () => {
       'Agents/ExecutionRole',
       'Services/bridge/TaskRole',
     ]);
-    // Credentials reads one secret only: the agent-token key it signs agents' tokens with.
+    // Credentials reads two secrets only: the keys it signs agents' directory tokens and model keys with.
     assert.ok(
       !statements('Services/credentials/TaskRole').some(
         (s) =>
           s.actions.includes('secretsmanager:GetSecretValue') &&
-          s.resources.some((r) => !r.endsWith('/directory/agent-token-key-??????')),
+          s.resources.some(
+            (r) =>
+              !r.endsWith('/directory/agent-token-key-??????') &&
+              !r.endsWith('/model-gateway/agent-key-key-??????'),
+          ),
       ),
     );
   });
@@ -198,7 +224,7 @@ describe('IAM', () => {
     const ecsRoles = Object.entries(roles).filter(([, role]) =>
       JSON.stringify(role.assumedBy).includes('ecs-tasks.amazonaws.com'),
     );
-    assert.ok(ecsRoles.length >= 14, 'five services and the homeserver (task + execution), and the agents');
+    assert.ok(ecsRoles.length >= 16, 'six services and the homeserver (task + execution), and the agents');
     for (const [name, role] of ecsRoles) {
       assert.deepEqual(
         role.assumedBy,

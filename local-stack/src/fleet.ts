@@ -32,18 +32,40 @@ import { stackDown, stackStatus, stackUp } from './stack.ts';
 import type { BackendName } from './backend.ts';
 import { createSupervisor, restartDecision, type Supervisor } from './supervisor.ts';
 
-const SERVICES = ['directory', 'credentials', 'bridge', 'provisioning', 'health'] as const;
+const SERVICES = ['directory', 'credentials', 'bridge', 'provisioning', 'health', 'model-gateway'] as const;
 type Service = (typeof SERVICES)[number];
 /** The services' own default ports (their config.ts), so the README's curl lines just work. */
 const DEFAULT_PORT_BASE = 8081;
-/** directory, credentials, bridge, provisioning, health: `--port-base` and the next four. */
+/** directory, credentials, bridge, provisioning, health, model-gateway: `--port-base` and the next five. */
 const portsFrom = (base: number): Record<Service, number> => ({
   directory: base,
   credentials: base + 1,
   bridge: base + 2,
   provisioning: base + 3,
   health: base + 4,
+  'model-gateway': base + 5,
 });
+
+/**
+ * The model gateway's settings the fleet command passes on from its own environment: the
+ * upstream is one setting (MODEL_UPSTREAM=openai-compatible with MODEL_UPSTREAM_URL and
+ * MODEL_UPSTREAM_MODEL, or MODEL_UPSTREAM=bedrock); with none, every agent answers that no model
+ * is configured (docs/model-gateway.md).
+ */
+const MODEL_GATEWAY_SETTINGS = [
+  'MODEL_UPSTREAM',
+  'MODEL_UPSTREAM_URL',
+  'MODEL_UPSTREAM_MODEL',
+  'MODEL_UPSTREAM_API_KEY_SECRET_ARN',
+  'MODEL_PRICES',
+  'MODEL_DEPARTMENT_BUDGETS_USD',
+  'MODEL_FLEET_BUDGET_USD',
+  'MODEL_REQUESTS_PER_MINUTE',
+  'MODEL_TOKENS_PER_MINUTE',
+  'MODEL_UPSTREAM_CONCURRENCY',
+  'MODEL_USAGE_REPORT_MS',
+  'AWS_ENDPOINT_URL_BEDROCK_RUNTIME',
+];
 const root = path.resolve(import.meta.dirname, '../..');
 /** Where the agents run (AGENT_RUNNER): local processes, or ECS tasks on the emulator. */
 const RUNNERS = ['local', 'ecs'] as const;
@@ -70,7 +92,7 @@ const usage = `usage: node local-stack/src/fleet.ts <up|status|down> [--env <nam
 
 --env names the fleet (default: local); every resource, queue and table carries it, and so do
          its Matrix accounts and rooms (@agent-<env>_<id>, #org-<env>_...) unless it is local.
---port-base: the services listen on it and the next four (default 8081: directory 8081 ... health 8085).
+--port-base: the services listen on it and the next five (default 8081: directory 8081 ... health 8085, model-gateway 8086).
 --service-env: a JSON file {"<service>": {"NAME": "value"}} of settings laid over each service's own
 (benchmarks use it to put counting proxies in front of the backends).
 Agents run as local processes; their folders are under .local-stack/agents/<env>/.
@@ -96,13 +118,14 @@ function say(line: string): void {
 
 /**
  * Each service's own settings on top: the bridge's homeserver registration, where the agents run
- * (their folder, or the emulator's ECS settings from emulator-agent-infra.ts).
+ * (their folder, or the emulator's ECS settings from emulator-agent-infra.ts), the model gateway's URL.
  */
 function serviceEnvironment(
   service: Service,
   info: StackInfo,
   agentsDir: string,
   ecs: Readonly<Record<string, string>> | undefined,
+  ports: Record<Service, number>,
 ): NodeJS.ProcessEnv {
   switch (service) {
     case 'bridge':
@@ -128,6 +151,8 @@ function serviceEnvironment(
             }
           : ecs),
         PROVISIONING_RESYNC_MS: '15000',
+        // Every agent's model calls go through the fleet's gateway, with its own key.
+        AGENT_MODEL_GATEWAY_URL: `http://127.0.0.1:${ports['model-gateway']}`,
       };
     case 'health':
       return {
@@ -138,6 +163,8 @@ function serviceEnvironment(
         HEALTH_POLL_MS: '5000',
         HEALTH_METRICS_MS: '60000',
       };
+    case 'model-gateway':
+      return { MODEL_USAGE_REPORT_MS: '10000', ...pick(process.env, MODEL_GATEWAY_SETTINGS) };
     default:
       return {};
   }
@@ -324,7 +351,7 @@ async function up(
             env: {
               ...env,
               PORT: String(PORTS[service]),
-              ...serviceEnvironment(service, info, paths.agentsDir, ecs),
+              ...serviceEnvironment(service, info, paths.agentsDir, ecs, PORTS),
               ...overrides[service],
             },
           });

@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
-import { randomBytes } from 'node:crypto';
+import { randomBytes, randomUUID } from 'node:crypto';
 import { mkdtemp, readdir, readFile, rm, stat } from 'node:fs/promises';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
@@ -12,8 +12,10 @@ import { createNaming } from '@ocf/naming';
 import { applyRouting, fleetRouting } from '@ocf/routing';
 import {
   agentDirectoryToken,
+  agentModelKey,
   agentSecretName,
   agentTokenKeyName,
+  modelKeyKeyName,
   SecretText,
   serializeAgentSecretValue,
 } from '@ocf/secrets';
@@ -34,8 +36,9 @@ import { runServiceScript, startServiceProcess, type RunningServiceProcess } fro
 const REPOSITORY = resolve(import.meta.dirname, '../..');
 
 // One real OpenClaw agent, started by the agent-container entrypoint as a local process, against
-// the real directory service (moto), a real Synapse and Secrets Manager on moto. The model is the
-// only stand-in: a fake OpenAI-compatible server whose script plays the model's part.
+// the real directory service (moto), a real Synapse and Secrets Manager on moto. Its model calls go
+// through the real model gateway (a service process, ADR 0017) with the agent's own key. The
+// model is the only stand-in: a fake OpenAI-compatible server whose script plays the model's part.
 describe(
   'an OpenClaw agent in the org (agent-container entrypoint, real gateway)',
   { timeout: 240_000 },
@@ -55,7 +58,10 @@ describe(
 
     let hs: HomeserverUnderTest;
     let directory: RunningServiceProcess;
+    let gateway: RunningServiceProcess;
     let llm: FakeOpenAI;
+    let directoryAdminToken = '';
+    let modelKey = '';
     let person: { userId: string; client: MatrixClient };
     let agentUserId: string;
     let secretArn: string;
@@ -115,6 +121,7 @@ describe(
       await applyRouting(routing, awsClients());
       const env = { OCF_ENV: environment };
       const token = await runServiceScript('directory', 'create-token.ts', ['--name', 'agent-e2e'], env);
+      directoryAdminToken = token;
       directory = await startServiceProcess('directory', env);
       const hire = async (body: Record<string, unknown>) => {
         const response = await fetch(`${directory.url}/v1/agents`, {
@@ -164,14 +171,23 @@ describe(
         new CreateSecretCommand({ Name: agentTokenKeyName(environment), SecretString: tokenKey.reveal() }),
       );
       directoryToken = agentDirectoryToken(tokenKey, environment, ids.agent).reveal();
+      // And its model key, bound to the secret's first version, as credentials makes it.
+      const modelKeyKey = new SecretText(randomBytes(32).toString('base64url'));
+      await secretsManager.send(
+        new CreateSecretCommand({ Name: modelKeyKeyName(environment), SecretString: modelKeyKey.reveal() }),
+      );
+      const versionId = randomUUID();
+      modelKey = agentModelKey(modelKeyKey, environment, ids.agent, versionId).reveal();
       const created = await secretsManager.send(
         new CreateSecretCommand({
           Name: agentSecretName(environment, ids.agent),
+          ClientRequestToken: versionId,
           SecretString: serializeAgentSecretValue({
             version: 1,
             matrix: { accessToken: new SecretText(accessToken), deviceId: 'OCFAGENT' },
             issuedAt: new Date().toISOString(),
             directory: { token: new SecretText(directoryToken) },
+            model: { key: new SecretText(modelKey) },
           }).reveal(),
         }),
       );
@@ -180,12 +196,23 @@ describe(
       person = await registerHuman(hs.url, hs.registrationSharedSecret, `person-${suffix}`);
 
       llm = await startFakeOpenAI(model);
+      // The fleet's model gateway in front of it: it learns the agents from the directory's AgentHired.
+      gateway = await startServiceProcess('model-gateway', {
+        ...env,
+        MODEL_UPSTREAM: 'openai-compatible',
+        MODEL_UPSTREAM_URL: llm.baseUrl,
+        MODEL_UPSTREAM_MODEL: 'fake-model',
+        MODEL_PRICES: JSON.stringify({ 'fake-model': { inputPerMillionUsd: 1, outputPerMillionUsd: 1 } }),
+        MODEL_USAGE_REPORT_MS: '500',
+        // The test polls the gateway with the agent's key besides the agent's own calls.
+        MODEL_REQUESTS_PER_MINUTE: '1000',
+      });
       process.stderr.write(`[agent-e2e] setup took ${Date.now() - started} ms\n`);
     });
 
     after(async () => {
       for (const run of runs) await run.stop();
-      await Promise.all([directory.stop(), llm.close()]);
+      await Promise.all([directory.stop(), gateway.stop(), llm.close()]);
       await rm(scratch, { recursive: true, force: true });
     });
 
@@ -207,9 +234,8 @@ describe(
         MATRIX_SERVER_NAME: hs.serverName,
         MATRIX_NAMESPACE: environment,
         MATRIX_ORG_HUMANS: person.userId,
-        MODEL_PROVIDER: 'openai-compatible',
         MODEL_ID: 'fake-model',
-        OPENAI_BASE_URL: llm.baseUrl,
+        MODEL_GATEWAY_URL: gateway.url,
         GATEWAY_PORT: String(await freePort()),
         // A fresh directory each run, as a new task gets: only the workspace carries over.
         OPENCLAW_STATE_DIR: stateDir,
@@ -218,6 +244,18 @@ describe(
       const run = await startAgent(env);
       runs.push(run);
       return run;
+    }
+
+    /** The agent as the directory shows it to an operator. */
+    async function readAgent(): Promise<{
+      monthlyBudgetUsd?: number;
+      modelSpend: { calls: number; costUsd: number; budget: string };
+    }> {
+      const response = await fetch(`${directory.url}/v1/agents/${ids.agent}`, {
+        headers: { authorization: `Bearer ${directoryAdminToken}` },
+      });
+      assert.equal(response.status, 200);
+      return (await response.json()) as never;
     }
 
     /** Says something in the room, mentioning the agent, and returns the agent's next message. */
@@ -335,21 +373,26 @@ describe(
       assert.ok(last);
       // The entrypoint's environment, and the gateway's (read from /proc while it runs).
       for (const run of runs)
-        for (const secret of [accessToken, directoryToken])
+        for (const secret of [accessToken, directoryToken, modelKey])
           assert.ok(!Object.values(run.env).some((value) => value.includes(secret)));
       const gatewayPid = gatewayPidOf(last);
       const gatewayEnv = await readFile(`/proc/${gatewayPid}/environ`, 'utf8');
       assert.ok(gatewayEnv.includes('OPENCLAW_STATE_DIR='), 'read the gateway process environment');
       assert.ok(!gatewayEnv.includes(accessToken), 'not in the gateway environment');
       assert.ok(!gatewayEnv.includes(directoryToken), 'the directory token stays with the entrypoint');
+      assert.ok(!gatewayEnv.includes(modelKey), 'the model key is in the secrets file only');
       assert.ok(!gatewayEnv.includes('AWS_ENDPOINT_URL'), 'the emulator endpoint stays with the entrypoint');
 
       // Everything both runs printed (the entrypoint and OpenClaw's console log).
       for (const run of runs)
         assert.ok(
-          !run.output.some((line) => line.includes(accessToken) || line.includes(directoryToken)),
+          !run.output.some(
+            (line) => line.includes(accessToken) || line.includes(directoryToken) || line.includes(modelKey),
+          ),
           'not in the output',
         );
+      // Nor in the model gateway's logs.
+      assert.ok(!gateway.output.some((line) => line.includes(modelKey.split('.').at(-1) ?? modelKey)));
 
       // Every file of both state directories and the workspace: the owner-only secrets file, and
       // OpenClaw's own state database, where its Matrix channel caches the session it runs on (as
@@ -381,6 +424,64 @@ describe(
       assert.ok(
         config.includes('"source": "file"') && !config.includes(accessToken),
         'the config only refers to it',
+      );
+    });
+
+    it('says in chat when its budget is spent, its status shows it, and it answers again once raised', async () => {
+      const patch = async (body: Record<string, unknown>) => {
+        const response = await fetch(`${directory.url}/v1/agents/${ids.agent}`, {
+          method: 'PATCH',
+          headers: { 'content-type': 'application/json', authorization: `Bearer ${directoryAdminToken}` },
+          body: JSON.stringify(body),
+        });
+        assert.equal(response.status, 200, await response.text());
+      };
+      /** What the gateway answers the agent's key right now (an AgentUpdated reaches it through its queue). */
+      const gatewaySays = async () => {
+        const response = await fetch(`${gateway.url}/v1/chat/completions`, {
+          method: 'POST',
+          headers: { 'content-type': 'application/json', authorization: `Bearer ${modelKey}` },
+          body: JSON.stringify({ model: 'fake-model', messages: [{ role: 'user', content: 'ping' }] }),
+        });
+        const body = (await response.json()) as { choices: { message: { content: string } }[] };
+        return body.choices[0]?.message.content ?? '';
+      };
+
+      // The calls so far went through the gateway: the directory shows what they cost.
+      await waitFor('the directory to show the model spend so far', async () => {
+        const agent = await readAgent();
+        return agent.modelSpend.calls > 0 ? agent : undefined;
+      });
+
+      await patch({ monthlyBudgetUsd: 0 });
+      await waitFor(
+        'the gateway to apply the new budget',
+        async () => ((await gatewaySays()).includes('budget') ? true : undefined),
+        { intervalMs: 250 },
+      );
+      const requestsBefore = llm.requests.length;
+      const refused = await ask('can you summarise the launch plan?');
+      assert.match(refused, /monthly model budget for \d{4}-\d{2} is spent/);
+      assert.equal(
+        llm.requests.slice(requestsBefore).some((r) => currentTurn(r).said.includes('launch plan')),
+        false,
+        'the refused turn never reached the model',
+      );
+      const status = await waitFor('the status to show the budget spent', async () => {
+        const agent = await readAgent();
+        return agent.modelSpend.budget === 'spent' ? agent : undefined;
+      });
+      assert.equal(status.monthlyBudgetUsd, 0);
+
+      await patch({ monthlyBudgetUsd: 100 });
+      await waitFor(
+        'the gateway to apply the raised budget',
+        async () => ((await gatewaySays()).includes('budget') ? undefined : true),
+        { intervalMs: 250 },
+      );
+      assert.equal(
+        await ask('hello again, what does our team do?'),
+        'Hello! Happy to help the Platform team.',
       );
     });
 

@@ -54,8 +54,8 @@ export interface AgentRuntimeProps {
   readonly image: ecs.ContainerImage;
   /** Encrypts the agents' secrets (the execution role may use it to read them, nothing else). */
   readonly key: kms.IKey;
-  /** The Bedrock models (or inference profiles) agents may invoke; nothing else is allowed. */
-  readonly modelArns: readonly string[];
+  /** The fleet's model gateway inside the VPC: agents' only way to a model (ADR 0017). */
+  readonly modelGatewayUrl: string;
   readonly size: TaskSize;
   readonly matrix: { readonly homeserverUrl: string; readonly serverName: string };
   /** The directory's REST API inside the VPC, for the agents' people directory tool. */
@@ -87,12 +87,12 @@ export class AgentRuntime extends Construct {
     );
     network.allowAwsApis(this.securityGroup, { dynamodb: false });
 
-    this.taskRole = taskRole(this, 'TaskRole', 'Agent tasks: invoke the configured models, nothing else');
-    this.taskRole.addToPrincipalPolicy(
-      new iam.PolicyStatement({
-        actions: ['bedrock:InvokeModel', 'bedrock:InvokeModelWithResponseStream'],
-        resources: [...props.modelArns],
-      }),
+    // No permissions at all: an agent reaches a model only through the fleet's model gateway,
+    // with its own key (ADR 0017). The role exists for the file system policy's mount grant.
+    this.taskRole = taskRole(
+      this,
+      'TaskRole',
+      'Agent tasks: no AWS permissions (models through the gateway)',
     );
 
     // Used by ECS (never by the agent's code) to pull the image, write logs and resolve the
@@ -200,10 +200,9 @@ export class AgentRuntime extends Construct {
         OCF_AGENT_SECRET_FILE: AGENT_TEMPLATE.secretFile,
         OCF_AGENT_DATA_DIR: AGENT_TEMPLATE.storagePath,
         OCF_AGENT_HEALTH_PORT: String(AGENT_TEMPLATE.healthPort),
-        // The first model is the one agents use; the others are what it may route to (an
-        // inference profile's regional models), which the task role must allow as well.
-        MODEL_PROVIDER: 'bedrock',
-        MODEL_ID: firstModel(props.modelArns),
+        // Every model call goes through the gateway, which holds the fleet's model and prices it.
+        MODEL_PROVIDER: 'gateway',
+        MODEL_GATEWAY_URL: props.modelGatewayUrl,
         MATRIX_HOMESERVER_URL: props.matrix.homeserverUrl,
         MATRIX_SERVER_NAME: props.matrix.serverName,
         DIRECTORY_URL: props.directoryUrl,
@@ -241,12 +240,6 @@ export class AgentRuntime extends Construct {
     );
     return template;
   }
-}
-
-function firstModel(modelArns: readonly string[]): string {
-  const [first] = modelArns;
-  if (first === undefined) throw new Error('agents need at least one model ARN');
-  return first;
 }
 
 /**

@@ -10,10 +10,12 @@ import * as subscriptions from 'aws-cdk-lib/aws-sns-subscriptions';
 import { Construct } from 'constructs';
 import {
   AGENT_STATES,
+  CALL_OUTCOMES,
   CASCADES,
   CASCADE_STEPS,
   FLEET_METRICS,
   METRICS_NAMESPACE,
+  TOKEN_DIRECTIONS,
   type Cascade,
   type FleetMetric,
 } from '@ocf/metrics';
@@ -241,6 +243,22 @@ export class Observability extends Construct {
         label,
       });
 
+    // --- model spend (the model gateway, ADR 0017) -------------------------------------------
+    const modelCalls = CALL_OUTCOMES.map((outcome) =>
+      fleet(FLEET_METRICS.ModelCalls, { Outcome: outcome }, FIVE_MINUTES, outcome),
+    );
+    const modelTokens = TOKEN_DIRECTIONS.map((direction) =>
+      fleet(FLEET_METRICS.ModelTokens, { Direction: direction }, FIVE_MINUTES, direction),
+    );
+    const modelCost = fleet(FLEET_METRICS.ModelCost, {}, Duration.hours(1), 'USD per hour');
+    // Departments are the org's own names, unknown at synth: the dashboard searches for them.
+    const byDepartment = (metric: FleetMetric, label: string, extra = '') =>
+      new cloudwatch.MathExpression({
+        expression: `SEARCH('{${METRICS_NAMESPACE},${metric.dimensions.join(',')}} MetricName="${metric.name}" Environment="${routing.environment}"${extra}', '${metric.statistic}', 3600)`,
+        label,
+        period: Duration.hours(1),
+      });
+
     this.dashboard = new cloudwatch.Dashboard(this, 'Dashboard', {
       dashboardName: `${routing.prefix}-fleet`,
       defaultInterval: Duration.hours(3),
@@ -302,6 +320,29 @@ export class Observability extends Construct {
             width: 8,
           }),
           new cloudwatch.GraphWidget({ title: 'Agent tasks running', left: [agentTasks], width: 8 }),
+        ],
+        [
+          new cloudwatch.GraphWidget({
+            title: 'Model calls by outcome (per 5 minutes)',
+            left: modelCalls,
+            stacked: true,
+            width: 8,
+          }),
+          new cloudwatch.GraphWidget({ title: 'Model tokens (per 5 minutes)', left: modelTokens, width: 8 }),
+          new cloudwatch.GraphWidget({ title: 'Model cost (USD per hour)', left: [modelCost], width: 8 }),
+        ],
+        [
+          new cloudwatch.GraphWidget({
+            title: 'Model cost by department (USD per hour)',
+            left: [byDepartment(FLEET_METRICS.ModelCostByDepartment, 'cost')],
+            stacked: true,
+            width: 12,
+          }),
+          new cloudwatch.GraphWidget({
+            title: 'Model tokens by department (per hour)',
+            left: [byDepartment(FLEET_METRICS.ModelTokensByDepartment, 'tokens')],
+            width: 12,
+          }),
         ],
         [new cloudwatch.AlarmStatusWidget({ title: 'Alarms', alarms: this.alarms, width: 24 })],
       ],

@@ -1,7 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import { ListSecretsCommand, SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
 import type { ServiceDefinition } from '@ocf/service';
-import { agentSecretNamePrefix } from '@ocf/secrets';
+import { agentSecretNamePrefix, modelKeyKeyName } from '@ocf/secrets';
 import { createSecretsManagerTokenKey } from './adapters/agent-token-key.ts';
 import { createSecretsManagerStore } from './adapters/secrets-manager.ts';
 import { buildApp } from './app.ts';
@@ -26,6 +26,14 @@ export function credentialsService(
           environment: config.OCF_ENV,
           kmsKeyId: config.CREDENTIALS_KMS_KEY_ID,
           randomBytes,
+        }),
+        modelKeyKey: createSecretsManagerTokenKey(secretsManager, {
+          environment: config.OCF_ENV,
+          kmsKeyId: config.CREDENTIALS_KMS_KEY_ID,
+          randomBytes,
+          name: modelKeyKeyName(config.OCF_ENV),
+          description:
+            "Key of fleet agents' model-gateway keys. Read by the model gateway and the credentials service; replacing it invalidates every agent's model key until its next rotation.",
         }),
         environment: config.OCF_ENV,
         kmsKeyId: config.CREDENTIALS_KMS_KEY_ID,

@@ -6,6 +6,7 @@ import { createOutboxWriter, outboxEvent, outboxEventOf, type EventPublisher } f
 import { hiredEventData, isActive, samePosition, type HireRequest, type Position } from './domain/agent.ts';
 import { managersFirst } from './domain/import-order.ts';
 import { checkPosition, checkReportsStillFit, type OrgViolation } from './domain/org-rules.ts';
+import { applySpendEvent } from './domain/spend.ts';
 import { applyEvent, deriveStatus, EMPTY_PROGRESS, startRetirement } from './domain/status.ts';
 import type { AgentFilter, AgentStore, PendingEvent, StoredAgent } from './ports.ts';
 
@@ -246,6 +247,16 @@ export function createDirectory(deps: DirectoryDeps) {
     async project(event: AnyFleetEvent): Promise<void> {
       const agentId = 'agentId' in event.data ? event.data.agentId : undefined;
       if (agentId === undefined) return;
+      if (event.type === 'ModelUsageReported' || event.type === 'AgentBudgetExhausted') {
+        await records.mutate(agentId, (agent) => {
+          if (agent === undefined) throw notYetKnown(event, agentId);
+          const modelSpend = applySpendEvent(agent.modelSpend, event);
+          return modelSpend === agent.modelSpend ? undefined : { ...agent, modelSpend };
+        });
+        return;
+      }
+      // The soft threshold is for the agent's manager (the bridge tells them); nothing to keep here.
+      if (event.type === 'AgentBudgetThresholdReached') return;
       const { record: agent } = await records.mutate(agentId, (agent) => {
         // The hire may not be recorded yet (events race each other): try again later.
         if (agent === undefined) throw notYetKnown(event, agentId);

@@ -73,6 +73,11 @@ export const settings = {
    * agent as MATRIX_NAMESPACE so it computes the same user ids and room aliases as the bridge.
    * Set by the fleet command for every local fleet but the default one; unset on AWS.
    */
+  /**
+   * The fleet's model gateway, handed to every agent as MODEL_GATEWAY_URL (ADR 0017): its model
+   * calls go there, with its own key. Unset: agents use whatever model settings they are given.
+   */
+  AGENT_MODEL_GATEWAY_URL: z.url().optional(),
   MATRIX_NAMESPACE: z
     .string()
     .regex(NAMESPACE_PATTERN, '1-31 lowercase letters, digits or hyphens')

@@ -122,7 +122,12 @@ function createRunner(config: ProvisioningConfig): TaskRunner {
  * Last, so a LOCAL_AGENT_ENV cannot set an agent apart from its fleet.
  */
 export function fleetAgentSettings(
-  config: Pick<ProvisioningConfig, 'MATRIX_NAMESPACE'>,
+  config: Pick<ProvisioningConfig, 'MATRIX_NAMESPACE' | 'AGENT_MODEL_GATEWAY_URL'>,
 ): Record<string, string> {
-  return config.MATRIX_NAMESPACE === undefined ? {} : { MATRIX_NAMESPACE: config.MATRIX_NAMESPACE };
+  return {
+    ...(config.MATRIX_NAMESPACE === undefined ? {} : { MATRIX_NAMESPACE: config.MATRIX_NAMESPACE }),
+    ...(config.AGENT_MODEL_GATEWAY_URL === undefined
+      ? {}
+      : { MODEL_GATEWAY_URL: config.AGENT_MODEL_GATEWAY_URL }),
+  };
 }

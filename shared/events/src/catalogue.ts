@@ -7,8 +7,10 @@ import {
   cascadeStepSchema,
   labelSchema,
   levelSchema,
+  monthSchema,
   reasonSchema,
   textSchema,
+  usdSchema,
 } from './fields.ts';
 
 const EXAMPLE_SECRET_ARN =
@@ -39,6 +41,8 @@ export const AgentHired = defineEvent({
     roleTemplate: textSchema.min(1).max(64).optional(),
     model: textSchema.min(1).max(200).optional(),
     skills: z.array(textSchema.min(1).max(64)).max(50).optional(),
+    /** What the agent may spend on model calls per calendar month (UTC); none: no agent limit. */
+    monthlyBudgetUsd: usdSchema.optional(),
   }),
   example: {
     agentId: 'ada-lovelace',
@@ -82,6 +86,8 @@ export const AgentUpdated = defineEvent({
         department: labelSchema,
         team: labelSchema.nullable(),
         managerId: z.union([agentIdSchema, z.literal(CEO_ID)]),
+        /** A new monthly model budget; null: no agent limit any more. */
+        monthlyBudgetUsd: usdSchema.nullable(),
       })
       .partial()
       .refine((changes) => Object.keys(changes).length > 0, 'must name at least one change'),
@@ -93,6 +99,7 @@ export const AgentUpdated = defineEvent({
         department: labelSchema,
         team: labelSchema.nullable(),
         managerId: z.union([agentIdSchema, z.literal(CEO_ID)]),
+        monthlyBudgetUsd: usdSchema.nullable(),
       })
       .partial(),
   }),
@@ -329,6 +336,97 @@ export const CascadeStepFailed = defineEvent({
   },
 });
 
+// ---------------------------------------------------------------------------------------------
+// Model spend: what the model gateway meters and enforces (ADR 0017).
+// ---------------------------------------------------------------------------------------------
+
+const managerIdSchema = z.union([agentIdSchema, z.literal(CEO_ID)]);
+
+export const ModelUsageReported = defineEvent({
+  type: 'ModelUsageReported',
+  version: 1,
+  audience: 'internal',
+  producedBy: ['model-gateway'],
+  description:
+    "An agent's model usage this month so far: totals, not a delta, so a late or repeated report changes nothing. At most one per agent per reporting interval, and only for agents that made calls in it.",
+  schema: z.object({
+    agentId: agentIdSchema,
+    department: labelSchema,
+    month: monthSchema,
+    calls: z.number().int().nonnegative(),
+    tokensIn: z.number().int().nonnegative(),
+    tokensOut: z.number().int().nonnegative(),
+    costUsd: usdSchema,
+    /** The agent's budget the gateway enforced at the time; absent: no agent limit. */
+    monthlyBudgetUsd: usdSchema.optional(),
+    /** When the totals were read: a consumer keeps the report with the latest one. */
+    asOf: z.iso.datetime({ offset: true }),
+  }),
+  example: {
+    agentId: 'ada-lovelace',
+    department: 'Engineering',
+    month: '2026-12',
+    calls: 412,
+    tokensIn: 1_830_000,
+    tokensOut: 96_500,
+    costUsd: 6.9375,
+    monthlyBudgetUsd: 50,
+    asOf: '2026-12-02T10:00:00.000Z',
+  },
+});
+
+export const AgentBudgetThresholdReached = defineEvent({
+  type: 'AgentBudgetThresholdReached',
+  version: 1,
+  audience: 'internal',
+  producedBy: ['model-gateway'],
+  description:
+    "An agent's model spend this month passed the soft threshold of its budget. The bridge tells its manager; calls still go through. Once per agent, month and budget.",
+  schema: z.object({
+    agentId: agentIdSchema,
+    managerId: managerIdSchema,
+    month: monthSchema,
+    spentUsd: usdSchema,
+    budgetUsd: usdSchema,
+    thresholdPercent: z.number().int().min(1).max(99),
+  }),
+  example: {
+    agentId: 'ada-lovelace',
+    managerId: 'grace-hopper',
+    month: '2026-12',
+    spentUsd: 40.12,
+    budgetUsd: 50,
+    thresholdPercent: 80,
+  },
+});
+
+export const AgentBudgetExhausted = defineEvent({
+  type: 'AgentBudgetExhausted',
+  version: 1,
+  audience: 'internal',
+  producedBy: ['model-gateway'],
+  description:
+    "A monthly model budget is spent: the gateway refuses the agent's calls until the budget is raised or the month turns. `scope` says whose budget: the agent's own, its department's or the fleet's. Once per agent, month, scope and budget.",
+  schema: z.object({
+    agentId: agentIdSchema,
+    managerId: managerIdSchema,
+    department: labelSchema,
+    month: monthSchema,
+    scope: z.enum(['agent', 'department', 'fleet']),
+    spentUsd: usdSchema,
+    budgetUsd: usdSchema,
+  }),
+  example: {
+    agentId: 'ada-lovelace',
+    managerId: 'grace-hopper',
+    department: 'Engineering',
+    month: '2026-12',
+    scope: 'agent',
+    spentUsd: 50.03,
+    budgetUsd: 50,
+  },
+});
+
 /** Every event type the fleet knows, by detail-type. */
 export const catalogue = {
   AgentHired,
@@ -349,6 +447,9 @@ export const catalogue = {
   AgentCrashLooping,
   MemoryArchived,
   CascadeStepFailed,
+  ModelUsageReported,
+  AgentBudgetThresholdReached,
+  AgentBudgetExhausted,
 } as const;
 
 export type Catalogue = typeof catalogue;

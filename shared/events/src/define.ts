@@ -6,7 +6,15 @@ import type { z } from 'zod';
  * The routing takes each event only from these sources, and IAM lets each publisher put only
  * under its own, so this list is a trust boundary, not documentation.
  */
-export const PRODUCERS = ['directory', 'credentials', 'bridge', 'provisioning', 'health', 'outside'] as const;
+export const PRODUCERS = [
+  'directory',
+  'credentials',
+  'bridge',
+  'provisioning',
+  'health',
+  'model-gateway',
+  'outside',
+] as const;
 export type Producer = (typeof PRODUCERS)[number];
 
 /**

@@ -78,3 +78,12 @@ export const AGENT_STATUSES = [
   'retired',
 ] as const;
 export type AgentStatus = (typeof AGENT_STATUSES)[number];
+
+/**
+ * An amount of money in US dollars (model spend, budgets): non-negative, finite, at most a
+ * million a month. Prices are per million tokens, so amounts carry up to six decimals.
+ */
+export const usdSchema = z.number().nonnegative().max(1_000_000);
+
+/** A calendar month in UTC, `YYYY-MM`: the period budgets and usage totals are kept for. */
+export const monthSchema = z.string().regex(/^\d{4}-(0[1-9]|1[0-2])$/, 'must be a month, YYYY-MM');

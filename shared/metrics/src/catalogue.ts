@@ -27,6 +27,20 @@ export const CASCADE_STEPS = {
 } as const satisfies Record<Cascade, readonly string[]>;
 export type CascadeStep = (typeof CASCADE_STEPS)[Cascade][number];
 
+/** Which way tokens went on a model call: the prompt in, the answer out. */
+export const TOKEN_DIRECTIONS = ['input', 'output'] as const;
+export type TokenDirection = (typeof TOKEN_DIRECTIONS)[number];
+
+/** How a call to the model gateway ended. */
+export const CALL_OUTCOMES = [
+  'ok',
+  'budget-refused',
+  'rate-limited',
+  'unauthenticated',
+  'upstream-failed',
+] as const;
+export type CallOutcome = (typeof CALL_OUTCOMES)[number];
+
 /** What each dimension's values may be. */
 export interface DimensionValues {
   /** `OCF_ENV`: several fleets can share one account and region, so every series carries it. */
@@ -34,11 +48,15 @@ export interface DimensionValues {
   readonly State: AgentState;
   readonly Cascade: Cascade;
   readonly Step: CascadeStep;
+  /** An agent's department, as the directory names it (free text: the dashboard searches for it). */
+  readonly Department: string;
+  readonly Direction: TokenDirection;
+  readonly Outcome: CallOutcome;
 }
 export type DimensionName = keyof DimensionValues;
 
 /** CloudWatch units the catalogue uses (a subset of the API's StandardUnit). */
-export type MetricUnit = 'Count' | 'Milliseconds';
+export type MetricUnit = 'Count' | 'Milliseconds' | 'None';
 
 /** The statistic that answers a metric's question; dashboards and alarms read it with this one. */
 export type MetricStatistic = 'Sum' | 'Maximum' | 'p90';
@@ -118,6 +136,44 @@ export const FLEET_METRICS = {
     dimensions: ['Environment', 'Cascade'],
     statistic: 'p90',
     description: 'Time from the start of a cascade to its last step.',
+  }),
+  /** Published by the model gateway (ADR 0017): one datum per outcome per reporting interval. */
+  ModelCalls: metric({
+    name: 'ModelCalls',
+    unit: 'Count',
+    dimensions: ['Environment', 'Outcome'],
+    statistic: 'Sum',
+    description: "Agents' calls to the model gateway, by how they ended.",
+  }),
+  ModelTokens: metric({
+    name: 'ModelTokens',
+    unit: 'Count',
+    dimensions: ['Environment', 'Direction'],
+    statistic: 'Sum',
+    description: 'Tokens of model calls, input and output, across the fleet.',
+  }),
+  /** In US dollars (unit None: CloudWatch has no currency). */
+  ModelCost: metric({
+    name: 'ModelCost',
+    unit: 'None',
+    dimensions: ['Environment'],
+    statistic: 'Sum',
+    description: "Cost of model calls in US dollars, priced from the gateway's price table.",
+  }),
+  /** The same per department; departments are the org's, so the dashboard searches for them. */
+  ModelTokensByDepartment: metric({
+    name: 'ModelTokensByDepartment',
+    unit: 'Count',
+    dimensions: ['Environment', 'Department', 'Direction'],
+    statistic: 'Sum',
+    description: 'Tokens of model calls per department, input and output.',
+  }),
+  ModelCostByDepartment: metric({
+    name: 'ModelCostByDepartment',
+    unit: 'None',
+    dimensions: ['Environment', 'Department'],
+    statistic: 'Sum',
+    description: 'Cost of model calls per department, in US dollars.',
   }),
 } as const;
 

@@ -1,6 +1,8 @@
 import {
   AGENT_STATES,
+  CALL_OUTCOMES,
   CASCADES,
+  TOKEN_DIRECTIONS,
   CASCADE_STEPS,
   type DimensionName,
   type DimensionValues,
@@ -35,6 +37,8 @@ const ALLOWED: { readonly [D in DimensionName]?: readonly string[] } = {
   State: AGENT_STATES,
   Cascade: CASCADES,
   Step: [...new Set(Object.values(CASCADE_STEPS).flat())],
+  Direction: TOKEN_DIRECTIONS,
+  Outcome: CALL_OUTCOMES,
 };
 
 /**

@@ -15,7 +15,14 @@ import { deliveryPolicy } from '@ocf/runtime';
  * is cloud routing.
  */
 
-export const SERVICE_NAMES = ['directory', 'credentials', 'bridge', 'provisioning', 'health'] as const;
+export const SERVICE_NAMES = [
+  'directory',
+  'credentials',
+  'bridge',
+  'provisioning',
+  'health',
+  'model-gateway',
+] as const;
 export type ServiceName = (typeof SERVICE_NAMES)[number];
 
 /**
@@ -68,6 +75,8 @@ export const SUBSCRIPTIONS: { readonly [S in ServiceName]: readonly Subscription
     // title, team, manager) to build display names and rooms without calling the directory.
     { from: 'producers', eventTypes: ['AgentHired', 'AgentUpdated', 'AgentRetired'] },
     { from: 'producers', eventTypes: ['CredentialsIssued', 'CredentialsRotated'] },
+    // Budget notices for the agent's manager (ADR 0017).
+    { from: 'producers', eventTypes: ['AgentBudgetThresholdReached', 'AgentBudgetExhausted'] },
   ],
   provisioning: [
     // Its own copy of the desired state (ADR 0010): who is hired (and retired), each agent's
@@ -102,6 +111,11 @@ export const SUBSCRIPTIONS: { readonly [S in ServiceName]: readonly Subscription
         'CascadeStepFailed',
       ],
     },
+  ],
+  'model-gateway': [
+    // Its own copy of whom it meters and for how much (ADR 0017): each agent's department,
+    // manager and monthly budget, and who is retired (whose key it refuses at once).
+    { from: 'producers', eventTypes: ['AgentHired', 'AgentUpdated', 'AgentRetired'] },
   ],
 };
 
@@ -214,6 +228,12 @@ export interface FleetRouting {
     readonly provisioning: TableSpec;
     /** Health's watch per agent: current task, phase, recent failures for back-off (ADR 0011). */
     readonly health: TableSpec;
+    /**
+     * The model gateway's state (ADR 0017): its copy of each agent's place and budget, and the
+     * usage totals per agent, department and fleet, per month and day. One generic key (`pk`),
+     * shaped by the gateway (`agent#<id>`, `usage#agent#<id>#<month>`, ...).
+     */
+    readonly modelGateway: TableSpec;
   };
 }
 
@@ -248,6 +268,7 @@ export function fleetRouting(environment: string): FleetRouting {
       bridge: queue('bridge'),
       provisioning: queue('provisioning'),
       health: queue('health'),
+      'model-gateway': queue('model-gateway'),
     },
     // At most 64 characters: `ocf-` + 31 + `-provisioning-to-provisioning`.
     rules: SERVICE_NAMES.flatMap((service) =>
@@ -307,6 +328,11 @@ export function fleetRouting(environment: string): FleetRouting {
       health: {
         name: `${prefix}-health`,
         partitionKey: 'agentId',
+        indexes: [],
+      },
+      modelGateway: {
+        name: `${prefix}-model-gateway`,
+        partitionKey: 'pk',
         indexes: [],
       },
     },

@@ -2,6 +2,7 @@
 // credentials service; read by the bridge and the agent container.
 export * from './directory-token.ts';
 export * from './errors.ts';
+export * from './model-key.ts';
 export * from './naming.ts';
 export * from './ownership.ts';
 export * from './secret-text.ts';

@@ -32,6 +32,10 @@ export const AGENT_SECRET_FORMAT_VERSION = 1;
  *   for the directory's API (ADR 0016). Secrets written before it existed have none; the agent
  *   then reads the directory without a token, which the directory refuses, until the next
  *   rotation writes one.
+ * - `model.key` (optional, added without a version bump): the agent's own key for the fleet's
+ *   model gateway (ADR 0017), bound to the secret version it was written into, so every rotation
+ *   makes a new one. Secrets written before it existed have none; the gateway then answers 401
+ *   until the next rotation writes one.
  *
  * Every secret string is parsed into a SecretText, so a parsed value that ends up in a log line
  * prints `[REDACTED]`.
@@ -68,6 +72,11 @@ export const agentSecretValueSchema = z.object({
       token: printableSecret(16),
     })
     .optional(),
+  model: z
+    .object({
+      key: printableSecret(16),
+    })
+    .optional(),
 });
 
 /** A parsed agent secret: its secrets stay wrapped until someone calls `reveal()`. */
@@ -101,6 +110,7 @@ export function serializeAgentSecretValue(value: AgentSecretValue): SecretText {
     ...(value.valueId === undefined ? {} : { valueId: value.valueId }),
     ...(value.matrix === undefined ? {} : { matrix: serializeMatrix(value.matrix) }),
     ...(value.directory === undefined ? {} : { directory: { token: value.directory.token.reveal() } }),
+    ...(value.model === undefined ? {} : { model: { key: value.model.key.reveal() } }),
   };
   validate(json);
   return new SecretText(JSON.stringify(json));

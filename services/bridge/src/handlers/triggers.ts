@@ -4,7 +4,13 @@ import type { ActContext } from '../reconcile/act-for-agent.ts';
 
 /** The events routed to the bridge (shared/routing SUBSCRIPTIONS). */
 export type BridgeTrigger =
-  'AgentHired' | 'AgentUpdated' | 'AgentRetired' | 'CredentialsIssued' | 'CredentialsRotated';
+  | 'AgentHired'
+  | 'AgentUpdated'
+  | 'AgentRetired'
+  | 'CredentialsIssued'
+  | 'CredentialsRotated'
+  | 'AgentBudgetThresholdReached'
+  | 'AgentBudgetExhausted';
 
 /** What the reconcile logic needs from a delivery. */
 export function actContext(event: FleetEvent<BridgeTrigger>, context: HandlerContext): ActContext {

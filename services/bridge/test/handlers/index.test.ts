@@ -8,6 +8,8 @@ describe('bridge handlers', () => {
   it('cover exactly what the routing sends to the bridge queue', () => {
     const handlers = createHandlers(bridgeHarness().deps);
     assert.deepEqual(Object.keys(handlers).sort(), [
+      'AgentBudgetExhausted',
+      'AgentBudgetThresholdReached',
       'AgentHired',
       'AgentRetired',
       'AgentUpdated',

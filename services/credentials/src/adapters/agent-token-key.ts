@@ -12,6 +12,9 @@ import { toSecretStoreError } from './secrets-manager-errors.ts';
 
 export interface TokenKeySettings {
   readonly environment: string;
+  /** Which fleet key: the directory's agent-token key (the default), or the model gateway's model-key key. */
+  readonly name?: string;
+  readonly description?: string;
   readonly kmsKeyId: string | undefined;
   readonly randomBytes: RandomBytes;
   /** How long a read key is used before it is read again (a replaced key takes this long to reach us). */
@@ -27,7 +30,7 @@ export function createSecretsManagerTokenKey(
   client: SecretsManagerClient,
   settings: TokenKeySettings,
 ): AgentTokenKeyStore {
-  const name = agentTokenKeyName(settings.environment);
+  const name = settings.name ?? agentTokenKeyName(settings.environment);
   const ttlMs = settings.ttlMs ?? 5 * 60_000;
   const now = settings.now ?? Date.now;
   let cached: { key: SecretText; until: number } | undefined;
@@ -52,6 +55,7 @@ export function createSecretsManagerTokenKey(
           Name: name,
           SecretString: Buffer.from(settings.randomBytes(AGENT_TOKEN_KEY_BYTES)).toString('base64url'),
           Description:
+            settings.description ??
             "Key of fleet agents' read-only directory tokens. Read by the directory and the credentials service; replacing it invalidates every agent's token until its next rotation.",
           Tags: [
             { Key: AGENT_SECRET_TAG_KEYS.environment, Value: settings.environment },

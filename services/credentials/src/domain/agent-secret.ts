@@ -9,15 +9,17 @@ import {
 export type RandomBytes = (size: number) => Uint8Array;
 
 /**
- * A fresh value for an agent's secret: when it was made, and the agent's read-only directory
- * token (ADR 0016), which is the same on every rotation. The Matrix part is the bridge's: it adds
- * the agent's access token to whichever version is current (ADR 0020), so a rotation's new
- * version, which has none, is what makes the bridge end the old sessions and mint a new token.
+ * A fresh value for an agent's secret: when it was made, the agent's read-only directory token
+ * (ADR 0016), which is the same on every rotation, and its model-gateway key (ADR 0017), which
+ * names the secret version it is written into. The Matrix part is the bridge's: it adds the
+ * agent's access token to whichever version is current (ADR 0020), so a rotation's new version,
+ * which has none, is what makes the bridge end the old sessions and mint a new token.
  */
 export function newAgentSecretValue(
   issuedAt: Date,
   randomBytes: RandomBytes,
   directoryToken: SecretText,
+  modelKey?: SecretText,
 ): AgentSecretValue {
   return {
     version: AGENT_SECRET_FORMAT_VERSION,
@@ -26,6 +28,7 @@ export function newAgentSecretValue(
     // as a conflict, never taken as a repeat of the first (see ADR 0006, idempotency).
     valueId: Buffer.from(randomBytes(16)).toString('base64url'),
     directory: { token: directoryToken },
+    ...(modelKey === undefined ? {} : { model: { key: modelKey } }),
   };
 }
 

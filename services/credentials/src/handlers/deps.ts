@@ -6,6 +6,8 @@ export interface CredentialsDeps {
   readonly store: SecretStore;
   /** The key of agents' directory tokens, which go into their secrets (ADR 0016). */
   readonly agentTokenKey: AgentTokenKeyStore;
+  /** The key of agents' model-gateway keys, which go into their secrets too (ADR 0017). */
+  readonly modelKeyKey: AgentTokenKeyStore;
   /** The fleet's name (OCF_ENV): part of every secret's name and tags. */
   readonly environment: string;
   /** KMS key for new secrets; undefined means Secrets Manager's default key. */

@@ -1,5 +1,5 @@
 import type { EventHandler } from '@ocf/runtime';
-import { agentDirectoryToken, agentSecretName, serializeAgentSecretValue } from '@ocf/secrets';
+import { agentDirectoryToken, agentModelKey, agentSecretName, serializeAgentSecretValue } from '@ocf/secrets';
 import { agentSecretDescription, agentSecretTags, newAgentSecretValue } from '../domain/agent-secret.ts';
 import { requestToken } from '../domain/request-token.ts';
 import { decideOnHire } from '../domain/secret-lifecycle.ts';
@@ -23,8 +23,16 @@ export function onAgentHired(deps: CredentialsDeps): EventHandler<'AgentHired'> 
       deps.environment,
       agentId,
     );
+    // The first version's id is the create's request token, known before the write: the key names it.
+    const versionId = requestToken('issue', event.metadata.eventId);
+    const modelKey = agentModelKey(
+      await deps.modelKeyKey.getOrCreate({ signal }),
+      deps.environment,
+      agentId,
+      versionId,
+    );
     const value = serializeAgentSecretValue(
-      newAgentSecretValue(deps.now(), deps.randomBytes, directoryToken),
+      newAgentSecretValue(deps.now(), deps.randomBytes, directoryToken, modelKey),
     );
 
     const issued = await actOnLatestState(
@@ -39,7 +47,7 @@ export function onAgentHired(deps: CredentialsDeps): EventHandler<'AgentHired'> 
               description: agentSecretDescription(agentId),
               tags: agentSecretTags(deps.environment, agentId),
               kmsKeyId: deps.kmsKeyId,
-              clientRequestToken: requestToken('issue', event.metadata.eventId),
+              clientRequestToken: versionId,
               signal,
             });
             return { secretArn: created.arn, restored: false };

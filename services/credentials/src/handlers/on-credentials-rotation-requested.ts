@@ -1,6 +1,6 @@
 import { ConflictError, TransientError } from '@ocf/errors';
 import type { EventHandler } from '@ocf/runtime';
-import { agentDirectoryToken, agentSecretName, serializeAgentSecretValue } from '@ocf/secrets';
+import { agentDirectoryToken, agentModelKey, agentSecretName, serializeAgentSecretValue } from '@ocf/secrets';
 import { newAgentSecretValue } from '../domain/agent-secret.ts';
 import { requestToken } from '../domain/request-token.ts';
 import { decideOnRotation } from '../domain/secret-lifecycle.ts';
@@ -27,8 +27,15 @@ export function onCredentialsRotationRequested(
       deps.environment,
       agentId,
     );
+    // A new version, a new model key: the old one stops working once this version is current.
+    const modelKey = agentModelKey(
+      await deps.modelKeyKey.getOrCreate({ signal }),
+      deps.environment,
+      agentId,
+      versionId,
+    );
     const value = serializeAgentSecretValue(
-      newAgentSecretValue(deps.now(), deps.randomBytes, directoryToken),
+      newAgentSecretValue(deps.now(), deps.randomBytes, directoryToken, modelKey),
     );
     let versionAlreadyWritten = false;
 

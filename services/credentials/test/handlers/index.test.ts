@@ -10,6 +10,7 @@ describe('credentials handlers', () => {
     const handlers = createHandlers({
       store: createMemorySecretStore(),
       agentTokenKey: createMemoryTokenKey(),
+      modelKeyKey: createMemoryTokenKey(),
       environment: 'test',
       kmsKeyId: undefined,
       recoveryWindowDays: 7,

@@ -1,8 +1,9 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { parseAgentSecretValue, verifyAgentDirectoryToken } from '@ocf/secrets';
+import { parseAgentSecretValue, verifyAgentDirectoryToken, verifyAgentModelKey } from '@ocf/secrets';
+import { requestToken } from '../../src/domain/request-token.ts';
 import { SecretConflictError, SecretStoreError } from '../../src/ports.ts';
-import { credentialsHarness, hired, TOKEN_KEY } from '../support/harness.ts';
+import { credentialsHarness, hired, MODEL_KEY_KEY, TOKEN_KEY } from '../support/harness.ts';
 
 const NAME = 'ocf/test/agents/ada';
 
@@ -27,6 +28,13 @@ describe('on AgentHired', () => {
     // The agent's own read token for the directory, which the directory checks with the same key.
     const token = value.directory?.token.reveal() ?? '';
     assert.equal(verifyAgentDirectoryToken(TOKEN_KEY, 'test', token), 'ada');
+    // Its model-gateway key, bound to the version it was written into (ADR 0017).
+    const versionId = requestToken('issue', trigger.metadata.eventId);
+    assert.deepEqual(verifyAgentModelKey(MODEL_KEY_KEY, 'test', value.model?.key.reveal() ?? ''), {
+      agentId: 'ada',
+      versionId,
+    });
+    assert.equal(secret.versions.has(versionId), true, 'the key names the version that holds it');
 
     const [issued, ...more] = h.published;
     assert.equal(more.length, 0);

@@ -1,8 +1,8 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { parseAgentSecretValue } from '@ocf/secrets';
+import { parseAgentSecretValue, verifyAgentModelKey } from '@ocf/secrets';
 import { requestToken } from '../../src/domain/request-token.ts';
-import { credentialsHarness, hired } from '../support/harness.ts';
+import { credentialsHarness, hired, MODEL_KEY_KEY } from '../support/harness.ts';
 
 const NAME = 'ocf/test/agents/ada';
 
@@ -34,6 +34,11 @@ describe('on CredentialsRotationRequested', () => {
     assert.equal(after.issuedAt, '2026-12-01T08:00:00.000Z');
     // The rotation also writes the agent's directory token: how a secret from before tokens gets one.
     assert.match(after.directory?.token.reveal() ?? '', /^ocfa_ada\./);
+    // And a new model key, naming the new version: the old key names a version that is no longer current.
+    assert.deepEqual(verifyAgentModelKey(MODEL_KEY_KEY, 'test', after.model?.key.reveal() ?? ''), {
+      agentId: 'ada',
+      versionId: requestToken('rotate', request.metadata.eventId),
+    });
     assert.deepEqual(
       h.publishedOf('CredentialsRotated').map((e) => e.data),
       [

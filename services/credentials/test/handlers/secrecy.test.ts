@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { inspect } from 'node:util';
 import { describe, it } from 'node:test';
 import { SecretStoreError } from '../../src/ports.ts';
-import { credentialsHarness, hired, TOKEN_KEY } from '../support/harness.ts';
+import { credentialsHarness, hired, MODEL_KEY_KEY, TOKEN_KEY } from '../support/harness.ts';
 
 /**
  * The rule the prototype broke ("password fragments in logs"): a secret value appears in no
@@ -38,15 +38,15 @@ describe('secrecy', () => {
     await run(h.event('CredentialsRotationRequested', { agentId: 'nobody' }));
 
     const canaries = h.passwords();
-    // A directory token per value (the Matrix token is the bridge's to add).
-    assert.equal(canaries.length, 3, 'the hire and two rotations each wrote a value');
+    // A directory token and a model key per value (the Matrix token is the bridge's to add).
+    assert.equal(canaries.length, 6, 'the hire and two rotations each wrote a value');
     assert.ok(errors.length >= 4, 'the failure paths ran');
     const outside = [
       JSON.stringify(h.published),
       JSON.stringify(h.logger.entries),
       ...errors.flatMap((error) => [error.message, inspect(error, { depth: 10 })]),
     ].join('\n');
-    for (const canary of [...canaries, TOKEN_KEY.reveal()])
+    for (const canary of [...canaries, TOKEN_KEY.reveal(), MODEL_KEY_KEY.reveal()])
       assert.ok(!outside.includes(canary), 'a secret value escaped');
   });
 });

@@ -17,6 +17,7 @@ export const ENVIRONMENT = 'test';
 export const START = new Date('2026-11-25T10:00:00.000Z');
 /** The agent-token key the handlers sign agents' directory tokens with. */
 export const TOKEN_KEY = new SecretText('harness-agent-token-key-0123456789abcdef');
+export const MODEL_KEY_KEY = new SecretText('harness-model-key-key-0123456789abcdef');
 
 export interface HarnessOptions {
   readonly recoveryWindowDays?: number;
@@ -41,6 +42,7 @@ export function credentialsHarness(options: HarnessOptions = {}) {
   const handlers = createHandlers({
     store,
     agentTokenKey: createMemoryTokenKey(TOKEN_KEY),
+    modelKeyKey: createMemoryTokenKey(MODEL_KEY_KEY),
     environment: ENVIRONMENT,
     kmsKeyId: options.kmsKeyId,
     recoveryWindowDays: options.recoveryWindowDays ?? 7,
@@ -123,6 +125,7 @@ export function credentialsHarness(options: HarnessOptions = {}) {
             ...(value.matrix?.password === undefined ? [] : [value.matrix.password.reveal()]),
             ...(value.matrix?.accessToken === undefined ? [] : [value.matrix.accessToken.reveal()]),
             ...(value.directory ? [value.directory.token.reveal()] : []),
+            ...(value.model ? [value.model.key.reveal()] : []),
           ];
         }),
       );

@@ -9,6 +9,8 @@ export interface Position {
   readonly team?: string | undefined;
   /** An agent id, or `ceo`. */
   readonly managerId: string;
+  /** Its monthly model budget in US dollars (ADR 0017); absent: no limit of its own. */
+  readonly monthlyBudgetUsd?: number | undefined;
 }
 
 export interface HireRequest extends Position {
@@ -47,6 +49,21 @@ export interface CascadeProgress {
 
 export { AGENT_STATUSES, type AgentStatus } from '@ocf/events';
 
+/** What the model gateway last reported about the agent's spend (ADR 0017). */
+export interface ModelSpend {
+  readonly month: string;
+  readonly costUsd: number;
+  readonly calls: number;
+  readonly tokensIn: number;
+  readonly tokensOut: number;
+  /** When the gateway read the totals; an older report never replaces a newer one. */
+  readonly asOf: string;
+  /** A department or fleet budget the gateway said was spent this month (agent budgets show in the numbers). */
+  readonly exhausted?:
+    | { readonly scope: 'agent' | 'department' | 'fleet'; readonly budgetUsd: number; readonly month: string }
+    | undefined;
+}
+
 export interface AgentRecord extends HireRequest {
   readonly status: AgentStatus;
   readonly progress: CascadeProgress;
@@ -56,6 +73,7 @@ export interface AgentRecord extends HireRequest {
   /** The id of the AgentHired event the directory published (stable across republishing). */
   readonly hireEventId: string;
   readonly correlationId: string;
+  readonly modelSpend?: ModelSpend | undefined;
   /** Optimistic-locking counter: every write checks and bumps it. */
   readonly version: number;
 }
@@ -105,5 +123,6 @@ export function hiredEventData(request: HireRequest): EventData<'AgentHired'> {
     ...(request.roleTemplate === undefined ? {} : { roleTemplate: request.roleTemplate }),
     ...(request.model === undefined ? {} : { model: request.model }),
     ...(request.skills === undefined ? {} : { skills: [...request.skills] }),
+    ...(request.monthlyBudgetUsd === undefined ? {} : { monthlyBudgetUsd: request.monthlyBudgetUsd }),
   };
 }

@@ -76,12 +76,16 @@ export function applyEvent(progress: CascadeProgress, event: AnyFleetEvent): Cas
     }
     case 'CredentialsRotated':
       return setStep(progress, 'hire', 'credentials', { state: 'done', at, detail: event.data.secretArn });
-    // Requests, not facts about the agent's progress.
+    // Requests, not facts about the agent's progress; and model spend, kept beside the cascade
+    // (domain/spend.ts).
     case 'CredentialsRotationRequested':
     case 'AgentHired':
     case 'AgentRetired':
     case 'AgentUpdated':
     case 'HireRejected':
+    case 'ModelUsageReported':
+    case 'AgentBudgetThresholdReached':
+    case 'AgentBudgetExhausted':
       return progress;
   }
 }

@@ -5,7 +5,7 @@ import type { TokenStore } from '../auth.ts';
 import { isActive, type HireRequest } from '../domain/agent.ts';
 import { bodyParsedBy, parseImportBody } from './rest-fields.ts';
 import { errorView, importBody } from './schemas.ts';
-import { orgChart } from './views.ts';
+import { departmentSpend, orgChart } from './views.ts';
 
 export interface OrgRoutesDeps {
   readonly directory: Directory;
@@ -35,6 +35,52 @@ export function orgRoutes(app: FastifyInstance, deps: OrgRoutesDeps): void {
         cursor = page.cursor;
       } while (cursor !== undefined);
       return orgChart(agents);
+    },
+  );
+
+  app.get(
+    '/v1/spend',
+    {
+      config: { access: 'read' },
+      schema: {
+        tags,
+        security: [{ bearer: [] }],
+        summary: "This month's model spend per department, from the model gateway's reports",
+        response: {
+          200: {
+            type: 'object',
+            properties: {
+              month: { type: 'string' },
+              costUsd: { type: 'number' },
+              departments: {
+                type: 'array',
+                items: {
+                  type: 'object',
+                  properties: {
+                    department: { type: 'string' },
+                    costUsd: { type: 'number' },
+                    calls: { type: 'integer' },
+                    tokensIn: { type: 'integer' },
+                    tokensOut: { type: 'integer' },
+                    agents: { type: 'integer' },
+                  },
+                },
+              },
+            },
+          },
+          401: errorView,
+        },
+      },
+    },
+    async () => {
+      const agents: StoredAgent[] = [];
+      let cursor: string | undefined;
+      do {
+        const page = await deps.directory.list({}, { limit: 500, cursor });
+        agents.push(...page.items);
+        cursor = page.cursor;
+      } while (cursor !== undefined);
+      return departmentSpend(agents, new Date().toISOString().slice(0, 7));
     },
   );
 

@@ -44,8 +44,9 @@ const HIRE_FIELDS = [
   'roleTemplate',
   'model',
   'skills',
+  'monthlyBudgetUsd',
 ];
-const UPDATE_FIELDS = ['name', 'title', 'level', 'department', 'team', 'manager'];
+const UPDATE_FIELDS = ['name', 'title', 'level', 'department', 'team', 'manager', 'monthlyBudgetUsd'];
 
 /** A hire body (the REST shape of AgentHired) as a hire request. `agentId` defaults to a slug of the name. */
 export function parseHireBody(
@@ -83,8 +84,13 @@ export function parseUpdateBody(body: unknown): PositionChanges {
   const fields = knownFields(body, 'body', UPDATE_FIELDS);
   if (Object.keys(fields).length === 0)
     throw new ValidationError('body must name at least one change', { field: 'body' });
-  const { team, ...changes } = parseWith(updateSchema, fromRest(fields), 'body');
-  return { ...changes, ...(team === undefined ? {} : { team: team ?? undefined }) } as PositionChanges;
+  const { team, monthlyBudgetUsd, ...changes } = parseWith(updateSchema, fromRest(fields), 'body');
+  return {
+    ...changes,
+    ...(team === undefined ? {} : { team: team ?? undefined }),
+    // null: no budget of its own any more.
+    ...(monthlyBudgetUsd === undefined ? {} : { monthlyBudgetUsd: monthlyBudgetUsd ?? undefined }),
+  } as PositionChanges;
 }
 
 const agentIdParamsSchema = z.object({ agentId: z.string().min(1).max(64) });

@@ -9,6 +9,12 @@ const agentId = {
   pattern: '^[a-z0-9](?:[a-z0-9]|-(?=[a-z0-9])){1,47}$',
   description: 'Lowercase slug, 2-48 characters. Also the chat username. Defaults to a slug of the name.',
 } as const;
+const budgetUsd = {
+  type: 'number',
+  minimum: 0,
+  maximum: 1_000_000,
+  description: 'What the agent may spend on model calls per calendar month (UTC), in US dollars.',
+} as const;
 const manager = {
   type: 'string',
   minLength: 1,
@@ -31,6 +37,7 @@ export const hireBody = {
     roleTemplate: { type: 'string', minLength: 1, maxLength: 64 },
     model: { type: 'string', minLength: 1, maxLength: 200 },
     skills: { type: 'array', maxItems: 50, items: { type: 'string', minLength: 1, maxLength: 64 } },
+    monthlyBudgetUsd: budgetUsd,
   },
 } as const;
 
@@ -45,6 +52,7 @@ export const updateBody = {
     department: label,
     team: { anyOf: [label, { type: 'null' }] },
     manager,
+    monthlyBudgetUsd: { anyOf: [budgetUsd, { type: 'null' }] },
   },
 } as const;
 
@@ -100,6 +108,25 @@ const step = {
   },
 } as const;
 
+/** What the agent spent on model calls this month, as the model gateway last reported (ADR 0017). */
+export const spendView = {
+  type: 'object',
+  properties: {
+    month: { type: 'string' },
+    costUsd: { type: 'number' },
+    calls: { type: 'integer' },
+    tokensIn: { type: 'integer' },
+    tokensOut: { type: 'integer' },
+    asOf: { type: 'string' },
+    budget: {
+      type: 'string',
+      enum: ['none', 'ok', 'near-limit', 'spent'],
+      description: '`spent`: the gateway refuses its calls until the budget is raised or the month turns.',
+    },
+    spentScope: { type: 'string', enum: ['agent', 'department', 'fleet'] },
+  },
+} as const;
+
 export const agentView = {
   type: 'object',
   properties: {
@@ -121,6 +148,8 @@ export const agentView = {
       type: 'object',
       properties: { state: { type: 'string' }, at: { type: 'string' }, detail: { type: 'string' } },
     },
+    monthlyBudgetUsd: { type: 'number' },
+    modelSpend: spendView,
     steps: { type: 'array', items: step },
     version: {
       type: 'integer',

@@ -1,5 +1,6 @@
 import { CEO_ID, retirementSteps, type CascadeStep } from '@ocf/events';
 import type { StepStatus } from '../domain/agent.ts';
+import { budgetState } from '../domain/spend.ts';
 import { hireReach } from '../domain/status.ts';
 import type { StoredAgent } from '../ports.ts';
 import { toRest } from './rest-fields.ts';
@@ -47,9 +48,68 @@ export function agentView(agent: StoredAgent, { internals }: { readonly internal
     updatedAt: agent.updatedAt,
     ...(agent.retiredAt === undefined ? {} : { retiredAt: agent.retiredAt }),
     ...(progress.health === undefined ? {} : { health: progress.health }),
+    ...(agent.monthlyBudgetUsd === undefined ? {} : { monthlyBudgetUsd: agent.monthlyBudgetUsd }),
+    modelSpend: spendView(agent),
     steps,
     // Bumped by every write: of two views of one agent, the higher version is the newer.
     version: agent.version,
+  };
+}
+
+/** This month's model spend and where it stands against the agent's budget (ADR 0017). */
+function spendView(agent: StoredAgent) {
+  const month = new Date().toISOString().slice(0, 7);
+  const spend =
+    agent.modelSpend !== undefined && agent.modelSpend.month === month ? agent.modelSpend : undefined;
+  const { state, spentScope } = budgetState(agent.modelSpend, agent.monthlyBudgetUsd, month);
+  return {
+    month,
+    costUsd: spend?.costUsd ?? 0,
+    calls: spend?.calls ?? 0,
+    tokensIn: spend?.tokensIn ?? 0,
+    tokensOut: spend?.tokensOut ?? 0,
+    ...(spend === undefined ? {} : { asOf: spend.asOf }),
+    budget: state,
+    ...(spentScope === undefined ? {} : { spentScope }),
+  };
+}
+
+/** Model spend per department this month, from each agent's last report (active and retired alike: money spent is spent). */
+export function departmentSpend(agents: readonly StoredAgent[], month: string) {
+  const byDepartment = new Map<
+    string,
+    {
+      department: string;
+      costUsd: number;
+      calls: number;
+      tokensIn: number;
+      tokensOut: number;
+      agents: number;
+    }
+  >();
+  for (const agent of agents) {
+    const spend = agent.modelSpend;
+    if (spend === undefined || spend.month !== month) continue;
+    const row = byDepartment.get(agent.department) ?? {
+      department: agent.department,
+      costUsd: 0,
+      calls: 0,
+      tokensIn: 0,
+      tokensOut: 0,
+      agents: 0,
+    };
+    row.costUsd = Math.round((row.costUsd + spend.costUsd) * 1e6) / 1e6;
+    row.calls += spend.calls;
+    row.tokensIn += spend.tokensIn;
+    row.tokensOut += spend.tokensOut;
+    row.agents += 1;
+    byDepartment.set(agent.department, row);
+  }
+  const departments = [...byDepartment.values()].sort((a, b) => a.department.localeCompare(b.department));
+  return {
+    month,
+    costUsd: Math.round(departments.reduce((sum, d) => sum + d.costUsd, 0) * 1e6) / 1e6,
+    departments,
   };
 }
 
