@@ -70,6 +70,7 @@ export const AGENT_STATUSES = [
   'chat-account-ready',
   'launching',
   'running',
+  'asleep',
   'unhealthy',
   'restarting',
   'crash-looping',
@@ -78,3 +79,17 @@ export const AGENT_STATUSES = [
   'retired',
 ] as const;
 export type AgentStatus = (typeof AGENT_STATUSES)[number];
+
+/**
+ * Whether an agent's task runs all the time or only while it has something to do (ADR 0019):
+ * an `on-demand` agent is put to sleep after its idle timeout and woken when it is addressed.
+ */
+export const wakePolicySchema = z.enum(['always-on', 'on-demand']);
+export type WakePolicy = z.infer<typeof wakePolicySchema>;
+
+/** How long an on-demand agent may stay idle before it sleeps: a second to a week. */
+export const idleTimeoutSecondsSchema = z
+  .number()
+  .int()
+  .min(1)
+  .max(7 * 24 * 3600);

@@ -68,6 +68,8 @@ export const SUBSCRIPTIONS: { readonly [S in ServiceName]: readonly Subscription
     // title, team, manager) to build display names and rooms without calling the directory.
     { from: 'producers', eventTypes: ['AgentHired', 'AgentUpdated', 'AgentRetired'] },
     { from: 'producers', eventTypes: ['CredentialsIssued', 'CredentialsRotated'] },
+    // Who is awake, for the awake cap and to tell a waiting person the agent is back (ADR 0018).
+    { from: 'producers', eventTypes: ['AgentAsleep', 'AgentAwake', 'AgentRunning'] },
   ],
   provisioning: [
     // Its own copy of the desired state (ADR 0010): who is hired (and retired), each agent's
@@ -82,6 +84,9 @@ export const SUBSCRIPTIONS: { readonly [S in ServiceName]: readonly Subscription
         'ChatAccountReady',
         'AgentRestartRequested',
         'AgentCrashLooping',
+        // Sleep and wake requests, from the bridge's decisions and operators (ADR 0018).
+        'AgentSleepRequested',
+        'AgentWakeRequested',
       ],
     },
   ],
@@ -100,6 +105,9 @@ export const SUBSCRIPTIONS: { readonly [S in ServiceName]: readonly Subscription
         'ChatAccountDeactivated',
         'MemoryArchived',
         'CascadeStepFailed',
+        // A sleeping agent's task is gone on purpose; a wake is timed from its message (ADR 0019).
+        'AgentAsleep',
+        'AgentAwake',
       ],
     },
   ],
