@@ -1,4 +1,4 @@
-import type { AgentStatus, CascadeStep, EventData, Level } from '@ocf/events';
+import type { AgentStatus, CascadeStep, EventData, Level, WakePolicy } from '@ocf/events';
 
 /** Who an agent is in the org. The part a hire sets and an update changes. */
 export interface Position {
@@ -9,6 +9,10 @@ export interface Position {
   readonly team?: string | undefined;
   /** An agent id, or `ceo`. */
   readonly managerId: string;
+  /** Unset: the fleet's default for its level (ADR 0019). */
+  readonly wakePolicy?: WakePolicy | undefined;
+  /** Unset: the fleet's idle timeout. */
+  readonly idleTimeoutSeconds?: number | undefined;
 }
 
 export interface HireRequest extends Position {
@@ -36,10 +40,12 @@ export interface CascadeProgress {
   readonly retireRequestedAt?: string | undefined;
   /** Latest health verdict for a running agent, and when it was made. */
   readonly health?: {
-    readonly state: 'running' | 'unhealthy' | 'restarting' | 'crash-looping';
+    readonly state: 'running' | 'unhealthy' | 'restarting' | 'crash-looping' | 'asleep';
     readonly at: string;
     readonly detail?: string | undefined;
   };
+  /** Sleep and wake (ADR 0019): how often the agent was woken, and when last. */
+  readonly wakes?: { readonly count: number; readonly lastAt: string } | undefined;
 }
 
 export { AGENT_STATUSES, type AgentStatus } from '@ocf/events';
@@ -102,5 +108,7 @@ export function hiredEventData(request: HireRequest): EventData<'AgentHired'> {
     ...(request.roleTemplate === undefined ? {} : { roleTemplate: request.roleTemplate }),
     ...(request.model === undefined ? {} : { model: request.model }),
     ...(request.skills === undefined ? {} : { skills: [...request.skills] }),
+    ...(request.wakePolicy === undefined ? {} : { wakePolicy: request.wakePolicy }),
+    ...(request.idleTimeoutSeconds === undefined ? {} : { idleTimeoutSeconds: request.idleTimeoutSeconds }),
   };
 }

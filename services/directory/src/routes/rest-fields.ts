@@ -44,8 +44,19 @@ const HIRE_FIELDS = [
   'roleTemplate',
   'model',
   'skills',
+  'wakePolicy',
+  'idleTimeoutSeconds',
 ];
-const UPDATE_FIELDS = ['name', 'title', 'level', 'department', 'team', 'manager'];
+const UPDATE_FIELDS = [
+  'name',
+  'title',
+  'level',
+  'department',
+  'team',
+  'manager',
+  'wakePolicy',
+  'idleTimeoutSeconds',
+];
 
 /** A hire body (the REST shape of AgentHired) as a hire request. `agentId` defaults to a slug of the name. */
 export function parseHireBody(
@@ -83,8 +94,18 @@ export function parseUpdateBody(body: unknown): PositionChanges {
   const fields = knownFields(body, 'body', UPDATE_FIELDS);
   if (Object.keys(fields).length === 0)
     throw new ValidationError('body must name at least one change', { field: 'body' });
-  const { team, ...changes } = parseWith(updateSchema, fromRest(fields), 'body');
-  return { ...changes, ...(team === undefined ? {} : { team: team ?? undefined }) } as PositionChanges;
+  const { team, wakePolicy, idleTimeoutSeconds, ...changes } = parseWith(
+    updateSchema,
+    fromRest(fields),
+    'body',
+  );
+  // `null` for these means "back to the default": unset.
+  return {
+    ...changes,
+    ...(team === undefined ? {} : { team: team ?? undefined }),
+    ...(wakePolicy === undefined ? {} : { wakePolicy: wakePolicy ?? undefined }),
+    ...(idleTimeoutSeconds === undefined ? {} : { idleTimeoutSeconds: idleTimeoutSeconds ?? undefined }),
+  } as PositionChanges;
 }
 
 const agentIdParamsSchema = z.object({ agentId: z.string().min(1).max(64) });

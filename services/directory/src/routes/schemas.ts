@@ -16,6 +16,19 @@ const manager = {
   description: 'The manager\'s agent id, or "ceo".',
 } as const;
 
+const wakePolicy = {
+  type: 'string',
+  enum: ['always-on', 'on-demand'],
+  description:
+    "on-demand: the agent sleeps when idle and wakes when addressed. Unset: the fleet's default for its level.",
+} as const;
+const idleTimeoutSeconds = {
+  type: 'integer',
+  minimum: 1,
+  maximum: 604800,
+  description: "How long an on-demand agent may be idle before it sleeps. Unset: the fleet's default.",
+} as const;
+
 export const hireBody = {
   type: 'object',
   additionalProperties: false,
@@ -31,6 +44,8 @@ export const hireBody = {
     roleTemplate: { type: 'string', minLength: 1, maxLength: 64 },
     model: { type: 'string', minLength: 1, maxLength: 200 },
     skills: { type: 'array', maxItems: 50, items: { type: 'string', minLength: 1, maxLength: 64 } },
+    wakePolicy,
+    idleTimeoutSeconds,
   },
 } as const;
 
@@ -45,6 +60,8 @@ export const updateBody = {
     department: label,
     team: { anyOf: [label, { type: 'null' }] },
     manager,
+    wakePolicy: { anyOf: [wakePolicy, { type: 'null' }] },
+    idleTimeoutSeconds: { anyOf: [idleTimeoutSeconds, { type: 'null' }] },
   },
 } as const;
 
@@ -113,6 +130,9 @@ export const agentView = {
     roleTemplate: { type: 'string' },
     model: { type: 'string' },
     skills: { type: 'array', items: { type: 'string' } },
+    wakePolicy: { type: 'string' },
+    idleTimeoutSeconds: { type: 'integer' },
+    wakes: { type: 'object', properties: { count: { type: 'integer' }, lastAt: { type: 'string' } } },
     status: { type: 'string', enum: [...AGENT_STATUSES] },
     hiredAt: { type: 'string' },
     updatedAt: { type: 'string' },
