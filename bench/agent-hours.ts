@@ -122,8 +122,7 @@ function simulate(label: string, t: Trace, settings: SleepSettings | undefined):
             : {}),
         };
         // An awake agent answers; it speaks a little later.
-        if (phase === 'awake')
-          records[i] = { ...(records[i] as ActivityRecord), lastSpokeAt: iso(at + 5_000) };
+        if (phase === 'awake') records[i] = { ...records[i], lastSpokeAt: iso(at + 5_000) };
       }
     });
     const started = performance.now();
@@ -200,7 +199,7 @@ const section = [
 ].join('\n');
 process.stdout.write(`${section}\n`);
 
-if (values['no-docs'] !== true) {
+if (!values['no-docs']) {
   const file = resolve(import.meta.dirname, '../docs/benchmarks.md');
   const docs = readFileSync(file, 'utf8');
   const pattern = /<!-- agent-hours:start -->[\s\S]*<!-- agent-hours:end -->/;

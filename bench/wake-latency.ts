@@ -130,7 +130,7 @@ const section = [
   '<!-- wake-latency:end -->',
 ].join('\n');
 process.stdout.write(`${section}\n`);
-if (values['no-docs'] !== true) {
+if (!values['no-docs']) {
   const file = resolve(import.meta.dirname, '../docs/benchmarks.md');
   const docs = await readFile(file, 'utf8');
   const pattern = /<!-- wake-latency:start -->[\s\S]*<!-- wake-latency:end -->/;

@@ -68,8 +68,9 @@ describe("carrying OpenClaw's state across a clean stop (ADR 0019)", () => {
     await saveResumeState({ stateDir: await stateDir('run-4'), storage, pluginHome });
     await writeFile(join(pluginHome, PLUGIN_MANIFEST), JSON.stringify({ plugins: { matrix: '2' } }));
     const restored = await restoreResumeState({ stateDir: join(scratch, 'run-5'), storage, pluginHome });
-    assert.deepEqual(restored?.entries, ['matrix']);
-    assert.equal(restored?.droppedStateDatabase, true);
+    assert.ok(restored);
+    assert.deepEqual(restored.entries, ['matrix']);
+    assert.equal(restored.droppedStateDatabase, true);
 
     await mkdir(join(storage, RESUME_DIR, 'matrix'), { recursive: true });
     assert.equal(

@@ -1,6 +1,7 @@
 import { createHash } from 'node:crypto';
 import { cp, lstat, mkdir, readdir, readFile, rename, rm, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
+import { z } from 'zod';
 import { PLUGIN_MANIFEST } from './state.ts';
 
 /**
@@ -28,13 +29,14 @@ export const RESUME_DIR = '.openclaw-resume';
 const NOT_CARRIED = new Set(['secrets', 'credentials', 'logs', 'home', 'npm', 'openclaw.json', 'tmp']);
 const MARKER = 'resume.json';
 
-export interface ResumeMarker {
-  readonly version: 1;
-  readonly savedAt: string;
+const markerSchema = z.object({
+  version: z.literal(1),
+  savedAt: z.string(),
   /** The plugin manifest's digest: a state database from another image is not restored. */
-  readonly plugins: string;
-  readonly entries: readonly string[];
-}
+  plugins: z.string(),
+  entries: z.array(z.string()),
+});
+export type ResumeMarker = z.infer<typeof markerSchema>;
 
 export async function pluginDigest(pluginHome: string): Promise<string> {
   const manifest = await readFile(join(pluginHome, PLUGIN_MANIFEST)).catch(() => Buffer.alloc(0));
@@ -101,12 +103,9 @@ export async function restoreResumeState(params: {
   }
   let marker: ResumeMarker;
   try {
-    marker = JSON.parse(await readFile(join(source, MARKER), 'utf8')) as ResumeMarker;
+    marker = markerSchema.parse(JSON.parse(await readFile(join(source, MARKER), 'utf8')));
   } catch {
-    await rm(source, { recursive: true, force: true });
-    return undefined;
-  }
-  if (marker.version !== 1 || !Array.isArray(marker.entries)) {
+    // None, or not complete (the save was cut short before its marker): nothing to resume from.
     await rm(source, { recursive: true, force: true });
     return undefined;
   }

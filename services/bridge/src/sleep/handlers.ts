@@ -26,5 +26,5 @@ export function withSleepScheduler(handlers: HandlerMap, scheduler: SleepSchedul
     AgentAsleep: also<'AgentAsleep'>(undefined),
     AgentAwake: also<'AgentAwake'>(undefined),
     AgentRunning: also<'AgentRunning'>(undefined),
-  } as HandlerMap;
+  };
 }

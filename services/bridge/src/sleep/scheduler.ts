@@ -1,4 +1,4 @@
-import type { AnyFleetEvent, EventDataInput, Level, WakePolicy } from '@ocf/events';
+import type { AnyFleetEvent, EventDataInput } from '@ocf/events';
 import type { Logger } from '@ocf/logging';
 import type { Naming } from '@ocf/naming';
 import { backoffDelayMs, createTriggerLoop, type EventPublisher, type TriggerLoop } from '@ocf/runtime';
@@ -232,10 +232,8 @@ export function createSleepScheduler(deps: SleepSchedulerDeps): SleepScheduler {
             return;
           await store.setPolicy(agentId, {
             at,
-            ...(changes.level === undefined ? {} : { level: changes.level as Level }),
-            ...(changes.wakePolicy === undefined
-              ? {}
-              : { wakePolicy: changes.wakePolicy as WakePolicy | null }),
+            ...(changes.level === undefined ? {} : { level: changes.level }),
+            ...(changes.wakePolicy === undefined ? {} : { wakePolicy: changes.wakePolicy }),
             ...(changes.idleTimeoutSeconds === undefined
               ? {}
               : { idleTimeoutSeconds: changes.idleTimeoutSeconds }),

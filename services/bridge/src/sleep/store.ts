@@ -61,14 +61,17 @@ export function createMemoryActivityStore(): ActivityStore & {
     setPolicy(agentId, policy) {
       const record = get(agentId);
       if (record.policyAt !== undefined && record.policyAt >= policy.at) return Promise.resolve();
-      const next: Record<string, unknown> = { ...record, policyAt: policy.at };
-      if (policy.level !== undefined) next['level'] = policy.level;
-      for (const field of ['wakePolicy', 'idleTimeoutSeconds'] as const) {
-        const value = policy[field];
-        if (value === null) delete next[field];
-        else if (value !== undefined) next[field] = value;
-      }
-      return put(next as unknown as ActivityRecord);
+      const { wakePolicy, idleTimeoutSeconds, ...rest } = record;
+      const keep = <T>(given: T | null | undefined, current: T | undefined): T | undefined =>
+        given === null ? undefined : (given ?? current);
+      const next: ActivityRecord = {
+        ...rest,
+        policyAt: policy.at,
+        level: policy.level ?? record.level,
+        wakePolicy: keep(policy.wakePolicy, wakePolicy),
+        idleTimeoutSeconds: keep(policy.idleTimeoutSeconds, idleTimeoutSeconds),
+      };
+      return put(next);
     },
     addPendingWake(agentId, wake) {
       const record = get(agentId);

@@ -77,7 +77,7 @@ describe('the sleep scheduler (ADR 0018)', () => {
     h.at(61);
     await h.scheduler.runOnce();
     assert.deepEqual(
-      h.requests('AgentSleepRequested').map((d) => (d as { agentId: string }).agentId),
+      h.requests('AgentSleepRequested').map((d) => d.agentId),
       ['ada'],
     );
   });
