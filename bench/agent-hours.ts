@@ -84,11 +84,15 @@ function simulate(label: string, t: Trace, settings: SleepSettings | undefined):
     return { label, agentHours: N * 24, peakAwake: N, wakes: 0, waitP95Ms: 0, decideMsPerPass: 0 };
   }
   const iso = (ms: number) => new Date(START + ms).toISOString();
+  // A day in the steady state: hired the day before, so on-demand agents start it asleep.
   const records: ActivityRecord[] = t.levels.map((level, i) => ({
     agentId: `a${i}`,
     level,
-    hiredAt: iso(0),
-    state: { value: 'awake', at: iso(0) },
+    hiredAt: iso(-DAY_MS),
+    state: {
+      value: settings.onDemandLevels.has(level) ? 'asleep' : 'awake',
+      at: iso(-DAY_MS + 3600_000),
+    },
   }));
   const next = t.addressed.map(() => 0);
   const due: { at: number; index: number; value: 'awake' | 'asleep' }[] = [];
@@ -172,7 +176,7 @@ const executives = t.levels.filter((l) => l === 'executive').length;
 const results = [
   simulate('always-on (every agent 24 h)', t, undefined),
   simulate(`on-demand, idle timeout ${IDLE_MINUTES} min, no cap`, t, base),
-  simulate(`on-demand, idle timeout ${IDLE_MINUTES} min, awake cap 50`, t, { ...base, awakeCap: 50 }),
+  simulate(`on-demand, idle timeout ${IDLE_MINUTES} min, awake cap 20`, t, { ...base, awakeCap: 20 }),
   simulate('on-demand, idle timeout 10 min, no cap', t, { ...base, idleTimeoutSeconds: 600 }),
 ];
 const addressings = t.addressed.reduce((n, times) => n + times.length, 0);
@@ -187,7 +191,7 @@ const section = [
   '',
   `### Agent-hours per day: always-on against on-demand (N = ${N}, ${(RATE * 100).toFixed(0)} % addressed per hour)`,
   '',
-  `\`node bench/agent-hours.ts --agents ${N} --rate ${RATE} --idle-minutes ${IDLE_MINUTES}\`: a simulated day through the bridge's real decision code (\`decide()\`), ticking every 10 s; provisioning modelled as 10 s to carry out a sleep and 30 s to wake. ${addressings} addressings in the day; ${executives} executives always-on, every other level on-demand. Billed time counts every agent with a task (awake, waking, or on its way to sleep).`,
+  `\`node bench/agent-hours.ts --agents ${N} --rate ${RATE} --idle-minutes ${IDLE_MINUTES}\`: a simulated day through the bridge's real decision code (\`decide()\`), ticking every 10 s; provisioning modelled as 10 s to carry out a sleep and 30 s to wake. ${addressings} addressings in the day; ${executives} executive(s) always-on, every other level on-demand; a steady-state day (hired the day before, so on-demand agents start it asleep). Billed time counts every agent with a task (awake, waking, or on its way to sleep).`,
   '',
   '| policy | agent-hours / day | of always-on | peak awake | wakes | p95 wait for a wake (s) | decide() per pass (ms) |',
   '| --- | --- | --- | --- | --- | --- | --- |',
