@@ -66,10 +66,16 @@ describe('provisioning: sleep and wake on moto ECS', () => {
     });
     await credentials.emit('CredentialsIssued', { agentId, secretArn, restored: false });
     await bridge.emit('ChatAccountReady', { agentId, matrixUserId: `@agent-${agentId}:fleet.test` });
-    const [task] = await waitFor(`a task for ${agentId}`, async () => {
-      const tasks = await tasksOf(agentId);
-      return tasks.length > 0 ? tasks : undefined;
-    });
+    // Generous: after the kill below, a message the killed process held comes back only when its
+    // visibility (60 s) runs out.
+    const [task] = await waitFor(
+      `a task for ${agentId}`,
+      async () => {
+        const tasks = await tasksOf(agentId);
+        return tasks.length > 0 ? tasks : undefined;
+      },
+      { timeoutMs: 90_000 },
+    );
     return task?.taskArn ?? '';
   }
 
