@@ -69,6 +69,8 @@ export async function startSleepFleet(options: {
       'AgentWakeRequested',
       'AgentSleepRequested',
       'AgentCrashLooping',
+      'AgentLaunching',
+      'MemoryArchived',
     ],
   });
   const person = await registerHuman(hs.url, hs.registrationSharedSecret, `ceo-${namespace.slice(-6)}`);
