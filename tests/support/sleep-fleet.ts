@@ -163,11 +163,26 @@ export async function startSleepFleet(options: {
     },
     agent,
     async untilStatus(agentId, status, timeoutMs = 150_000) {
-      await waitFor(
-        `${agentId} to be ${status}`,
-        async () => ((await agent(agentId)).status === status ? true : undefined),
-        { timeoutMs, intervalMs: 250 },
-      );
+      try {
+        await waitFor(
+          `${agentId} to be ${status}`,
+          async () => ((await agent(agentId)).status === status ? true : undefined),
+          { timeoutMs, intervalMs: 250 },
+        );
+      } catch (error) {
+        // What the agent was doing, to tell a slow machine from a broken start.
+        const { readFile } = await import('node:fs/promises');
+        const tail = async (file: string) =>
+          (await readFile(join(agentsDir, agentId, file), 'utf8').catch(() => ''))
+            .split('\n')
+            .slice(-25)
+            .join('\n');
+        const seen = await agent(agentId).catch(() => undefined);
+        throw new Error(
+          `${(error as Error).message} (status ${JSON.stringify(seen)})\nstdout:\n${await tail('stdout.log')}\nstderr:\n${await tail('stderr.log')}`,
+          { cause: error },
+        );
+      }
     },
     task,
     async joinAsAgent(agentId, roomId) {

@@ -111,6 +111,8 @@ export function decide(records: readonly ActivityRecord[], settings: SleepSettin
   const sleepingNow = new Set<string>();
   for (const record of records) {
     if (phase(record) !== 'awake' || wakePolicyOf(record, settings) !== 'on-demand') continue;
+    // Not running yet (its first start is under way): the idle timeout counts from when it runs.
+    if (record.state === undefined) continue;
     const last = lastActiveAt(record);
     const due = Date.parse(last) + 1000 * (record.idleTimeoutSeconds ?? settings.idleTimeoutSeconds);
     if (due <= nowMs) {

@@ -35,6 +35,14 @@ describe('sleep decisions (ADR 0018)', () => {
     ]);
   });
 
+  it('counts the idle timeout from when a new agent runs, not from its hire', () => {
+    const starting = agent('ada', { state: undefined });
+    assert.deepEqual(decide([starting], settings(), new Date(T0 + 3600_000)).sleeps, []);
+    const running = agent('ada', { state: { value: 'awake', at: at(100) } });
+    assert.deepEqual(decide([running], settings(), new Date(T0 + 159_000)).sleeps, []);
+    assert.equal(decide([running], settings(), new Date(T0 + 160_000)).sleeps.length, 1);
+  });
+
   it('keeps always-on agents (by level or by their own policy) and honours per-agent timeouts', () => {
     const now = new Date(T0 + 3600_000);
     const exec = agent('exe', { level: 'executive' });

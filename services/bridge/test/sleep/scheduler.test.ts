@@ -71,7 +71,9 @@ describe('the sleep scheduler (ADR 0018)', () => {
     const h = harness();
     await h.fleet('AgentHired', hire('ada'), 0);
     await h.fleet('AgentHired', hire('boss', 'executive'), 0);
-    h.at(59);
+    await h.fleet('AgentRunning', { agentId: 'ada', taskArn: 'task-1' }, 1);
+    await h.fleet('AgentRunning', { agentId: 'boss', taskArn: 'task-2' }, 1);
+    h.at(60);
     await h.scheduler.runOnce();
     assert.deepEqual(h.requests('AgentSleepRequested'), []);
     h.at(61);
@@ -85,6 +87,7 @@ describe('the sleep scheduler (ADR 0018)', () => {
   it('counts what an agent says and what is said to it as activity, written coalesced', async () => {
     const h = harness();
     await h.fleet('AgentHired', hire('ada'), 0);
+    await h.fleet('AgentRunning', { agentId: 'ada', taskArn: 'task-1' }, 1);
     h.at(50);
     await h.scheduler.onRoomEvent(message('@person:fleet.test', '!room', 'hi', [naming.agentUserId('ada')]));
     await h.scheduler.onRoomEvent(message(naming.agentUserId('ada'), '!room', 'hello back'));
