@@ -24,6 +24,7 @@ import {
   waitUntilReady,
   type GatewayProcess,
 } from './openclaw/gateway.ts';
+import { restoreResumeState, saveResumeState } from './openclaw/resume.ts';
 import { prepareState, readPluginManifest, writeGatewayConfig, writeSecrets } from './openclaw/state.ts';
 import { loadTemplates, renderPersona } from './persona/persona.ts';
 import { writePersona } from './persona/workspace.ts';
@@ -50,6 +51,8 @@ const logger = createLogger({
 let gateway: GatewayProcess | undefined;
 let directoryTool: DirectoryTool | undefined;
 let ownedStateDir: string | undefined;
+/** Where this run's gateway keeps its state, and the plugin home it came from: saved at a clean stop. */
+let resumable: { stateDir: string; pluginHome: string } | undefined;
 let stopping = false;
 
 process.once('SIGTERM', () => void shutdown('SIGTERM'));
@@ -119,12 +122,17 @@ async function run(config: AgentConfig, logger: Logger): Promise<void> {
   const stateDir =
     config.OPENCLAW_STATE_DIR ??
     (ownedStateDir = await mkdtemp(join(tmpdir(), `ocf-agent-${self.agentId}-`)));
+  // What the previous run saved at its clean stop (ADR 0019): the Matrix sync position, so messages
+  // sent while the agent was stopped or asleep are answered now.
+  const restored = await restoreResumeState({ stateDir, storage: config.AGENT_WORKSPACE, pluginHome });
+  if (restored !== undefined) logger.info('resuming from the last clean stop', { ...restored });
   const layout = await prepareState(stateDir, pluginHome);
   if (config.MODEL_PROVIDER === 'gateway' && credentials.modelGatewayKey === undefined) {
     throw new Error(
       `the agent's secret holds no model key (written before the model gateway): rotate its credentials (POST /v1/agents/${self.agentId}/credentials/rotate)`,
     );
   }
+  resumable = { stateDir, pluginHome };
   await writeSecrets(
     layout,
     config.MODEL_PROVIDER === 'gateway'
@@ -269,8 +277,17 @@ async function shutdown(signal: NodeJS.Signals): Promise<void> {
   stopping = true;
   logger.info('stopping', { signal });
   const exit = await gateway?.stop(config.SHUTDOWN_TIMEOUT_MS);
-  await cleanUp();
   const clean = exit === undefined || exit.code === 0;
+  // Only a gateway that shut down by itself wrote its sync position with the clean-shutdown mark.
+  if (exit !== undefined && exit.code === 0 && resumable !== undefined) {
+    try {
+      const saved = await saveResumeState({ ...resumable, storage: config.AGENT_WORKSPACE });
+      logger.info('saved state for the next start', { entries: saved.entries });
+    } catch (error) {
+      logger.warn('could not save state for the next start; it will start fresh', { error });
+    }
+  }
+  await cleanUp();
   logger[clean ? 'info' : 'warn']('stopped', {
     gatewayExitCode: exit?.code ?? null,
     gatewaySignal: exit?.signal ?? null,

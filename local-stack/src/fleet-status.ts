@@ -9,6 +9,8 @@ export interface AgentSummary {
   readonly status: string;
   readonly title?: string;
   readonly health?: { readonly state: string; readonly detail?: string };
+  /** How often it was woken from sleep, and when last (ADR 0019). */
+  readonly wakes?: { readonly count: number; readonly lastAt: string };
 }
 
 /** The order statuses are listed in: the hire cascade, then trouble, then the way out. */
@@ -36,11 +38,15 @@ export function agentLines(agents: readonly AgentSummary[], limit = 30): string[
     title: agent.title === undefined ? '' : terminalSafe(agent.title),
     detail:
       agent.health?.detail === undefined ? undefined : terminalSafe(firstCodePoints(agent.health.detail, 60)),
+    wakes:
+      typeof agent.wakes?.count === 'number' && agent.wakes.count > 0
+        ? `  woken ${agent.wakes.count}x, last ${terminalSafe(agent.wakes.lastAt)}`
+        : '',
   }));
   const width = Math.max(...rows.map((r) => r.agentId.length), 5);
   return rows.map((row) => {
     const detail = row.detail === undefined ? '' : `  (${row.detail})`;
-    return `  ${row.agentId.padEnd(width)}  ${row.status.padEnd(19)} ${row.title}${detail}`;
+    return `  ${row.agentId.padEnd(width)}  ${row.status.padEnd(19)} ${row.title}${detail}${row.wakes}`;
   });
 }
 

@@ -24,7 +24,7 @@ import path from 'node:path';
 import { parseArgs } from 'node:util';
 import { baseEnvironment, DEFAULT_ENVIRONMENT } from './fleet-environment.ts';
 import { followAgents, type FollowAgentsOptions } from './agent-watch.ts';
-import { agentLines, statusLine, type AgentSummary } from './fleet-status.ts';
+import { agentLines, statusLine, terminalSafe, type AgentSummary } from './fleet-status.ts';
 import { assertPortFree, isRunning, stopProcessGroup, spawnInOwnGroup, type PidRecord } from './processes.ts';
 import { resolveStackSettings } from './settings.ts';
 import { readStackInfo, type StackInfo } from './stack-info.ts';
@@ -82,12 +82,14 @@ interface FleetState {
   readonly runner?: Runner;
 }
 
-const usage = `usage: node local-stack/src/fleet.ts <up|status|down> [--env <name>] [--sample <agents>] [--port-base <port>] [--service-env <file>]
+const usage = `usage: node local-stack/src/fleet.ts <up|status|down|sleep <agent>|wake <agent>> [--env <name>] [--sample <agents>] [--port-base <port>] [--service-env <file>]
 
   up       local backends, the routing, the five services and an API token; with --sample n
            (10 to 5000) also a sample company of n agents. Prints each agent's status until Ctrl-C,
            which stops the services, the agents, and the backends if up started them.
   status   the agents' status, once
+  sleep    puts an agent to sleep now (its task stops; a mention or direct message wakes it)
+  wake     wakes a sleeping agent now
   down     stops what an 'up' left running (another shell, or after a crash)
 
 --env names the fleet (default: local); every resource, queue and table carries it, and so do
@@ -576,6 +578,31 @@ async function status(environment: string): Promise<number> {
   return 0;
 }
 
+/** `fleet sleep <agent>` / `fleet wake <agent>`: the directory's operator requests (ADR 0019). */
+async function sleepOrWake(environment: string, action: 'sleep' | 'wake', agentId: string): Promise<number> {
+  const paths = layout(environment);
+  const state = await readState(paths.stateFile);
+  const port = state?.services['directory']?.port ?? DEFAULT_PORT_BASE;
+  const token = await readToken(paths.tokenFile);
+  if (token === undefined) {
+    process.stderr.write(`no API token in ${paths.tokenFile}: bring the fleet up first (fleet.ts up)\n`);
+    return 1;
+  }
+  const response = await fetch(
+    `http://127.0.0.1:${port}/v1/agents/${encodeURIComponent(agentId)}/${action}`,
+    { method: 'POST', headers: { authorization: `Bearer ${token}` } },
+  );
+  if (!response.ok) {
+    const body = (await response.json().catch(() => ({}))) as { message?: unknown };
+    process.stderr.write(
+      `${action} ${terminalSafe(agentId)}: ${response.status} ${terminalSafe(body.message ?? '')}\n`,
+    );
+    return 1;
+  }
+  process.stdout.write(`${terminalSafe(agentId)}: ${action} requested\n`);
+  return 0;
+}
+
 async function main(argv: string[]): Promise<number> {
   let parsed;
   try {
@@ -624,6 +651,9 @@ async function main(argv: string[]): Promise<number> {
       return 2;
     }
   }
+  const [command, agentId, ...rest] = positionals;
+  if ((command === 'sleep' || command === 'wake') && agentId !== undefined && rest.length === 0)
+    return sleepOrWake(environment, command, agentId);
   switch (positionals.join(' ')) {
     case 'up':
       return up(environment, sample, portBase, overrides, runner as Runner);

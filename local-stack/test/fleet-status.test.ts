@@ -61,3 +61,16 @@ describe('fleet status lines', () => {
     assert.equal(first?.indexOf('running'), second?.indexOf('hired'));
   });
 });
+
+describe('sleep in the status display (ADR 0019)', () => {
+  it('lists asleep after running, and shows how often an agent was woken', () => {
+    const agents: AgentSummary[] = [
+      { agentId: 'ada', status: 'asleep', wakes: { count: 3, lastAt: '2026-12-02T10:00:00.000Z' } },
+      { agentId: 'bob', status: 'running' },
+    ];
+    assert.equal(statusLine(agents), '2 agents: running 1, asleep 1');
+    const [ada, bob] = agentLines(agents);
+    assert.match(ada ?? '', /asleep .*woken 3x, last 2026-12-02T10:00:00.000Z$/);
+    assert.doesNotMatch(bob ?? '', /woken/);
+  });
+});

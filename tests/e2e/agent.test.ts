@@ -41,7 +41,8 @@ const REPOSITORY = resolve(import.meta.dirname, '../..');
 // model is the only stand-in: a fake OpenAI-compatible server whose script plays the model's part.
 describe(
   'an OpenClaw agent in the org (agent-container entrypoint, real gateway)',
-  { timeout: 240_000 },
+  // Two restarts of the real gateway (ADR 0019's resume adds one): each is 20-90 s on a busy machine.
+  { timeout: 360_000 },
   () => {
     const environment = uniqueEnvironment('agent');
     const suffix = environment.slice(-6);
@@ -288,6 +289,44 @@ describe(
       });
     }
 
+    async function say(room: string, text: string, { mention = false } = {}): Promise<string> {
+      return person.client.sendMessage(
+        room,
+        mention
+          ? { msgtype: 'm.text', body: `${agentUserId} ${text}`, 'm.mentions': { user_ids: [agentUserId] } }
+          : { msgtype: 'm.text', body: text },
+      );
+    }
+
+    /** The agent's messages in a room after one event (and before another, if given), oldest first. */
+    async function agentMessagesBetween(room: string, after: string, before?: string): Promise<string[]> {
+      const { chunk } = (await person.client.doRequest(
+        'GET',
+        `/_matrix/client/v3/rooms/${encodeURIComponent(room)}/messages`,
+        { dir: 'b', limit: 50 },
+      )) as { chunk: { event_id: string; sender: string; type: string; content: { body?: string } }[] };
+      const start = chunk.findIndex((event) => event.event_id === after);
+      if (start < 0) return [];
+      const end = before === undefined ? -1 : chunk.findIndex((event) => event.event_id === before);
+      return chunk
+        .slice(end < 0 ? 0 : end + 1, start)
+        .filter((e) => e.sender === agentUserId && e.type === 'm.room.message')
+        .map((e) => e.content.body ?? '')
+        .reverse();
+    }
+
+    /** The agent's first message in a room after an event. */
+    async function answerTo(room: string, eventId: string): Promise<string> {
+      return waitFor(
+        `the agent's answer to ${eventId}`,
+        async () => (await agentMessagesBetween(room, eventId))[0],
+        { timeoutMs: 60_000, intervalMs: 250 },
+      ).catch((error: unknown) => {
+        const tail = runs.at(-1)?.output.slice(-60).join('\n') ?? '';
+        throw new Error(`${(error as Error).message}\nthe agent's last output:\n${tail}`, { cause: error });
+      });
+    }
+
     it('starts, joins its team room when invited, and answers a mention with its persona in the prompt', async () => {
       const startedAt = Date.now();
       const run = await start();
@@ -366,6 +405,54 @@ describe(
         .slice(requestsBefore)
         .some((r) => currentTurn(r).toolResults.some((t) => t.includes(codename)));
       assert.ok(recalled, 'the memory search result carried the codename');
+    });
+
+    it('answers, once each, a mention and a direct message sent while it was stopped (ADR 0019)', async () => {
+      // A direct-message room, joined by the agent as the bridge puts an agent in a room: with the
+      // application service's token, acting as the agent.
+      const dmRoom = await person.client.createRoom({
+        preset: 'trusted_private_chat',
+        is_direct: true,
+        invite: [agentUserId],
+      });
+      await joinAsAgent(hs, agentUserId, dmRoom);
+      const welcome = await answerTo(dmRoom, await say(dmRoom, 'hello there, direct line test'));
+      assert.equal(welcome, 'Hello! Happy to help the Platform team.');
+
+      const before = runs.at(-1);
+      assert.ok(before);
+      assert.equal(await before.stop(), 0);
+      assert.ok(
+        before.output.some((line) => line.includes('"message":"saved state for the next start"')),
+        'the clean stop saved the sync position',
+      );
+
+      // Addressed while nobody runs the agent: a mention in the team room and a direct message.
+      const mentioned = await say(roomId, 'while you were away: mention one', { mention: true });
+      const direct = await say(dmRoom, 'while you were away: direct one');
+
+      const run = await start();
+      assert.ok(
+        run.output.some((line) => line.includes('"message":"resuming from the last clean stop"')),
+        'the start resumed from the saved state',
+      );
+      assert.equal(await answerTo(roomId, mentioned), 'Hello! Happy to help the Platform team.');
+      assert.equal(await answerTo(dmRoom, direct), 'Hello! Happy to help the Platform team.');
+
+      // Exactly once: a later message in each room is answered after them, so a second answer to
+      // the missed ones (a replay of the resumed sync) would have come before it.
+      const laterMention = await say(roomId, 'and a later mention', { mention: true });
+      const laterDirect = await say(dmRoom, 'and a later direct one');
+      await answerTo(roomId, laterMention);
+      await answerTo(dmRoom, laterDirect);
+      assert.equal((await agentMessagesBetween(roomId, mentioned, laterMention)).length, 1);
+      assert.equal((await agentMessagesBetween(dmRoom, direct, laterDirect)).length, 1);
+      for (const text of ['mention one', 'direct one', 'direct line test'])
+        assert.equal(
+          llm.requests.filter((r) => currentTurn(r).said.includes(text)).length,
+          1,
+          `the model saw "${text}" once`,
+        );
     });
 
     it('keeps the secret out of the environment, the logs and every file but the private secrets file', async () => {
@@ -536,6 +623,19 @@ async function createAgentAccount(hs: HomeserverUnderTest, localpart: string): P
   const { access_token: token } = (await login.json()) as { access_token?: string };
   assert.ok(typeof token === 'string' && token.length > 0);
   return token;
+}
+
+/** Joins a room as the agent, with the application service's token, as the bridge does. */
+async function joinAsAgent(hs: HomeserverUnderTest, agentUserId: string, roomId: string): Promise<void> {
+  const joined = await fetch(
+    `${hs.url}/_matrix/client/v3/join/${encodeURIComponent(roomId)}?user_id=${encodeURIComponent(agentUserId)}`,
+    {
+      method: 'POST',
+      headers: { authorization: `Bearer ${hs.appservice.asToken}`, 'content-type': 'application/json' },
+      body: '{}',
+    },
+  );
+  assert.equal(joined.status, 200, await joined.text());
 }
 
 function gatewayPidOf(run: AgentProcess): number {

@@ -30,6 +30,8 @@ export async function startAgent(
   const exited = once(child, 'exit') as Promise<[number | null, NodeJS.Signals | null]>;
   await new Promise<void>((resolveReady, reject) => {
     const timer = setTimeout(() => {
+      // Not left running: its gateway would keep a busy machine busier for the tests after it.
+      child.kill('SIGTERM');
       reject(new Error(`agent not ready within ${timeoutMs} ms:\n${output.slice(-40).join('\n')}`));
     }, timeoutMs);
     child.once('exit', (code) => {

@@ -110,6 +110,10 @@ export class Observability extends Construct {
     const retirements = fleet(FLEET_METRICS.Retirements, {}, MINUTE, 'retirements');
     const restarts = fleet(FLEET_METRICS.Restarts, {}, FIVE_MINUTES, 'restarts');
     const crashLoops = fleet(FLEET_METRICS.CrashLoops, {}, FIVE_MINUTES, 'crash loops');
+    // Sleep and wake (ADR 0019): what the fleet pays for, and how long a wake keeps someone waiting.
+    const awakeAgents = fleet(FLEET_METRICS.AwakeAgents, {}, MINUTE, 'awake agents');
+    const wakes = fleet(FLEET_METRICS.Wakes, {}, FIVE_MINUTES, 'wakes');
+    const wakeLatency = fleet(FLEET_METRICS.WakeLatency, {}, FIVE_MINUTES, 'wake latency (p90)');
 
     // --- cascades: per step, and end to end against the target --------------------------------
     const targetMs = props.cascadeLatencyTarget.toMilliseconds();
@@ -289,6 +293,16 @@ export class Observability extends Construct {
           }),
         ],
         [cascadeWidget('hire'), cascadeWidget('retire')],
+        [
+          new cloudwatch.GraphWidget({ title: 'Awake agents', left: [awakeAgents], width: 8 }),
+          new cloudwatch.GraphWidget({ title: 'Wakes (per 5 minutes)', left: [wakes], width: 8 }),
+          new cloudwatch.GraphWidget({
+            title: 'Wake latency: message to a running agent (p90)',
+            left: [wakeLatency],
+            leftYAxis: { label: 'ms', showUnits: false, min: 0 },
+            width: 8,
+          }),
+        ],
         [
           new cloudwatch.GraphWidget({ title: 'Dead letters per queue', left: deadLetters, width: 12 }),
           new cloudwatch.GraphWidget({ title: 'Queue backlog per service', left: backlog, width: 12 }),

@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import { commonSettings } from '@ocf/config';
+import { levelSchema } from '@ocf/events';
 import { NAMESPACE_PATTERN } from '@ocf/naming';
 
 /**
@@ -43,4 +44,26 @@ export const settings = {
     .int()
     .positive()
     .default(24 * 3600 * 1000),
+  /**
+   * Sleep and wake (ADR 0018, 0019). Levels whose agents are on-demand unless their own wake policy
+   * says otherwise (comma-separated; empty: every agent is always-on unless it says otherwise).
+   */
+  BRIDGE_ON_DEMAND_LEVELS: z
+    .string()
+    .default('')
+    .transform((value) =>
+      value
+        .split(',')
+        .map((level) => level.trim())
+        .filter((level) => level !== ''),
+    )
+    .pipe(z.array(levelSchema)),
+  /** How long an on-demand agent may be idle before it sleeps, unless it has its own timeout. */
+  BRIDGE_IDLE_TIMEOUT_SECONDS: z.coerce.number().int().min(1).default(1800),
+  /** At most this many agents awake at once; 0: no cap (the default on AWS). */
+  BRIDGE_AWAKE_CAP: z.coerce.number().int().min(0).default(0),
+  /** Activity is written to the bridge's table at most this often per agent. */
+  BRIDGE_ACTIVITY_FLUSH_MS: z.coerce.number().int().positive().default(5_000),
+  /** A sleep/wake decision pass at least this often. */
+  BRIDGE_SLEEP_CHECK_MS: z.coerce.number().int().positive().default(15_000),
 };

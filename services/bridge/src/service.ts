@@ -16,6 +16,10 @@ import { createNaming } from '@ocf/naming';
 import { createHandlers } from './handlers/index.ts';
 import type { BridgeDeps } from './reconcile/deps.ts';
 import { sweepParkedAgents } from './reconcile/sweeper.ts';
+import { withSleepScheduler } from './sleep/handlers.ts';
+import { createSleepScheduler } from './sleep/scheduler.ts';
+import { createDynamoActivityStore } from './sleep/store.ts';
+import { createTypingSignal } from './sleep/typing-signal.ts';
 
 type Context = ServiceContext<Config<typeof settings>>;
 
@@ -37,6 +41,25 @@ export function bridgeService(
     compose: (context) => {
       const { config, logger, aws, routing, publisher } = context;
       const deps = bridgeDeps(context, secretsManager);
+      // Sleep and wake decisions (ADR 0018): activity stays here, decisions go on the bus.
+      const scheduler = createSleepScheduler({
+        store: createDynamoActivityStore(aws.dynamodb, routing.tables.bridge.name),
+        publisher,
+        naming: deps.naming,
+        settings: {
+          idleTimeoutSeconds: config.BRIDGE_IDLE_TIMEOUT_SECONDS,
+          onDemandLevels: new Set(config.BRIDGE_ON_DEMAND_LEVELS),
+          awakeCap: config.BRIDGE_AWAKE_CAP,
+        },
+        signal: createTypingSignal({
+          homeserverUrl: config.MATRIX_HOMESERVER_URL,
+          asToken: config.BRIDGE_AS_TOKEN,
+          timeoutMs: 60_000,
+        }),
+        logger: logger.with({ component: 'sleep' }),
+        flushIntervalMs: config.BRIDGE_ACTIVITY_FLUSH_MS,
+        checkIntervalMs: config.BRIDGE_SLEEP_CHECK_MS,
+      });
       const appservice = buildAppserviceApp({
         hsToken: config.BRIDGE_HS_TOKEN,
         naming: deps.naming,
@@ -45,11 +68,11 @@ export function bridgeService(
           tableName: routing.tables.processedEvents.name,
         }),
         logger: logger.with({ component: 'appservice' }),
-        // Waking a hibernating agent starts here once agents can hibernate (ADR 0007).
         onMention: (mention) => {
           logger.info('agent mentioned', { ...mention });
           return Promise.resolve();
         },
+        onEvent: (event) => scheduler.onRoomEvent(event),
       });
       // Finishes the work of agents parked by an outage; one sweep at a time, so a slow one (the
       // homeserver still down) gets no second on top.
@@ -68,7 +91,7 @@ export function bridgeService(
         },
       });
       return {
-        handlers: createHandlers(deps),
+        handlers: withSleepScheduler(createHandlers(deps), scheduler),
         app: (readiness) =>
           buildApp({
             logger,
@@ -89,6 +112,7 @@ export function bridgeService(
             stop: () => appservice.close(),
           },
           sweeper,
+          sleep: scheduler.loop,
         },
       };
     },

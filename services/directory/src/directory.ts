@@ -243,6 +243,13 @@ export function createDirectory(deps: DirectoryDeps) {
       });
     },
 
+    /** An operator's "sleep now" or "wake now": provisioning carries it out (ADR 0019). */
+    async requestSleepOrWake(agentId: string, action: 'sleep' | 'wake'): Promise<void> {
+      if ((await findActive(agentId)) === undefined) throw new NotFoundError(`no active agent "${agentId}"`);
+      if (action === 'sleep') await publisher.emit('AgentSleepRequested', { agentId, reason: 'operator' });
+      else await publisher.emit('AgentWakeRequested', { agentId, reason: 'operator', seenAt: now() });
+    },
+
     /** Folds one cascade event into the agent's status. */
     async project(event: AnyFleetEvent): Promise<void> {
       const agentId = 'agentId' in event.data ? event.data.agentId : undefined;

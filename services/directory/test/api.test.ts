@@ -335,4 +335,64 @@ describe('outbox', () => {
     );
     assert.equal(store.agents.get('grace-hopper')?.outbox.length, 0);
   });
+
+  describe('sleep and wake (ADR 0019)', () => {
+    it('takes a wake policy and idle timeout at hire and by PATCH (null: back to the default)', async () => {
+      const { app, auth, hire, publisher } = await testDirectory();
+      assert.equal((await hire({ ...vp, wakePolicy: 'on-demand', idleTimeoutSeconds: 600 })).statusCode, 202);
+      assert.deepEqual(
+        publisher.published.map((e) => {
+          const data = e.data as { wakePolicy?: string; idleTimeoutSeconds?: number };
+          return [data.wakePolicy, data.idleTimeoutSeconds];
+        }),
+        [['on-demand', 600]],
+      );
+      const patched = await app.inject({
+        method: 'PATCH',
+        url: '/v1/agents/grace-hopper',
+        headers: auth,
+        payload: { wakePolicy: 'always-on', idleTimeoutSeconds: null },
+      });
+      assert.equal(patched.statusCode, 200, patched.body);
+      const view = patched.json<{ wakePolicy?: string; idleTimeoutSeconds?: number }>();
+      assert.equal(view.wakePolicy, 'always-on');
+      assert.equal(view.idleTimeoutSeconds, undefined);
+      assert.deepEqual(publisher.published.at(-1)?.data, {
+        agentId: 'grace-hopper',
+        changes: { wakePolicy: 'always-on', idleTimeoutSeconds: null },
+        previous: { wakePolicy: 'on-demand', idleTimeoutSeconds: 600 },
+      });
+    });
+
+    it('refuses a bad wake policy or timeout with 400 naming the field', async () => {
+      const { hire } = await testDirectory();
+      const bad = await hire({ ...vp, wakePolicy: 'sometimes' });
+      assert.equal(bad.statusCode, 400);
+      assert.equal(bad.json<{ field: string }>().field, 'body.wakePolicy');
+      const zero = await hire({ ...vp, idleTimeoutSeconds: 0 });
+      assert.equal(zero.json<{ field: string }>().field, 'body.idleTimeoutSeconds');
+    });
+
+    it("publishes operators' sleep and wake requests, and 404s for an unknown agent", async () => {
+      const { app, auth, hire, publisher } = await testDirectory();
+      await hire(vp);
+      for (const action of ['sleep', 'wake']) {
+        const response = await app.inject({
+          method: 'POST',
+          url: `/v1/agents/grace-hopper/${action}`,
+          headers: auth,
+        });
+        assert.equal(response.statusCode, 202, response.body);
+      }
+      assert.deepEqual(
+        publisher.published.slice(-2).map((e) => [e.type, (e.data as { reason?: string }).reason]),
+        [
+          ['AgentSleepRequested', 'operator'],
+          ['AgentWakeRequested', 'operator'],
+        ],
+      );
+      const unknown = await app.inject({ method: 'POST', url: '/v1/agents/nobody/wake', headers: auth });
+      assert.equal(unknown.statusCode, 404);
+    });
+  });
 });

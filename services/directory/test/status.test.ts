@@ -48,6 +48,27 @@ describe('status projection', () => {
     );
   });
 
+  it('shows an agent asleep after a sleep, and running again after its wake, in any order (ADR 0019)', () => {
+    const sleepAndWake = [
+      ...happyPath,
+      event('AgentAsleep', { agentId, taskArn: 'task-1', reason: 'idle' }, 10),
+      event('AgentAwake', { agentId, taskArn: 'task-2', wakeSeenAt: at(19).toISOString() }, 20),
+      event('AgentLaunching', { agentId, taskArn: 'task-2' }, 20),
+      event('AgentRunning', { agentId, taskArn: 'task-2' }, 25),
+    ];
+    assert.equal(deriveStatus(fold(sleepAndWake.slice(0, 5))), 'asleep');
+    assert.equal(deriveStatus(fold(sleepAndWake.slice(0, 6))), 'launching');
+    assert.equal(deriveStatus(fold(sleepAndWake)), 'running');
+    assert.deepEqual(fold(sleepAndWake).wakes, { count: 1, lastAt: at(20).toISOString() });
+    fc.assert(
+      fc.property(fc.shuffledSubarray(sleepAndWake, { minLength: sleepAndWake.length }), (order) => {
+        assert.equal(deriveStatus(fold([...order, ...order])), 'running');
+      }),
+    );
+    // A sleep that is not trouble: no health verdict other than asleep.
+    assert.equal(fold(sleepAndWake.slice(0, 5)).health?.state, 'asleep');
+  });
+
   it('shows a failed step with its reason', () => {
     const progress = fold([
       happyPath[0]!,

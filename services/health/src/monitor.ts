@@ -10,7 +10,14 @@ import {
   type OutboxEvent as RuntimeOutboxEvent,
 } from '@ocf/runtime';
 import { assess, type HealthPolicy, type NewId } from './domain/decisions.ts';
-import { agentState, applyEvent, isWatched, type Decision, type HealthRecord } from './domain/projection.ts';
+import {
+  agentState,
+  applyEvent,
+  AWAKE_STATES,
+  isWatched,
+  type Decision,
+  type HealthRecord,
+} from './domain/projection.ts';
 import type { HealthStore, MetricsSink, TaskObserver } from './ports.ts';
 
 export interface MonitorDeps {
@@ -191,13 +198,16 @@ export function createMonitor(deps: MonitorDeps): Monitor {
     const gauge = [...counts].map(([state, count]) =>
       metricDatum(FLEET_METRICS.AgentsByState, { Environment: environment, State: state }, count, at),
     );
+    const awake = AWAKE_STATES.reduce((sum, state) => sum + (counts.get(state) ?? 0), 0);
+    gauge.push(metricDatum(FLEET_METRICS.AwakeAgents, { Environment: environment }, awake, at));
+    const gauges = new Set([FLEET_METRICS.AgentsByState.name, FLEET_METRICS.AwakeAgents.name]);
     const batch = [...pending, ...gauge];
     pending = [];
     try {
       await deps.metrics.put(batch);
     } catch (error) {
-      // Counters and latencies are kept for the next flush; the gauge is made afresh each time.
-      record(batch.filter((d) => d.MetricName !== FLEET_METRICS.AgentsByState.name));
+      // Counters and latencies are kept for the next flush; the gauges are made afresh each time.
+      record(batch.filter((d) => !gauges.has(d.MetricName)));
       throw error;
     }
   }

@@ -104,8 +104,11 @@ export const settings = {
     'MATRIX_HOMESERVER_URL',
     'OCF_STACK_DIR',
   ]),
-  /** SIGTERM, then SIGKILL after this long. */
-  LOCAL_AGENT_STOP_GRACE_MS: z.coerce.number().int().min(0).default(10_000),
+  /**
+   * SIGTERM, then SIGKILL after this long: enough for a real gateway's clean shutdown and its state
+   * copy (ADR 0019), like ECS's 30 s stopTimeout.
+   */
+  LOCAL_AGENT_STOP_GRACE_MS: z.coerce.number().int().min(0).default(30_000),
 };
 
 /** What the ECS runner cannot do without (the local runner needs none of it). */

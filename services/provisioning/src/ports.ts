@@ -1,6 +1,7 @@
 import { FleetError } from '@ocf/errors';
 import type {
   AgentRecord,
+  AsleepRecord,
   FactKey,
   LaunchFailure,
   LaunchRecord,
@@ -78,4 +79,5 @@ export interface AgentStateStore {
   setLaunch(agentId: string, launch: LaunchRecord): Promise<void>;
   setLaunchFailure(agentId: string, failure: LaunchFailure | undefined): Promise<void>;
   setRetirement(agentId: string, retirement: RetirementRecord): Promise<void>;
+  setAsleep(agentId: string, asleep: AsleepRecord): Promise<void>;
 }

@@ -142,6 +142,10 @@ export function createReconciler(deps: ReconcilerDeps): Reconciler {
         } else if (action.kind === 'report-launch') {
           const launch = currentLaunch(record);
           if (launch !== undefined) await report(record, launch);
+        } else if (action.kind === 'report-asleep') {
+          if (action.afterStopping.every((arn) => stoppedArns.has(arn))) {
+            await reportAsleep(record, action.sleepEventId, action.afterStopping[0]);
+          }
         } else if (action.kind === 'finish-retirement') {
           if (action.afterStopping.every((arn) => stoppedArns.has(arn))) {
             await finishRetirement(record, signal);
@@ -249,7 +253,7 @@ export function createReconciler(deps: ReconcilerDeps): Reconciler {
   }
 
   async function report(record: AgentRecord, launch: LaunchRecord): Promise<void> {
-    const answered = [record.restart, record.rotation].find(
+    const answered = [record.restart, record.rotation, record.wake].find(
       (fact) => fact !== undefined && fact.eventId === launch.restartEventId,
     );
     const cause: EventFact | undefined = answered ?? record.hired;
@@ -258,7 +262,36 @@ export function createReconciler(deps: ReconcilerDeps): Reconciler {
       { agentId: record.agentId, taskArn: launch.taskArn },
       causedBy(cause),
     );
+    const wake = record.wake;
+    if (wake !== undefined && wake.eventId === launch.restartEventId) {
+      await publisher.emit(
+        'AgentAwake',
+        { agentId: record.agentId, taskArn: launch.taskArn, wakeSeenAt: wake.seenAt },
+        causedBy(wake),
+      );
+    }
     await store.setLaunch(record.agentId, { ...launch, reported: true });
+  }
+
+  async function reportAsleep(record: AgentRecord, sleepEventId: string, taskArn?: string): Promise<void> {
+    const sleep = record.sleep;
+    if (sleep?.eventId !== sleepEventId) return;
+    const stoppedTask = taskArn ?? currentLaunch(record)?.taskArn;
+    await publisher.emit(
+      'AgentAsleep',
+      {
+        agentId: record.agentId,
+        reason: sleep.reason,
+        ...(stoppedTask === undefined ? {} : { taskArn: stoppedTask }),
+      },
+      causedBy(sleep),
+    );
+    await store.setAsleep(record.agentId, {
+      sleepEventId,
+      at: now().toISOString(),
+      ...(stoppedTask === undefined ? {} : { taskArn: stoppedTask }),
+    });
+    logger.info('agent asleep', { agentId: record.agentId, reason: sleep.reason, taskArn: stoppedTask });
   }
 
   async function recordLaunchFailure(

@@ -6,11 +6,13 @@ import {
   arnSchema,
   cascadeStepSchema,
   labelSchema,
+  idleTimeoutSecondsSchema,
   levelSchema,
   monthSchema,
   reasonSchema,
   textSchema,
   usdSchema,
+  wakePolicySchema,
 } from './fields.ts';
 
 const EXAMPLE_SECRET_ARN =
@@ -43,6 +45,10 @@ export const AgentHired = defineEvent({
     skills: z.array(textSchema.min(1).max(64)).max(50).optional(),
     /** What the agent may spend on model calls per calendar month (UTC); none: no agent limit. */
     monthlyBudgetUsd: usdSchema.optional(),
+    /** Unset: the fleet's default for the agent's level. */
+    wakePolicy: wakePolicySchema.optional(),
+    /** Unset: the fleet's idle timeout. */
+    idleTimeoutSeconds: idleTimeoutSecondsSchema.optional(),
   }),
   example: {
     agentId: 'ada-lovelace',
@@ -88,6 +94,9 @@ export const AgentUpdated = defineEvent({
         managerId: z.union([agentIdSchema, z.literal(CEO_ID)]),
         /** A new monthly model budget; null: no agent limit any more. */
         monthlyBudgetUsd: usdSchema.nullable(),
+        /** `null`: back to the fleet's default. */
+        wakePolicy: wakePolicySchema.nullable(),
+        idleTimeoutSeconds: idleTimeoutSecondsSchema.nullable(),
       })
       .partial()
       .refine((changes) => Object.keys(changes).length > 0, 'must name at least one change'),
@@ -100,6 +109,8 @@ export const AgentUpdated = defineEvent({
         team: labelSchema.nullable(),
         managerId: z.union([agentIdSchema, z.literal(CEO_ID)]),
         monthlyBudgetUsd: usdSchema.nullable(),
+        wakePolicy: wakePolicySchema.nullable(),
+        idleTimeoutSeconds: idleTimeoutSecondsSchema.nullable(),
       })
       .partial(),
   }),
@@ -427,6 +438,81 @@ export const AgentBudgetExhausted = defineEvent({
   },
 });
 
+// ---------------------------------------------------------------------------------------------
+// Sleep and wake (ADR 0018, 0019): requests from whoever decides, facts from provisioning.
+// ---------------------------------------------------------------------------------------------
+
+export const AgentSleepRequested = defineEvent({
+  type: 'AgentSleepRequested',
+  version: 1,
+  audience: 'internal',
+  producedBy: ['bridge', 'directory'],
+  description:
+    "Asks provisioning to stop the agent's task on purpose (idle past its timeout, evicted to make room, or an operator's call). Storage, chat account, rooms and secret stay.",
+  schema: z.object({
+    agentId: agentIdSchema,
+    reason: z.enum(['idle', 'evicted', 'operator']),
+    /** When the agent was last active, if the request is about idleness. */
+    lastActiveAt: z.iso.datetime({ offset: true }).optional(),
+  }),
+  example: { agentId: 'ada-lovelace', reason: 'idle', lastActiveAt: '2026-11-25T09:30:00.000Z' },
+});
+
+export const AgentWakeRequested = defineEvent({
+  type: 'AgentWakeRequested',
+  version: 1,
+  audience: 'internal',
+  producedBy: ['bridge', 'directory'],
+  description:
+    'Asks provisioning to start a sleeping agent again: it was mentioned, sent a direct message, or an operator woke it.',
+  schema: z.object({
+    agentId: agentIdSchema,
+    reason: z.enum(['mention', 'direct-message', 'operator']),
+    roomId: textSchema.min(1).max(255).optional(),
+    eventId: textSchema.min(1).max(255).optional(),
+    /** When the fleet saw the message that wakes the agent (the start of the wake latency). */
+    seenAt: z.iso.datetime({ offset: true }),
+  }),
+  example: {
+    agentId: 'ada-lovelace',
+    reason: 'mention',
+    roomId: '!team:fleet.example.com',
+    eventId: '$abc123',
+    seenAt: '2026-11-25T10:00:00.000Z',
+  },
+});
+
+export const AgentAsleep = defineEvent({
+  type: 'AgentAsleep',
+  version: 1,
+  audience: 'internal',
+  producedBy: ['provisioning'],
+  description: "The agent's task was stopped on purpose to let it sleep; nothing else of it changed.",
+  schema: z.object({
+    agentId: agentIdSchema,
+    /** The task that was stopped, if one ran. */
+    taskArn: textSchema.min(1).optional(),
+    reason: z.enum(['idle', 'evicted', 'operator']),
+  }),
+  example: { agentId: 'ada-lovelace', taskArn: EXAMPLE_TASK_ARN, reason: 'idle' },
+});
+
+export const AgentAwake = defineEvent({
+  type: 'AgentAwake',
+  version: 1,
+  audience: 'internal',
+  producedBy: ['provisioning'],
+  description:
+    'A task was started for a sleeping agent in answer to a wake request; health reports it running once it answers.',
+  schema: z.object({
+    agentId: agentIdSchema,
+    taskArn: textSchema.min(1),
+    /** The `seenAt` of the wake request it answers. */
+    wakeSeenAt: z.iso.datetime({ offset: true }),
+  }),
+  example: { agentId: 'ada-lovelace', taskArn: EXAMPLE_TASK_ARN, wakeSeenAt: '2026-11-25T10:00:00.000Z' },
+});
+
 /** Every event type the fleet knows, by detail-type. */
 export const catalogue = {
   AgentHired,
@@ -450,6 +536,10 @@ export const catalogue = {
   ModelUsageReported,
   AgentBudgetThresholdReached,
   AgentBudgetExhausted,
+  AgentSleepRequested,
+  AgentWakeRequested,
+  AgentAsleep,
+  AgentAwake,
 } as const;
 
 export type Catalogue = typeof catalogue;

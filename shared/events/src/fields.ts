@@ -70,6 +70,7 @@ export const AGENT_STATUSES = [
   'chat-account-ready',
   'launching',
   'running',
+  'asleep',
   'unhealthy',
   'restarting',
   'crash-looping',
@@ -87,3 +88,17 @@ export const usdSchema = z.number().nonnegative().max(1_000_000);
 
 /** A calendar month in UTC, `YYYY-MM`: the period budgets and usage totals are kept for. */
 export const monthSchema = z.string().regex(/^\d{4}-(0[1-9]|1[0-2])$/, 'must be a month, YYYY-MM');
+
+/**
+ * Whether an agent's task runs all the time or only while it has something to do (ADR 0019):
+ * an `on-demand` agent is put to sleep after its idle timeout and woken when it is addressed.
+ */
+export const wakePolicySchema = z.enum(['always-on', 'on-demand']);
+export type WakePolicy = z.infer<typeof wakePolicySchema>;
+
+/** How long an on-demand agent may stay idle before it sleeps: a second to a week. */
+export const idleTimeoutSecondsSchema = z
+  .number()
+  .int()
+  .min(1)
+  .max(7 * 24 * 3600);

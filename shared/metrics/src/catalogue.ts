@@ -175,6 +175,33 @@ export const FLEET_METRICS = {
     statistic: 'Sum',
     description: 'Cost of model calls per department, in US dollars.',
   }),
+  /**
+   * A gauge: agents whose task is meant to run now (launching, running, unhealthy or restarting),
+   * published with AgentsByState. What the fleet pays for, against the cap on awake agents.
+   */
+  AwakeAgents: metric({
+    name: 'AwakeAgents',
+    unit: 'Count',
+    dimensions: ['Environment'],
+    statistic: 'Maximum',
+    description: 'Agents awake (a task meant to run), counted once a minute.',
+  }),
+  /** One per sleeping agent started again (AgentAwake). */
+  Wakes: metric({
+    name: 'Wakes',
+    unit: 'Count',
+    dimensions: ['Environment'],
+    statistic: 'Sum',
+    description: 'Sleeping agents woken by a mention, a direct message or an operator.',
+  }),
+  /** From the message that woke an agent (as the fleet saw it) to its new task passing its check. */
+  WakeLatency: metric({
+    name: 'WakeLatency',
+    unit: 'Milliseconds',
+    dimensions: ['Environment'],
+    statistic: 'p90',
+    description: 'Time from the message that woke an agent to its task running and healthy.',
+  }),
 } as const;
 
 export type FleetMetricName = keyof typeof FLEET_METRICS;

@@ -77,6 +77,8 @@ export const SUBSCRIPTIONS: { readonly [S in ServiceName]: readonly Subscription
     { from: 'producers', eventTypes: ['CredentialsIssued', 'CredentialsRotated'] },
     // Budget notices for the agent's manager (ADR 0017).
     { from: 'producers', eventTypes: ['AgentBudgetThresholdReached', 'AgentBudgetExhausted'] },
+    // Who is awake, for the awake cap and to tell a waiting person the agent is back (ADR 0018).
+    { from: 'producers', eventTypes: ['AgentAsleep', 'AgentAwake', 'AgentRunning'] },
   ],
   provisioning: [
     // Its own copy of the desired state (ADR 0010): who is hired (and retired), each agent's
@@ -91,6 +93,9 @@ export const SUBSCRIPTIONS: { readonly [S in ServiceName]: readonly Subscription
         'ChatAccountReady',
         'AgentRestartRequested',
         'AgentCrashLooping',
+        // Sleep and wake requests, from the bridge's decisions and operators (ADR 0018).
+        'AgentSleepRequested',
+        'AgentWakeRequested',
       ],
     },
   ],
@@ -109,6 +114,9 @@ export const SUBSCRIPTIONS: { readonly [S in ServiceName]: readonly Subscription
         'ChatAccountDeactivated',
         'MemoryArchived',
         'CascadeStepFailed',
+        // A sleeping agent's task is gone on purpose; a wake is timed from its message (ADR 0019).
+        'AgentAsleep',
+        'AgentAwake',
       ],
     },
   ],

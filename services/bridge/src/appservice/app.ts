@@ -14,8 +14,10 @@ export interface AppserviceAppDeps {
   /** Remembers handled transactions across restarts (the consumers' dedupe table). */
   readonly transactions: DedupeStore;
   readonly logger: Logger;
-  /** Called for every agent a message mentions: where waking a sleeping agent will start. */
+  /** Called for every agent a message mentions. */
   readonly onMention: (mention: Mention) => Promise<void>;
+  /** Called for every pushed event, after its mentions: activity, direct chats, wakes (ADR 0018). */
+  readonly onEvent?: ((event: PushedEvent) => Promise<void>) | undefined;
 }
 
 /** A transaction counts as in progress this long; then a retry of it may take over. */
@@ -69,6 +71,7 @@ export function buildAppserviceApp(deps: AppserviceAppDeps): FastifyInstance {
       try {
         for (const event of events) {
           for (const mention of mentionsIn(event, deps.naming)) await deps.onMention(mention);
+          await deps.onEvent?.(event);
         }
       } catch (error) {
         await deps.transactions.release(key);

@@ -1,4 +1,4 @@
-import type { AgentStatus, CascadeStep, EventData, Level } from '@ocf/events';
+import type { AgentStatus, CascadeStep, EventData, Level, WakePolicy } from '@ocf/events';
 
 /** Who an agent is in the org. The part a hire sets and an update changes. */
 export interface Position {
@@ -11,6 +11,10 @@ export interface Position {
   readonly managerId: string;
   /** Its monthly model budget in US dollars (ADR 0017); absent: no limit of its own. */
   readonly monthlyBudgetUsd?: number | undefined;
+  /** Unset: the fleet's default for its level (ADR 0019). */
+  readonly wakePolicy?: WakePolicy | undefined;
+  /** Unset: the fleet's idle timeout. */
+  readonly idleTimeoutSeconds?: number | undefined;
 }
 
 export interface HireRequest extends Position {
@@ -41,10 +45,12 @@ export interface CascadeProgress {
    * was stopped on purpose (retirement), which no later verdict overrides.
    */
   readonly health?: {
-    readonly state: 'running' | 'unhealthy' | 'restarting' | 'crash-looping' | 'stopped';
+    readonly state: 'running' | 'unhealthy' | 'restarting' | 'crash-looping' | 'asleep' | 'stopped';
     readonly at: string;
     readonly detail?: string | undefined;
   };
+  /** Sleep and wake (ADR 0019): how often the agent was woken, and when last. */
+  readonly wakes?: { readonly count: number; readonly lastAt: string } | undefined;
 }
 
 export { AGENT_STATUSES, type AgentStatus } from '@ocf/events';
@@ -124,5 +130,7 @@ export function hiredEventData(request: HireRequest): EventData<'AgentHired'> {
     ...(request.model === undefined ? {} : { model: request.model }),
     ...(request.skills === undefined ? {} : { skills: [...request.skills] }),
     ...(request.monthlyBudgetUsd === undefined ? {} : { monthlyBudgetUsd: request.monthlyBudgetUsd }),
+    ...(request.wakePolicy === undefined ? {} : { wakePolicy: request.wakePolicy }),
+    ...(request.idleTimeoutSeconds === undefined ? {} : { idleTimeoutSeconds: request.idleTimeoutSeconds }),
   };
 }

@@ -31,7 +31,10 @@ export function applyEvent(progress: CascadeProgress, event: AnyFleetEvent): Cas
         detail: event.data.matrixUserId,
       });
     case 'AgentLaunching':
-      return setStep(progress, 'hire', 'task', { state: 'in-progress', at, detail: event.data.taskArn });
+      return wakeUp(
+        setStep(progress, 'hire', 'task', { state: 'in-progress', at, detail: event.data.taskArn }),
+        at,
+      );
     case 'AgentRunning':
       return setHealth(
         setStep(progress, 'hire', 'task', { state: 'done', at, detail: event.data.taskArn }),
@@ -44,6 +47,20 @@ export function applyEvent(progress: CascadeProgress, event: AnyFleetEvent): Cas
       return setHealth(progress, 'restarting', at, event.data.reason);
     case 'AgentCrashLooping':
       return setHealth(progress, 'crash-looping', at, event.data.lastReason);
+    // Sleep is not trouble: the task is gone on purpose, and a newer launch or run ends it.
+    case 'AgentAsleep':
+      return progress.health?.state === 'crash-looping'
+        ? progress
+        : setHealth(progress, 'asleep', at, `asleep (${event.data.reason})`);
+    case 'AgentAwake': {
+      // Its new task is on its way, as AgentLaunching says too (whichever comes first).
+      const woken = wakeUp(
+        setStep(progress, 'hire', 'task', { state: 'in-progress', at, detail: event.data.taskArn }),
+        at,
+      );
+      if (progress.wakes !== undefined && progress.wakes.lastAt >= at) return woken;
+      return { ...woken, wakes: { count: (progress.wakes?.count ?? 0) + 1, lastAt: at } };
+    }
     case 'AgentStopped':
       return event.data.expected
         ? stopHealth(
@@ -86,6 +103,8 @@ export function applyEvent(progress: CascadeProgress, event: AnyFleetEvent): Cas
     case 'ModelUsageReported':
     case 'AgentBudgetThresholdReached':
     case 'AgentBudgetExhausted':
+    case 'AgentSleepRequested':
+    case 'AgentWakeRequested':
       return progress;
   }
 }
@@ -139,6 +158,12 @@ function setStep(
   // An older fact never overwrites a newer one; an equal one (a duplicate) changes nothing.
   if (current !== undefined && current.at >= status.at) return progress;
   return { ...progress, [phase]: { ...progress[phase], [step]: status } };
+}
+
+/** A launch or wake newer than the sleep ends it; the task's own progress says the rest. */
+function wakeUp(progress: CascadeProgress, at: string): CascadeProgress {
+  if (progress.health?.state !== 'asleep' || progress.health.at >= at) return progress;
+  return { ...progress, health: { state: 'running', at } };
 }
 
 function setHealth(

@@ -32,7 +32,7 @@ export interface AgentRoutesDeps {
 const tags = ['agents'];
 const secured = [{ bearer: [] }];
 
-/** /v1/agents: hire, query, update, retire, rotate credentials. */
+/** /v1/agents: hire, query, update, retire, rotate credentials, sleep and wake. */
 export function agentRoutes(app: FastifyInstance, deps: AgentRoutesDeps): void {
   const { directory } = deps;
 
@@ -206,4 +206,38 @@ export function agentRoutes(app: FastifyInstance, deps: AgentRoutesDeps): void {
       return reply.status(202).send({ agentId: request.params.agentId, rotation: 'requested' });
     },
   );
+
+  // Sleep and wake now (ADR 0019): operators' requests, carried out by provisioning.
+  for (const action of ['sleep', 'wake'] as const) {
+    app.post<{ Params: { agentId: string } }>(
+      `/v1/agents/:agentId/${action}`,
+      {
+        config: { access: 'write' },
+        validatorCompiler: bodyParsedBy(parseReasonBody, parseAgentIdParams),
+        schema: {
+          tags,
+          security: secured,
+          summary: action === 'sleep' ? 'Put the agent to sleep now' : 'Wake the agent now',
+          description:
+            action === 'sleep'
+              ? "Stops the agent's task on purpose; its storage, chat account, rooms and secret stay. A mention or direct message wakes it again."
+              : "Starts a sleeping agent's task again; it answers what it was sent while asleep.",
+          params: agentIdParams,
+          response: {
+            202: {
+              type: 'object',
+              properties: { agentId: { type: 'string' }, [action]: { type: 'string' } },
+            },
+            401: errorView,
+            403: errorView,
+            404: errorView,
+          },
+        },
+      },
+      async (request, reply) => {
+        await directory.requestSleepOrWake(request.params.agentId, action);
+        return reply.status(202).send({ agentId: request.params.agentId, [action]: 'requested' });
+      },
+    );
+  }
 }

@@ -45,8 +45,20 @@ const HIRE_FIELDS = [
   'model',
   'skills',
   'monthlyBudgetUsd',
+  'wakePolicy',
+  'idleTimeoutSeconds',
 ];
-const UPDATE_FIELDS = ['name', 'title', 'level', 'department', 'team', 'manager', 'monthlyBudgetUsd'];
+const UPDATE_FIELDS = [
+  'name',
+  'title',
+  'level',
+  'department',
+  'team',
+  'manager',
+  'monthlyBudgetUsd',
+  'wakePolicy',
+  'idleTimeoutSeconds',
+];
 
 /** A hire body (the REST shape of AgentHired) as a hire request. `agentId` defaults to a slug of the name. */
 export function parseHireBody(
@@ -84,12 +96,18 @@ export function parseUpdateBody(body: unknown): PositionChanges {
   const fields = knownFields(body, 'body', UPDATE_FIELDS);
   if (Object.keys(fields).length === 0)
     throw new ValidationError('body must name at least one change', { field: 'body' });
-  const { team, monthlyBudgetUsd, ...changes } = parseWith(updateSchema, fromRest(fields), 'body');
+  const { team, monthlyBudgetUsd, wakePolicy, idleTimeoutSeconds, ...changes } = parseWith(
+    updateSchema,
+    fromRest(fields),
+    'body',
+  );
+  // `null` for these means "back to the default": unset (for the budget: no limit of its own).
   return {
     ...changes,
     ...(team === undefined ? {} : { team: team ?? undefined }),
-    // null: no budget of its own any more.
     ...(monthlyBudgetUsd === undefined ? {} : { monthlyBudgetUsd: monthlyBudgetUsd ?? undefined }),
+    ...(wakePolicy === undefined ? {} : { wakePolicy: wakePolicy ?? undefined }),
+    ...(idleTimeoutSeconds === undefined ? {} : { idleTimeoutSeconds: idleTimeoutSeconds ?? undefined }),
   } as PositionChanges;
 }
 

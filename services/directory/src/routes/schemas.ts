@@ -22,6 +22,19 @@ const manager = {
   description: 'The manager\'s agent id, or "ceo".',
 } as const;
 
+const wakePolicy = {
+  type: 'string',
+  enum: ['always-on', 'on-demand'],
+  description:
+    "on-demand: the agent sleeps when idle and wakes when addressed. Unset: the fleet's default for its level.",
+} as const;
+const idleTimeoutSeconds = {
+  type: 'integer',
+  minimum: 1,
+  maximum: 604800,
+  description: "How long an on-demand agent may be idle before it sleeps. Unset: the fleet's default.",
+} as const;
+
 export const hireBody = {
   type: 'object',
   additionalProperties: false,
@@ -38,6 +51,8 @@ export const hireBody = {
     model: { type: 'string', minLength: 1, maxLength: 200 },
     skills: { type: 'array', maxItems: 50, items: { type: 'string', minLength: 1, maxLength: 64 } },
     monthlyBudgetUsd: budgetUsd,
+    wakePolicy,
+    idleTimeoutSeconds,
   },
 } as const;
 
@@ -53,6 +68,8 @@ export const updateBody = {
     team: { anyOf: [label, { type: 'null' }] },
     manager,
     monthlyBudgetUsd: { anyOf: [budgetUsd, { type: 'null' }] },
+    wakePolicy: { anyOf: [wakePolicy, { type: 'null' }] },
+    idleTimeoutSeconds: { anyOf: [idleTimeoutSeconds, { type: 'null' }] },
   },
 } as const;
 
@@ -140,6 +157,9 @@ export const agentView = {
     roleTemplate: { type: 'string' },
     model: { type: 'string' },
     skills: { type: 'array', items: { type: 'string' } },
+    wakePolicy: { type: 'string' },
+    idleTimeoutSeconds: { type: 'integer' },
+    wakes: { type: 'object', properties: { count: { type: 'integer' }, lastAt: { type: 'string' } } },
     status: { type: 'string', enum: [...AGENT_STATUSES] },
     hiredAt: { type: 'string' },
     updatedAt: { type: 'string' },

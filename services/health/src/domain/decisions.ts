@@ -1,5 +1,5 @@
 import type { MetricDatum } from '@ocf/metrics';
-import { countDatum, latencyDatum } from './metrics.ts';
+import { countDatum, latencyDatum, wakeLatencyDatum } from './metrics.ts';
 import {
   changed,
   isWatched,
@@ -167,6 +167,11 @@ export function assess(
         runningReported: task.arn,
         outbox: [...record.outbox, ...outbox],
       };
+      if (record.wake?.taskArn === task.arn) {
+        // Awake again: from the message that woke it to a task that answers (reported once).
+        metrics.push(wakeLatencyDatum(environment, now.getTime() - Date.parse(record.wake.seenAt), now));
+        next = { ...next, wake: undefined };
+      }
       if (!next.latencyReported.includes('hire:task') && record.hire !== undefined) {
         const ms = Math.max(0, now.getTime() - Date.parse(record.hire.at));
         metrics.push(

@@ -13,7 +13,7 @@ export type LatencyStep = CascadeStep | '*';
 
 /** One more hire, retirement, restart or crash loop. */
 export function countDatum(
-  metric: 'Hires' | 'Retirements' | 'Restarts' | 'CrashLoops',
+  metric: 'Hires' | 'Retirements' | 'Restarts' | 'CrashLoops' | 'Wakes',
   environment: string,
   at: Date,
 ): MetricDatum {
@@ -55,4 +55,9 @@ export function reportLatency<R extends { readonly latencyReported: readonly str
   if (from === undefined || record.latencyReported.includes(key) || at < from.at) return record;
   metrics.push(latencyDatum(environment, cascade, step, Date.parse(at) - Date.parse(from.at), new Date(at)));
   return { ...record, latencyReported: [...record.latencyReported, key] };
+}
+
+/** How long a wake took, from the message the fleet saw to the task running and healthy. */
+export function wakeLatencyDatum(environment: string, ms: number, at: Date): MetricDatum {
+  return metricDatum(FLEET_METRICS.WakeLatency, { Environment: environment }, Math.max(0, ms), at);
 }

@@ -2,6 +2,9 @@ import { isRetirementComplete, type AnyFleetEvent, type EventDataInput, type Hir
 import type { AgentState, MetricDatum } from '@ocf/metrics';
 import { countDatum, reportLatency, type Cascade, type LatencyStep } from './metrics.ts';
 
+/** States in which an agent's task is meant to run: what the fleet pays for (AwakeAgents). */
+export const AWAKE_STATES: readonly AgentState[] = ['launching', 'running', 'unhealthy', 'restarting'];
+
 /**
  * What health knows about one agent (ADR 0011): the task it watches, how that task is doing,
  * its recent failures (the crash-loop window and the back-off come from them), and enough of
@@ -33,16 +36,18 @@ export interface HealthRecord {
   readonly latencyReported: readonly string[];
   /** Events decided but maybe not yet published: published again until they are (same ids). */
   readonly outbox: readonly OutboxEvent[];
+  /** The task started to wake the agent, and when its waking message was seen (WakeLatency). */
+  readonly wake?: { readonly taskArn: string; readonly seenAt: string } | undefined;
 }
 
 /**
  * - `idle`: hired, no task yet;            - `launching`: a task started, not RUNNING yet;
  * - `running`: RUNNING and healthy;          - `unhealthy`: RUNNING, failing its health check;
  * - `restarting`: a replacement was asked for; - `crash-looping`: too many failures, given up;
- * - `stopped`: retired, nothing to watch.
+ * - `stopped`: retired, nothing to watch;    - `asleep`: its task stopped on purpose (ADR 0019).
  */
 export type Phase =
-  'idle' | 'launching' | 'running' | 'unhealthy' | 'restarting' | 'crash-looping' | 'stopped';
+  'idle' | 'launching' | 'running' | 'unhealthy' | 'restarting' | 'crash-looping' | 'stopped' | 'asleep';
 
 export interface EventRef {
   readonly at: string;
@@ -107,6 +112,7 @@ export function agentState(record: HealthRecord): AgentState | undefined {
     case 'restarting':
     case 'crash-looping':
     case 'running':
+    case 'asleep':
       return record.phase;
     default:
       break;
@@ -223,6 +229,25 @@ export function applyEvent(
       return retiring ? retireStep(record, 'chat-account', at, metrics, latency) : unchanged(record);
     case 'MemoryArchived':
       return retiring ? retireStep(record, 'memory', at, metrics, latency) : unchanged(record);
+    case 'AgentAsleep': {
+      // A launch newer than the sleep (the wake) wins; a sleep of a crash-looping agent changes nothing.
+      if (retiring || record.hire === undefined || at < record.hire.at) return unchanged(record);
+      if ((record.task !== undefined && record.task.at > at) || record.phase === 'crash-looping')
+        return unchanged(record);
+      if (record.phase === 'asleep' && record.phaseAt >= at) return unchanged(record);
+      return changed({ ...record, phase: 'asleep', phaseAt: at }, metrics);
+    }
+    case 'AgentAwake': {
+      if (retiring || record.wake?.taskArn === event.data.taskArn) return unchanged(record);
+      metrics.push(countDatum('Wakes', environment, new Date(at)));
+      return changed(
+        {
+          ...record,
+          wake: { taskArn: event.data.taskArn, seenAt: new Date(event.data.wakeSeenAt).toISOString() },
+        },
+        metrics,
+      );
+    }
     case 'CascadeStepFailed': {
       if (retiring || record.hire === undefined || at < record.hire.at) return unchanged(record);
       return changed(

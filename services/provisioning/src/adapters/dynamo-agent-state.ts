@@ -73,5 +73,6 @@ export function createDynamoAgentStateStore(client: DynamoDBClient, tableName: s
     setLaunch: (agentId, launch) => set(agentId, 'launch', launch),
     setLaunchFailure: (agentId, failure) => set(agentId, 'launchFailure', failure),
     setRetirement: (agentId, retirement) => set(agentId, 'retirement', retirement),
+    setAsleep: (agentId, asleep) => set(agentId, 'asleep', asleep),
   };
 }

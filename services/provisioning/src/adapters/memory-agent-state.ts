@@ -27,6 +27,10 @@ export function createMemoryAgentStateStore(): AgentStateStore & {
       update(agentId, { launchFailure: structuredClone(failure) });
       return Promise.resolve();
     },
+    setAsleep(agentId, asleep) {
+      update(agentId, { asleep: structuredClone(asleep) });
+      return Promise.resolve();
+    },
     setRetirement(agentId, retirement) {
       update(agentId, { retirement: structuredClone(retirement) });
       return Promise.resolve();

@@ -15,6 +15,12 @@ export interface AgentRecord {
   /** The agent's secret got a new value: its task is replaced so the agent picks it up (ADR 0008). */
   readonly rotation?: RotationFact | undefined;
   readonly crashLoop?: EventFact | undefined;
+  /** The latest sleep request (ADR 0019): the task is stopped on purpose while it is the newest. */
+  readonly sleep?: SleepFact | undefined;
+  /** The latest wake request: a sleeping agent gets a task again. */
+  readonly wake?: WakeFact | undefined;
+  /** The sleep provisioning carried out (task stopped) and reported (AgentAsleep). */
+  readonly asleep?: AsleepRecord | undefined;
   readonly launch?: LaunchRecord | undefined;
   readonly launchFailure?: LaunchFailure | undefined;
   readonly retirement?: RetirementRecord | undefined;
@@ -30,6 +36,24 @@ export interface RestartFact extends EventFact {
   readonly attempt: number;
   readonly notBefore: string;
   readonly reason: string;
+}
+
+export type SleepReason = 'idle' | 'evicted' | 'operator';
+
+export interface SleepFact extends EventFact {
+  readonly reason: SleepReason;
+}
+
+export interface WakeFact extends EventFact {
+  readonly reason: 'mention' | 'direct-message' | 'operator';
+  /** When the fleet saw the message that woke the agent (AgentAwake carries it on). */
+  readonly seenAt: string;
+}
+
+export interface AsleepRecord {
+  readonly sleepEventId: string;
+  readonly at: string;
+  readonly taskArn?: string | undefined;
 }
 
 export interface RotationFact extends EventFact {
@@ -66,7 +90,8 @@ export interface RetirementRecord {
 }
 
 /** Facts that handlers record from events; newer replaces older. */
-export type FactKey = 'hired' | 'credentials' | 'chat' | 'retired' | 'restart' | 'rotation' | 'crashLoop';
+export type FactKey =
+  'hired' | 'credentials' | 'chat' | 'retired' | 'restart' | 'rotation' | 'crashLoop' | 'sleep' | 'wake';
 
 /** Retired, and not hired again since. */
 export function isRetired(record: AgentRecord): boolean {
@@ -154,4 +179,35 @@ export function pendingReplacement(record: AgentRecord): Replacement | undefined
 /** The retirement still owes its part: stop the task, release the storage, report both. */
 export function retirementPending(record: AgentRecord): boolean {
   return isRetired(record) && record.retirement?.retiredEventId !== record.retired?.eventId;
+}
+
+/**
+ * The sleep request that holds now: newer than the current hire and than any wake request.
+ * Sleep and wake are level-triggered like everything else: the newest request wins, whatever
+ * order they arrive in and however often.
+ */
+export function sleepInForce(record: AgentRecord): SleepFact | undefined {
+  const { sleep, wake, hired } = record;
+  if (sleep === undefined || hired === undefined || sleep.at < hired.at) return undefined;
+  if (!sinceRetirement(sleep, record)) return undefined;
+  if (wake !== undefined && wake.at > sleep.at) return undefined;
+  return sleep;
+}
+
+/**
+ * A wake request the current task does not answer yet: the current launch (if any) was followed by
+ * a sleep request (carried out or not), and then by this wake. A wake of an agent nobody put to
+ * sleep changes nothing; a sleep newer than the wake cancels it.
+ */
+export function pendingWake(record: AgentRecord): WakeFact | undefined {
+  const launch = currentLaunch(record);
+  const { wake, sleep, hired } = record;
+  if (wake === undefined || sleep === undefined || hired === undefined) return undefined;
+  if (sleepInForce(record) !== undefined || !sinceRetirement(wake, record) || sleep.at < hired.at)
+    return undefined;
+  // Put to sleep before its first launch (evicted right after the hire): the wake is that launch.
+  if (launch === undefined) return wake;
+  if (wake.eventId === launch.restartEventId || sleep.at <= launch.at || wake.at <= launch.at)
+    return undefined;
+  return wake;
 }

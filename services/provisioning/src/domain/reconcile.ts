@@ -2,6 +2,8 @@ import {
   currentLaunch,
   isCrashLooping,
   pendingReplacement,
+  pendingWake,
+  sleepInForce,
   retirementPending,
   wantsToRun,
   type AgentRecord,
@@ -40,6 +42,13 @@ export type Action =
       /** The restart request the task answers (it started after the request). */
       readonly restartEventId?: string | undefined;
     }
+  /** The agent's tasks are stopped for its sleep: record and report it (AgentAsleep), once. */
+  | {
+      readonly kind: 'report-asleep';
+      readonly agentId: string;
+      readonly sleepEventId: string;
+      readonly afterStopping: readonly string[];
+    }
   /** A recorded launch whose AgentLaunching was never published. */
   | { readonly kind: 'report-launch'; readonly agentId: string; readonly taskArn: string }
   /** Release the storage and report the retirement, once the listed tasks are stopped. */
@@ -66,7 +75,9 @@ export interface Plan {
  * - a task dead since its launch is not relaunched here: health decides, with back-off, and asks;
  * - a retired agent's tasks are stopped and its retirement finished; a task of an agent the
  *   records do not want running (unknown, not ready, no agent tag) is stopped;
- * - a crash-looping agent is left as it is: no restart, no stop, until an operator acts.
+ * - a crash-looping agent is left as it is: no restart, no stop, until an operator acts;
+ * - an agent whose newest request is to sleep has no task: its tasks are stopped on purpose, then
+ *   AgentAsleep is reported once; a wake newer than that sleep launches it again (ADR 0019).
  */
 export function reconcile(
   records: readonly AgentRecord[],
@@ -121,6 +132,59 @@ export function reconcile(
     const secretArn = record.credentials?.secretArn;
     if (hired === undefined || secretArn === undefined) continue; // wantsToRun guarantees both
     const launch = currentLaunch(record);
+
+    // Asleep (ADR 0019): no task, on purpose. Storage, account, rooms and secret stay.
+    const sleep = sleepInForce(record);
+    if (sleep !== undefined) {
+      for (const task of tasks) stop(task, `sleep (${sleep.reason})`);
+      if (record.asleep?.sleepEventId !== sleep.eventId) {
+        actions.push({
+          kind: 'report-asleep',
+          agentId: record.agentId,
+          sleepEventId: sleep.eventId,
+          afterStopping: tasks.map((t) => t.taskArn),
+        });
+      }
+      continue;
+    }
+    const woken = pendingWake(record);
+    if (woken !== undefined) {
+      // A task started after the wake is its answer (a provisioning that crashed mid-wake); one
+      // still running from before (the sleep was never carried out) answers it as well.
+      if (tasks.length > 0) {
+        const keep =
+          oldestOf(tasks.filter((t) => t.startedAt !== undefined && t.startedAt > woken.at)) ??
+          tasks.find((t) => t.taskArn === launch?.taskArn) ??
+          oldest(tasks);
+        for (const task of tasks) if (task !== keep) stop(task, 'a second task for the same agent');
+        actions.push({
+          kind: 'adopt',
+          agentId: record.agentId,
+          taskArn: keep.taskArn,
+          restartEventId: woken.eventId,
+        });
+        continue;
+      }
+      const failure = record.launchFailure;
+      if (
+        failure !== undefined &&
+        failure.hireEventId === hired.eventId &&
+        failure.restartEventId === woken.eventId &&
+        failure.retryAfter > nowIso
+      ) {
+        wake(failure.retryAfter);
+        continue;
+      }
+      actions.push({
+        kind: 'launch',
+        agentId: record.agentId,
+        clientToken: launchToken(record.agentId, hired.eventId, woken.eventId),
+        hireEventId: hired.eventId,
+        restartEventId: woken.eventId,
+        secretArn,
+      });
+      continue;
+    }
     const restart = pendingReplacement(record);
 
     if (restart !== undefined && tasks.length > 0) {
@@ -192,10 +256,14 @@ export function reconcile(
 }
 
 function oldest(tasks: readonly ObservedTask[]): ObservedTask {
+  return oldestOf(tasks) as ObservedTask;
+}
+
+function oldestOf(tasks: readonly ObservedTask[]): ObservedTask | undefined {
   // Sorted by start time, unknown last, then by ARN so every instance picks the same one.
   const sorted = [...tasks].sort(
     (a, b) =>
       (a.startedAt ?? '\uffff').localeCompare(b.startedAt ?? '\uffff') || a.taskArn.localeCompare(b.taskArn),
   );
-  return sorted[0] as ObservedTask;
+  return sorted[0];
 }

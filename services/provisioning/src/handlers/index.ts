@@ -4,6 +4,8 @@ import { onAgentCrashLooping } from './on-agent-crash-looping.ts';
 import { onAgentHired } from './on-agent-hired.ts';
 import { onAgentRestartRequested } from './on-agent-restart-requested.ts';
 import { onAgentRetired } from './on-agent-retired.ts';
+import { onAgentSleepRequested } from './on-agent-sleep-requested.ts';
+import { onAgentWakeRequested } from './on-agent-wake-requested.ts';
 import { onChatAccountReady } from './on-chat-account-ready.ts';
 import { onCredentialsIssued } from './on-credentials-issued.ts';
 import { onCredentialsRotated } from './on-credentials-rotated.ts';
@@ -24,5 +26,7 @@ export function createHandlers(deps: ProvisioningDeps) {
     ChatAccountReady: onChatAccountReady(deps),
     AgentRestartRequested: onAgentRestartRequested(deps),
     AgentCrashLooping: onAgentCrashLooping(deps),
+    AgentSleepRequested: onAgentSleepRequested(deps),
+    AgentWakeRequested: onAgentWakeRequested(deps),
   } satisfies HandlerMap;
 }

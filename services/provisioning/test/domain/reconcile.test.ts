@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import fc from 'fast-check';
-import type { AgentRecord } from '../../src/domain/agent-record.ts';
+import { sleepInForce, type AgentRecord } from '../../src/domain/agent-record.ts';
 import { launchToken } from '../../src/domain/launch-token.ts';
 import { reconcile, type Action, type ObservedTask } from '../../src/domain/reconcile.ts';
 import { at, hire, ready, T0 } from '../support/records.ts';
@@ -208,6 +208,91 @@ describe('reconcile', () => {
     assert.deepEqual(kinds(reconcile([record], [], new Date(Date.parse(at(90)))).actions), ['launch:ada']);
   });
 
+  describe('sleep and wake (ADR 0019)', () => {
+    const launched = (extra: Partial<AgentRecord> = {}): AgentRecord =>
+      ready('ada', {
+        launch: { at: at(3), taskArn: 'arn:task/ada-1', hireEventId: 'hire-ada-0', reported: true },
+        ...extra,
+      });
+    const sleep = { at: at(20), eventId: 'sleep-1', correlationId: 'c', reason: 'idle' as const };
+    const wake = {
+      at: at(30),
+      eventId: 'wake-1',
+      correlationId: 'c',
+      reason: 'mention' as const,
+      seenAt: at(29),
+    };
+
+    it('stops the task of an agent put to sleep on purpose, then reports it asleep once', () => {
+      const plan = reconcile([launched({ sleep })], [task('ada', 1)], NOW);
+      assert.deepEqual(plan.actions, [
+        { kind: 'stop', taskArn: 'arn:task/ada-1', agentId: 'ada', reason: 'sleep (idle)' },
+        { kind: 'report-asleep', agentId: 'ada', sleepEventId: 'sleep-1', afterStopping: ['arn:task/ada-1'] },
+      ]);
+      const reported = launched({ sleep, asleep: { sleepEventId: 'sleep-1', at: at(21) } });
+      assert.deepEqual(reconcile([reported], [], NOW).actions, []);
+    });
+
+    it('launches a sleeping agent on a wake, with a token of the wake, and answers it once', () => {
+      const asleep = launched({ sleep, wake, asleep: { sleepEventId: 'sleep-1', at: at(21) } });
+      assert.deepEqual(reconcile([asleep], [], NOW).actions, [
+        {
+          kind: 'launch',
+          agentId: 'ada',
+          clientToken: launchToken('ada', 'hire-ada-0', 'wake-1'),
+          hireEventId: 'hire-ada-0',
+          restartEventId: 'wake-1',
+          secretArn: ready('ada').credentials?.secretArn,
+        },
+      ]);
+      const answered = {
+        ...asleep,
+        launch: {
+          at: at(31),
+          taskArn: 'arn:task/ada-2',
+          hireEventId: 'hire-ada-0',
+          restartEventId: 'wake-1',
+          reported: true,
+        },
+      };
+      assert.deepEqual(reconcile([answered], [task('ada', 2, 31)], NOW).actions, []);
+      // Its task dying later is health's business, not a second answer to the wake.
+      assert.deepEqual(reconcile([answered], [], NOW).actions, []);
+    });
+
+    it('adopts the task a provisioning killed mid-wake started, instead of a second launch', () => {
+      const asleep = launched({ sleep, wake, asleep: { sleepEventId: 'sleep-1', at: at(21) } });
+      assert.deepEqual(reconcile([asleep], [task('ada', 2, 31)], NOW).actions, [
+        { kind: 'adopt', agentId: 'ada', taskArn: 'arn:task/ada-2', restartEventId: 'wake-1' },
+      ]);
+    });
+
+    it('the newest request wins: a sleep after the wake puts it back to sleep', () => {
+      const again = { ...sleep, at: at(40), eventId: 'sleep-2' };
+      const plan = reconcile([launched({ sleep: again, wake })], [task('ada', 2, 31)], NOW);
+      assert.deepEqual(kinds(plan.actions), ['stop:ada', 'report-asleep:ada']);
+    });
+
+    it('ignores a wake of an agent nobody put to sleep, and a sleep from before the hire', () => {
+      assert.deepEqual(reconcile([launched({ wake })], [task('ada', 1)], NOW).actions, []);
+      const old = { ...sleep, at: '2026-11-25T09:00:00.000Z' };
+      assert.deepEqual(reconcile([launched({ sleep: old })], [task('ada', 1)], NOW).actions, []);
+    });
+
+    it('leaves a crash-looping agent alone even when asked to sleep', () => {
+      const crashLoop = { at: at(10), eventId: 'loop', correlationId: 'c' };
+      assert.deepEqual(reconcile([launched({ crashLoop, sleep })], [task('ada', 1)], NOW).actions, []);
+    });
+
+    it('finishes the retirement of a sleeping agent without launching it', () => {
+      const retired = { at: at(50), eventId: 'retire-1', correlationId: 'c' };
+      const asleep = launched({ sleep, retired, asleep: { sleepEventId: 'sleep-1', at: at(21) } });
+      assert.deepEqual(reconcile([asleep], [], NOW).actions, [
+        { kind: 'finish-retirement', agentId: 'ada', afterStopping: [] },
+      ]);
+    });
+  });
+
   it('never plans two tasks for an agent, nor leaves one running for an agent that must not run', () => {
     const agentIds = ['a1', 'a2', 'a3', 'a4'];
     const recordArb = fc.record({
@@ -217,6 +302,8 @@ describe('reconcile', () => {
       chat: fc.option(fc.nat(60), { nil: undefined }),
       retired: fc.option(fc.nat(60), { nil: undefined }),
       launched: fc.option(fc.nat(3), { nil: undefined }),
+      sleep: fc.option(fc.nat(90), { nil: undefined }),
+      wake: fc.option(fc.nat(90), { nil: undefined }),
     });
     const taskArb = fc.record({
       agent: fc.option(fc.constantFrom(...agentIds, 'ghost'), { nil: undefined }),
@@ -247,6 +334,20 @@ describe('reconcile', () => {
                     reported: true,
                   },
                 }),
+            ...(r.sleep === undefined
+              ? {}
+              : { sleep: { at: at(r.sleep), eventId: 's', correlationId: 's', reason: 'idle' as const } }),
+            ...(r.wake === undefined
+              ? {}
+              : {
+                  wake: {
+                    at: at(r.wake),
+                    eventId: 'w',
+                    correlationId: 'w',
+                    reason: 'mention' as const,
+                    seenAt: at(r.wake),
+                  },
+                }),
           }));
           const tasks = [
             ...new Map(rawTasks.map((t) => [`${t.agent}-${t.n}`, task(t.agent, t.n, t.n)])).values(),
@@ -268,6 +369,9 @@ describe('reconcile', () => {
               (record.hired === undefined || record.retired.at >= record.hired.at);
             if (record === undefined || retired)
               assert.equal(running + launching, 0, `${agentId} must not run`);
+            // Asleep on purpose: no task left, none started.
+            if (record !== undefined && sleepInForce(record) !== undefined)
+              assert.equal(running + launching, 0, `${agentId} is asleep`);
           }
           assert.equal(left.filter((t) => t.agentId === undefined).length, 0);
         },

@@ -1,0 +1,126 @@
+import { createHash } from 'node:crypto';
+import { cp, lstat, mkdir, readdir, readFile, rename, rm, writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import { z } from 'zod';
+import { PLUGIN_MANIFEST } from './state.ts';
+
+/**
+ * Carrying OpenClaw's runtime state across a stop and a start of the agent (ADR 0019).
+ *
+ * The state directory stays task-local while the gateway runs (ADR 0009: no SQLite on the network
+ * file system). When the gateway has stopped cleanly, what it needs to resume is copied into the
+ * agent's persistent storage; the next start copies it back before the gateway starts, and
+ * consumes it. What makes a resumed gateway answer the messages sent while it was down is the
+ * Matrix channel's sync store (`matrix/`: its last sync token, written with a "clean shutdown"
+ * mark): OpenClaw's Matrix monitor drops messages older than its start only when it has no sync
+ * state from a clean shutdown, and otherwise handles everything since the saved token. Its inbound
+ * replay guard (`state/openclaw.sqlite`, with the sessions) comes along, so a message handled
+ * before the stop is not handled again.
+ *
+ * A snapshot is consumed on restore: a run that later crashes leaves none, and its successor starts
+ * fresh (dropping what it missed, as before) rather than replaying from an older token and
+ * answering again what the crashed run had answered. Never copied: the secrets file, OpenClaw's
+ * Matrix credential cache (an access token; the agent logs in again with its password on the same
+ * device), the generated config, logs, caches and the plugin link.
+ */
+export const RESUME_DIR = '.openclaw-resume';
+
+/** Top-level entries of the state directory that are never carried over. */
+const NOT_CARRIED = new Set(['secrets', 'credentials', 'logs', 'home', 'npm', 'openclaw.json', 'tmp']);
+const MARKER = 'resume.json';
+
+const markerSchema = z.object({
+  version: z.literal(1),
+  savedAt: z.string(),
+  /** The plugin manifest's digest: a state database from another image is not restored. */
+  plugins: z.string(),
+  entries: z.array(z.string()),
+});
+export type ResumeMarker = z.infer<typeof markerSchema>;
+
+export async function pluginDigest(pluginHome: string): Promise<string> {
+  const manifest = await readFile(join(pluginHome, PLUGIN_MANIFEST)).catch(() => Buffer.alloc(0));
+  return createHash('sha256').update(manifest).digest('hex').slice(0, 16);
+}
+
+/**
+ * Copies the resumable part of a stopped gateway's state into `<storage>/.openclaw-resume`,
+ * replacing the previous snapshot only once the new one is complete.
+ */
+export async function saveResumeState(params: {
+  readonly stateDir: string;
+  readonly storage: string;
+  readonly pluginHome: string;
+  readonly now?: Date;
+}): Promise<ResumeMarker> {
+  const target = join(params.storage, RESUME_DIR);
+  const partial = `${target}.partial-${process.pid}`;
+  await rm(partial, { recursive: true, force: true });
+  await mkdir(partial, { recursive: true, mode: 0o700 });
+  const entries: string[] = [];
+  for (const name of await readdir(params.stateDir)) {
+    if (NOT_CARRIED.has(name)) continue;
+    const source = join(params.stateDir, name);
+    if ((await lstat(source)).isSymbolicLink()) continue;
+    await cp(source, join(partial, name), { recursive: true, verbatimSymlinks: true });
+    entries.push(name);
+  }
+  const marker: ResumeMarker = {
+    version: 1,
+    savedAt: (params.now ?? new Date()).toISOString(),
+    plugins: await pluginDigest(params.pluginHome),
+    entries: entries.sort(),
+  };
+  await writeFile(join(partial, MARKER), `${JSON.stringify(marker)}\n`, { mode: 0o600 });
+  const previous = `${target}.old-${process.pid}`;
+  await rename(target, previous).catch(() => undefined);
+  await rename(partial, target);
+  await rm(previous, { recursive: true, force: true });
+  return marker;
+}
+
+export interface Restored {
+  readonly entries: readonly string[];
+  readonly savedAt: string;
+  /** The state database was left behind because the plugins changed since it was saved. */
+  readonly droppedStateDatabase: boolean;
+}
+
+/**
+ * Moves a snapshot back into a fresh state directory (before the plugin home seeds it) and removes
+ * it from the storage. No snapshot, or an incomplete one, restores nothing.
+ */
+export async function restoreResumeState(params: {
+  readonly stateDir: string;
+  readonly storage: string;
+  readonly pluginHome: string;
+}): Promise<Restored | undefined> {
+  const source = join(params.storage, RESUME_DIR);
+  // Leftovers of a save that was cut short (the task was killed while copying).
+  for (const name of await readdir(params.storage).catch(() => [] as string[])) {
+    if (name.startsWith(`${RESUME_DIR}.partial-`) || name.startsWith(`${RESUME_DIR}.old-`))
+      await rm(join(params.storage, name), { recursive: true, force: true });
+  }
+  let marker: ResumeMarker;
+  try {
+    marker = markerSchema.parse(JSON.parse(await readFile(join(source, MARKER), 'utf8')));
+  } catch {
+    // None, or not complete (the save was cut short before its marker): nothing to resume from.
+    await rm(source, { recursive: true, force: true });
+    return undefined;
+  }
+  const samePlugins = marker.plugins === (await pluginDigest(params.pluginHome));
+  await mkdir(params.stateDir, { recursive: true, mode: 0o700 });
+  const restored: string[] = [];
+  for (const name of marker.entries) {
+    if (NOT_CARRIED.has(name) || name.includes('/') || name.startsWith('.')) continue;
+    // The state database also records the installed plugins: one from another image would point
+    // at packages that are not there. The Matrix sync store is in `matrix/` and still comes back.
+    if (name === 'state' && !samePlugins) continue;
+    await cp(join(source, name), join(params.stateDir, name), { recursive: true, verbatimSymlinks: true });
+    restored.push(name);
+  }
+  // Consumed: a crash of the run that resumes from it must not resume from it again.
+  await rm(source, { recursive: true, force: true });
+  return { entries: restored, savedAt: marker.savedAt, droppedStateDatabase: !samePlugins };
+}

@@ -1,0 +1,86 @@
+import assert from 'node:assert/strict';
+import { mkdir, mkdtemp, readdir, readFile, rm, symlink, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { after, before, describe, it } from 'node:test';
+import { RESUME_DIR, restoreResumeState, saveResumeState } from '../src/openclaw/resume.ts';
+import { PLUGIN_MANIFEST } from '../src/openclaw/state.ts';
+
+describe("carrying OpenClaw's state across a clean stop (ADR 0019)", () => {
+  let scratch: string;
+  let pluginHome: string;
+  let storage: string;
+
+  before(async () => {
+    scratch = await mkdtemp(join(tmpdir(), 'ocf-resume-'));
+    pluginHome = join(scratch, 'plugins');
+    storage = join(scratch, 'workspace');
+    await mkdir(pluginHome, { recursive: true });
+    await mkdir(storage, { recursive: true });
+    await writeFile(join(pluginHome, PLUGIN_MANIFEST), JSON.stringify({ plugins: { matrix: '1' } }));
+  });
+  after(async () => {
+    await rm(scratch, { recursive: true, force: true });
+  });
+
+  async function stateDir(name: string): Promise<string> {
+    const dir = join(scratch, name);
+    await mkdir(join(dir, 'matrix', 'accounts', 'default'), { recursive: true });
+    await mkdir(join(dir, 'state'), { recursive: true });
+    await mkdir(join(dir, 'secrets'), { recursive: true });
+    await mkdir(join(dir, 'credentials', 'matrix'), { recursive: true });
+    await writeFile(join(dir, 'matrix', 'accounts', 'default', 'sync.sqlite'), 'sync position');
+    await writeFile(join(dir, 'state', 'openclaw.sqlite'), 'replay guard');
+    await writeFile(join(dir, 'secrets', 'agent.json'), '{"matrix":{"password":"CANARY-PASSWORD"}}');
+    await writeFile(join(dir, 'credentials', 'matrix', 'credentials.json'), '{"accessToken":"CANARY-TOKEN"}');
+    await writeFile(join(dir, 'openclaw.json'), '{}');
+    await symlink(pluginHome, join(dir, 'npm'));
+    return dir;
+  }
+
+  it('saves the sync store and state database, never the secrets, the token cache or the config', async () => {
+    const saved = await saveResumeState({ stateDir: await stateDir('run-1'), storage, pluginHome });
+    assert.deepEqual(saved.entries, ['matrix', 'state']);
+    const files = (await readdir(join(storage, RESUME_DIR), { recursive: true })).sort();
+    assert.ok(files.includes(join('matrix', 'accounts', 'default', 'sync.sqlite')));
+    for (const file of files) {
+      const content = await readFile(join(storage, RESUME_DIR, file)).catch(() => Buffer.alloc(0));
+      assert.ok(!content.includes('CANARY'), `${file} holds a credential`);
+    }
+  });
+
+  it('restores into a fresh state directory once, then the snapshot is gone (a crash later starts fresh)', async () => {
+    const fresh = join(scratch, 'run-2');
+    const restored = await restoreResumeState({ stateDir: fresh, storage, pluginHome });
+    assert.deepEqual(restored?.entries, ['matrix', 'state']);
+    assert.equal(
+      await readFile(join(fresh, 'matrix', 'accounts', 'default', 'sync.sqlite'), 'utf8'),
+      'sync position',
+    );
+    assert.equal(await readFile(join(fresh, 'state', 'openclaw.sqlite'), 'utf8'), 'replay guard');
+    assert.equal(
+      await restoreResumeState({ stateDir: join(scratch, 'run-3'), storage, pluginHome }),
+      undefined,
+    );
+  });
+
+  it('leaves the state database behind when the plugins changed, and ignores a half-written snapshot', async () => {
+    await saveResumeState({ stateDir: await stateDir('run-4'), storage, pluginHome });
+    await writeFile(join(pluginHome, PLUGIN_MANIFEST), JSON.stringify({ plugins: { matrix: '2' } }));
+    const restored = await restoreResumeState({ stateDir: join(scratch, 'run-5'), storage, pluginHome });
+    assert.ok(restored);
+    assert.deepEqual(restored.entries, ['matrix']);
+    assert.equal(restored.droppedStateDatabase, true);
+
+    await mkdir(join(storage, RESUME_DIR, 'matrix'), { recursive: true });
+    assert.equal(
+      await restoreResumeState({ stateDir: join(scratch, 'run-6'), storage, pluginHome }),
+      undefined,
+    );
+    assert.deepEqual(
+      (await readdir(storage)).filter((n) => n.startsWith(RESUME_DIR)),
+      [],
+      'nothing left behind',
+    );
+  });
+});

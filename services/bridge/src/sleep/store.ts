@@ -1,0 +1,212 @@
+import { ConditionalCheckFailedException, type DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import { DynamoDBDocumentClient, QueryCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
+import type { Level, WakePolicy } from '@ocf/events';
+import type { ActivityRecord, WakeNeed } from './decide.ts';
+
+/** Times the store keeps per agent; each is only ever moved forward. */
+export type StampField =
+  'lastAddressedAt' | 'lastSpokeAt' | 'sleepRequestedAt' | 'wakeRequestedAt' | 'hiredAt' | 'retiredAt';
+
+/** A field left out is unchanged; `null` goes back to the fleet's default. */
+export interface PolicyFields {
+  readonly level?: Level;
+  readonly wakePolicy?: WakePolicy | null;
+  readonly idleTimeoutSeconds?: number | null;
+  readonly at: string;
+}
+
+/**
+ * The scheduler's memory (ADR 0018): one item per agent, each field written on its own with a
+ * "newer wins" condition, so the activity flush, the event handlers and the decision loop (and a
+ * second bridge instance) never overwrite each other's facts. In the bridge's table, under one
+ * partition, so a decision pass reads every agent with one paginated Query.
+ */
+export interface ActivityStore {
+  list(): Promise<ActivityRecord[]>;
+  /** Sets `field` to `at` unless it holds a time at least as new. */
+  stamp(agentId: string, field: StampField, at: string): Promise<void>;
+  setState(
+    agentId: string,
+    state: { readonly value: 'awake' | 'asleep'; readonly at: string },
+  ): Promise<void>;
+  setPolicy(agentId: string, policy: PolicyFields): Promise<void>;
+  /** Keeps the first waiting wake: later messages are answered by the same wake. */
+  addPendingWake(agentId: string, wake: WakeNeed): Promise<void>;
+  /** Removes the waiting wake if it is the one seen at `seenAt` (or older). */
+  clearPendingWake(agentId: string, seenAt: string): Promise<void>;
+}
+
+export function createMemoryActivityStore(): ActivityStore & {
+  readonly records: Map<string, ActivityRecord>;
+} {
+  const records = new Map<string, ActivityRecord>();
+  const get = (agentId: string): ActivityRecord => records.get(agentId) ?? { agentId };
+  const put = (record: ActivityRecord): Promise<void> => {
+    records.set(record.agentId, record);
+    return Promise.resolve();
+  };
+  return {
+    records,
+    list: () => Promise.resolve([...records.values()].map((r) => structuredClone(r))),
+    stamp(agentId, field, at) {
+      const record = get(agentId);
+      const current = record[field];
+      return current !== undefined && current >= at ? Promise.resolve() : put({ ...record, [field]: at });
+    },
+    setState(agentId, state) {
+      const record = get(agentId);
+      if (record.state !== undefined && record.state.at >= state.at) return Promise.resolve();
+      return put({ ...record, state: { ...state } });
+    },
+    setPolicy(agentId, policy) {
+      const record = get(agentId);
+      if (record.policyAt !== undefined && record.policyAt >= policy.at) return Promise.resolve();
+      const { wakePolicy, idleTimeoutSeconds, ...rest } = record;
+      const keep = <T>(given: T | null | undefined, current: T | undefined): T | undefined =>
+        given === null ? undefined : (given ?? current);
+      const next: ActivityRecord = {
+        ...rest,
+        policyAt: policy.at,
+        level: policy.level ?? record.level,
+        wakePolicy: keep(policy.wakePolicy, wakePolicy),
+        idleTimeoutSeconds: keep(policy.idleTimeoutSeconds, idleTimeoutSeconds),
+      };
+      return put(next);
+    },
+    addPendingWake(agentId, wake) {
+      const record = get(agentId);
+      return record.pendingWake !== undefined
+        ? Promise.resolve()
+        : put({ ...record, pendingWake: { ...wake } });
+    },
+    clearPendingWake(agentId, seenAt) {
+      const record = get(agentId);
+      if (record.pendingWake === undefined || record.pendingWake.seenAt > seenAt) return Promise.resolve();
+      const { pendingWake: _cleared, ...rest } = record;
+      return put(rest);
+    },
+  };
+}
+
+const PARTITION = 'activity';
+
+export function createDynamoActivityStore(client: DynamoDBClient, tableName: string): ActivityStore {
+  const documents = DynamoDBDocumentClient.from(client, { marshallOptions: { removeUndefinedValues: true } });
+  const key = (agentId: string) => ({ pk: PARTITION, sk: agentId });
+
+  async function conditionally(write: () => Promise<unknown>): Promise<void> {
+    try {
+      await write();
+    } catch (error) {
+      if (!(error instanceof ConditionalCheckFailedException)) throw error;
+    }
+  }
+
+  return {
+    async list() {
+      const records: ActivityRecord[] = [];
+      let startKey: Record<string, unknown> | undefined;
+      do {
+        const page = await documents.send(
+          new QueryCommand({
+            TableName: tableName,
+            KeyConditionExpression: 'pk = :pk',
+            ExpressionAttributeValues: { ':pk': PARTITION },
+            ConsistentRead: true,
+            ExclusiveStartKey: startKey,
+          }),
+        );
+        for (const item of page.Items ?? []) {
+          const { pk: _pk, sk, ...fields } = item as Record<string, unknown>;
+          records.push({ ...(fields as Omit<ActivityRecord, 'agentId'>), agentId: String(sk) });
+        }
+        startKey = page.LastEvaluatedKey;
+      } while (startKey !== undefined);
+      return records;
+    },
+
+    stamp: (agentId, field, at) =>
+      conditionally(() =>
+        documents.send(
+          new UpdateCommand({
+            TableName: tableName,
+            Key: key(agentId),
+            UpdateExpression: 'SET #f = :at',
+            ConditionExpression: 'attribute_not_exists(#f) OR #f < :at',
+            ExpressionAttributeNames: { '#f': field },
+            ExpressionAttributeValues: { ':at': at },
+          }),
+        ),
+      ),
+
+    setState: (agentId, state) =>
+      conditionally(() =>
+        documents.send(
+          new UpdateCommand({
+            TableName: tableName,
+            Key: key(agentId),
+            UpdateExpression: 'SET #s = :s',
+            ConditionExpression: 'attribute_not_exists(#s) OR #s.#at < :at',
+            ExpressionAttributeNames: { '#s': 'state', '#at': 'at' },
+            ExpressionAttributeValues: { ':s': state, ':at': state.at },
+          }),
+        ),
+      ),
+
+    setPolicy: (agentId, policy) => {
+      const sets = ['policyAt = :at'];
+      const removes: string[] = [];
+      const values: Record<string, unknown> = { ':at': policy.at };
+      if (policy.level !== undefined) {
+        sets.push('#level = :level');
+        values[':level'] = policy.level;
+      }
+      for (const field of ['wakePolicy', 'idleTimeoutSeconds'] as const) {
+        const value = policy[field];
+        if (value === null) removes.push(field);
+        else if (value !== undefined) {
+          sets.push(`${field} = :${field}`);
+          values[`:${field}`] = value;
+        }
+      }
+      return conditionally(() =>
+        documents.send(
+          new UpdateCommand({
+            TableName: tableName,
+            Key: key(agentId),
+            UpdateExpression: `SET ${sets.join(', ')}${removes.length > 0 ? ` REMOVE ${removes.join(', ')}` : ''}`,
+            ConditionExpression: 'attribute_not_exists(policyAt) OR policyAt < :at',
+            ...(policy.level === undefined ? {} : { ExpressionAttributeNames: { '#level': 'level' } }),
+            ExpressionAttributeValues: values,
+          }),
+        ),
+      );
+    },
+
+    addPendingWake: (agentId, wake) =>
+      conditionally(() =>
+        documents.send(
+          new UpdateCommand({
+            TableName: tableName,
+            Key: key(agentId),
+            UpdateExpression: 'SET pendingWake = :w',
+            ConditionExpression: 'attribute_not_exists(pendingWake)',
+            ExpressionAttributeValues: { ':w': wake },
+          }),
+        ),
+      ),
+
+    clearPendingWake: (agentId, seenAt) =>
+      conditionally(() =>
+        documents.send(
+          new UpdateCommand({
+            TableName: tableName,
+            Key: key(agentId),
+            UpdateExpression: 'REMOVE pendingWake',
+            ConditionExpression: 'attribute_exists(pendingWake) AND pendingWake.seenAt <= :seen',
+            ExpressionAttributeValues: { ':seen': seenAt },
+          }),
+        ),
+      ),
+  };
+}
