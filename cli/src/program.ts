@@ -150,7 +150,8 @@ function report(error: unknown, io: Io): number {
     return error.exitCode;
   }
   if (error instanceof ApiError) {
-    say(error.body?.field === undefined ? error.message : `${error.message} (${error.body.field})`);
+    const field = error.body?.field;
+    say(field === undefined || error.message.includes(field) ? error.message : `${error.message} (${field})`);
     if (error.exitCode === EXIT.unauthorised)
       say('check the token (--token, OCF_TOKEN, the config file) and its scope: write for changes');
     return error.exitCode;
