@@ -151,4 +151,17 @@ describe('org plan and apply', () => {
     assert.equal(store.agents.size, 0, 'nothing applied');
     await app.close();
   });
+
+  it('documents both routes in the OpenAPI document, with the org file schema as the body', async () => {
+    const { app } = await testDirectory();
+    const doc = (await app.inject({ method: 'GET', url: '/openapi.json' })).json() as {
+      paths: Record<string, Record<string, { summary?: string; requestBody?: unknown }>>;
+    };
+    for (const route of ['/v1/org/plan', '/v1/org/apply']) {
+      const post = doc.paths[route]?.['post'];
+      assert.ok(post?.summary, route);
+      assert.match(JSON.stringify(post.requestBody), /"people"/);
+    }
+    await app.close();
+  });
 });
