@@ -25,16 +25,35 @@ const token = await runServiceScript('directory', 'create-token.ts', ['--name', 
 const directory = await startServiceProcess('directory', env);
 const load = loadavg()[0] ?? 0;
 
-async function post(route: 'plan' | 'apply', org: unknown, prune = false): Promise<{ ms: number; body: any }> {
+interface Answer {
+  changes: unknown[];
+  applied: { hire: number; update: number; retire: number };
+}
+
+async function post(
+  route: 'plan' | 'apply',
+  org: unknown,
+  prune = false,
+): Promise<{ ms: number; body: Answer }> {
   const started = performance.now();
+  // Apply streams its progress (as `ocf` reads it): the answer starts at once, however long it takes.
   const response = await fetch(`${directory.url}/v1/org/${route}`, {
     method: 'POST',
-    headers: { 'content-type': 'application/json', authorization: `Bearer ${token}` },
+    headers: {
+      'content-type': 'application/json',
+      accept: route === 'apply' ? 'application/x-ndjson' : 'application/json',
+      authorization: `Bearer ${token}`,
+    },
     body: JSON.stringify({ org, prune }),
   });
-  const body = await response.json();
-  if (!response.ok) throw new Error(`${route}: ${response.status} ${JSON.stringify(body).slice(0, 500)}`);
-  return { ms: performance.now() - started, body };
+  const text = await response.text();
+  if (!response.ok) throw new Error(`${route}: ${response.status} ${text.slice(0, 500)}`);
+  const body = (
+    route === 'apply' ? JSON.parse(text.trim().split('\n').at(-1) ?? '{}') : JSON.parse(text)
+  ) as Answer;
+  const ms = performance.now() - started;
+  console.error(`${route}${prune ? ' --prune' : ''}: ${(ms / 1000).toFixed(2)} s`);
+  return { ms, body };
 }
 
 const org = sampleOrgFile({ seed: 1, size });
@@ -51,7 +70,10 @@ await directory.stop();
 const s = (ms: number) => `${(ms / 1000).toFixed(2)} s`;
 const rows: [string, string][] = [
   [`plan, ${size} people into an empty directory (${planEmpty.body.changes.length} hires)`, s(planEmpty.ms)],
-  [`apply, ${size} hires`, `${s(applyAll.ms)} (${(applyAll.body.applied.hire / (applyAll.ms / 1000)).toFixed(0)} hires/s)`],
+  [
+    `apply, ${size} hires`,
+    `${s(applyAll.ms)} (${(applyAll.body.applied.hire / (applyAll.ms / 1000)).toFixed(0)} hires/s)`,
+  ],
   [`plan, the same file against ${size} agents (no changes)`, s(planSame.ms)],
   [`plan, a 1% change (${planChange.body.changes.length} changes)`, s(planChange.ms)],
   [

@@ -37,7 +37,14 @@ export interface AgentView {
   readonly updatedAt: string;
   readonly retiredAt?: string;
   readonly health?: { state: string; at: string; detail?: string };
-  readonly steps?: { phase: string; step: string; state: string; at?: string; detail?: string; error?: string }[];
+  readonly steps?: {
+    phase: string;
+    step: string;
+    state: string;
+    at?: string;
+    detail?: string;
+    error?: string;
+  }[];
   readonly version: number;
 }
 
@@ -48,7 +55,12 @@ export function directoryClient(baseUrl: string, token: string | undefined) {
     ...extra,
   });
 
-  async function send(method: string, path: string, body?: unknown, accept = 'application/json'): Promise<Response> {
+  async function send(
+    method: string,
+    path: string,
+    body?: unknown,
+    accept = 'application/json',
+  ): Promise<Response> {
     let response: Response;
     try {
       response = await fetch(`${baseUrl}${path}`, {
@@ -79,12 +91,23 @@ export function directoryClient(baseUrl: string, token: string | undefined) {
     baseUrl,
     token,
     hire: (body: Record<string, unknown>) =>
-      call<{ agentId: string; status: string; statusUrl: string; created: boolean }>('POST', '/v1/agents', body),
+      call<{ agentId: string; status: string; statusUrl: string; created: boolean }>(
+        'POST',
+        '/v1/agents',
+        body,
+      ),
     agent: (agentId: string) => call<AgentView>('GET', `/v1/agents/${encodeURIComponent(agentId)}`),
     list: (query: Record<string, string>) =>
-      call<{ items: AgentView[]; cursor?: string }>('GET', `/v1/agents?${new URLSearchParams(query).toString()}`),
+      call<{ items: AgentView[]; cursor?: string }>(
+        'GET',
+        `/v1/agents?${new URLSearchParams(query).toString()}`,
+      ),
     retire: (agentId: string, reason?: string) =>
-      call<AgentView>('POST', `/v1/agents/${encodeURIComponent(agentId)}/retire`, reason === undefined ? {} : { reason }),
+      call<AgentView>(
+        'POST',
+        `/v1/agents/${encodeURIComponent(agentId)}/retire`,
+        reason === undefined ? {} : { reason },
+      ),
     rotate: (agentId: string, reason?: string) =>
       call<{ agentId: string; rotation: string }>(
         'POST',
@@ -93,14 +116,16 @@ export function directoryClient(baseUrl: string, token: string | undefined) {
       ),
     plan: (org: unknown, prune: boolean) => call<OrgPlanView>('POST', '/v1/org/plan', { org, prune }),
     /** The apply's answer as a stream of progress lines, then the result. */
-    apply: (org: unknown, prune: boolean) => send('POST', '/v1/org/apply', { org, prune }, 'application/x-ndjson'),
+    apply: (org: unknown, prune: boolean) =>
+      send('POST', '/v1/org/apply', { org, prune }, 'application/x-ndjson'),
     watch: (signal: AbortSignal) =>
-      fetch(`${baseUrl}/v1/watch/agents`, { headers: headers({ accept: 'text/event-stream' }), signal }).catch(
-        (error: unknown) => {
-          if (signal.aborted) throw error;
-          throw new UnreachableError(`cannot reach the directory at ${baseUrl}: ${causeOf(error)}`);
-        },
-      ),
+      fetch(`${baseUrl}/v1/watch/agents`, {
+        headers: headers({ accept: 'text/event-stream' }),
+        signal,
+      }).catch((error: unknown) => {
+        if (signal.aborted) throw error;
+        throw new UnreachableError(`cannot reach the directory at ${baseUrl}: ${causeOf(error)}`);
+      }),
   };
 }
 

@@ -21,7 +21,12 @@ export interface LocalFleet {
 }
 
 export interface ConfigInputs {
-  readonly flags: { readonly url?: string | undefined; readonly token?: string | undefined; readonly env?: string | undefined; readonly config?: string | undefined };
+  readonly flags: {
+    readonly url?: string | undefined;
+    readonly token?: string | undefined;
+    readonly env?: string | undefined;
+    readonly config?: string | undefined;
+  };
   readonly env: Readonly<Record<string, string | undefined>>;
   readonly cwd: string;
 }
@@ -52,7 +57,8 @@ export async function resolveConfig(inputs: ConfigInputs): Promise<ResolvedConfi
   const pickOne = (
     candidates: readonly [string | undefined, string][],
   ): { value?: string; source?: string } => {
-    for (const [value, source] of candidates) if (value !== undefined && value !== '') return { value, source };
+    for (const [value, source] of candidates)
+      if (value !== undefined && value !== '') return { value, source };
     return {};
   };
   const url = pickOne([
@@ -85,7 +91,8 @@ async function readConfigFile(
   env: Readonly<Record<string, string | undefined>>,
 ): Promise<{ path?: string; values: ConfigFile }> {
   const file =
-    explicit ?? path.join(nonEmpty(env['XDG_CONFIG_HOME']) ?? path.join(homedir(), '.config'), 'ocf', 'config.json');
+    explicit ??
+    path.join(nonEmpty(env['XDG_CONFIG_HOME']) ?? path.join(homedir(), '.config'), 'ocf', 'config.json');
   let text: string;
   try {
     text = await readFile(file, 'utf8');
@@ -104,8 +111,11 @@ async function readConfigFile(
   const values: Record<string, string> = {};
   for (const [key, value] of Object.entries(parsed)) {
     if (!['directoryUrl', 'token', 'environment'].includes(key))
-      throw new ConfigError(`the config file ${file}: "${key}" is not a known setting (directoryUrl, token, environment)`);
-    if (typeof value !== 'string') throw new ConfigError(`the config file ${file}: "${key}" must be a string`);
+      throw new ConfigError(
+        `the config file ${file}: "${key}" is not a known setting (directoryUrl, token, environment)`,
+      );
+    if (typeof value !== 'string')
+      throw new ConfigError(`the config file ${file}: "${key}" must be a string`);
     values[key] = value;
   }
   return { path: file, values };
@@ -130,7 +140,9 @@ export async function findLocalFleet(
     if (!existsSync(stateFile)) continue;
     let port: unknown;
     try {
-      const state = JSON.parse(await readFile(stateFile, 'utf8')) as { services?: { directory?: { port?: unknown } } };
+      const state = JSON.parse(await readFile(stateFile, 'utf8')) as {
+        services?: { directory?: { port?: unknown } };
+      };
       port = state.services?.directory?.port;
     } catch {
       continue;

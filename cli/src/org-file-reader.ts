@@ -1,7 +1,7 @@
 import { readFile } from 'node:fs/promises';
 import { isNode, LineCounter, parseDocument, type Document } from 'yaml';
 import { EXIT } from './exit-codes.ts';
-import { CliError } from './program.ts';
+import { CliError } from './context.ts';
 
 /** An org file as read: its content, and where in the file each path is (for errors by line). */
 export interface ReadOrgFile {
@@ -23,7 +23,7 @@ export async function readOrgFile(file: string): Promise<ReadOrgFile> {
     throw new CliError(`cannot read ${file}: ${(error as Error).message}`, EXIT.usage);
   }
   const lineCounter = new LineCounter();
-  const document = parseDocument(text, { lineCounter, uniqueKeys: true, prettyErrors: false });
+  const document = parseDocument(text, { lineCounter, uniqueKeys: true, prettyErrors: true });
   if (document.errors.length > 0) {
     const messages = document.errors.map((error) => {
       const at = error.linePos?.[0];
@@ -39,11 +39,14 @@ export async function readOrgFile(file: string): Promise<ReadOrgFile> {
 }
 
 function lineOf(document: Document, lineCounter: LineCounter, path: string): number | undefined {
-  const keys = [...path.matchAll(/([^.[\]]+)|\[(\d+)\]/g)].map((m) => (m[2] === undefined ? (m[1] ?? '') : Number(m[2])));
+  const keys = [...path.matchAll(/([^.[\]]+)|\[(\d+)\]/g)].map((m) =>
+    m[2] === undefined ? (m[1] ?? '') : Number(m[2]),
+  );
   // The deepest part of the path that exists: an entry's line when its field is missing.
   for (let n = keys.length; n > 0; n--) {
     const node = document.getIn(keys.slice(0, n), true);
-    if (isNode(node) && node.range !== undefined && node.range !== null) return lineCounter.linePos(node.range[0]).line;
+    if (isNode(node) && node.range !== undefined && node.range !== null)
+      return lineCounter.linePos(node.range[0]).line;
   }
   return undefined;
 }

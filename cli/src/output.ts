@@ -27,15 +27,18 @@ export function terminalSafe(value: unknown): string {
 
 export interface Style {
   readonly enabled: boolean;
-  bold(text: string): string;
-  dim(text: string): string;
-  green(text: string): string;
-  yellow(text: string): string;
-  red(text: string): string;
+  readonly bold: (text: string) => string;
+  readonly dim: (text: string) => string;
+  readonly green: (text: string) => string;
+  readonly yellow: (text: string) => string;
+  readonly red: (text: string) => string;
 }
 
 /** Colour only for a terminal, never when NO_COLOR is set (to anything non-empty) or TERM is dumb. */
-export function colourWanted(isTTY: boolean | undefined, env: Readonly<Record<string, string | undefined>>): boolean {
+export function colourWanted(
+  isTTY: boolean | undefined,
+  env: Readonly<Record<string, string | undefined>>,
+): boolean {
   if ((env['NO_COLOR'] ?? '') !== '') return false;
   if (env['TERM'] === 'dumb') return false;
   return isTTY === true;
@@ -83,9 +86,13 @@ export function table<T>(rows: readonly T[], columns: readonly Column<T>[], s: S
   const widths = columns.map((column, i) =>
     Math.max(column.header.length, ...cells.map((row) => Array.from(row[i] ?? '').length)),
   );
-  const pad = (text: string, width: number) => text + ' '.repeat(Math.max(0, width - Array.from(text).length));
+  const pad = (text: string, width: number) =>
+    text + ' '.repeat(Math.max(0, width - Array.from(text).length));
   const lines = [
-    columns.map((column, i) => s.bold(pad(column.header, widths[i] ?? 0))).join('  ').trimEnd(),
+    columns
+      .map((column, i) => s.bold(pad(column.header, widths[i] ?? 0)))
+      .join('  ')
+      .trimEnd(),
     ...rows.map((row, r) =>
       columns
         .map((column, i) => {
@@ -100,15 +107,18 @@ export function table<T>(rows: readonly T[], columns: readonly Column<T>[], s: S
 }
 
 /**
- * JSON for scripts: one document. JSON escapes C0 itself; C1 and the bidirectional overrides are
- * escaped too (`\u009b`), which is the same JSON, so it is safe on a terminal and loses nothing.
+ * JSON for scripts: one document. JSON escapes C0 itself; DEL, C1 and the bidirectional overrides
+ * are escaped too (`\u009b`), which is the same JSON, so it is safe on a terminal and loses nothing.
  */
 export function json(value: unknown): string {
   return `${jsonLine(value, 2)}\n`;
 }
 
 export function jsonLine(value: unknown, indent?: number): string {
-  return JSON.stringify(value, null, indent).replace(UNSAFE, (c) => `\\u${c.charCodeAt(0).toString(16).padStart(4, '0')}`);
+  return JSON.stringify(value, null, indent).replace(
+    /[\u007f-\u009f\u202a-\u202e\u2066-\u2069]/g,
+    (c) => `\\u${c.charCodeAt(0).toString(16).padStart(4, '0')}`,
+  );
 }
 
 /**

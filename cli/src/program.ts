@@ -1,52 +1,13 @@
 import { Command, CommanderError, Option } from 'commander';
 import { EXIT, EXIT_CODES_HELP } from './exit-codes.ts';
 import { ConfigError, resolveConfig, type ResolvedConfig } from './config.ts';
-import { ApiError, directoryClient, UnreachableError, type DirectoryClient } from './client.ts';
-import { colourWanted, style, type Style } from './output.ts';
+import { ApiError, directoryClient, UnreachableError } from './client.ts';
+import { colourWanted, style } from './output.ts';
+import { CliError, type Context, type GlobalOptions, type Io } from './context.ts';
 import { agentCommands } from './commands/agents.ts';
 import { watchCommand } from './commands/watch.ts';
 import { logsCommand } from './commands/logs.ts';
 import { orgCommands } from './commands/org.ts';
-
-/** Where a command reads and writes: the process's streams in `ocf`, buffers in unit tests. */
-export interface Io {
-  readonly stdout: { write(text: string): unknown; readonly isTTY?: boolean | undefined };
-  readonly stderr: { write(text: string): unknown; readonly isTTY?: boolean | undefined };
-  readonly env: Readonly<Record<string, string | undefined>>;
-  readonly cwd: string;
-  /** Aborted on Ctrl-C: `watch` ends cleanly on it. */
-  readonly interrupted: AbortSignal;
-}
-
-export interface GlobalOptions {
-  readonly url?: string;
-  readonly token?: string;
-  readonly env?: string;
-  readonly config?: string;
-  readonly json?: boolean;
-  readonly color?: boolean;
-}
-
-/** What every command gets: its output, its style, and (lazily) the directory. */
-export interface Context {
-  readonly io: Io;
-  readonly json: boolean;
-  readonly style: Style;
-  readonly config: () => Promise<ResolvedConfig>;
-  readonly client: () => Promise<DirectoryClient>;
-  out(text: string): void;
-  err(text: string): void;
-}
-
-/** A failure a command reports itself, with the exit code it means. */
-export class CliError extends Error {
-  override readonly name = 'CliError';
-  readonly exitCode: number;
-  constructor(message: string, exitCode: number) {
-    super(message);
-    this.exitCode = exitCode;
-  }
-}
 
 const CONFIG_HELP = `Configuration (each setting from the first that has it):
   --url / --token flags
@@ -58,7 +19,9 @@ const CONFIG_HELP = `Configuration (each setting from the first that has it):
 
 export function createProgram(io: Io): Command {
   const program = new Command('ocf')
-    .description('The Open-Claw-Fleet from a terminal: hire, watch and retire agents, and keep the org as code.')
+    .description(
+      'The Open-Claw-Fleet from a terminal: hire, watch and retire agents, and keep the org as code.',
+    )
     .addOption(new Option('--url <url>', "the directory's URL"))
     .addOption(new Option('--token <token>', 'an API token (read scope for queries, write for changes)'))
     .addOption(new Option('--env <name>', 'the fleet environment (local fleet to find; log group on AWS)'))
@@ -140,11 +103,18 @@ export async function run(argv: readonly string[], io: Io): Promise<number> {
 function report(error: unknown, io: Io): number {
   if (error instanceof CommanderError) {
     // Help and version are not failures; commander has already printed what it had to say.
-    if (error.code === 'commander.helpDisplayed' || error.code === 'commander.version' || error.code === 'commander.help')
+    if (
+      error.code === 'commander.helpDisplayed' ||
+      error.code === 'commander.version' ||
+      error.code === 'commander.help'
+    )
       return EXIT.ok;
     return EXIT.usage;
   }
-  const say = (message: string) => io.stderr.write(`ocf: ${message.replace(/[\p{Cc}]/gu, (c) => `\\x${c.charCodeAt(0).toString(16).padStart(2, '0')}`)}\n`);
+  const say = (message: string) =>
+    io.stderr.write(
+      `ocf: ${message.replace(/[\p{Cc}]/gu, (c) => `\\x${c.charCodeAt(0).toString(16).padStart(2, '0')}`)}\n`,
+    );
   if (error instanceof CliError) {
     say(error.message);
     return error.exitCode;
@@ -167,3 +137,5 @@ function report(error: unknown, io: Io): number {
   say(`unexpected error: ${(error as Error).stack ?? String(error)}`);
   return EXIT.failed;
 }
+
+export { CliError, type Context, type Io } from './context.ts';

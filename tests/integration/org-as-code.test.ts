@@ -34,7 +34,10 @@ describe('org as code: ocf org plan/apply on the directory on moto', () => {
 
   before(async () => {
     await applyRouting(routing, clients);
-    hires = await listenOnBus(clients, routing.busName, { source: [DIRECTORY_SOURCE], 'detail-type': ['AgentHired'] });
+    hires = await listenOnBus(clients, routing.busName, {
+      source: [DIRECTORY_SOURCE],
+      'detail-type': ['AgentHired'],
+    });
     token = await runServiceScript('directory', 'create-token.ts', ['--name', 'org-as-code'], env);
     service = await startServiceProcess('directory', env);
     dir = await mkdtemp(path.join(tmpdir(), 'ocf-org-e2e-'));
@@ -64,7 +67,9 @@ describe('org as code: ocf org plan/apply on the directory on moto', () => {
     const file = await fileWith('reorganised.json', change.file);
     const planned = await ocf(['--json', 'org', 'plan', file, '--prune'], as());
     assert.equal(planned.code, 0, planned.stderr);
-    const plan = JSON.parse(planned.stdout) as { changes: { action: string; agentId: string; kinds?: string[] }[] };
+    const plan = JSON.parse(planned.stdout) as {
+      changes: { action: string; agentId: string; kinds?: string[] }[];
+    };
     const ids = (action: string, kind?: string) =>
       plan.changes
         .filter((c) => c.action === action && (kind === undefined || (c.kinds ?? []).includes(kind)))
@@ -81,12 +86,20 @@ describe('org as code: ocf org plan/apply on the directory on moto', () => {
 
     const applied = await ocf(['--json', 'org', 'apply', file, '--prune'], as());
     assert.equal(applied.code, 0, applied.stderr);
-    assert.deepEqual((JSON.parse(applied.stdout) as { applied: unknown }).applied, { hire: 2, update: 4, retire: 4 });
+    assert.deepEqual((JSON.parse(applied.stdout) as { applied: unknown }).applied, {
+      hire: 2,
+      update: 4,
+      retire: 4,
+    });
     assert.deepEqual(await activeIds(), change.file.people.map((p) => p.id).sort());
 
     const again = await ocf(['--json', 'org', 'apply', file, '--prune'], as());
     assert.equal(again.code, 0, again.stderr);
-    assert.deepEqual((JSON.parse(again.stdout) as { applied: unknown }).applied, { hire: 0, update: 0, retire: 0 });
+    assert.deepEqual((JSON.parse(again.stdout) as { applied: unknown }).applied, {
+      hire: 0,
+      update: 0,
+      retire: 0,
+    });
     const replan = await ocf(['org', 'plan', file, '--prune'], as());
     assert.equal(replan.stdout, 'No changes: the org matches the file.\n');
   });
@@ -122,7 +135,10 @@ describe('org as code: ocf org plan/apply on the directory on moto', () => {
     await waitFor('the apply under way', () => (started ? true : undefined), { timeoutMs: 120_000 });
     service.child.kill('SIGKILL');
     assert.equal(await exited, 1, stderr);
-    assert.match(stderr, /interrupted after \d+ of 150 changes; run the same command again|connection to the directory broke/);
+    assert.match(
+      stderr,
+      /interrupted after \d+ of 150 changes; run the same command again|connection to the directory broke/,
+    );
 
     service = await startServiceProcess('directory', env);
     const resumed = await ocf(['--json', 'org', 'apply', file], as());
@@ -140,15 +156,22 @@ describe('org as code: ocf org plan/apply on the directory on moto', () => {
       'an AgentHired for every agent',
       async () => {
         for (const event of await hires.drain()) {
+          const eventId = event.detail.metadata?.eventId;
+          assert.ok(eventId, 'every event has an id');
           const agentId = String(event.detail.data['agentId']);
-          eventIdsOf.set(agentId, (eventIdsOf.get(agentId) ?? new Set()).add(String(event.detail.metadata.eventId)));
+          eventIdsOf.set(agentId, (eventIdsOf.get(agentId) ?? new Set()).add(eventId));
         }
         return [...everyone].every((id) => eventIdsOf.has(id)) ? true : undefined;
       },
       { timeoutMs: 60_000, intervalMs: 500 },
     );
-    for (const [agentId, ids] of eventIdsOf) assert.equal(ids.size, 1, `${agentId} hired once, not ${ids.size} times`);
+    for (const [agentId, ids] of eventIdsOf)
+      assert.equal(ids.size, 1, `${agentId} hired once, not ${ids.size} times`);
     const again = await ocf(['--json', 'org', 'apply', file], as());
-    assert.deepEqual((JSON.parse(again.stdout) as { applied: unknown }).applied, { hire: 0, update: 0, retire: 0 });
+    assert.deepEqual((JSON.parse(again.stdout) as { applied: unknown }).applied, {
+      hire: 0,
+      update: 0,
+      retire: 0,
+    });
   });
 });

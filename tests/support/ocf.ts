@@ -14,7 +14,11 @@ export interface OcfResult {
  * Runs the real `ocf` command as its own process, as a person or a script would, with only the
  * environment given (plus PATH and the AWS settings the test run uses): no config of this machine.
  */
-export async function ocf(args: readonly string[], env: Record<string, string> = {}, cwd = '/'): Promise<OcfResult> {
+export async function ocf(
+  args: readonly string[],
+  env: Record<string, string> = {},
+  cwd = '/',
+): Promise<OcfResult> {
   const child = spawnOcf(args, env, cwd);
   let stdout = '';
   let stderr = '';

@@ -4,7 +4,7 @@ import { parse as parseYaml } from 'yaml';
 import type { AgentView } from '../client.ts';
 import { EXIT } from '../exit-codes.ts';
 import { json, statusColour, statusText, table, terminalSafe, type Column, type Style } from '../output.ts';
-import { CliError, type Context } from '../program.ts';
+import { CliError, type Context } from '../context.ts';
 
 const LEVELS = ['executive', 'vp', 'director', 'manager', 'ic'];
 const STATUSES = [
@@ -25,7 +25,10 @@ type ContextOf = (command: Command) => Context;
 export function agentCommands(contextOf: ContextOf): Command[] {
   const hire = new Command('hire')
     .description('Hire an agent: from flags, or from a file (YAML or JSON) holding one hire')
-    .option('-f, --file <file>', 'a hire as YAML or JSON: {agentId, name, title, level, department, team, manager}')
+    .option(
+      '-f, --file <file>',
+      'a hire as YAML or JSON: {agentId, name, title, level, department, team, manager}',
+    )
     .option('--id <agentId>', 'the agent id (and chat username); defaults to a slug of the name')
     .option('--name <name>')
     .option('--title <title>')
@@ -36,12 +39,18 @@ export function agentCommands(contextOf: ContextOf): Command[] {
     .option('--role-template <template>')
     .option('--model <model>')
     .option('--skill <skill...>', 'a skill (repeat for several)')
-    .addHelpText('after', '\nExample:\n  ocf hire --name "Ada Lovelace" --title "Staff Engineer" --level ic --department Engineering --manager grace-hopper\n')
+    .addHelpText(
+      'after',
+      '\nExample:\n  ocf hire --name "Ada Lovelace" --title "Staff Engineer" --level ic --department Engineering --manager grace-hopper\n',
+    )
     .action(async (options: HireOptions, command: Command) => {
       const ctx = contextOf(command);
       const body = await hireBody(options);
       const result = await (await ctx.client()).hire(body);
-      if (ctx.json) return ctx.out(json(result));
+      if (ctx.json) {
+        ctx.out(json(result));
+        return;
+      }
       const id = terminalSafe(result.agentId);
       ctx.out(
         result.created
@@ -57,7 +66,10 @@ export function agentCommands(contextOf: ContextOf): Command[] {
     .action(async (agentId: string, options: { reason?: string }, command: Command) => {
       const ctx = contextOf(command);
       const agent = await (await ctx.client()).retire(agentId, options.reason);
-      if (ctx.json) return ctx.out(json(agent));
+      if (ctx.json) {
+        ctx.out(json(agent));
+        return;
+      }
       ctx.out(`${terminalSafe(agent.agentId)}: ${statusText(agent.status, ctx.style)}\n`);
     });
 
@@ -68,7 +80,10 @@ export function agentCommands(contextOf: ContextOf): Command[] {
     .action(async (agentId: string, options: { reason?: string }, command: Command) => {
       const ctx = contextOf(command);
       const result = await (await ctx.client()).rotate(agentId, options.reason);
-      if (ctx.json) return ctx.out(json(result));
+      if (ctx.json) {
+        ctx.out(json(result));
+        return;
+      }
       ctx.out(`${terminalSafe(result.agentId)}: credential rotation ${terminalSafe(result.rotation)}\n`);
     });
 
@@ -89,7 +104,7 @@ export function agentCommands(contextOf: ContextOf): Command[] {
       let cursor: string | undefined;
       do {
         const query: Record<string, string> = {
-          ...(Object.fromEntries(Object.entries(filters).filter(([, v]) => v !== undefined)) as Record<string, string>),
+          ...(filters as Record<string, string>),
           limit: String(Math.min(200, limit === undefined ? 200 : limit - agents.length)),
           ...(cursor === undefined ? {} : { cursor }),
         };
@@ -97,7 +112,10 @@ export function agentCommands(contextOf: ContextOf): Command[] {
         agents.push(...page.items);
         cursor = page.cursor;
       } while (cursor !== undefined && (limit === undefined || agents.length < limit));
-      if (ctx.json) return ctx.out(json(agents));
+      if (ctx.json) {
+        ctx.out(json(agents));
+        return;
+      }
       ctx.out(agentTable(agents, ctx.style));
     });
 
@@ -107,7 +125,10 @@ export function agentCommands(contextOf: ContextOf): Command[] {
     .action(async (agentId: string, _options: unknown, command: Command) => {
       const ctx = contextOf(command);
       const agent = await (await ctx.client()).agent(agentId);
-      if (ctx.json) return ctx.out(json(agent));
+      if (ctx.json) {
+        ctx.out(json(agent));
+        return;
+      }
       ctx.out(statusView(agent, ctx.style));
     });
 
@@ -162,7 +183,9 @@ export async function hireBody(options: HireOptions): Promise<Record<string, unk
       throw new CliError(`${file} must hold one hire (an object with name, title, level, ...)`, EXIT.refused);
     return body as Record<string, unknown>;
   }
-  const missing = ['name', 'title', 'level', 'department', 'manager'].filter((key) => fromFlags[key] === undefined);
+  const missing = ['name', 'title', 'level', 'department', 'manager'].filter(
+    (key) => fromFlags[key] === undefined,
+  );
   if (missing.length > 0)
     throw new CliError(`a hire needs ${missing.map((key) => `--${key}`).join(', ')} (or --file)`, EXIT.usage);
   return fromFlags;
@@ -170,7 +193,8 @@ export async function hireBody(options: HireOptions): Promise<Record<string, unk
 
 export function positiveInteger(value: string): number {
   const n = Number(value);
-  if (!Number.isInteger(n) || n < 1) throw new CliError(`"${value}" is not a positive whole number`, EXIT.usage);
+  if (!Number.isInteger(n) || n < 1)
+    throw new CliError(`"${value}" is not a positive whole number`, EXIT.usage);
   return n;
 }
 

@@ -4,7 +4,7 @@ import { CloudWatchLogsClient, GetLogEventsCommand } from '@aws-sdk/client-cloud
 import { Command } from 'commander';
 import { EXIT } from '../exit-codes.ts';
 import { json, terminalSafe } from '../output.ts';
-import { CliError, type Context } from '../program.ts';
+import { CliError, type Context } from '../context.ts';
 import { positiveInteger } from './agents.ts';
 
 /**
@@ -20,18 +20,33 @@ export function logsCommand(contextOf: (command: Command) => Context): Command {
     .argument('<agent>', 'the agent id')
     .option('-n, --tail <lines>', 'the last this many lines', positiveInteger, 100)
     .option('--stderr', 'locally: the standard error file instead of standard output')
-    .option('--aws', 'read CloudWatch Logs even when a local fleet is found (region and credentials as the AWS CLI)')
-    .action(async (agentId: string, options: { tail: number; stderr?: boolean; aws?: boolean }, command: Command) => {
-      const ctx = contextOf(command);
-      const config = await ctx.config();
-      const lines =
-        config.fleet !== undefined && options.aws !== true
-          ? await localLines(path.join(config.fleet.stateDir, 'agents', config.environment, agentId), options)
-          : await cloudWatchLines(ctx, agentId, config.environment, options.tail);
-      if (ctx.json) return ctx.out(json(lines));
-      // Logs are full of colour codes and worse: shown, never obeyed.
-      for (const line of lines) ctx.out(`${terminalSafe(line)}\n`);
-    });
+    .option(
+      '--aws',
+      'read CloudWatch Logs even when a local fleet is found (region and credentials as the AWS CLI)',
+    )
+    .action(
+      async (
+        agentId: string,
+        options: { tail: number; stderr?: boolean; aws?: boolean },
+        command: Command,
+      ) => {
+        const ctx = contextOf(command);
+        const config = await ctx.config();
+        const lines =
+          config.fleet !== undefined && options.aws !== true
+            ? await localLines(
+                path.join(config.fleet.stateDir, 'agents', config.environment, agentId),
+                options,
+              )
+            : await cloudWatchLines(ctx, agentId, config.environment, options.tail);
+        if (ctx.json) {
+          ctx.out(json(lines));
+          return;
+        }
+        // Logs are full of colour codes and worse: shown, never obeyed.
+        for (const line of lines) ctx.out(`${terminalSafe(line)}\n`);
+      },
+    );
 }
 
 async function localLines(dir: string, options: { tail: number; stderr?: boolean }): Promise<string[]> {
@@ -39,7 +54,10 @@ async function localLines(dir: string, options: { tail: number; stderr?: boolean
   try {
     await stat(file);
   } catch {
-    throw new CliError(`no log file ${file}: is the agent id right, and has it started on this fleet?`, EXIT.notFound);
+    throw new CliError(
+      `no log file ${file}: is the agent id right, and has it started on this fleet?`,
+      EXIT.notFound,
+    );
   }
   return tail(file, options.tail);
 }
@@ -67,7 +85,12 @@ export async function tail(file: string, count: number): Promise<string[]> {
   }
 }
 
-async function cloudWatchLines(ctx: Context, agentId: string, environment: string, count: number): Promise<string[]> {
+async function cloudWatchLines(
+  ctx: Context,
+  agentId: string,
+  environment: string,
+  count: number,
+): Promise<string[]> {
   const agent = await (await ctx.client()).agent(agentId);
   const task = agent.steps?.find((step) => step.phase === 'hire' && step.step === 'task');
   const taskArn = task?.detail;
@@ -83,7 +106,12 @@ async function cloudWatchLines(ctx: Context, agentId: string, environment: strin
   const logStreamName = `agent/agent/${taskId}`;
   try {
     const page = await logs.send(
-      new GetLogEventsCommand({ logGroupName, logStreamName, limit: Math.min(count, 10_000), startFromHead: false }),
+      new GetLogEventsCommand({
+        logGroupName,
+        logStreamName,
+        limit: Math.min(count, 10_000),
+        startFromHead: false,
+      }),
     );
     return (page.events ?? []).map((e) => `${new Date(e.timestamp ?? 0).toISOString()}  ${e.message ?? ''}`);
   } catch (error) {

@@ -3,10 +3,17 @@ import { Command, Option } from 'commander';
 import { stringify as toYaml } from 'yaml';
 import { orgFileFromAgents } from '@ocf/org-file';
 import type { Level } from '@ocf/events';
-import { ApiError, UnreachableError, type AgentView, type ApplyResultView, type OrgPlanView, type PlannedChangeView } from '../client.ts';
+import {
+  ApiError,
+  UnreachableError,
+  type AgentView,
+  type ApplyResultView,
+  type OrgPlanView,
+  type PlannedChangeView,
+} from '../client.ts';
 import { EXIT } from '../exit-codes.ts';
 import { json, progressBar, terminalSafe, type Style } from '../output.ts';
-import { CliError, type Context } from '../program.ts';
+import { CliError, type Context } from '../context.ts';
 import { readOrgFile, type ReadOrgFile } from '../org-file-reader.ts';
 
 /**
@@ -14,7 +21,9 @@ import { readOrgFile, type ReadOrgFile } from '../org-file-reader.ts';
  * (docs/org-file.schema.json describes the file; ADR 0023 how apply converges and resumes).
  */
 export function orgCommands(contextOf: (command: Command) => Context): Command {
-  const org = new Command('org').description('The org as code: export, plan and apply an org file (YAML or JSON)');
+  const org = new Command('org').description(
+    'The org as code: export, plan and apply an org file (YAML or JSON)',
+  );
 
   org
     .command('export')
@@ -31,9 +40,7 @@ export function orgCommands(contextOf: (command: Command) => Context): Command {
         agents.push(...page.items.filter((a) => a.status !== 'retired' && a.status !== 'retiring'));
         cursor = page.cursor;
       } while (cursor !== undefined);
-      const file = orgFileFromAgents(
-        agents.map((a) => ({ ...a, level: a.level as Level })),
-      );
+      const file = orgFileFromAgents(agents.map((a) => ({ ...a, level: a.level as Level })));
       const text =
         options.format === 'json' || ctx.json
           ? json(file)
@@ -41,10 +48,13 @@ export function orgCommands(contextOf: (command: Command) => Context): Command {
       if (options.output === undefined) {
         // On a terminal nothing is printed raw; into a pipe or a file the text is the data as it is.
         const onTerminal = ctx.io.stdout.isTTY === true;
-        return ctx.out(onTerminal ? text.split('\n').map(terminalSafe).join('\n') : text);
+        ctx.out(onTerminal ? text.split('\n').map(terminalSafe).join('\n') : text);
+        return;
       }
       await writeFile(options.output, text);
-      ctx.err(`wrote ${file.people.length} people in ${file.departments.length} departments to ${options.output}\n`);
+      ctx.err(
+        `wrote ${file.people.length} people in ${file.departments.length} departments to ${options.output}\n`,
+      );
     });
 
   org
@@ -55,8 +65,13 @@ export function orgCommands(contextOf: (command: Command) => Context): Command {
     .action(async (path: string, options: { prune?: boolean }, command: Command) => {
       const ctx = contextOf(command);
       const file = await readOrgFile(path);
-      const plan = await refusedWithLines(file, async () => (await ctx.client()).plan(file.content, options.prune === true));
-      if (ctx.json) return ctx.out(json(plan));
+      const plan = await refusedWithLines(file, async () =>
+        (await ctx.client()).plan(file.content, options.prune === true),
+      );
+      if (ctx.json) {
+        ctx.out(json(plan));
+        return;
+      }
       ctx.out(planText(plan, ctx.style, options.prune === true));
     });
 
@@ -74,7 +89,13 @@ export function orgCommands(contextOf: (command: Command) => Context): Command {
       const file = await readOrgFile(path);
       const client = await ctx.client();
       const response = await refusedWithLines(file, () => client.apply(file.content, options.prune === true));
-      const bar = progressBar((text) => ctx.err(text), ctx.io.stderr.isTTY === true && !ctx.json, 'applying');
+      const bar = progressBar(
+        (text) => {
+          ctx.err(text);
+        },
+        ctx.io.stderr.isTTY === true && !ctx.json,
+        'applying',
+      );
       let result: ApplyResultView | undefined;
       let progress = { done: 0, total: 0 };
       try {
@@ -87,7 +108,7 @@ export function orgCommands(contextOf: (command: Command) => Context): Command {
             result = message as unknown as ApplyResultView;
           } else if (message.type === 'error') {
             bar.end();
-            throw new CliError(`${String(message['message'])}`, EXIT.failed);
+            throw new CliError(String(message['message']), EXIT.failed);
           }
         }
       } catch (error) {
@@ -153,7 +174,8 @@ export function planText(plan: OrgPlanView, s: Style, prune: boolean): string {
   const { summary } = plan;
   const out: string[] = [];
   for (const change of plan.changes) out.push(changeLine(change, s));
-  for (const b of plan.blocked) out.push(`  ${s.red('!')} ${terminalSafe(b.agentId)}: ${terminalSafe(b.reason)}`);
+  for (const b of plan.blocked)
+    out.push(`  ${s.red('!')} ${terminalSafe(b.agentId)}: ${terminalSafe(b.reason)}`);
   const head =
     plan.changes.length === 0
       ? 'No changes: the org matches the file.'
@@ -169,13 +191,19 @@ function changeLine(change: PlannedChangeView, s: Style): string {
   const id = terminalSafe(change.agentId);
   if (change.action === 'hire') {
     const p = change.position ?? {};
-    const where = [p['department'], p['team']].filter((v) => v !== undefined && v !== null).map(terminalSafe).join(' / ');
+    const where = [p['department'], p['team']]
+      .filter((v) => v !== undefined && v !== null)
+      .map(terminalSafe)
+      .join(' / ');
     return `  ${s.green('+ hire')}      ${id}: ${terminalSafe(p['name'])}, ${terminalSafe(p['title'])} (${terminalSafe(p['level'])}, ${where}) -> ${terminalSafe(p['manager'])}`;
   }
   if (change.action === 'retire') return `  ${s.red('- retire')}    ${id}`;
   const kinds = (change.kinds ?? []).join(', ');
   const fields = Object.keys(change.changes ?? {})
-    .map((key) => `${key}: ${terminalSafe(change.previous?.[key] ?? '-')} -> ${terminalSafe(change.changes?.[key] ?? '-')}`)
+    .map(
+      (key) =>
+        `${key}: ${terminalSafe(change.previous?.[key] ?? '-')} -> ${terminalSafe(change.changes?.[key] ?? '-')}`,
+    )
     .join('; ');
   return `  ${s.yellow(`~ ${kinds}`.padEnd(11))} ${id}: ${fields}`;
 }
@@ -184,7 +212,10 @@ function resultText(result: ApplyResultView, s: Style): string {
   const { applied } = result;
   const out = [
     `Applied: ${applied.hire} hired, ${applied.update} updated, ${applied.retire} retiring.`,
-    ...result.notApplied.map((n) => `  ${s.red('!')} ${terminalSafe(n.action)} ${terminalSafe(n.agentId)}: ${terminalSafe(n.reason)}`),
+    ...result.notApplied.map(
+      (n) =>
+        `  ${s.red('!')} ${terminalSafe(n.action)} ${terminalSafe(n.agentId)}: ${terminalSafe(n.reason)}`,
+    ),
     ...result.blocked.map((b) => `  ${s.red('!')} ${terminalSafe(b.agentId)}: ${terminalSafe(b.reason)}`),
   ];
   return `${out.join('\n')}\n`;

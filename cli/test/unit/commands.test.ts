@@ -13,7 +13,20 @@ const noConfig = { XDG_CONFIG_HOME: '/nonexistent-ocf-test' };
 
 describe('command line', () => {
   it('has --help on every command, exit 0', async () => {
-    for (const argv of [[], ['hire'], ['retire'], ['ls'], ['status'], ['watch'], ['rotate'], ['logs'], ['org'], ['org', 'export'], ['org', 'plan'], ['org', 'apply']]) {
+    for (const argv of [
+      [],
+      ['hire'],
+      ['retire'],
+      ['ls'],
+      ['status'],
+      ['watch'],
+      ['rotate'],
+      ['logs'],
+      ['org'],
+      ['org', 'export'],
+      ['org', 'plan'],
+      ['org', 'apply'],
+    ]) {
       const { code, stdout } = await ocf([...argv, '--help']);
       assert.equal(code, 0, argv.join(' '));
       assert.match(stdout, /^Usage: ocf/, argv.join(' '));
@@ -24,7 +37,14 @@ describe('command line', () => {
   });
 
   it('exits 2 on usage errors: unknown command, unknown flag, missing argument, bad choice', async () => {
-    for (const argv of [['fly'], ['ls', '--bogus'], ['status'], ['ls', '--level', 'intern'], ['ls', '--limit', '0'], ['hire', '--name', 'X']]) {
+    for (const argv of [
+      ['fly'],
+      ['ls', '--bogus'],
+      ['status'],
+      ['ls', '--level', 'intern'],
+      ['ls', '--limit', '0'],
+      ['hire', '--name', 'X'],
+    ]) {
       const { code, stderr } = await ocf(argv);
       assert.equal(code, 2, `${argv.join(' ')}: ${stderr}`);
       assert.notEqual(stderr, '');
@@ -50,7 +70,10 @@ describe('configuration', () => {
     const repo = path.join(home, 'repo');
     const fleetDir = path.join(repo, '.local-stack', 'fleet', 'local');
     await mkdir(fleetDir, { recursive: true });
-    await writeFile(path.join(fleetDir, 'fleet.json'), JSON.stringify({ services: { directory: { port: 8123 } } }));
+    await writeFile(
+      path.join(fleetDir, 'fleet.json'),
+      JSON.stringify({ services: { directory: { port: 8123 } } }),
+    );
     await writeFile(path.join(fleetDir, 'api-token'), 'fleet-token\n');
     const cwd = path.join(repo, 'some', 'dir');
     await mkdir(cwd, { recursive: true });
@@ -60,14 +83,21 @@ describe('configuration', () => {
     assert.equal(fleet.token, 'fleet-token');
 
     await mkdir(path.join(home, 'xdg', 'ocf'), { recursive: true });
-    await writeFile(path.join(home, 'xdg', 'ocf', 'config.json'), JSON.stringify({ directoryUrl: 'https://file.example/', token: 'file-token' }));
+    await writeFile(
+      path.join(home, 'xdg', 'ocf', 'config.json'),
+      JSON.stringify({ directoryUrl: 'https://file.example/', token: 'file-token' }),
+    );
     const file = await resolveConfig({ flags: {}, env: { XDG_CONFIG_HOME: path.join(home, 'xdg') }, cwd });
     assert.equal(file.directoryUrl, 'https://file.example');
     assert.equal(file.token, 'file-token');
 
     const env = await resolveConfig({
       flags: {},
-      env: { XDG_CONFIG_HOME: path.join(home, 'xdg'), OCF_DIRECTORY_URL: 'https://env.example', OCF_TOKEN: 'env-token' },
+      env: {
+        XDG_CONFIG_HOME: path.join(home, 'xdg'),
+        OCF_DIRECTORY_URL: 'https://env.example',
+        OCF_TOKEN: 'env-token',
+      },
       cwd,
     });
     assert.deepEqual([env.directoryUrl, env.token], ['https://env.example', 'env-token']);
@@ -100,8 +130,24 @@ describe('configuration', () => {
 describe('inputs', () => {
   it('builds a hire from flags, or from a YAML file, not both', async () => {
     assert.deepEqual(
-      await hireBody({ name: 'Ada', title: 'Eng', level: 'ic', department: 'E', manager: 'ceo', skill: ['a', 'b'], id: 'ada' }),
-      { name: 'Ada', title: 'Eng', level: 'ic', department: 'E', manager: 'ceo', agentId: 'ada', skills: ['a', 'b'] },
+      await hireBody({
+        name: 'Ada',
+        title: 'Eng',
+        level: 'ic',
+        department: 'E',
+        manager: 'ceo',
+        skill: ['a', 'b'],
+        id: 'ada',
+      }),
+      {
+        name: 'Ada',
+        title: 'Eng',
+        level: 'ic',
+        department: 'E',
+        manager: 'ceo',
+        agentId: 'ada',
+        skills: ['a', 'b'],
+      },
     );
     const dir = await mkdtemp(path.join(tmpdir(), 'ocf-hire-'));
     const file = path.join(dir, 'hire.yaml');
@@ -113,7 +159,10 @@ describe('inputs', () => {
   it('reads YAML and JSON org files with line numbers, and refuses bad syntax by line', async () => {
     const dir = await mkdtemp(path.join(tmpdir(), 'ocf-org-'));
     const yaml = path.join(dir, 'org.yaml');
-    await writeFile(yaml, 'version: 1\ndepartments:\n  - name: Eng\npeople:\n  - id: a\n    name: A\n  - id: b\n    manager: zz\n');
+    await writeFile(
+      yaml,
+      'version: 1\ndepartments:\n  - name: Eng\npeople:\n  - id: a\n    name: A\n  - id: b\n    manager: zz\n',
+    );
     const read = await readOrgFile(yaml);
     assert.equal(read.lineOf('people[1].manager'), 8);
     assert.equal(read.lineOf('people[1].level'), 7, 'a missing field points at its entry');

@@ -38,7 +38,7 @@ describe('output', () => {
 
   it('escapes C1 and bidi in JSON too, as JSON escapes (the same document)', () => {
     const text = json({ name: 'x\u009b\u202ey\u001b' });
-    assert.doesNotMatch(text, /[\u0080-\u009f\u202a-\u202e\u001b]/u);
+    for (const c of ['\u009b', '\u202e', '\u001b']) assert.ok(!text.includes(c));
     assert.deepEqual(JSON.parse(text), { name: 'x\u009b\u202ey\u001b' });
   });
 
@@ -49,16 +49,22 @@ describe('output', () => {
     assert.equal(lines.length, 3);
     assert.match(lines[0] ?? '', /^ID\s+NAME\s+TITLE\s+LEVEL\s+DEPARTMENT\s+TEAM\s+MANAGER\s+STATUS$/);
     assert.ok(text.includes('Eve\\x1b]0;pwned\\x07'));
-    assert.doesNotMatch(text, /\u001b/);
+    assert.ok(!text.includes('\u001b'));
     // STATUS starts at the same column on every line.
-    const at = lines.map((line, i) => (i === 0 ? line.indexOf('STATUS') : line.lastIndexOf(i === 1 ? 'running' : 'hired')));
+    const at = lines.map((line, i) =>
+      i === 0 ? line.indexOf('STATUS') : line.lastIndexOf(i === 1 ? 'running' : 'hired'),
+    );
     assert.equal(new Set(at).size, 1, JSON.stringify(at));
   });
 
   it('colours only when asked, and pads before colouring', () => {
-    const coloured = table([{ a: 'x' }], [{ header: 'A', value: (r) => r.a, colour: (t) => style(true).red(t) }], style(true));
-    assert.match(coloured, /\u001b\[31mx\u001b\[39m/);
-    assert.doesNotMatch(table([{ a: 'x' }], [{ header: 'A', value: (r) => r.a }], style(false)), /\u001b/);
+    const coloured = table(
+      [{ a: 'x' }],
+      [{ header: 'A', value: (r) => r.a, colour: (t) => style(true).red(t) }],
+      style(true),
+    );
+    assert.ok(coloured.includes('\u001b[31mx\u001b[39m'));
+    assert.ok(!table([{ a: 'x' }], [{ header: 'A', value: (r) => r.a }], style(false)).includes('\u001b'));
   });
 
   it('wants colour on a terminal only, and never with NO_COLOR or TERM=dumb', () => {
@@ -81,8 +87,25 @@ describe('output', () => {
     const text = planText(
       {
         changes: [
-          { action: 'hire', agentId: 'new-one', position: { name: 'New One', title: 'Engineer', level: 'ic', department: 'Eng', team: null, manager: 'boss' } },
-          { action: 'update', agentId: 'mover', kinds: ['move'], changes: { manager: 'b' }, previous: { manager: 'a' } },
+          {
+            action: 'hire',
+            agentId: 'new-one',
+            position: {
+              name: 'New One',
+              title: 'Engineer',
+              level: 'ic',
+              department: 'Eng',
+              team: null,
+              manager: 'boss',
+            },
+          },
+          {
+            action: 'update',
+            agentId: 'mover',
+            kinds: ['move'],
+            changes: { manager: 'b' },
+            previous: { manager: 'a' },
+          },
           { action: 'retire', agentId: 'leaver' },
         ],
         summary: { hire: 1, update: 1, retire: 1, unchanged: 7, notInFile: 0 },

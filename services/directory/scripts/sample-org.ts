@@ -16,10 +16,20 @@ const { values } = parseArgs({
 const seed = Number(values.seed);
 const size = Number(values.size);
 const format = values.format;
-if (!Number.isInteger(seed) || !Number.isInteger(size) || size < 10 || size > 5000 || !['yaml', 'json', 'import'].includes(format)) {
-  console.error('usage: sample-org.ts [--seed <integer>] [--size <10-5000 agents>] [--format yaml|json|import]');
+if (
+  !Number.isInteger(seed) ||
+  !Number.isInteger(size) ||
+  size < 10 ||
+  size > 5000 ||
+  !['yaml', 'json', 'import'].includes(format)
+) {
+  console.error(
+    'usage: sample-org.ts [--seed <integer>] [--size <10-5000 agents>] [--format yaml|json|import]',
+  );
   process.exit(2);
 }
-if (format === 'import') process.stdout.write(`${JSON.stringify({ agents: sampleCompany({ seed, size }) }, null, 2)}\n`);
-else if (format === 'json') process.stdout.write(`${JSON.stringify(sampleOrgFile({ seed, size }), null, 2)}\n`);
+if (format === 'import')
+  process.stdout.write(`${JSON.stringify({ agents: sampleCompany({ seed, size }) }, null, 2)}\n`);
+else if (format === 'json')
+  process.stdout.write(`${JSON.stringify(sampleOrgFile({ seed, size }), null, 2)}\n`);
 else process.stdout.write(stringify(sampleOrgFile({ seed, size }), { lineWidth: 0 }));

@@ -44,7 +44,11 @@ export interface ApplyProgress {
 export interface ApplyResult {
   readonly plan: OrgPlan['summary'];
   readonly applied: { readonly hire: number; readonly update: number; readonly retire: number };
-  readonly notApplied: readonly { readonly action: string; readonly agentId: string; readonly reason: string }[];
+  readonly notApplied: readonly {
+    readonly action: string;
+    readonly agentId: string;
+    readonly reason: string;
+  }[];
   readonly blocked: OrgPlan['blocked'];
 }
 
@@ -227,7 +231,11 @@ export function createDirectory(deps: DirectoryDeps) {
           try {
             await perform(change);
           } catch (error) {
-            if (!(error instanceof ValidationError || error instanceof ConflictError || error instanceof NotFoundError))
+            if (!(
+              error instanceof ValidationError ||
+              error instanceof ConflictError ||
+              error instanceof NotFoundError
+            ))
               throw error;
             refused.push(change);
             reasons.set(change, error.message);
@@ -381,7 +389,15 @@ export function createDirectory(deps: DirectoryDeps) {
     switch (change.action) {
       case 'hire': {
         const { agentId, name, title, level, department, team, managerId } = change.position;
-        await hire({ agentId, name, title, level, department, managerId, ...(team === undefined ? {} : { team }) });
+        await hire({
+          agentId,
+          name,
+          title,
+          level,
+          department,
+          managerId,
+          ...(team === undefined ? {} : { team }),
+        });
         return;
       }
       case 'update':

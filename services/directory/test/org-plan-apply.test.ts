@@ -3,6 +3,13 @@ import { describe, it } from 'node:test';
 import { reorganise, sampleOrgFile } from '../src/sample/sample-company.ts';
 import { testDirectory } from './helpers.ts';
 
+/** What an apply answers. */
+interface ApplyAnswer {
+  applied: { hire: number; update: number; retire: number };
+  notApplied: unknown[];
+}
+const applyResult = (response: { json: () => unknown }) => response.json() as ApplyAnswer;
+
 // Org as code over in-memory adapters: plan, apply, convergence, and an apply cut short.
 describe('org plan and apply', () => {
   const org = sampleOrgFile({ seed: 3, size: 300 });
@@ -17,16 +24,16 @@ describe('org plan and apply', () => {
     const { app, auth, store, publisher } = await testDirectory();
     const first = await post(app, auth, 'apply', { org });
     assert.equal(first.statusCode, 200, first.body);
-    assert.deepEqual(first.json().applied, { hire: 300, update: 0, retire: 0 });
+    assert.deepEqual(applyResult(first).applied, { hire: 300, update: 0, retire: 0 });
     assert.equal([...store.agents.values()].filter((a) => a.status === 'hired').length, 300);
 
     const change = reorganise(org, { hires: 2, moves: 3, promotions: 1, removals: 4 });
     const planned = await post(app, auth, 'plan', { org: change.file, prune: true });
     assert.equal(planned.statusCode, 200, planned.body);
-    const plan = planned.json() as {
+    const plan = planned.json<{
       changes: { action: string; agentId: string; kinds?: string[] }[];
       summary: Record<string, number>;
-    };
+    }>();
     const ids = (action: string, kind?: string) =>
       plan.changes
         .filter((c) => c.action === action && (kind === undefined || (c.kinds ?? []).includes(kind)))
@@ -40,20 +47,22 @@ describe('org plan and apply', () => {
     assert.deepEqual(plan.summary, { hire: 2, update: 4, retire: 4, unchanged: 292, notInFile: 0 });
 
     // Without prune the four stay, and the plan says so.
-    const kept = (await post(app, auth, 'plan', { org: change.file })).json() as { summary: Record<string, number> };
+    const kept = (await post(app, auth, 'plan', { org: change.file })).json<{
+      summary: Record<string, number>;
+    }>();
     assert.deepEqual(kept.summary, { hire: 2, update: 4, retire: 0, unchanged: 292, notInFile: 4 });
 
     const applied = await post(app, auth, 'apply', { org: change.file, prune: true });
     assert.equal(applied.statusCode, 200, applied.body);
-    assert.deepEqual(applied.json().applied, { hire: 2, update: 4, retire: 4 });
-    assert.deepEqual(applied.json().notApplied, []);
+    assert.deepEqual(applyResult(applied).applied, { hire: 2, update: 4, retire: 4 });
+    assert.deepEqual(applyResult(applied).notApplied, []);
     // Nothing of their cascade had run (no services here), so the retirement completes at once.
     for (const id of change.removed) assert.match(String(store.agents.get(id)?.status), /^retir(ing|ed)$/);
     for (const id of change.promoted) assert.equal(store.agents.get(id)?.level, 'executive');
 
     const before = publisher.published.length;
     const again = await post(app, auth, 'apply', { org: change.file, prune: true });
-    assert.deepEqual(again.json().applied, { hire: 0, update: 0, retire: 0 });
+    assert.deepEqual(applyResult(again).applied, { hire: 0, update: 0, retire: 0 });
     assert.equal(publisher.published.length, before, 'a second apply publishes nothing');
     await app.close();
   });
@@ -70,10 +79,17 @@ describe('org plan and apply', () => {
     });
     assert.equal(response.statusCode, 200);
     assert.match(String(response.headers['content-type']), /application\/x-ndjson/);
-    const lines = response.body.trim().split('\n').map((line) => JSON.parse(line) as Record<string, unknown>);
+    const lines = response.body
+      .trim()
+      .split('\n')
+      .map((line) => JSON.parse(line) as Record<string, unknown>);
     assert.deepEqual(lines[0], { type: 'progress', done: 0, total });
     assert.equal(lines.filter((l) => l['type'] === 'progress').length, total + 1);
-    assert.deepEqual((lines.at(-1) as { type: string; applied: unknown }).applied, { hire: total, update: 0, retire: 0 });
+    assert.deepEqual((lines.at(-1) as { type: string; applied: unknown }).applied, {
+      hire: total,
+      update: 0,
+      retire: 0,
+    });
     await app.close();
   });
 
@@ -84,24 +100,27 @@ describe('org plan and apply', () => {
     // The store dies after 15 writes, as a directory would if killed mid-apply.
     const write = store.write.bind(store);
     let writes = 0;
-    store.write = async (...args: Parameters<typeof write>) => {
-      if (++writes > 15) throw new Error('store unavailable');
-      return write(...args);
-    };
+    Object.assign(store, {
+      write: async (...args: Parameters<typeof write>) => {
+        if (++writes > 15) throw new Error('store unavailable');
+        return write(...args);
+      },
+    });
     const cut = await post(app, auth, 'apply', { org: small });
     assert.equal(cut.statusCode, 500);
-    store.write = write;
+    Object.assign(store, { write });
     const hiredBefore = [...store.agents.keys()].length;
     assert.ok(hiredBefore > 0 && hiredBefore < total, `some but not all hired (${hiredBefore})`);
     const resumed = await post(app, auth, 'apply', { org: small });
     assert.equal(resumed.statusCode, 200, resumed.body);
-    assert.equal(resumed.json().applied.hire, total - hiredBefore);
+    assert.equal(applyResult(resumed).applied.hire, total - hiredBefore);
     await directory.sweepOutbox({ graceMs: 0 });
     // The bus is at-least-once: an event whose outbox was not cleared before the crash is
-    // published again, with its own id, which consumers deduplicate (ADR 0005). One hire each.
+    // published again, with its original id, which consumers deduplicate (ADR 0005). One hire each.
     const hires = publisher.published.filter((e) => e.type === 'AgentHired');
     const eventIdsOf = new Map<string, Set<string>>();
-    for (const e of hires) eventIdsOf.set(e.data.agentId, (eventIdsOf.get(e.data.agentId) ?? new Set()).add(e.eventId));
+    for (const e of hires)
+      eventIdsOf.set(e.data.agentId, (eventIdsOf.get(e.data.agentId) ?? new Set()).add(e.metadata.eventId));
     assert.equal(eventIdsOf.size, total, 'every agent hired');
     for (const [agentId, ids] of eventIdsOf) assert.equal(ids.size, 1, `${agentId} hired once`);
     assert.equal(store.agents.size, total);
@@ -135,7 +154,7 @@ describe('org plan and apply', () => {
       },
     });
     assert.equal(response.statusCode, 400);
-    const body = response.json() as { error: string; errors: { path: string; code: string }[] };
+    const body = response.json<{ error: string; errors: { path: string; code: string }[] }>();
     assert.equal(body.error, 'INVALID_ORG');
     const found = body.errors.map((e) => `${e.path} ${e.code}`).sort();
     assert.deepEqual(found, [
@@ -154,9 +173,9 @@ describe('org plan and apply', () => {
 
   it('documents both routes in the OpenAPI document, with the org file schema as the body', async () => {
     const { app } = await testDirectory();
-    const doc = (await app.inject({ method: 'GET', url: '/openapi.json' })).json() as {
+    const doc = (await app.inject({ method: 'GET', url: '/openapi.json' })).json<{
       paths: Record<string, Record<string, { summary?: string; requestBody?: unknown }>>;
-    };
+    }>();
     for (const route of ['/v1/org/plan', '/v1/org/apply']) {
       const post = doc.paths[route]?.['post'];
       assert.ok(post?.summary, route);

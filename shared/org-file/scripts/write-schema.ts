@@ -1,5 +1,6 @@
 // Writes docs/org-file.schema.json from the schema the directory validates org files with, so
-// editors check a file by the same rules. CI's org-file test fails when the committed copy is stale.
+// editors check a file by the same rules. The org-file test fails when the committed copy is stale.
+// Run Prettier on it afterwards (pnpm format), as on every file.
 //   pnpm org:schema
 import { writeFile } from 'node:fs/promises';
 import { resolve } from 'node:path';

@@ -30,7 +30,7 @@ const departmentSchema = z
 
 const personSchema = z
   .strictObject({
-    id: agentIdSchema.describe('The agent id (and chat username): stable for the agent\'s whole life.'),
+    id: agentIdSchema.describe("The agent id (and chat username): stable for the agent's whole life."),
     name: labelSchema,
     title: labelSchema,
     level: levelSchema,
@@ -166,7 +166,8 @@ export function validateOrgFile(
       const parsed = personSchema.safeParse(entry);
       if (!parsed.success) return errors.push(...issuesAt(path, parsed.error));
       const { id: agentId, manager, ...position } = parsed.data;
-      if (firstIndexOf.get(agentId) === index) people.push({ index, person: { agentId, ...position, managerId: manager } });
+      if (firstIndexOf.get(agentId) === index)
+        people.push({ index, person: { agentId, ...position, managerId: manager } });
     });
   }
 
@@ -188,7 +189,11 @@ export function validateOrgFile(
       });
     }
     if (person.managerId === person.agentId) {
-      errors.push({ path: `${path}.manager`, code: 'REPORTING_CYCLE', message: `${person.agentId} reports to itself` });
+      errors.push({
+        path: `${path}.manager`,
+        code: 'REPORTING_CYCLE',
+        message: `${person.agentId} reports to itself`,
+      });
       continue;
     }
     let managerLevel: Level | 'ceo' = 'ceo';
@@ -264,7 +269,10 @@ function issuesAt(base: string, error: z.ZodError): OrgFileError[] {
         message: `${issue.keys.map((key) => `${base}.${key}`).join(', ')}: not a known field`,
       };
     }
-    const path = [base, ...issue.path.map((part) => (typeof part === 'number' ? `[${part}]` : `.${String(part)}`))].join('');
+    const path = [
+      base,
+      ...issue.path.map((part) => (typeof part === 'number' ? `[${part}]` : `.${String(part)}`)),
+    ].join('');
     const control = issue.message.includes('control characters');
     return {
       path: path.replace(/\.\[/g, '['),
@@ -318,7 +326,9 @@ export function orgFileFromAgents(
     version: 1,
     departments: [...teams.entries()]
       .sort(([a], [b]) => a.localeCompare(b))
-      .map(([name, set]) => (set.size === 0 ? { name } : { name, teams: [...set].sort((a, b) => a.localeCompare(b)) })),
+      .map(([name, set]) =>
+        set.size === 0 ? { name } : { name, teams: [...set].sort((a, b) => a.localeCompare(b)) },
+      ),
     people: ordered.map((a) => ({
       id: a.agentId,
       name: a.name,

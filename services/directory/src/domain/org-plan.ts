@@ -78,7 +78,7 @@ export function planOrg(
       action: 'update',
       agentId: person.agentId,
       kinds: kindsOf(changed, agent, person),
-      changes: Object.fromEntries(changed.map((field) => [field, person[field]])) as Partial<Position>,
+      changes: Object.fromEntries(changed.map((field) => [field, person[field]])),
       previous: Object.fromEntries(changed.map((field) => [field, agent[field] ?? null])),
     });
   }

@@ -113,11 +113,14 @@ export function orgRoutes(app: FastifyInstance, deps: OrgRoutesDeps): void {
   const readOrg = (body: unknown, reply: FastifyReply): { org: ValidOrg; prune: boolean } | undefined => {
     const { org, prune } = (body ?? {}) as { org?: unknown; prune?: unknown };
     const result = validateOrgFile(org);
-    const errors = result.ok ? [] : result.errors.map((e) => ({ ...e, path: `org.${e.path}`.replace(/\.$/, '') }));
+    const errors = result.ok
+      ? []
+      : result.errors.map((e) => ({ ...e, path: `org.${e.path}`.replace(/\.$/, '') }));
     if (prune !== undefined && typeof prune !== 'boolean')
       errors.push({ path: 'prune', code: 'INVALID_FIELD', message: 'prune must be true or false' });
-    const unknown = Object.keys((body ?? {}) as object).filter((key) => key !== 'org' && key !== 'prune');
-    for (const key of unknown) errors.push({ path: key, code: 'UNKNOWN_FIELD', message: `${key} is not a known field` });
+    const unknown = Object.keys(body ?? {}).filter((key) => key !== 'org' && key !== 'prune');
+    for (const key of unknown)
+      errors.push({ path: key, code: 'UNKNOWN_FIELD', message: `${key} is not a known field` });
     if (!result.ok || errors.length > 0) {
       void reply.status(400).send({
         error: 'INVALID_ORG',

@@ -139,7 +139,11 @@ const plannedChange = {
   properties: {
     action: { type: 'string', enum: ['hire', 'update', 'retire'] },
     agentId: { type: 'string' },
-    position: { type: 'object', additionalProperties: true, description: 'hire: the position, as the org file names it ' },
+    position: {
+      type: 'object',
+      additionalProperties: true,
+      description: 'hire: the position, as the org file names it ',
+    },
     kinds: {
       type: 'array',
       items: { type: 'string', enum: ['promotion', 'demotion', 'move', 'rename', 'retitle'] },
@@ -156,7 +160,10 @@ const planSummary = {
     update: { type: 'integer' },
     retire: { type: 'integer' },
     unchanged: { type: 'integer' },
-    notInFile: { type: 'integer', description: 'Active agents the file does not name, kept because prune was not asked for.' },
+    notInFile: {
+      type: 'integer',
+      description: 'Active agents the file does not name, kept because prune was not asked for.',
+    },
   },
 } as const;
 
