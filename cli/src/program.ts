@@ -102,13 +102,8 @@ export async function run(argv: readonly string[], io: Io): Promise<number> {
 
 function report(error: unknown, io: Io): number {
   if (error instanceof CommanderError) {
-    // Help and version are not failures; commander has already printed what it had to say.
-    if (
-      error.code === 'commander.helpDisplayed' ||
-      error.code === 'commander.version' ||
-      error.code === 'commander.help'
-    )
-      return EXIT.ok;
+    // Asked-for help and the version are not failures; help shown for a missing subcommand is.
+    if (error.code === 'commander.helpDisplayed' || error.code === 'commander.version') return EXIT.ok;
     return EXIT.usage;
   }
   const say = (message: string) =>
