@@ -400,6 +400,10 @@ export function reorganise(
     });
     hired.push(id);
   }
+  if (removed.length < counts.removals || moved.length < counts.moves || promoted.length < counts.promotions)
+    throw new Error(
+      `the org is too small for this reorganisation: ${removed.length}/${counts.removals} removals, ${moved.length}/${counts.moves} moves, ${promoted.length}/${counts.promotions} promotions`,
+    );
   return {
     file: { ...file, people: people.filter((p) => !removed.includes(p.id)) },
     hired,
