@@ -404,7 +404,7 @@ async function up(
     if (sample !== undefined) {
       const org = await runScript(
         'services/directory/scripts/sample-org.ts',
-        ['--seed', '1', '--size', String(sample)],
+        ['--seed', '1', '--size', String(sample), '--format', 'import'],
         env,
       );
       const response = await fetch(`${directoryUrl}/v1/org/import`, {

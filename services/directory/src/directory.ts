@@ -5,6 +5,8 @@ import type { Logger } from '@ocf/logging';
 import { createOutboxWriter, outboxEvent, outboxEventOf, type EventPublisher } from '@ocf/runtime';
 import { hiredEventData, isActive, samePosition, type HireRequest, type Position } from './domain/agent.ts';
 import { managersFirst } from './domain/import-order.ts';
+import { planOrg, type OrgPlan, type PlannedChange } from './domain/org-plan.ts';
+import type { ValidOrg } from '@ocf/org-file';
 import { checkPosition, checkReportsStillFit, type OrgViolation } from './domain/org-rules.ts';
 import { applySpendEvent } from './domain/spend.ts';
 import { applyEvent, deriveStatus, EMPTY_PROGRESS, startRetirement } from './domain/status.ts';
@@ -30,6 +32,25 @@ export interface ImportResult {
   readonly hired: number;
   readonly unchanged: number;
   readonly refused: readonly { readonly agentId: string; readonly reason: string }[];
+}
+
+/** Where an apply stands: after the plan (`done` 0) and after every change it made. */
+export interface ApplyProgress {
+  readonly done: number;
+  readonly total: number;
+  readonly change?: PlannedChange;
+}
+
+/** What an apply did: the changes made, and any it could not make, each with its reason. */
+export interface ApplyResult {
+  readonly plan: OrgPlan['summary'];
+  readonly applied: { readonly hire: number; readonly update: number; readonly retire: number };
+  readonly notApplied: readonly {
+    readonly action: string;
+    readonly agentId: string;
+    readonly reason: string;
+  }[];
+  readonly blocked: OrgPlan['blocked'];
 }
 
 /**
@@ -125,7 +146,19 @@ export function createDirectory(deps: DirectoryDeps) {
     return { agent: await records.flushQuietly(record), created: true };
   }
 
-  return {
+  /** Every recorded agent, whatever its status. */
+  async function all(): Promise<StoredAgent[]> {
+    const agents: StoredAgent[] = [];
+    let cursor: string | undefined;
+    do {
+      const page = await store.list({}, { limit: 500, cursor });
+      agents.push(...page.items);
+      cursor = page.cursor;
+    } while (cursor !== undefined);
+    return agents;
+  }
+
+  const directory = {
     /** One agent, whatever its status. */
     get: (agentId: string) => store.get(agentId),
 
@@ -164,6 +197,68 @@ export function createDirectory(deps: DirectoryDeps) {
         }
       }
       return { hired, unchanged, refused };
+    },
+
+    /** Every recorded agent, whatever its status. */
+    all,
+
+    /** The changes that would turn the org as it stands into `org` (nothing is changed). */
+    async planOrg(org: ValidOrg, options: { prune: boolean }): Promise<OrgPlan> {
+      return planOrg(org, await all(), options);
+    },
+
+    /**
+     * Converges the org to `org` through the same use cases as a single hire, update or
+     * retirement (same rules, same events). The plan is recomputed from the directory every time,
+     * so running it again after a crash does only what is left, and a run with nothing left is a
+     * no-op (ADR 0023). A change the org rules refuse now (a hire whose manager is not promoted
+     * yet, a retirement of a manager whose reports have not moved yet) is tried again after the
+     * others, until a round makes no progress; what still cannot be done is returned with why.
+     */
+    async applyOrg(
+      org: ValidOrg,
+      options: { prune: boolean; onProgress?: (progress: ApplyProgress) => void },
+    ): Promise<ApplyResult> {
+      const plan = planOrg(org, await all(), options);
+      const total = plan.changes.length;
+      const applied = { hire: 0, update: 0, retire: 0 };
+      const reasons = new Map<PlannedChange, string>();
+      let done = 0;
+      options.onProgress?.({ done, total });
+      let pending = [...plan.changes];
+      while (pending.length > 0) {
+        const refused: PlannedChange[] = [];
+        for (const change of pending) {
+          try {
+            await perform(change);
+          } catch (error) {
+            if (!(
+              error instanceof ValidationError ||
+              error instanceof ConflictError ||
+              error instanceof NotFoundError
+            ))
+              throw error;
+            refused.push(change);
+            reasons.set(change, error.message);
+            continue;
+          }
+          applied[change.action]++;
+          options.onProgress?.({ done: ++done, total, change });
+        }
+        if (refused.length === pending.length) break;
+        pending = refused;
+      }
+      if (total > 0) logger.info('org applied', { ...applied, notApplied: pending.length });
+      return {
+        plan: plan.summary,
+        applied,
+        notApplied: pending.map((change) => ({
+          action: change.action,
+          agentId: change.agentId,
+          reason: reasons.get(change) ?? 'not attempted',
+        })),
+        blocked: plan.blocked,
+      };
     },
 
     /** Starts the retirement cascade. Retiring an agent that is retiring or retired is a no-op. */
@@ -307,6 +402,32 @@ export function createDirectory(deps: DirectoryDeps) {
       return owing.length;
     },
   };
+
+  async function perform(change: PlannedChange): Promise<void> {
+    switch (change.action) {
+      case 'hire': {
+        const { agentId, name, title, level, department, team, managerId } = change.position;
+        await hire({
+          agentId,
+          name,
+          title,
+          level,
+          department,
+          managerId,
+          ...(team === undefined ? {} : { team }),
+        });
+        return;
+      }
+      case 'update':
+        await directory.update(change.agentId, change.changes);
+        return;
+      case 'retire':
+        await directory.retire(change.agentId, 'not in the applied org file');
+        return;
+    }
+  }
+
+  return directory;
 }
 
 export type Directory = ReturnType<typeof createDirectory>;

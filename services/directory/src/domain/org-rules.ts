@@ -1,18 +1,12 @@
 import { CEO_ID, type Level } from '@ocf/events';
+import { LEVEL_RANK } from '@ocf/org-file';
 import { isActive, type AgentRecord, type Position } from './agent.ts';
 
 /**
  * Who may report to whom. The CEO outranks everyone; a manager must outrank the report.
  * Executive staff report to the CEO; VPs to the CEO or executive staff; and so on down.
  */
-export const LEVEL_RANK: Readonly<Record<Level | 'ceo', number>> = {
-  ceo: 6,
-  executive: 5,
-  vp: 4,
-  director: 3,
-  manager: 2,
-  ic: 1,
-};
+export { LEVEL_RANK } from '@ocf/org-file';
 
 /** A rule the org chart would break, with the field to blame. */
 export interface OrgViolation {

@@ -182,3 +182,69 @@ export const errorView = {
   type: 'object',
   properties: { error: { type: 'string' }, message: { type: 'string' }, field: { type: 'string' } },
 } as const;
+
+const plannedChange = {
+  type: 'object',
+  properties: {
+    action: { type: 'string', enum: ['hire', 'update', 'retire'] },
+    agentId: { type: 'string' },
+    position: {
+      type: 'object',
+      additionalProperties: true,
+      description: 'hire: the position, as the org file names it ',
+    },
+    kinds: {
+      type: 'array',
+      items: { type: 'string', enum: ['promotion', 'demotion', 'move', 'rename', 'retitle'] },
+    },
+    changes: { type: 'object', additionalProperties: true, description: 'update: the new values ' },
+    previous: { type: 'object', additionalProperties: true, description: 'update: the values they replace' },
+  },
+} as const;
+
+const planSummary = {
+  type: 'object',
+  properties: {
+    hire: { type: 'integer' },
+    update: { type: 'integer' },
+    retire: { type: 'integer' },
+    unchanged: { type: 'integer' },
+    notInFile: {
+      type: 'integer',
+      description: 'Active agents the file does not name, kept because prune was not asked for.',
+    },
+  },
+} as const;
+
+const blocked = {
+  type: 'array',
+  items: { type: 'object', properties: { agentId: { type: 'string' }, reason: { type: 'string' } } },
+} as const;
+
+export const orgPlanView = {
+  type: 'object',
+  properties: {
+    changes: { type: 'array', items: plannedChange },
+    summary: planSummary,
+    blocked,
+  },
+} as const;
+
+export const orgApplyResult = {
+  type: 'object',
+  properties: {
+    plan: planSummary,
+    applied: {
+      type: 'object',
+      properties: { hire: { type: 'integer' }, update: { type: 'integer' }, retire: { type: 'integer' } },
+    },
+    notApplied: {
+      type: 'array',
+      items: {
+        type: 'object',
+        properties: { action: { type: 'string' }, agentId: { type: 'string' }, reason: { type: 'string' } },
+      },
+    },
+    blocked,
+  },
+} as const;

@@ -1,4 +1,5 @@
 import type { Level } from '@ocf/events';
+import { orgFileFromAgents } from '@ocf/org-file';
 import { agentIdFromName } from '../domain/agent.ts';
 
 /**
@@ -335,5 +336,79 @@ function mulberry32(seed: number): () => number {
     t = Math.imul(t ^ (t >>> 15), t | 1);
     t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
     return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+  };
+}
+
+/** A sample company as an org file (docs/org-file.schema.json), for `ocf org apply`. */
+export function sampleOrgFile(options: SampleCompanyOptions = {}): OrgFileContent {
+  return orgFileFromAgents(sampleCompany(options));
+}
+
+type OrgFileContent = ReturnType<typeof orgFileFromAgents>;
+
+/** What `reorganise` changed, by kind: the plan of the changed file must list exactly these. */
+export interface Reorganisation {
+  readonly file: OrgFileContent;
+  readonly hired: readonly string[];
+  readonly moved: readonly string[];
+  readonly promoted: readonly string[];
+  readonly removed: readonly string[];
+}
+
+/**
+ * A sample org file with a reorganisation applied: `hires` new individual contributors, `moves`
+ * contributors moved to another team's manager in their department, `promotions` VPs made
+ * executives, and `removals` contributors left out. Deterministic, and valid by the org rules.
+ */
+export function reorganise(
+  file: OrgFileContent,
+  counts: { hires: number; moves: number; promotions: number; removals: number },
+): Reorganisation {
+  const people = file.people.map((p) => ({ ...p }));
+  const ics = people.filter((p) => p.level === 'ic');
+  const managers = people.filter((p) => p.level === 'manager');
+  const removed = ics.slice(0, counts.removals).map((p) => p.id);
+  const moved: string[] = [];
+  for (const person of ics.slice(counts.removals)) {
+    if (moved.length === counts.moves) break;
+    const target = managers.find((m) => m.department === person.department && m.id !== person.manager);
+    if (target === undefined) continue;
+    person.manager = target.id;
+    if (target.team === undefined) delete person.team;
+    else person.team = target.team;
+    moved.push(person.id);
+  }
+  const promoted: string[] = [];
+  for (const person of people.filter((p) => p.level === 'vp').slice(0, counts.promotions)) {
+    person.level = 'executive';
+    person.title = `Executive ${person.title}`;
+    promoted.push(person.id);
+  }
+  const hired: string[] = [];
+  const manager = managers[0];
+  if (manager === undefined && counts.hires > 0) throw new Error('no manager to hire under');
+  for (let n = 1; n <= counts.hires && manager !== undefined; n++) {
+    const id = `new-hire-${n}`;
+    people.push({
+      id,
+      name: `New Hire ${n}`,
+      title: 'Software Engineer',
+      level: 'ic',
+      department: manager.department,
+      ...(manager.team === undefined ? {} : { team: manager.team }),
+      manager: manager.id,
+    });
+    hired.push(id);
+  }
+  if (removed.length < counts.removals || moved.length < counts.moves || promoted.length < counts.promotions)
+    throw new Error(
+      `the org is too small for this reorganisation: ${removed.length}/${counts.removals} removals, ${moved.length}/${counts.moves} moves, ${promoted.length}/${counts.promotions} promotions`,
+    );
+  return {
+    file: { ...file, people: people.filter((p) => !removed.includes(p.id)) },
+    hired,
+    moved,
+    promoted,
+    removed,
   };
 }
