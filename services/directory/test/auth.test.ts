@@ -4,14 +4,33 @@ import { agentDirectoryToken, SecretText } from '@ocf/secrets';
 import { createEvent } from '@ocf/events';
 import { ic, manager, testDirectory, vp } from './helpers.ts';
 
+/** Bodies that pass validation, for the routes that need one. */
+const BODIES: Record<string, unknown> = {
+  '/v1/org/import': { agents: [vp] },
+  '/v1/org/plan': {
+    org: {
+      version: 1,
+      departments: [{ name: vp.department }],
+      people: [
+        {
+          id: vp.agentId,
+          name: vp.name,
+          title: vp.title,
+          level: vp.level,
+          department: vp.department,
+          manager: 'ceo',
+        },
+      ],
+    },
+  },
+};
+
 /** A concrete URL for a route pattern, and a body that would pass validation where one is needed. */
 function call(method: string, url: string) {
   return {
     method: method as 'GET',
     url: url.replace(':agentId', 'grace-hopper'),
-    ...(method === 'GET' || method === 'HEAD'
-      ? {}
-      : { payload: url === '/v1/org/import' ? { agents: [vp] } : {} }),
+    ...(method === 'GET' || method === 'HEAD' ? {} : { payload: BODIES[url] ?? {} }),
   };
 }
 
