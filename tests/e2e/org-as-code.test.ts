@@ -15,8 +15,8 @@ import { ocf, spawnOcf } from '../support/ocf.ts';
 // driven only through `ocf`, which finds the fleet by itself (--env, no URL, no token): an org
 // file applied, a 10-change reorganisation planned exactly and converged with --prune, a no-op
 // second apply, and an apply cut short by killing the directory (the fleet restarts it) that
-// finishes when run again. OCF_E2E_ORG_SIZE sets the org's size (default 300, at least 50); on a loaded
-// machine run it smaller, since every agent is a process.
+// finishes when run again. OCF_E2E_ORG_SIZE sets the org's size (default 300, at least 50). The agents
+// run as ECS task records on the emulator (AGENT_RUNNER=ecs), so no process runs per agent.
 describe('org as code on the local fleet', async () => {
   const backends = await stackStatus();
   const processStack = backends.every((b) => b.state === 'running');
@@ -42,7 +42,12 @@ describe('org as code on the local fleet', async () => {
           '--port-base',
           String(portBase),
         ],
-        { env: { ...process.env, BRIDGE_AS_PORT: '0' }, stdio: ['ignore', 'pipe', 'pipe'] },
+        // Agents as ECS task records on the emulator: what is under test is plan and apply, and
+        // 300 agent processes would not fit a CI machine's memory.
+        {
+          env: { ...process.env, BRIDGE_AS_PORT: '0', AGENT_RUNNER: 'ecs' },
+          stdio: ['ignore', 'pipe', 'pipe'],
+        },
       );
       const output: string[] = [];
       createInterface({ input: fleet.stderr }).on('line', (line) => output.push(line));
