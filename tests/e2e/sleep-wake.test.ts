@@ -79,7 +79,7 @@ describe(
         const log = await read(join(fleet.agentsDir, agentId, 'stdout.log'), 'utf8').catch(() => '');
         const events = (await fleet.bus.drain()).map(
           (e) =>
-            `${e['detail-type']} ${String(e.detail.data['agentId'])} ${String(e.detail.data['reason'] ?? '')}`,
+            `${e['detail-type']} ${String(e.detail.data['agentId'])} ${JSON.stringify(e.detail.data['reason'] ?? '')}`,
         );
         throw new Error(
           `${(error as Error).message}\nevents: ${events.join('; ')}\nagent stdout:\n${log.split('\n').slice(-30).join('\n')}`,
