@@ -43,6 +43,12 @@ export interface SleepFleet {
   agent(agentId: string): Promise<{ status: string; wakes?: { count: number; lastAt: string } }>;
   untilStatus(agentId: string, status: string, timeoutMs?: number): Promise<void>;
   task(agentId: string): Promise<LocalTaskFile | undefined>;
+  /**
+   * Waits until the agent's entrypoint has said "agent ready" `times` times in all: its gateway is
+   * logged in to Matrix. Health calls it running earlier (the gateway's /healthz), and a message
+   * that arrives before a first start's first sync is taken as history (ADR 0009).
+   */
+  untilListening(agentId: string, times?: number): Promise<void>;
   /** Joins `roomId` as the agent, with the application service's token, as the bridge does. */
   joinAsAgent(agentId: string, roomId: string): Promise<void>;
   stop(): Promise<void>;
@@ -185,6 +191,17 @@ export async function startSleepFleet(options: {
       }
     },
     task,
+    async untilListening(agentId, times = 1) {
+      const { readFile } = await import('node:fs/promises');
+      await waitFor(
+        `${agentId} to listen on Matrix`,
+        async () => {
+          const log = await readFile(join(agentsDir, agentId, 'stdout.log'), 'utf8').catch(() => '');
+          return log.split('"message":"agent ready"').length - 1 >= times ? true : undefined;
+        },
+        { timeoutMs: 180_000, intervalMs: 250 },
+      );
+    },
     async joinAsAgent(agentId, roomId) {
       const userId = naming.agentUserId(agentId);
       const joined = await fetch(

@@ -28,8 +28,11 @@ export interface ActivityRecord {
   readonly policyAt?: string | undefined;
   readonly hiredAt?: string | undefined;
   readonly retiredAt?: string | undefined;
-  /** What provisioning last said: awake (launched, running) or asleep, and when. */
-  readonly state?: { readonly value: 'awake' | 'asleep'; readonly at: string } | undefined;
+  /**
+   * What the fleet last said: `starting` (a task launched for a wake), `awake` (running and
+   * healthy) or `asleep`, and when.
+   */
+  readonly state?: { readonly value: 'starting' | 'awake' | 'asleep'; readonly at: string } | undefined;
   /** The scheduler asked for a sleep or a wake at this time (not confirmed yet if newer than `state`). */
   readonly sleepRequestedAt?: string | undefined;
   readonly wakeRequestedAt?: string | undefined;
@@ -111,8 +114,8 @@ export function decide(records: readonly ActivityRecord[], settings: SleepSettin
   const sleepingNow = new Set<string>();
   for (const record of records) {
     if (phase(record) !== 'awake' || wakePolicyOf(record, settings) !== 'on-demand') continue;
-    // Not running yet (its first start is under way): the idle timeout counts from when it runs.
-    if (record.state === undefined) continue;
+    // Not running yet (a first start or a wake under way): the idle timeout counts from when it runs.
+    if (record.state === undefined || record.state.value === 'starting') continue;
     const last = lastActiveAt(record);
     const due = Date.parse(last) + 1000 * (record.idleTimeoutSeconds ?? settings.idleTimeoutSeconds);
     if (due <= nowMs) {

@@ -247,6 +247,9 @@ export function createSleepScheduler(deps: SleepSchedulerDeps): SleepScheduler {
           await store.setState(event.data.agentId, { value: 'asleep', at });
           break;
         case 'AgentAwake':
+          // Launched, not running yet: its idle timeout starts once it runs.
+          await store.setState(event.data.agentId, { value: 'starting', at });
+          break;
         case 'AgentRunning':
           await store.setState(event.data.agentId, { value: 'awake', at });
           break;

@@ -27,7 +27,7 @@ export interface ActivityStore {
   stamp(agentId: string, field: StampField, at: string): Promise<void>;
   setState(
     agentId: string,
-    state: { readonly value: 'awake' | 'asleep'; readonly at: string },
+    state: { readonly value: 'starting' | 'awake' | 'asleep'; readonly at: string },
   ): Promise<void>;
   setPolicy(agentId: string, policy: PolicyFields): Promise<void>;
   /** Keeps the first waiting wake: later messages are answered by the same wake. */

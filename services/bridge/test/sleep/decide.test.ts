@@ -38,6 +38,8 @@ describe('sleep decisions (ADR 0018)', () => {
   it('counts the idle timeout from when a new agent runs, not from its hire', () => {
     const starting = agent('ada', { state: undefined });
     assert.deepEqual(decide([starting], settings(), new Date(T0 + 3600_000)).sleeps, []);
+    const waking = agent('ada', { state: { value: 'starting', at: at(10) } });
+    assert.deepEqual(decide([waking], settings(), new Date(T0 + 3600_000)).sleeps, []);
     const running = agent('ada', { state: { value: 'awake', at: at(100) } });
     assert.deepEqual(decide([running], settings(), new Date(T0 + 159_000)).sleeps, []);
     assert.equal(decide([running], settings(), new Date(T0 + 160_000)).sleeps.length, 1);
