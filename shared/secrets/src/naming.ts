@@ -38,3 +38,12 @@ function assertSlug(what: string, value: string): void {
     );
   }
 }
+
+/**
+ * The bridge's staging label on the versions of an agent's secret it writes: a copy of the
+ * credentials service's version with the agent's Matrix token added, made AWSCURRENT by moving
+ * the label from that version, which Secrets Manager then marks AWSPREVIOUS (ADR 0020). A label
+ * is on one version at a time, so it marks the bridge's latest copy. The model gateway uses it to
+ * find the credentials' version a model key names (ADR 0017).
+ */
+export const MATRIX_TOKEN_VERSION_STAGE = 'OCF_BRIDGE';

@@ -9,6 +9,7 @@ import {
 } from '@aws-sdk/client-secrets-manager';
 import { describeAwsError, isRetryableAwsError } from '@ocf/errors';
 import {
+  MATRIX_TOKEN_VERSION_STAGE,
   agentSecretName,
   AgentSecretError,
   parseAgentSecretValue,
@@ -16,12 +17,8 @@ import {
 } from '@ocf/secrets';
 import { AgentSecretReadError, type AgentSecrets } from '../ports.ts';
 
-/**
- * The bridge's own staging label on the versions it writes. Secrets Manager moves a label to the
- * version written with it, so the label marks the bridge's latest version; AWSCURRENT is moved
- * separately, and only from the version the token was added to.
- */
-export const BRIDGE_VERSION_STAGE = 'OCF_BRIDGE';
+/** The bridge's own staging label on the versions it writes (see @ocf/secrets). */
+export const BRIDGE_VERSION_STAGE = MATRIX_TOKEN_VERSION_STAGE;
 
 /**
  * Agents' secrets in Secrets Manager, by their contract name (`ocf/<env>/agents/<id>`,

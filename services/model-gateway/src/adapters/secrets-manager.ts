@@ -5,7 +5,7 @@ import {
   type SecretsManagerClient,
 } from '@aws-sdk/client-secrets-manager';
 import { TransientError } from '@ocf/errors';
-import { agentSecretName, modelKeyKeyName, SecretText } from '@ocf/secrets';
+import { agentSecretName, MATRIX_TOKEN_VERSION_STAGE, modelKeyKeyName, SecretText } from '@ocf/secrets';
 import type { KeyVersion, KeyVersions } from '../ports.ts';
 
 /**
@@ -66,10 +66,15 @@ export function createSecretsManagerKeyVersions(
     try {
       const described = await client.send(new DescribeSecretCommand({ SecretId: name }));
       if (described.DeletedDate !== undefined) return { state: 'scheduled-for-deletion' };
-      const current = Object.entries(described.VersionIdsToStages ?? {}).find(([, stages]) =>
-        stages.includes('AWSCURRENT'),
-      )?.[0];
-      return { state: 'active', versionId: current };
+      const versions = Object.entries(described.VersionIdsToStages ?? {});
+      const current = versions.find(([, stages]) => stages.includes('AWSCURRENT'));
+      // A current version the bridge wrote is a copy of the credentials' version with the agent's
+      // Matrix token added, and the key names that one: AWSPREVIOUS, where the copy's move put it.
+      // A rotation makes a credentials' version current again, and the old key stops at once.
+      const base = current?.[1].includes(MATRIX_TOKEN_VERSION_STAGE)
+        ? versions.find(([, stages]) => stages.includes('AWSPREVIOUS'))?.[0]
+        : undefined;
+      return { state: 'active', versionId: base ?? current?.[0] };
     } catch (error) {
       if (error instanceof ResourceNotFoundException) return { state: 'absent' };
       throw new TransientError(
