@@ -32,7 +32,7 @@ describe(
   'an on-demand agent sleeps when idle and wakes when addressed (real OpenClaw gateway)',
   // Real gateways start in 20-90 s each on a busy machine; this suite starts one, wakes it, then
   // runs three agents under a cap of two through three more wakes.
-  { timeout: 900_000 },
+  { timeout: 900_000, skip: NOT_YET_PROVEN },
   () => {
     const codename = `HERON-${randomBytes(3).toString('hex').toUpperCase()}`;
     let fleet: SleepFleet;
