@@ -453,6 +453,16 @@ export function createGateway(deps: GatewayDeps) {
               if (chunk.choices.length === 0 && chunk.usage !== undefined && !includeUsage) continue;
               yield { ...chunk, model: request.model };
             }
+          } catch (error) {
+            // A throttle inside a stream (Bedrock's throttlingException frame) cannot be retried,
+            // the agent has part of the answer, but it still tells the fleet to back off.
+            if (error instanceof UpstreamError && error.throttled) {
+              deps.limiter.pause(
+                error.retryAfterMs ??
+                  throttleBackoffMs(1, settings.throttleBackoffBaseMs, settings.throttleBackoffMaxMs),
+              );
+            }
+            throw error;
           } finally {
             release();
             try {

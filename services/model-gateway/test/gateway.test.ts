@@ -309,6 +309,32 @@ describe('runaway protection', () => {
     assert.equal(h.usage.items.get('usage#agent#ada#2026-12')?.calls, 1, 'one call metered');
   });
 
+  it('pauses the whole fleet when a stream is throttled part-way, though that answer cannot be retried', async () => {
+    const h = gatewayHarness();
+    const key = await h.hire('ada');
+    h.upstream.stream = () =>
+      Promise.resolve(
+        (async function* () {
+          const chunk: ChatCompletionChunk = {
+            id: 'chatcmpl-1',
+            object: 'chat.completion.chunk',
+            created: 1,
+            model: 'm',
+            choices: [{ index: 0, delta: { content: 'Let me ' }, finish_reason: null }],
+          };
+          yield chunk;
+          await Promise.resolve(); // the next frame arrives, and it is a throttle
+          throw new UpstreamError('Bedrock answered ThrottlingException', { status: 429, throttled: true });
+        })(),
+      );
+    const streamed = await h.chat(key, { stream: true });
+    assert.match(streamed.body, /the model upstream broke off the answer/);
+    const before = h.clock.now.getTime();
+    assert.equal((await h.chat(key)).statusCode, 200);
+    // The first back-off is at least half the base (100 ms in the harness), jitter on top.
+    assert.ok(h.clock.now.getTime() - before >= 50, 'the next call waited out the back-off');
+  });
+
   it('gives up after its attempts with a 429 the agent can read', async () => {
     const h = gatewayHarness();
     const key = await h.hire('ada');

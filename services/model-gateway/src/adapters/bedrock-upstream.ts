@@ -255,6 +255,21 @@ export async function* chunksOf(
   id: string,
   created: number,
 ): AsyncGenerator<ChatCompletionChunk> {
+  try {
+    yield* openAiChunksOf(model, stream, id, created);
+  } catch (error) {
+    // An exception frame inside the stream (throttling, a model error) ends it: the SDK throws the
+    // modelled exception from the iteration, after the HTTP answer's 200 has long been read.
+    throw error instanceof UpstreamError ? error : bedrockError(error);
+  }
+}
+
+async function* openAiChunksOf(
+  model: string,
+  stream: AsyncIterable<ConverseStreamOutput>,
+  id: string,
+  created: number,
+): AsyncGenerator<ChatCompletionChunk> {
   const base = { id, object: 'chat.completion.chunk' as const, created, model };
   /** contentBlockIndex of each tool use -> its index among the tool calls. */
   const toolIndex = new Map<number, number>();
@@ -315,16 +330,6 @@ export async function* chunksOf(
         choices: [],
         usage: usageOf({ tokensIn: usage?.inputTokens ?? 0, tokensOut: usage?.outputTokens ?? 0 }),
       };
-    } else {
-      // An exception inside the stream (throttling, a model error): the stream ends here.
-      const [name] = Object.keys(event).filter((key) => key.endsWith('Exception'));
-      if (name !== undefined) {
-        throw bedrockError(
-          Object.assign(new Error(`Bedrock stream: ${name}`), {
-            name: `${name.charAt(0).toUpperCase()}${name.slice(1)}`,
-          }),
-        );
-      }
     }
   }
 }
@@ -341,8 +346,10 @@ export function bedrockError(error: unknown): UpstreamError {
     name === 'ThrottlingException' ||
     name === 'ServiceQuotaExceededException' ||
     shape.$metadata?.httpStatusCode === 429;
+  // An exception from inside a stream carries the stream's own 200: only an error status counts.
+  const httpStatus = shape.$metadata?.httpStatusCode;
   const status =
-    shape.$metadata?.httpStatusCode ??
+    (httpStatus !== undefined && httpStatus >= 400 ? httpStatus : undefined) ??
     (throttled
       ? 429
       : ({

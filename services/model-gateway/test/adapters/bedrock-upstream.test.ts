@@ -7,6 +7,7 @@ import { BedrockRuntimeClient, type ConverseStreamOutput } from '@aws-sdk/client
 import { chunksOf, converseInput, createBedrockUpstream } from '../../src/adapters/bedrock-upstream.ts';
 import { streamOf, type ChatCompletionChunk, type ChatRequest } from '../../src/domain/openai.ts';
 import { UpstreamError } from '../../src/ports.ts';
+import { converseStreamEvent, converseStreamException } from '../support/event-stream.ts';
 
 const fixture = (name: string): unknown =>
   JSON.parse(readFileSync(new URL(`../fixtures/bedrock/${name}`, import.meta.url), 'utf8'));
@@ -45,6 +46,34 @@ const REQUEST: ChatRequest = {
     },
   ],
 };
+
+/** The OpenAI chunks for `converse-stream-tool-use.json`: [delta, finish_reason, usage] of each. */
+const TOOL_USE_STREAM_ROWS = [
+  [{ role: 'assistant', content: '' }, null, null],
+  [{ content: 'Let me ' }, null, null],
+  [{ content: 'look.' }, null, null],
+  [
+    {
+      tool_calls: [
+        {
+          index: 0,
+          id: 'tooluse_Qm2bVYcyQ0G8a3S1x6gm4Q',
+          type: 'function',
+          function: { name: 'memory_search', arguments: '' },
+        },
+      ],
+    },
+    null,
+    null,
+  ],
+  [{ tool_calls: [{ index: 0, function: { arguments: '{"query": ' } }] }, null, null],
+  [{ tool_calls: [{ index: 0, function: { arguments: '"launch codename"}' } }] }, null, null],
+  [{}, 'tool_calls', null],
+  [null, null, { prompt_tokens: 2210, completion_tokens: 41, total_tokens: 2251 }],
+];
+
+const rowsOf = (chunks: readonly ChatCompletionChunk[]) =>
+  chunks.map((c) => [c.choices[0]?.delta ?? null, c.choices[0]?.finish_reason ?? null, c.usage ?? null]);
 
 describe('Bedrock Converse mapping', () => {
   it('maps an OpenAI request to Converse: system, alternating turns, tool use and result, tools, inference settings', () => {
@@ -86,41 +115,17 @@ describe('Bedrock Converse mapping', () => {
     const events = fixture('converse-stream-tool-use.json') as ConverseStreamOutput[];
     const chunks: ChatCompletionChunk[] = [];
     for await (const chunk of chunksOf('m', streamOf(events), 'id', 1)) chunks.push(chunk);
-    assert.deepEqual(
-      chunks.map((c) => [c.choices[0]?.delta ?? null, c.choices[0]?.finish_reason ?? null, c.usage ?? null]),
-      [
-        [{ role: 'assistant', content: '' }, null, null],
-        [{ content: 'Let me ' }, null, null],
-        [{ content: 'look.' }, null, null],
-        [
-          {
-            tool_calls: [
-              {
-                index: 0,
-                id: 'tooluse_Qm2bVYcyQ0G8a3S1x6gm4Q',
-                type: 'function',
-                function: { name: 'memory_search', arguments: '' },
-              },
-            ],
-          },
-          null,
-          null,
-        ],
-        [{ tool_calls: [{ index: 0, function: { arguments: '{"query": ' } }] }, null, null],
-        [{ tool_calls: [{ index: 0, function: { arguments: '"launch codename"}' } }] }, null, null],
-        [{}, 'tool_calls', null],
-        [null, null, { prompt_tokens: 2210, completion_tokens: 41, total_tokens: 2251 }],
-      ],
-    );
+    assert.deepEqual(rowsOf(chunks), TOOL_USE_STREAM_ROWS);
   });
 
-  it('ends a stream that carries a throttlingException with a throttled UpstreamError', async () => {
-    // As the SDK yields it: the exception member of the stream's union, deserialized to plain data.
-    const events = JSON.parse(
-      '[{"messageStart":{"role":"assistant"}},{"throttlingException":{"message":"slow down"}}]',
-    ) as ConverseStreamOutput[];
+  it('ends a stream whose source throws mid-way (the SDK throws an exception frame) with an UpstreamError', async () => {
+    async function* throttledAfterStart(): AsyncGenerator<ConverseStreamOutput> {
+      yield { messageStart: { role: 'assistant' } };
+      await Promise.resolve(); // the next frame arrives, and it is an exception
+      throw Object.assign(new Error('slow down'), { name: 'ThrottlingException' });
+    }
     const iterate = async () => {
-      for await (const _ of chunksOf('m', streamOf(events), 'id', 1)) {
+      for await (const _ of chunksOf('m', throttledAfterStart(), 'id', 1)) {
         // drain
       }
     };
@@ -136,7 +141,8 @@ describe('Bedrock through the real SDK client (recorded Converse responses over 
   let server: Http2Server;
   let client: BedrockRuntimeClient;
   const requests: { url: string; body: unknown }[] = [];
-  const answers: { status: number; headers: Record<string, string>; body: unknown }[] = [];
+  /** What the server answers next: JSON, or raw bytes (an event stream). */
+  const answers: { status: number; headers: Record<string, string>; body?: unknown; raw?: Buffer }[] = [];
 
   before(async () => {
     server = createServer((request: Http2ServerRequest, response) => {
@@ -146,7 +152,7 @@ describe('Bedrock through the real SDK client (recorded Converse responses over 
         requests.push({ url: request.url, body: JSON.parse(body) as unknown });
         const answer = answers.shift() ?? { status: 500, headers: {}, body: {} };
         response.writeHead(answer.status, { 'content-type': 'application/json', ...answer.headers });
-        response.end(JSON.stringify(answer.body));
+        response.end(answer.raw ?? JSON.stringify(answer.body));
       });
     });
     await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
@@ -229,6 +235,62 @@ describe('Bedrock through the real SDK client (recorded Converse responses over 
     await assert.rejects(
       upstream.complete({ request: REQUEST, signal: new AbortController().signal }),
       (error: unknown) => error instanceof UpstreamError && !error.throttled && error.status === 400,
+    );
+  });
+  const EVENT_STREAM = { 'content-type': 'application/vnd.amazon.eventstream' };
+  const drain = async (chunks: AsyncIterable<ChatCompletionChunk>) => {
+    const seen: ChatCompletionChunk[] = [];
+    for await (const chunk of chunks) seen.push(chunk);
+    return seen;
+  };
+
+  it('sends ConverseStream to /model/<id>/converse-stream and maps the event-stream frames it gets back', async () => {
+    const events = fixture('converse-stream-tool-use.json') as Record<string, unknown>[];
+    answers.push({ status: 200, headers: EVENT_STREAM, raw: Buffer.concat(events.map(converseStreamEvent)) });
+    const upstream = createBedrockUpstream({ client });
+    const chunks = await drain(
+      await upstream.stream({ request: REQUEST, signal: new AbortController().signal }),
+    );
+    assert.equal(requests.at(-1)?.url, `/model/${encodeURIComponent(REQUEST.model)}/converse-stream`);
+    assert.deepEqual(rowsOf(chunks), TOOL_USE_STREAM_ROWS);
+  });
+
+  it('turns a throttlingException frame in the middle of a stream into a throttled UpstreamError', async () => {
+    answers.push({
+      status: 200,
+      headers: EVENT_STREAM,
+      raw: Buffer.concat([
+        converseStreamEvent({ messageStart: { role: 'assistant' } }),
+        converseStreamEvent({ contentBlockDelta: { delta: { text: 'Let me ' }, contentBlockIndex: 0 } }),
+        converseStreamException('throttlingException', 'Too many tokens, please wait before trying again.'),
+      ]),
+    });
+    const upstream = createBedrockUpstream({ client });
+    const chunks = await upstream.stream({ request: REQUEST, signal: new AbortController().signal });
+    await assert.rejects(
+      drain(chunks),
+      (error: unknown) =>
+        error instanceof UpstreamError &&
+        error.throttled &&
+        error.status === 429 &&
+        /ThrottlingException: Too many tokens/.test(error.message),
+    );
+  });
+
+  it('turns a modelStreamErrorException frame into a 502 UpstreamError, not a throttle', async () => {
+    answers.push({
+      status: 200,
+      headers: EVENT_STREAM,
+      raw: Buffer.concat([
+        converseStreamEvent({ messageStart: { role: 'assistant' } }),
+        converseStreamException('modelStreamErrorException', 'The model stream failed.'),
+      ]),
+    });
+    const upstream = createBedrockUpstream({ client });
+    const chunks = await upstream.stream({ request: REQUEST, signal: new AbortController().signal });
+    await assert.rejects(
+      drain(chunks),
+      (error: unknown) => error instanceof UpstreamError && !error.throttled && error.status === 502,
     );
   });
 });
