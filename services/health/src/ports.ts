@@ -1,4 +1,3 @@
-import type { MetricDatum } from '@ocf/metrics';
 import type { VersionedRecords } from '@ocf/runtime';
 import type { TaskObservation } from './domain/decisions.ts';
 import type { HealthRecord } from './domain/projection.ts';
@@ -30,7 +29,4 @@ export interface HealthStore extends VersionedRecords<HealthRecord> {
   list(): Promise<HealthRecord[]>;
 }
 
-/** Where fleet metrics go: CloudWatch (adapters/cloudwatch-metrics.ts), or an array in tests. */
-export interface MetricsSink {
-  put(datums: readonly MetricDatum[]): Promise<void>;
-}
+export type { MetricsSink } from '@ocf/metrics';

@@ -3,7 +3,7 @@ import { DescribeTableCommand } from '@aws-sdk/client-dynamodb';
 import { ECSClient } from '@aws-sdk/client-ecs';
 import { defaultLocalAgentsDir } from '@ocf/agent-tasks';
 import type { ServiceDefinition } from '@ocf/service';
-import { createCloudWatchMetrics } from './adapters/cloudwatch-metrics.ts';
+import { createCloudWatchMetrics } from '@ocf/metrics/cloudwatch';
 import { createDynamoHealthStore } from './adapters/dynamo-health-store.ts';
 import { createEcsTaskEvents } from './adapters/ecs-task-events.ts';
 import { createEcsTaskObserver } from './adapters/ecs-task-observer.ts';

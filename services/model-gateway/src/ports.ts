@@ -1,5 +1,4 @@
 import { FleetError } from '@ocf/errors';
-import type { MetricDatum } from '@ocf/metrics';
 import type { VersionedRecords } from '@ocf/runtime';
 import type { AgentProfile } from './domain/agent-profile.ts';
 import type { ChatCompletion, ChatCompletionChunk, ChatRequest, TokenCount } from './domain/openai.ts';
@@ -76,9 +75,7 @@ export interface KeyVersions {
   ): Promise<KeyVersion>;
 }
 
-export interface MetricsSink {
-  put(datums: readonly MetricDatum[]): Promise<void>;
-}
+export type { MetricsSink } from '@ocf/metrics';
 
 export interface UpstreamCall {
   /** The request as the agent sent it, with the model and the output cap the gateway decided. */

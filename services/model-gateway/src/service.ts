@@ -5,7 +5,7 @@ import { GetSecretValueCommand, SecretsManagerClient } from '@aws-sdk/client-sec
 import { SecretText } from '@ocf/secrets';
 import type { ServiceDefinition } from '@ocf/service';
 import { createBedrockUpstream } from './adapters/bedrock-upstream.ts';
-import { createCloudWatchMetrics } from './adapters/cloudwatch-metrics.ts';
+import { createCloudWatchMetrics } from '@ocf/metrics/cloudwatch';
 import { createDynamoProfileStore, createDynamoUsageStore } from './adapters/dynamo-stores.ts';
 import { createNoUpstream } from './adapters/no-upstream.ts';
 import { createOpenAiUpstream } from './adapters/openai-upstream.ts';

@@ -1,7 +1,7 @@
 import { createEvent, type EventDataInput, type EventType, type FleetEvent } from '@ocf/events';
 import { createMemoryLogger } from '@ocf/logging';
 import { createMemoryPublisher, type HandlerContext } from '@ocf/runtime';
-import { createMemoryMetrics } from '../../src/adapters/cloudwatch-metrics.ts';
+import { createMemoryMetrics } from '@ocf/metrics';
 import { createMemoryHealthStore } from '../../src/adapters/memory-health-store.ts';
 import { createMemoryTaskObserver } from '../../src/adapters/memory-task-observer.ts';
 import type { HealthPolicy } from '../../src/domain/decisions.ts';

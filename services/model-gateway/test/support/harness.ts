@@ -3,7 +3,7 @@ import type { DraftEvent, EventType } from '@ocf/events';
 import { createMemoryLogger } from '@ocf/logging';
 import { createMemoryPublisher } from '@ocf/runtime';
 import { agentModelKey, SecretText } from '@ocf/secrets';
-import { createMemoryMetrics } from '../../src/adapters/cloudwatch-metrics.ts';
+import { createMemoryMetrics } from '@ocf/metrics';
 import { createMemoryProfileStore, createMemoryUsageStore } from '../../src/adapters/memory-stores.ts';
 import { createMemoryKeyVersions } from '../../src/adapters/secrets-manager.ts';
 import { buildApp } from '../../src/app.ts';

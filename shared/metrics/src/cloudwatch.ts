@@ -1,10 +1,14 @@
 import { PutMetricDataCommand, type CloudWatchClient } from '@aws-sdk/client-cloudwatch';
-import { METRICS_NAMESPACE, type MetricDatum } from '@ocf/metrics';
-import type { MetricsSink } from '../ports.ts';
+import { METRICS_NAMESPACE } from './catalogue.ts';
+import type { MetricsSink } from './sink.ts';
 
+/** PutMetricData takes up to 1,000 datums per call; a few hundred keeps each request small. */
 const PER_CALL = 500;
 
-/** Model metrics to CloudWatch, in the catalogue's namespace (shared/metrics). */
+/**
+ * Fleet metrics to CloudWatch, in the catalogue's namespace. A subpath of its own, so that a
+ * package reading only the catalogue (infra's dashboard) does not load the SDK client.
+ */
 export function createCloudWatchMetrics(client: Pick<CloudWatchClient, 'send'>): MetricsSink {
   return {
     async put(datums) {
@@ -16,18 +20,6 @@ export function createCloudWatchMetrics(client: Pick<CloudWatchClient, 'send'>):
           }),
         );
       }
-    },
-  };
-}
-
-/** Metrics kept in an array: for unit tests. */
-export function createMemoryMetrics(): MetricsSink & { readonly datums: MetricDatum[] } {
-  const datums: MetricDatum[] = [];
-  return {
-    datums,
-    put(batch) {
-      datums.push(...batch);
-      return Promise.resolve();
     },
   };
 }
