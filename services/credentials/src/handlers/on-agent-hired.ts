@@ -1,10 +1,11 @@
 import type { EventHandler } from '@ocf/runtime';
-import { agentDirectoryToken, agentModelKey, agentSecretName, serializeAgentSecretValue } from '@ocf/secrets';
-import { agentSecretDescription, agentSecretTags, newAgentSecretValue } from '../domain/agent-secret.ts';
+import { agentSecretName } from '@ocf/secrets';
+import { agentSecretDescription, agentSecretTags } from '../domain/agent-secret.ts';
 import { requestToken } from '../domain/request-token.ts';
 import { decideOnHire } from '../domain/secret-lifecycle.ts';
 import type { CredentialsDeps } from './deps.ts';
 import { actOnLatestState } from './latest-state.ts';
+import { agentSecretValueFor } from './secret-value.ts';
 
 /**
  * AgentHired -> the agent has a secret -> CredentialsIssued with its ARN (never its value).
@@ -16,24 +17,11 @@ export function onAgentHired(deps: CredentialsDeps): EventHandler<'AgentHired'> 
     const { logger, signal } = context;
     const { agentId } = event.data;
     const name = agentSecretName(deps.environment, agentId);
-    // Made once per delivery, so the SDK's own retries of CreateSecret repeat the same value under
-    // the same token, which Secrets Manager treats as one request.
-    const directoryToken = agentDirectoryToken(
-      await deps.agentTokenKey.getOrCreate({ signal }),
-      deps.environment,
-      agentId,
-    );
     // The first version's id is the create's request token, known before the write: the key names it.
     const versionId = requestToken('issue', event.metadata.eventId);
-    const modelKey = agentModelKey(
-      await deps.modelKeyKey.getOrCreate({ signal }),
-      deps.environment,
-      agentId,
-      versionId,
-    );
-    const value = serializeAgentSecretValue(
-      newAgentSecretValue(deps.now(), deps.randomBytes, directoryToken, modelKey),
-    );
+    // Made once per delivery, so the SDK's own retries of CreateSecret repeat the same value under
+    // the same token, which Secrets Manager treats as one request.
+    const value = await agentSecretValueFor(deps, agentId, versionId, signal);
 
     const issued = await actOnLatestState(
       () => deps.store.describe({ name, signal }),

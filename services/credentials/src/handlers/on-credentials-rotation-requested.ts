@@ -1,12 +1,12 @@
 import { ConflictError, TransientError } from '@ocf/errors';
 import type { EventHandler } from '@ocf/runtime';
-import { agentDirectoryToken, agentModelKey, agentSecretName, serializeAgentSecretValue } from '@ocf/secrets';
-import { newAgentSecretValue } from '../domain/agent-secret.ts';
+import { agentSecretName } from '@ocf/secrets';
 import { requestToken } from '../domain/request-token.ts';
 import { decideOnRotation } from '../domain/secret-lifecycle.ts';
 import { SecretConflictError } from '../ports.ts';
 import type { CredentialsDeps } from './deps.ts';
 import { actOnLatestState } from './latest-state.ts';
+import { agentSecretValueFor } from './secret-value.ts';
 
 /**
  * CredentialsRotationRequested -> a new version of the agent's secret -> CredentialsRotated with
@@ -22,21 +22,8 @@ export function onCredentialsRotationRequested(
     const { agentId } = event.data;
     const name = agentSecretName(deps.environment, agentId);
     const versionId = requestToken('rotate', event.metadata.eventId);
-    const directoryToken = agentDirectoryToken(
-      await deps.agentTokenKey.getOrCreate({ signal }),
-      deps.environment,
-      agentId,
-    );
     // A new version, a new model key: the old one stops working once this version is current.
-    const modelKey = agentModelKey(
-      await deps.modelKeyKey.getOrCreate({ signal }),
-      deps.environment,
-      agentId,
-      versionId,
-    );
-    const value = serializeAgentSecretValue(
-      newAgentSecretValue(deps.now(), deps.randomBytes, directoryToken, modelKey),
-    );
+    const value = await agentSecretValueFor(deps, agentId, versionId, signal);
     let versionAlreadyWritten = false;
 
     const rotated = await actOnLatestState(
