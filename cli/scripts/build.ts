@@ -227,11 +227,15 @@ function main(): void {
     mkdirSync(destination, { recursive: true });
     // pnpm packs bundled dependencies only from a hoisted layout, which cli/dist is (the
     // workspace itself is isolated; the setting applies to this one command).
-    const output = execFileSync('pnpm', ['pack', '--config.node-linker=hoisted', '--pack-destination', destination], {
-      cwd: out,
-      encoding: 'utf8',
-      stdio: ['ignore', 'pipe', 'inherit'],
-    });
+    const output = execFileSync(
+      'pnpm',
+      ['pack', '--config.node-linker=hoisted', '--pack-destination', destination],
+      {
+        cwd: out,
+        encoding: 'utf8',
+        stdio: ['ignore', 'pipe', 'inherit'],
+      },
+    );
     const tarball = output
       .trim()
       .split('\n')
