@@ -358,6 +358,33 @@ describe('ocf against the directory on moto', () => {
     assert.match(applied.stdout, /^Applied: 1 hired, 0 updated, 0 retiring\.$/m);
     assert.match(applied.stderr, /applying: 1\/1/);
 
+    // Each person's settings: the plan names them, apply converges them, the export carries them.
+    const newPerson = org.people.find((p) => p['id'] === 'new-person');
+    assert.ok(newPerson !== undefined);
+    Object.assign(newPerson, { wakePolicy: 'on-demand', idleTimeoutSeconds: 900, monthlyBudgetUsd: 15 });
+    await writeFile(jsonFile, JSON.stringify(org, null, 2));
+    const settingsPlan = await ocf(['org', 'plan', jsonFile], as);
+    assert.equal(settingsPlan.code, 0, settingsPlan.stderr);
+    assert.match(settingsPlan.stdout, /^Plan: 0 to hire, 1 to update, 0 to retire \(2 unchanged\)\.$/m);
+    assert.match(
+      settingsPlan.stdout,
+      /~ wake, budget new-person: wakePolicy: - -> on-demand; idleTimeoutSeconds: - -> 900; monthlyBudgetUsd: - -> 15/,
+    );
+    const settingsApplied = await ocf(['org', 'apply', jsonFile], as);
+    assert.equal(settingsApplied.code, 0, settingsApplied.stderr);
+    assert.match(settingsApplied.stdout, /^Applied: 0 hired, 1 updated, 0 retiring\.$/m);
+    const budget = await ocf(['--json', 'budget', 'new-person'], as);
+    assert.equal((JSON.parse(budget.stdout) as { monthlyBudgetUsd: number }).monthlyBudgetUsd, 15);
+    const again = await ocf(['org', 'plan', jsonFile], as);
+    assert.equal(again.stdout, 'No changes: the org matches the file.\n');
+    const exportedAgain = JSON.parse((await ocf(['--json', 'org', 'export'], as)).stdout) as {
+      people: Record<string, unknown>[];
+    };
+    assert.deepEqual(
+      exportedAgain.people.find((p) => p['id'] === 'new-person'),
+      newPerson,
+    );
+
     const invalid = path.join(dir, 'invalid.yaml');
     await writeFile(
       invalid,
