@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { execFile, spawn } from 'node:child_process';
-import { mkdtemp, readdir, writeFile } from 'node:fs/promises';
+import { mkdtemp, readdir, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { promisify } from 'node:util';
@@ -26,6 +26,7 @@ describe('ocf as a package, installed outside the repository', () => {
   const env = { OCF_ENV: routing.environment };
   let service: RunningServiceProcess | undefined;
   let token: string;
+  let work: string | undefined;
   let installDir: string;
   let ocf: (
     args: string[],
@@ -33,10 +34,11 @@ describe('ocf as a package, installed outside the repository', () => {
   ) => Promise<{ code: number | null; stdout: string; stderr: string }>;
 
   before(async () => {
-    const work = await mkdtemp(path.join(tmpdir(), 'ocf-package-'));
+    const scratch = await mkdtemp(path.join(tmpdir(), 'ocf-package-'));
+    work = scratch;
     const built = await run(
       process.execPath,
-      [path.join(repo, 'cli/scripts/build.ts'), '--pack', path.join(work, 'tarballs')],
+      [path.join(repo, 'cli/scripts/build.ts'), '--pack', path.join(scratch, 'tarballs')],
       {
         cwd: repo,
         maxBuffer: 16 * 1024 * 1024,
@@ -45,7 +47,7 @@ describe('ocf as a package, installed outside the repository', () => {
     const tarball = built.stdout.trim().split('\n').at(-1) ?? '';
     assert.match(tarball, /\.tgz$/, built.stdout + built.stderr);
 
-    installDir = path.join(work, 'somewhere-else');
+    installDir = path.join(scratch, 'somewhere-else');
     await run('mkdir', ['-p', installDir]);
     await writeFile(path.join(installDir, 'package.json'), '{"name":"operator-tools","private":true}\n');
     // --offline with an empty cache: everything must come from the tarball itself.
@@ -55,7 +57,7 @@ describe('ocf as a package, installed outside the repository', () => {
         'install',
         '--offline',
         '--cache',
-        path.join(work, 'empty-npm-cache'),
+        path.join(scratch, 'empty-npm-cache'),
         '--no-audit',
         '--no-fund',
         '--ignore-scripts',
@@ -71,7 +73,7 @@ describe('ocf as a package, installed outside the repository', () => {
           env: {
             // The `node` the bin's #! line finds is Node 24 (this one), nothing else of this machine's.
             PATH: `${path.dirname(process.execPath)}:/usr/bin:/bin`,
-            XDG_CONFIG_HOME: path.join(work, 'no-config'),
+            XDG_CONFIG_HOME: path.join(scratch, 'no-config'),
             ...extraEnv,
           },
           stdio: ['ignore', 'pipe', 'pipe'],
@@ -92,6 +94,7 @@ describe('ocf as a package, installed outside the repository', () => {
 
   after(async () => {
     if (service !== undefined) assert.equal(await service.stop(), 0);
+    if (work !== undefined) await rm(work, { recursive: true, force: true });
   });
 
   it('installs as JavaScript only, its dependencies inside it, with no path back into the repository', async () => {
