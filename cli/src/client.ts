@@ -37,6 +37,11 @@ export interface AgentView {
   readonly updatedAt: string;
   readonly retiredAt?: string;
   readonly health?: { state: string; at: string; detail?: string };
+  readonly wakePolicy?: string;
+  readonly idleTimeoutSeconds?: number;
+  readonly wakes?: { count: number; lastAt?: string };
+  readonly monthlyBudgetUsd?: number;
+  readonly modelSpend?: SpendView;
   readonly steps?: {
     phase: string;
     step: string;
@@ -46,6 +51,19 @@ export interface AgentView {
     error?: string;
   }[];
   readonly version: number;
+}
+
+/** This month's model spend of one agent, as the model gateway last reported it (ADR 0017). */
+export interface SpendView {
+  readonly month: string;
+  readonly costUsd: number;
+  readonly calls: number;
+  readonly tokensIn: number;
+  readonly tokensOut: number;
+  readonly asOf?: string;
+  /** `spent`: the gateway refuses the agent's calls until the budget is raised or the month turns. */
+  readonly budget: 'none' | 'ok' | 'near-limit' | 'spent';
+  readonly spentScope?: 'agent' | 'department' | 'fleet';
 }
 
 /** The directory's REST API, as much of it as `ocf` uses. */
@@ -113,6 +131,15 @@ export function directoryClient(baseUrl: string, token: string | undefined) {
         'POST',
         `/v1/agents/${encodeURIComponent(agentId)}/credentials/rotate`,
         reason === undefined ? {} : { reason },
+      ),
+    /** Changes to an agent (PATCH): `null` puts a setting back to the fleet's default. */
+    update: (agentId: string, changes: Record<string, unknown>) =>
+      call<AgentView>('PATCH', `/v1/agents/${encodeURIComponent(agentId)}`, changes),
+    /** Sleep or wake now (ADR 0019): provisioning carries it out; the answer is the request. */
+    sleepOrWake: (agentId: string, action: 'sleep' | 'wake') =>
+      call<{ agentId: string } & Record<string, string>>(
+        'POST',
+        `/v1/agents/${encodeURIComponent(agentId)}/${action}`,
       ),
     plan: (org: unknown, prune: boolean) => call<OrgPlanView>('POST', '/v1/org/plan', { org, prune }),
     /** The apply's answer as a stream of progress lines, then the result. */

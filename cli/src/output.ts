@@ -1,29 +1,12 @@
 /**
  * Everything `ocf` prints goes through here: data from the directory is made terminal-safe
- * (the same rule as the fleet command's display), colour is used only on a terminal that has not
+ * (`@ocf/terminal`, the one rule the fleet command's display uses too), colour is used only on a terminal that has not
  * asked for none (NO_COLOR), and tables line up by visible width.
  */
 
-// Cc is C0, DEL and C1; then LRE, RLE, PDF, LRO, RLO and LRI, RLI, FSI, PDI.
-const UNSAFE = /[\p{Cc}\u202a-\u202e\u2066-\u2069]/gu;
+import { terminalSafe } from '@ocf/terminal';
 
-/**
- * Text made safe to print on a terminal: every control character (and every bidirectional
- * override) is shown as an escape (`\x1b`, `\u009b`) instead of being sent raw, so nothing the
- * directory, an org file or a log holds can move the cursor, retitle the window or write the
- * clipboard. Anything not a string is shown as its JSON text, escaped the same way.
- * (local-stack/src/fleet-status.ts applies the same rule; the CLI cannot import it, see README.)
- */
-export function terminalSafe(value: unknown): string {
-  const text =
-    typeof value === 'string' ? value : ((JSON.stringify(value) as string | undefined) ?? String(value));
-  return text.replace(UNSAFE, (c) => {
-    const code = c.charCodeAt(0);
-    return code < 0x80
-      ? `\\x${code.toString(16).padStart(2, '0')}`
-      : `\\u${code.toString(16).padStart(4, '0')}`;
-  });
-}
+export { terminalSafe };
 
 export interface Style {
   readonly enabled: boolean;

@@ -1,3 +1,4 @@
+import { readFileSync } from 'node:fs';
 import { Command, CommanderError, Option } from 'commander';
 import { EXIT, EXIT_CODES_HELP } from './exit-codes.ts';
 import { ConfigError, resolveConfig, type ResolvedConfig } from './config.ts';
@@ -8,6 +9,7 @@ import { agentCommands } from './commands/agents.ts';
 import { watchCommand } from './commands/watch.ts';
 import { logsCommand } from './commands/logs.ts';
 import { orgCommands } from './commands/org.ts';
+import { sleepBudgetCommands } from './commands/sleep-budget.ts';
 
 const CONFIG_HELP = `Configuration (each setting from the first that has it):
   --url / --token flags
@@ -17,11 +19,17 @@ const CONFIG_HELP = `Configuration (each setting from the first that has it):
   a local fleet, found without any setting: .local-stack/fleet/<env>/fleet.json and its api-token
     at or above the working directory (or under OCF_STACK_DIR); --env picks the fleet (default: local)`;
 
+/** This package's version: cli/package.json in the repository, the installed package's own outside it. */
+const VERSION = (
+  JSON.parse(readFileSync(new URL('../package.json', import.meta.url), 'utf8')) as { version: string }
+).version;
+
 export function createProgram(io: Io): Command {
   const program = new Command('ocf')
     .description(
       'The Open-Claw-Fleet from a terminal: hire, watch and retire agents, and keep the org as code.',
     )
+    .version(VERSION, '-V, --version', "print ocf's version")
     .addOption(new Option('--url <url>', "the directory's URL"))
     .addOption(new Option('--token <token>', 'an API token (read scope for queries, write for changes)'))
     .addOption(new Option('--env <name>', 'the fleet environment (local fleet to find; log group on AWS)'))
@@ -68,6 +76,7 @@ export function createProgram(io: Io): Command {
 
   for (const command of [
     ...agentCommands(contextOf),
+    ...sleepBudgetCommands(contextOf),
     watchCommand(contextOf),
     logsCommand(contextOf),
     orgCommands(contextOf),

@@ -1,4 +1,4 @@
-import { CfnOutput, Duration, RemovalPolicy, Stack, Tags, type StackProps } from 'aws-cdk-lib';
+import { Annotations, CfnOutput, Duration, RemovalPolicy, Stack, Tags, type StackProps } from 'aws-cdk-lib';
 import * as ec2 from 'aws-cdk-lib/aws-ec2';
 import * as ecs from 'aws-cdk-lib/aws-ecs';
 import * as kms from 'aws-cdk-lib/aws-kms';
@@ -11,6 +11,7 @@ import type { TaskSize } from './constructs/containers.ts';
 import { EventRouting } from './constructs/event-routing.ts';
 import { FleetService, SERVICE_PORT } from './constructs/fleet-service.ts';
 import { Homeserver, HOMESERVER_PORT } from './constructs/homeserver.ts';
+import { InternalTls } from './constructs/internal-tls.ts';
 import { FleetImages } from './constructs/images.ts';
 import { Network, VPC_CIDR } from './constructs/network.ts';
 import { Observability } from './constructs/observability.ts';
@@ -79,6 +80,9 @@ export type FleetStackProps = StackProps & FleetSettings;
 
 /** Where Synapse pushes events to the bridge (OCF_BRIDGE_AS_PORT locally). */
 export const BRIDGE_APPSERVICE_PORT = 9009;
+/** The bridge's application-service endpoint as Service Connect names it, and its proxy's TLS port (ADR 0026). */
+export const BRIDGE_APPSERVICE_NAME = 'bridge-appservice';
+export const BRIDGE_APPSERVICE_TLS_PORT = 19009;
 
 const SERVICE_SIZE: TaskSize = { cpu: 256, memoryMiB: 512 };
 const LOG_RETENTION = logs.RetentionDays.ONE_MONTH;
@@ -115,6 +119,13 @@ export class FleetStack extends Stack {
         'certificateArn is required: API tokens and Matrix passwords travel through the load balancer. ' +
           'Give -c certificateArn=arn:aws:acm:... -c domainName=<the name it is for>, ' +
           'or -c allowPlaintext=true to accept clear text inside the VPC (docs/deploy.md, "TLS").',
+      );
+    }
+    if (props.certificateArn === undefined) {
+      // Asked for by name, and still said out loud at every synth and deploy.
+      Annotations.of(this).addWarningV2(
+        '@ocf/infra:allowPlaintext',
+        'allowPlaintext=true: API tokens, Matrix passwords and tokens, model keys and the application-service tokens travel in clear inside the VPC. Throwaway test fleets only (docs/deploy.md, "TLS").',
       );
     }
     if (props.certificateArn !== undefined && props.domainName === undefined) {
@@ -164,6 +175,16 @@ export class FleetStack extends Stack {
       operatorCidrs: props.operatorCidrs ?? [VPC_CIDR],
     });
 
+    // TLS inside the VPC too (ADR 0026), whenever the load balancer has it: the bridge and Synapse
+    // call each other through Service Connect, proxy to proxy over TLS 1.3 with certificates from
+    // the fleet's private CA. Plaintext mode keeps the direct hops in clear.
+    const internalTls = operatorAccess.https ? new InternalTls(this, 'InternalTls', { routing }) : undefined;
+    const namespaceArn = cluster.defaultCloudMapNamespace?.namespaceArn;
+    const serviceConnect =
+      internalTls === undefined || namespaceArn === undefined
+        ? undefined
+        : { namespace: namespaceArn, tls: internalTls.serviceConnectTls };
+
     const homeserver = new Homeserver(this, 'Homeserver', {
       routing,
       network,
@@ -172,7 +193,11 @@ export class FleetStack extends Stack {
       key,
       serverName,
       publicBaseUrl: `${operatorAccess.url}/`,
-      appserviceUrl: `http://bridge.${namespace}:${BRIDGE_APPSERVICE_PORT}`,
+      appserviceUrl:
+        serviceConnect === undefined
+          ? `http://bridge.${namespace}:${BRIDGE_APPSERVICE_PORT}`
+          : `http://${BRIDGE_APPSERVICE_NAME}:${BRIDGE_APPSERVICE_PORT}`,
+      ...(serviceConnect === undefined ? {} : { serviceConnect }),
       size: props.homeserverTaskSize ?? { cpu: 512, memoryMiB: 1024 },
       database: {
         instanceType:
@@ -190,7 +215,11 @@ export class FleetStack extends Stack {
       network,
       image: images.agent,
       key,
-      modelGatewayUrl: `http://model-gateway.${namespace}:${SERVICE_PORT}`,
+      // With TLS, through the load balancer's HTTPS listener like Matrix and the directory: the
+      // agent's model key is a bearer token too.
+      modelGatewayUrl: operatorAccess.https
+        ? operatorAccess.url
+        : `http://model-gateway.${namespace}:${SERVICE_PORT}`,
       size: props.agentTaskSize ?? { cpu: 512, memoryMiB: 1024 },
       // With TLS (the default), agents reach Matrix and the directory through the load balancer's
       // HTTPS listener, as operators do: their password, access token and directory token never
@@ -280,9 +309,28 @@ export class FleetStack extends Stack {
           settings: settings[name],
           permissions: servicePermissions(servicesScope, name, resources),
           ...(name === 'bridge'
-            ? { secrets: bridgeSecrets, extraPorts: [BRIDGE_APPSERVICE_PORT], discoverable: true }
+            ? {
+                secrets: bridgeSecrets,
+                extraPorts: [BRIDGE_APPSERVICE_PORT],
+                ...(serviceConnect === undefined
+                  ? { discoverable: true }
+                  : {
+                      serviceConnect: {
+                        ...serviceConnect,
+                        serves: [
+                          {
+                            port: BRIDGE_APPSERVICE_PORT,
+                            dnsName: BRIDGE_APPSERVICE_NAME,
+                            tlsPort: BRIDGE_APPSERVICE_TLS_PORT,
+                          },
+                        ],
+                      },
+                    }),
+              }
             : {}),
-          ...(name === 'directory' || name === 'model-gateway' ? { discoverable: true } : {}),
+          ...((name === 'directory' || name === 'model-gateway') && !operatorAccess.https
+            ? { discoverable: true }
+            : {}),
           scaling: SCALING[name],
           logRetention: LOG_RETENTION,
         }),
@@ -291,19 +339,37 @@ export class FleetStack extends Stack {
 
     // The only paths between the parts, beyond each part's AWS APIs.
     const bridge = services.bridge;
-    homeserver.allowClientsFrom(bridge.securityGroup, 'Matrix client API from the bridge');
-    bridge.securityGroup.connections.allowFrom(
-      homeserver.securityGroup,
-      ec2.Port.tcp(BRIDGE_APPSERVICE_PORT),
-      'Application-service transactions from Synapse',
-    );
+    if (serviceConnect === undefined) {
+      homeserver.allowClientsFrom(bridge.securityGroup, 'Matrix client API from the bridge (plaintext mode)');
+      bridge.securityGroup.connections.allowFrom(
+        homeserver.securityGroup,
+        ec2.Port.tcp(BRIDGE_APPSERVICE_PORT),
+        'Application-service transactions from Synapse (plaintext mode)',
+      );
+    } else {
+      // Only the proxies' TLS ports: neither side can reach the other's plain port.
+      homeserver.allowTlsClientsFrom(
+        bridge.securityGroup,
+        'Matrix client API from the bridge, TLS via Service Connect',
+      );
+      bridge.securityGroup.connections.allowFrom(
+        homeserver.securityGroup,
+        ec2.Port.tcp(BRIDGE_APPSERVICE_TLS_PORT),
+        'Application-service transactions from Synapse, TLS via Service Connect',
+      );
+    }
     operatorAccess.routeDirectory(services.directory.service, SERVICE_PORT);
-    // Agents' model calls, to the gateway only (it holds the only model permissions).
-    services['model-gateway'].securityGroup.connections.allowFrom(
-      agents.securityGroup,
-      ec2.Port.tcp(SERVICE_PORT),
-      "Model calls from agents, with each agent's own key",
-    );
+    // Agents' model calls, to the gateway only (it holds the only model permissions): through
+    // the HTTPS listener with TLS, directly in plaintext mode.
+    if (operatorAccess.https) {
+      operatorAccess.routeModelGateway(services['model-gateway'].service, SERVICE_PORT);
+    } else {
+      services['model-gateway'].securityGroup.connections.allowFrom(
+        agents.securityGroup,
+        ec2.Port.tcp(SERVICE_PORT),
+        "Model calls from agents, with each agent's own key (plaintext mode)",
+      );
+    }
     // The agents' people directory tool reads the org from the directory: through the load
     // balancer with TLS, directly inside the VPC in plaintext mode.
     if (!operatorAccess.https) {

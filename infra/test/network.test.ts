@@ -90,12 +90,12 @@ describe('network', () => {
     );
   });
 
-  it("lets into the bridge only Synapse's application-service transactions", () => {
+  it("lets into the bridge only Synapse's application-service transactions, on its proxy's TLS port", () => {
     const rules = ingressTo(groupId('The bridge service')).map((rule) => [
       JSON.stringify(rule['SourceSecurityGroupId']),
       rule['FromPort'],
     ]);
-    assert.deepEqual(rules, [[JSON.stringify({ 'Fn::GetAtt': [groupId('Homeserver:'), 'GroupId'] }), 9009]]);
+    assert.deepEqual(rules, [[JSON.stringify({ 'Fn::GetAtt': [groupId('Homeserver:'), 'GroupId'] }), 19009]]);
   });
 
   it('lets nothing into agents, the credentials, provisioning or health services', () => {
@@ -132,12 +132,16 @@ describe('network', () => {
     assert.deepEqual(summary, [
       ['path-pattern', 'fixed-response', '403'], // /_synapse/admin*, before anything is forwarded
       ['path-pattern', 'forward', undefined], // the Matrix client API
+      ['path-pattern', 'forward', undefined], // the model gateway, for agents (ADR 0026)
       ['http-header', 'forward', undefined], // the directory, with a bearer token only
     ]);
+    assert.deepEqual((rules[2]?.['Conditions'] as Properties[])[0]?.['PathPatternConfig'], {
+      Values: ['/v1/chat/completions', '/v1/models'],
+    });
     assert.deepEqual((rules[0]?.['Conditions'] as Properties[])[0]?.['PathPatternConfig'], {
       Values: ['/_synapse/admin*'],
     });
-    assert.deepEqual((rules[2]?.['Conditions'] as Properties[])[0]?.['HttpHeaderConfig'], {
+    assert.deepEqual((rules[3]?.['Conditions'] as Properties[])[0]?.['HttpHeaderConfig'], {
       HttpHeaderName: 'Authorization',
       Values: ['Bearer *'],
     });

@@ -211,6 +211,8 @@ describe('alarms', () => {
       ...[...SERVICE_NAMES, 'homeserver'].map((s) => `${s}-unhealthy`),
       'directory-targets-unhealthy',
       'homeserver-targets-unhealthy',
+      // Agents reach the gateway through the load balancer (ADR 0026).
+      'model-gateway-targets-unhealthy',
       'fleet-metrics-missing',
     ].map((name) => `${routing.prefix}-${name}`);
     assert.deepEqual([...alarms.keys()].sort(), expected.sort());

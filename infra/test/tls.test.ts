@@ -1,6 +1,7 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { App } from 'aws-cdk-lib';
+import { Annotations, Match } from 'aws-cdk-lib/assertions';
 import { FleetStack } from '../src/index.ts';
 import {
   resourcesOf,
@@ -19,10 +20,15 @@ const all = (json: typeof fleet.json, type: string): Properties[] =>
 
 /** The environment of the agents' template container, by name. */
 function agentEnvironment(json: typeof fleet.json): Record<string, unknown> {
+  return environmentOf(json, `ocf-${TEST_ENVIRONMENT}-agent`);
+}
+
+/** The environment of a task definition's containers, by name. */
+function environmentOf(json: typeof fleet.json, family: string): Record<string, unknown> {
   const template = all(json, 'AWS::ECS::TaskDefinition').find(
-    (definition) => definition['Family'] === `ocf-${TEST_ENVIRONMENT}-agent`,
+    (definition) => definition['Family'] === family,
   );
-  assert.ok(template !== undefined, 'no agent template');
+  assert.ok(template !== undefined, `no task definition ${family}`);
   const containers = template['ContainerDefinitions'] as {
     Environment?: { Name: string; Value: unknown }[];
   }[];
@@ -83,5 +89,125 @@ describe('TLS wherever tokens or passwords travel', () => {
       [['HTTP', 80]],
     );
     assert.match(String(agentEnvironment(plain.json)['MATRIX_HOMESERVER_URL']), /^http:\/\/matrix\./);
+  });
+
+  it('warns at every synth when plaintext is asked for', () => {
+    const plain = synthesizeFleet({ certificateArn: undefined, domainName: undefined, allowPlaintext: true });
+    Annotations.fromStack(plain.stack).hasWarning(
+      '*',
+      Match.stringLikeRegexp('allowPlaintext=true: API tokens, Matrix passwords .* travel in clear'),
+    );
+    Annotations.fromStack(fleet.stack).hasNoWarning('*', Match.stringLikeRegexp('allowPlaintext'));
+  });
+
+  it('issues service-to-service certificates from a private CA in short-lived mode', () => {
+    const [authority] = all(fleet.json, 'AWS::ACMPCA::CertificateAuthority');
+    assert.equal(all(fleet.json, 'AWS::ACMPCA::CertificateAuthority').length, 1);
+    assert.ok(authority !== undefined);
+    assert.equal(authority['UsageMode'], 'SHORT_LIVED_CERTIFICATE');
+    assert.equal(authority['Type'], 'ROOT');
+    const [activation] = all(fleet.json, 'AWS::ACMPCA::CertificateAuthorityActivation');
+    assert.equal(activation?.['Status'], 'ACTIVE');
+    // ECS (not any task) issues them, with the AWS-managed Service Connect TLS policy only.
+    const role = all(fleet.json, 'AWS::IAM::Role').find((r) =>
+      JSON.stringify(r['ManagedPolicyArns'] ?? []).includes('ServiceConnectTransportLayerSecurity'),
+    );
+    assert.ok(role !== undefined);
+    assert.deepEqual(
+      (role['AssumeRolePolicyDocument'] as { Statement: { Principal: unknown }[] }).Statement.map(
+        (st) => st.Principal,
+      ),
+      [{ Service: 'ecs.amazonaws.com' }],
+    );
+  });
+
+  it('puts bridge -> Synapse and Synapse -> bridge on Service Connect with TLS, and closes their plain ports', () => {
+    const [authorityId] = resourcesOf(fleet.json, 'AWS::ACMPCA::CertificateAuthority').map(([id]) => id);
+    const services = all(fleet.json, 'AWS::ECS::Service');
+    const connect = (name: string) => {
+      const service = services.find((s) => s['ServiceName'] === `ocf-${TEST_ENVIRONMENT}-${name}`);
+      assert.ok(service !== undefined, name);
+      return service['ServiceConnectConfiguration'] as
+        | {
+            Enabled: boolean;
+            Services?: { DiscoveryName: string; IngressPortOverride: number; Tls: Properties }[];
+          }
+        | undefined;
+    };
+    for (const [name, discoveryName, tlsPort] of [
+      ['homeserver', 'homeserver', 18008],
+      ['bridge', 'bridge-appservice', 19009],
+    ] as const) {
+      const config = connect(name);
+      assert.ok(config !== undefined, `${name} has no Service Connect`);
+      assert.equal(config.Enabled, true, name);
+      const [served] = config.Services ?? [];
+      assert.ok(served !== undefined, `${name} serves nothing`);
+      assert.equal(served.DiscoveryName, discoveryName);
+      assert.equal(served.IngressPortOverride, tlsPort);
+      assert.deepEqual(
+        (served.Tls['IssuerCertificateAuthority'] as Properties)['AwsPcaAuthorityArn'],
+        { 'Fn::GetAtt': [authorityId, 'Arn'] },
+        `${name} serves TLS from the fleet CA`,
+      );
+      assert.ok(served.Tls['RoleArn'] !== undefined);
+    }
+    // The applications speak to their own proxy by the Service Connect names.
+    assert.equal(
+      environmentOf(fleet.json, `ocf-${TEST_ENVIRONMENT}-bridge`)['MATRIX_HOMESERVER_URL'],
+      'http://homeserver:8008',
+    );
+    assert.equal(
+      environmentOf(fleet.json, `ocf-${TEST_ENVIRONMENT}-homeserver`)['SYNAPSE_APPSERVICE_URL'],
+      'http://bridge-appservice:9009',
+    );
+    // Security groups: between the two, only the proxies' TLS ports are open.
+    const groupOf = (description: string) =>
+      resourcesOf(fleet.json, 'AWS::EC2::SecurityGroup').find(([, r]) =>
+        String(r.Properties['GroupDescription']).startsWith(description),
+      )?.[0];
+    const bridgeGroup = groupOf('The bridge service');
+    const homeserverGroup = groupOf('Homeserver:');
+    const between = all(fleet.json, 'AWS::EC2::SecurityGroupIngress')
+      .filter((rule) => {
+        const source = JSON.stringify(rule['SourceSecurityGroupId']);
+        const target = JSON.stringify(rule['GroupId']);
+        return (
+          (source.includes(String(bridgeGroup)) && target.includes(String(homeserverGroup))) ||
+          (source.includes(String(homeserverGroup)) && target.includes(String(bridgeGroup)))
+        );
+      })
+      .map((rule) => rule['FromPort'])
+      .sort();
+    assert.deepEqual(between, [18008, 19009]);
+  });
+
+  it('sends agents to the model gateway through the HTTPS listener, and nowhere else', () => {
+    assert.equal(agentEnvironment(fleet.json)['MODEL_GATEWAY_URL'], `https://${TEST_DOMAIN_NAME}`);
+    const rule = all(fleet.json, 'AWS::ElasticLoadBalancingV2::ListenerRule').find((r) =>
+      JSON.stringify(r['Conditions']).includes('/v1/chat/completions'),
+    );
+    assert.ok(rule !== undefined, 'a listener rule for the model gateway');
+    const directoryRule = all(fleet.json, 'AWS::ElasticLoadBalancingV2::ListenerRule').find((r) =>
+      JSON.stringify(r['Conditions']).includes('Bearer *'),
+    );
+    assert.ok(Number(rule['Priority']) < Number(directoryRule?.['Priority']), 'ahead of the directory');
+    const gatewayGroup = resourcesOf(fleet.json, 'AWS::EC2::SecurityGroup').find(([, r]) =>
+      String(r.Properties['GroupDescription']).startsWith('The model-gateway service'),
+    )?.[0];
+    const sources = all(fleet.json, 'AWS::EC2::SecurityGroupIngress')
+      .filter((r) => JSON.stringify(r['GroupId']).includes(String(gatewayGroup)))
+      .map((r) => JSON.stringify(r['SourceSecurityGroupId']));
+    assert.ok(sources.length > 0);
+    for (const source of sources)
+      assert.match(source, /OperatorAccess/, 'only the load balancer may call the gateway');
+  });
+
+  it('in plaintext mode, keeps the direct hops and has no private CA or Service Connect', () => {
+    const plain = synthesizeFleet({ certificateArn: undefined, domainName: undefined, allowPlaintext: true });
+    assert.deepEqual(all(plain.json, 'AWS::ACMPCA::CertificateAuthority'), []);
+    for (const service of all(plain.json, 'AWS::ECS::Service'))
+      assert.equal(service['ServiceConnectConfiguration'], undefined);
+    assert.match(String(agentEnvironment(plain.json)['MODEL_GATEWAY_URL']), /^http:\/\/model-gateway\./);
   });
 });

@@ -1,4 +1,5 @@
 import { AGENT_STATUSES } from '@ocf/events';
+import { terminalSafe } from '@ocf/terminal';
 
 /**
  * What `fleet up` prints about the agents: a one-line count by status, and, for a small fleet,
@@ -49,30 +50,6 @@ export function agentLines(agents: readonly AgentSummary[], limit = 30): string[
     return `  ${row.agentId.padEnd(width)}  ${row.status.padEnd(19)} ${row.title}${detail}${row.wakes}`;
   });
 }
-
-/**
- * Text from the directory made safe to print on a terminal: every control character is shown
- * as an escape instead of being sent raw, so a name or title cannot move the cursor, retitle the
- * window, ring the bell, write a hyperlink or smuggle an OSC 52 clipboard write (ESC, BEL, CSI...).
- * C0 and DEL print as `\x1b`, C1 (U+0080-U+009F, which some terminals read as ESC + a letter)
- * and the bidirectional overrides and isolates (which reorder what follows them) as `\u009b`.
- * Everything else passes unchanged. It applies to whatever the directory returns, data stored
- * before the API refused control characters included; anything that is not a string is printed
- * as its JSON text, escaped the same way.
- */
-export function terminalSafe(value: unknown): string {
-  const text =
-    typeof value === 'string' ? value : ((JSON.stringify(value) as string | undefined) ?? String(value));
-  return text.replace(UNSAFE, (c) => {
-    const code = c.charCodeAt(0);
-    return code < 0x80
-      ? `\\x${code.toString(16).padStart(2, '0')}`
-      : `\\u${code.toString(16).padStart(4, '0')}`;
-  });
-}
-
-// Cc is C0, DEL and C1; then LRE, RLE, PDF, LRO, RLO and LRI, RLI, FSI, PDI.
-const UNSAFE = /[\p{Cc}\u202a-\u202e\u2066-\u2069]/gu;
 
 /** The first `count` characters, never cutting a surrogate pair in two. */
 function firstCodePoints(text: unknown, count: number): string {

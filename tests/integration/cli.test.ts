@@ -264,6 +264,43 @@ describe('ocf against the directory on moto', () => {
     assert.equal(await exited, 0);
   });
 
+  it('sleep and wake: requested of the directory; an unknown agent exits 3', async () => {
+    const slept = await ocf(['sleep', 'ada-lovelace'], as);
+    assert.equal(slept.code, 0, slept.stderr);
+    assert.equal(slept.stdout, 'ada-lovelace: sleep requested; follow it with: ocf status ada-lovelace\n');
+    const woken = await ocf(['--json', 'wake', 'ada-lovelace'], as);
+    assert.equal(woken.code, 0, woken.stderr);
+    assert.deepEqual(JSON.parse(woken.stdout), { agentId: 'ada-lovelace', wake: 'requested' });
+    const unknown = await ocf(['sleep', 'no-such-agent'], as);
+    assert.equal(unknown.code, 3);
+    assert.match(unknown.stderr, /no active agent "no-such-agent"/);
+    const reader = await ocf(['wake', 'ada-lovelace'], {
+      OCF_DIRECTORY_URL: service.url,
+      OCF_TOKEN: readToken,
+    });
+    assert.equal(reader.code, 5, 'waking needs the write scope');
+  });
+
+  it('budget: shows the budget and spend, --set changes it (and none removes it), a bad amount exits 2', async () => {
+    const before = await ocf(['budget', 'ada-lovelace'], as);
+    assert.equal(before.code, 0, before.stderr);
+    assert.match(before.stdout, /budget {6}none of its own/);
+    assert.match(before.stdout, /spent {7}0\.00 USD/);
+    const set = await ocf(['budget', 'ada-lovelace', '--set', '42.5'], as);
+    assert.equal(set.code, 0, set.stderr);
+    assert.match(set.stdout, /budget {6}42\.50 USD a month/);
+    const read = await ocf(['--json', 'budget', 'ada-lovelace'], as);
+    assert.equal((JSON.parse(read.stdout) as { monthlyBudgetUsd: unknown }).monthlyBudgetUsd, 42.5);
+    const status = await ocf(['status', 'ada-lovelace'], as);
+    assert.match(status.stdout, /budget {6}42\.50 USD a month, spent 0\.00 USD \(ok\)/);
+    const cleared = await ocf(['--json', 'budget', 'ada-lovelace', '--set', 'none'], as);
+    assert.equal(cleared.code, 0, cleared.stderr);
+    assert.equal((JSON.parse(cleared.stdout) as { monthlyBudgetUsd: unknown }).monthlyBudgetUsd, null);
+    const bad = await ocf(['budget', 'ada-lovelace', '--set', '-3'], as);
+    assert.equal(bad.code, 2);
+    assert.match(bad.stderr, /not a budget/);
+  });
+
   it('rotate and retire', async () => {
     const rotated = await ocf(['rotate', 'ada-lovelace', '--reason', 'scheduled'], as);
     assert.equal(rotated.code, 0, rotated.stderr);
@@ -320,6 +357,33 @@ describe('ocf against the directory on moto', () => {
     assert.equal(applied.code, 0, applied.stderr);
     assert.match(applied.stdout, /^Applied: 1 hired, 0 updated, 0 retiring\.$/m);
     assert.match(applied.stderr, /applying: 1\/1/);
+
+    // Each person's settings: the plan names them, apply converges them, the export carries them.
+    const newPerson = org.people.find((p) => p['id'] === 'new-person');
+    assert.ok(newPerson !== undefined);
+    Object.assign(newPerson, { wakePolicy: 'on-demand', idleTimeoutSeconds: 900, monthlyBudgetUsd: 15 });
+    await writeFile(jsonFile, JSON.stringify(org, null, 2));
+    const settingsPlan = await ocf(['org', 'plan', jsonFile], as);
+    assert.equal(settingsPlan.code, 0, settingsPlan.stderr);
+    assert.match(settingsPlan.stdout, /^Plan: 0 to hire, 1 to update, 0 to retire \(2 unchanged\)\.$/m);
+    assert.match(
+      settingsPlan.stdout,
+      /~ wake, budget new-person: wakePolicy: - -> on-demand; idleTimeoutSeconds: - -> 900; monthlyBudgetUsd: - -> 15/,
+    );
+    const settingsApplied = await ocf(['org', 'apply', jsonFile], as);
+    assert.equal(settingsApplied.code, 0, settingsApplied.stderr);
+    assert.match(settingsApplied.stdout, /^Applied: 0 hired, 1 updated, 0 retiring\.$/m);
+    const budget = await ocf(['--json', 'budget', 'new-person'], as);
+    assert.equal((JSON.parse(budget.stdout) as { monthlyBudgetUsd: number }).monthlyBudgetUsd, 15);
+    const again = await ocf(['org', 'plan', jsonFile], as);
+    assert.equal(again.stdout, 'No changes: the org matches the file.\n');
+    const exportedAgain = JSON.parse((await ocf(['--json', 'org', 'export'], as)).stdout) as {
+      people: Record<string, unknown>[];
+    };
+    assert.deepEqual(
+      exportedAgain.people.find((p) => p['id'] === 'new-person'),
+      newPerson,
+    );
 
     const invalid = path.join(dir, 'invalid.yaml');
     await writeFile(

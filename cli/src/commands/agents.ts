@@ -1,5 +1,6 @@
 import { readFile } from 'node:fs/promises';
 import { Command, Option } from 'commander';
+import { AGENT_STATUSES } from '@ocf/events';
 import { parse as parseYaml } from 'yaml';
 import type { AgentView } from '../client.ts';
 import { EXIT } from '../exit-codes.ts';
@@ -7,17 +8,7 @@ import { json, statusColour, statusText, table, terminalSafe, type Column, type 
 import { CliError, type Context } from '../context.ts';
 
 const LEVELS = ['executive', 'vp', 'director', 'manager', 'ic'];
-const STATUSES = [
-  'hired',
-  'provisioning',
-  'running',
-  'unhealthy',
-  'restarting',
-  'crash-looping',
-  'failed',
-  'retiring',
-  'retired',
-];
+const STATUSES: readonly string[] = AGENT_STATUSES;
 
 type ContextOf = (command: Command) => Context;
 
@@ -93,7 +84,7 @@ export function agentCommands(contextOf: ContextOf): Command[] {
     .option('--department <department>')
     .option('--team <team>')
     .addOption(new Option('--level <level>').choices(LEVELS))
-    .addOption(new Option('--status <status>').choices(STATUSES))
+    .addOption(new Option('--status <status>').choices([...STATUSES]))
     .option('--manager <agentId>', 'the direct reports of this agent (or "ceo")')
     .option('--limit <n>', 'at most this many agents (default: all)', positiveInteger)
     .action(async (options: ListOptions, command: Command) => {
@@ -231,6 +222,12 @@ export function statusView(agent: AgentView, s: Style): string {
     `  hired       ${safe(agent.hiredAt)}`,
     `  updated     ${safe(agent.updatedAt)}`,
     ...(agent.retiredAt === undefined ? [] : [`  retired     ${safe(agent.retiredAt)}`]),
+    `  wake        ${agent.wakePolicy === undefined ? "the fleet's default" : safe(agent.wakePolicy)}${agent.idleTimeoutSeconds === undefined ? '' : `, asleep after ${agent.idleTimeoutSeconds}s idle`}${agent.wakes === undefined || agent.wakes.count === 0 ? '' : `; woken ${agent.wakes.count}x`}`,
+    ...(agent.modelSpend === undefined
+      ? []
+      : [
+          `  budget      ${agent.monthlyBudgetUsd === undefined ? 'none of its own' : `${agent.monthlyBudgetUsd.toFixed(2)} USD a month`}, spent ${agent.modelSpend.costUsd.toFixed(2)} USD (${safe(agent.modelSpend.budget)})`,
+        ]),
     ...(agent.health === undefined
       ? []
       : [

@@ -2,7 +2,7 @@ import { writeFile } from 'node:fs/promises';
 import { Command, Option } from 'commander';
 import { stringify as toYaml } from 'yaml';
 import { orgFileFromAgents } from '@ocf/org-file';
-import type { Level } from '@ocf/events';
+import type { Level, WakePolicy } from '@ocf/events';
 import {
   ApiError,
   UnreachableError,
@@ -40,7 +40,13 @@ export function orgCommands(contextOf: (command: Command) => Context): Command {
         agents.push(...page.items.filter((a) => a.status !== 'retired' && a.status !== 'retiring'));
         cursor = page.cursor;
       } while (cursor !== undefined);
-      const file = orgFileFromAgents(agents.map((a) => ({ ...a, level: a.level as Level })));
+      const file = orgFileFromAgents(
+        agents.map((a) => ({
+          ...a,
+          level: a.level as Level,
+          wakePolicy: a.wakePolicy as WakePolicy | undefined,
+        })),
+      );
       const text =
         options.format === 'json' || ctx.json
           ? json(file)
@@ -199,7 +205,8 @@ function changeLine(change: PlannedChangeView, s: Style): string {
   }
   if (change.action === 'retire') return `  ${s.red('- retire')}    ${id}`;
   const kinds = (change.kinds ?? []).join(', ');
-  const fields = Object.keys(change.changes ?? {})
+  // A field put back to its default is null in `changes`; `previous` names every changed field.
+  const fields = [...new Set([...Object.keys(change.previous ?? {}), ...Object.keys(change.changes ?? {})])]
     .map(
       (key) =>
         `${key}: ${terminalSafe(change.previous?.[key] ?? '-')} -> ${terminalSafe(change.changes?.[key] ?? '-')}`,

@@ -21,6 +21,9 @@ describe('command line', () => {
       ['status'],
       ['watch'],
       ['rotate'],
+      ['sleep'],
+      ['wake'],
+      ['budget'],
       ['logs'],
       ['org'],
       ['org', 'export'],
@@ -44,6 +47,10 @@ describe('command line', () => {
       ['ls', '--level', 'intern'],
       ['ls', '--limit', '0'],
       ['hire', '--name', 'X'],
+      ['sleep'],
+      ['budget', 'ada', '--set', '-1'],
+      ['budget', 'ada', '--set', 'lots'],
+      ['budget', 'ada', '--set', '1000001'],
     ]) {
       const { code, stderr } = await ocf(argv);
       assert.equal(code, 2, `${argv.join(' ')}: ${stderr}`);

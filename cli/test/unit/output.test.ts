@@ -121,4 +121,28 @@ describe('output', () => {
       '  - retire    leaver',
     ]);
   });
+
+  it('prints settings changes, and a setting put back to the default as "-"', () => {
+    const text = planText(
+      {
+        changes: [
+          {
+            action: 'update',
+            agentId: 'sleeper',
+            kinds: ['wake', 'budget'],
+            changes: { wakePolicy: 'on-demand', monthlyBudgetUsd: null },
+            previous: { wakePolicy: null, monthlyBudgetUsd: 30 },
+          },
+        ],
+        summary: { hire: 0, update: 1, retire: 0, unchanged: 2, notInFile: 0 },
+        blocked: [],
+      },
+      style(false),
+      false,
+    );
+    assert.deepEqual(text.trimEnd().split('\n'), [
+      'Plan: 0 to hire, 1 to update, 0 to retire (2 unchanged).',
+      '  ~ wake, budget sleeper: wakePolicy: - -> on-demand; monthlyBudgetUsd: 30 -> -',
+    ]);
+  });
 });

@@ -34,8 +34,27 @@ export interface FleetServiceProps {
   readonly extraPorts?: readonly number[];
   /** Registers the tasks in the cluster's Cloud Map namespace as `<name>.<namespace>`. */
   readonly discoverable?: boolean;
+  /**
+   * Joins ECS Service Connect (ADR 0026): as a client always, and as a server for each of
+   * `serves` (a container port, the name other services call it by, and the port its proxy takes
+   * TLS on). Traffic between two Service Connect proxies is TLS from the fleet's private CA.
+   */
+  readonly serviceConnect?: {
+    readonly namespace: string;
+    readonly tls: ecs.ServiceConnectTlsConfiguration;
+    readonly serves?: readonly {
+      readonly port: number;
+      readonly dnsName: string;
+      readonly tlsPort: number;
+    }[];
+  };
   readonly scaling: { readonly min: number; readonly max: number };
   readonly logRetention: logs.RetentionDays;
+}
+
+/** A container port's name in the task definition (Service Connect names ports). */
+export function portName(port: number): string {
+  return `port-${port}`;
 }
 
 /**
@@ -96,7 +115,10 @@ export class FleetService extends Construct {
         ...props.settings,
       },
       ...(props.secrets === undefined ? {} : { secrets: { ...props.secrets } }),
-      portMappings: [SERVICE_PORT, ...(props.extraPorts ?? [])].map((containerPort) => ({ containerPort })),
+      portMappings: [SERVICE_PORT, ...(props.extraPorts ?? [])].map((containerPort) => ({
+        containerPort,
+        name: portName(containerPort),
+      })),
       healthCheck: {
         command: ['CMD', 'node', '-e', healthProbe(SERVICE_PORT, '/healthz')],
         interval: Duration.seconds(15),
@@ -110,6 +132,7 @@ export class FleetService extends Construct {
       logging: ecs.LogDrivers.awsLogs({ logGroup, streamPrefix: name }),
     });
 
+    const serviceConnect = props.serviceConnect;
     this.service = new ecs.FargateService(this, 'Service', {
       serviceName: `${routing.prefix}-${name}`,
       cluster: props.cluster,
@@ -122,6 +145,22 @@ export class FleetService extends Construct {
       securityGroups: [this.securityGroup],
       assignPublicIp: false,
       propagateTags: ecs.PropagatedTagSource.SERVICE,
+      ...(serviceConnect === undefined
+        ? {}
+        : {
+            serviceConnectConfiguration: {
+              namespace: serviceConnect.namespace,
+              services: (serviceConnect.serves ?? []).map((serve) => ({
+                portMappingName: portName(serve.port),
+                discoveryName: serve.dnsName,
+                dnsName: serve.dnsName,
+                port: serve.port,
+                // The proxy takes TLS on its own port; the container port stays the app's own.
+                ingressPortOverride: serve.tlsPort,
+                tls: serviceConnect.tls,
+              })),
+            },
+          }),
       ...(props.discoverable === true
         ? {
             cloudMapOptions: {

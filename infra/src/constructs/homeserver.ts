@@ -15,6 +15,8 @@ import type { Network } from './network.ts';
 import { privateFileSystem } from './private-file-system.ts';
 
 export const HOMESERVER_PORT = 8008;
+/** Where Synapse's Service Connect proxy takes TLS from the bridge (ADR 0026). */
+export const HOMESERVER_TLS_PORT = 18008;
 /** Synapse's image runs as this user; it owns the data directory on EFS. */
 const SYNAPSE_UID = '991';
 
@@ -30,6 +32,8 @@ export interface HomeserverProps {
   readonly publicBaseUrl: string;
   /** Where Synapse pushes events to the bridge (its application-service port, via Cloud Map). */
   readonly appserviceUrl: string;
+  /** Service Connect with TLS for the bridge's calls (ADR 0026); absent: Cloud Map DNS, in clear. */
+  readonly serviceConnect?: { readonly namespace: string; readonly tls: ecs.ServiceConnectTlsConfiguration };
   readonly size: TaskSize;
   readonly database: { readonly instanceType: ec2.InstanceType; readonly multiAz: boolean };
   /** Synapse's shared-secret registration, for bootstrapping a human admin only (ADR 0020). */
@@ -46,8 +50,13 @@ export interface HomeserverProps {
 export class Homeserver extends Construct {
   readonly service: ecs.FargateService;
   readonly securityGroup: ec2.SecurityGroup;
-  /** The client API inside the VPC, through Cloud Map (for the bridge and the agents). */
+  /**
+   * The client API inside the VPC for the bridge: its Service Connect name (TLS between the
+   * proxies), or in plaintext mode its Cloud Map name (also the agents' way in that mode).
+   */
   readonly url: string;
+  /** Whether the bridge reaches Synapse through Service Connect with TLS. */
+  readonly serviceConnect: boolean;
   /** What the bridge reads to act for the homeserver (and nothing else of Synapse's). */
   readonly bridgeSecrets: {
     readonly asToken: secretsmanager.ISecret;
@@ -189,6 +198,7 @@ export class Homeserver extends Construct {
       { sourceVolume: 'tmp', containerPath: '/tmp', readOnly: false },
     );
 
+    const serviceConnect = props.serviceConnect;
     this.service = new ecs.FargateService(this, 'Service', {
       serviceName: `${routing.prefix}-homeserver`,
       cluster: props.cluster,
@@ -202,15 +212,40 @@ export class Homeserver extends Construct {
       securityGroups: [this.securityGroup],
       assignPublicIp: false,
       healthCheckGracePeriod: Duration.minutes(3),
-      cloudMapOptions: {
-        name: 'matrix',
-        dnsRecordType: servicediscovery.DnsRecordType.A,
-        dnsTtl: Duration.seconds(10),
-      },
+      // With TLS inside the VPC (ADR 0026) the bridge reaches Synapse through Service Connect,
+      // proxy to proxy over TLS; without it, by its Cloud Map name in clear (plaintext mode).
+      ...(serviceConnect === undefined
+        ? {
+            cloudMapOptions: {
+              name: 'matrix',
+              dnsRecordType: servicediscovery.DnsRecordType.A,
+              dnsTtl: Duration.seconds(10),
+            },
+          }
+        : {
+            serviceConnectConfiguration: {
+              namespace: serviceConnect.namespace,
+              services: [
+                {
+                  portMappingName: 'client',
+                  discoveryName: 'homeserver',
+                  dnsName: 'homeserver',
+                  port: HOMESERVER_PORT,
+                  // The proxy takes TLS here; 8008 stays Synapse's own port, for the load balancer.
+                  ingressPortOverride: HOMESERVER_TLS_PORT,
+                  tls: serviceConnect.tls,
+                },
+              ],
+            },
+          }),
       propagateTags: ecs.PropagatedTagSource.SERVICE,
     });
     database.connections.allowDefaultPortFrom(this.securityGroup, 'Postgres from Synapse');
-    this.url = `http://matrix.${namespaceName(props.cluster)}:${HOMESERVER_PORT}`;
+    this.url =
+      serviceConnect === undefined
+        ? `http://matrix.${namespaceName(props.cluster)}:${HOMESERVER_PORT}`
+        : `http://homeserver:${HOMESERVER_PORT}`;
+    this.serviceConnect = serviceConnect !== undefined;
 
     acknowledge(
       task.executionRole ?? task,
@@ -227,6 +262,11 @@ export class Homeserver extends Construct {
   /** Lets a task group use the client API (and the admin API, which needs an admin's token). */
   allowClientsFrom(peer: ec2.IConnectable, description: string): void {
     this.securityGroup.connections.allowFrom(peer, ec2.Port.tcp(HOMESERVER_PORT), description);
+  }
+
+  /** Lets a Service Connect client reach the client API through Synapse's proxy, over TLS only. */
+  allowTlsClientsFrom(peer: ec2.IConnectable, description: string): void {
+    this.securityGroup.connections.allowFrom(peer, ec2.Port.tcp(HOMESERVER_TLS_PORT), description);
   }
 
   private createDatabase(props: HomeserverProps): rds.DatabaseInstance {

@@ -130,6 +130,23 @@ export class OperatorAccess extends Construct {
     });
   }
 
+  /**
+   * The model gateway's OpenAI-compatible API, for agents (each with its own model key as the
+   * bearer token): on the HTTPS listener, so the key is never sent in clear (ADR 0026). Ahead of
+   * the directory's rule, which would otherwise take every request with a bearer token.
+   */
+  routeModelGateway(service: ecs.FargateService, port: number): void {
+    this.targetGroups['model-gateway'] = this.listener.addTargets('ModelGateway', {
+      priority: 25,
+      conditions: [elbv2.ListenerCondition.pathPatterns(['/v1/chat/completions', '/v1/models'])],
+      port,
+      protocol: elbv2.ApplicationProtocol.HTTP,
+      targets: [service],
+      healthCheck: { path: '/healthz', healthyHttpCodes: '200', interval: Duration.seconds(15) },
+      deregistrationDelay: Duration.seconds(30),
+    });
+  }
+
   /** The homeserver's client API for Matrix clients; its admin API stays inside the VPC. */
   routeMatrix(service: ecs.FargateService, port: number): void {
     this.listener.addAction('RefuseSynapseAdmin', {

@@ -407,6 +407,7 @@ export function createDirectory(deps: DirectoryDeps) {
     switch (change.action) {
       case 'hire': {
         const { agentId, name, title, level, department, team, managerId } = change.position;
+        const { wakePolicy, idleTimeoutSeconds, monthlyBudgetUsd } = change.position;
         await hire({
           agentId,
           name,
@@ -415,6 +416,9 @@ export function createDirectory(deps: DirectoryDeps) {
           department,
           managerId,
           ...(team === undefined ? {} : { team }),
+          ...(wakePolicy === undefined ? {} : { wakePolicy }),
+          ...(idleTimeoutSeconds === undefined ? {} : { idleTimeoutSeconds }),
+          ...(monthlyBudgetUsd === undefined ? {} : { monthlyBudgetUsd }),
         });
         return;
       }

@@ -93,6 +93,90 @@ describe('org plan and apply', () => {
     await app.close();
   });
 
+  it('plans and converges wake policy, idle timeout and budget; a setting left out goes back to the default', async () => {
+    const { app, auth, store, publisher } = await testDirectory();
+    const small = sampleOrgFile({ seed: 4, size: 20 });
+    const [first, second, third] = small.people;
+    assert.ok(first !== undefined && second !== undefined && third !== undefined);
+    const withSettings = {
+      ...small,
+      people: small.people.map((p) =>
+        p.id === first.id
+          ? { ...p, wakePolicy: 'on-demand', idleTimeoutSeconds: 600, monthlyBudgetUsd: 30 }
+          : p,
+      ),
+    };
+    const hired = await post(app, auth, 'apply', { org: withSettings });
+    assert.equal(hired.statusCode, 200, hired.body);
+    const agent = store.agents.get(first.id);
+    assert.deepEqual(
+      [agent?.wakePolicy, agent?.idleTimeoutSeconds, agent?.monthlyBudgetUsd],
+      ['on-demand', 600, 30],
+      'a hire carries the settings',
+    );
+    const hireEvent = publisher.published.find((e) => e.type === 'AgentHired' && e.data.agentId === first.id);
+    assert.equal((hireEvent?.data as { monthlyBudgetUsd?: number }).monthlyBudgetUsd, 30);
+
+    // Change the budget of one, the wake policy of another, and drop every setting of the first.
+    const changed = {
+      ...small,
+      people: small.people.map((p) =>
+        p.id === second.id
+          ? { ...p, monthlyBudgetUsd: 12.5 }
+          : p.id === third.id
+            ? { ...p, wakePolicy: 'always-on' }
+            : p,
+      ),
+    };
+    const planned = (await post(app, auth, 'plan', { org: changed })).json<{
+      changes: {
+        action: string;
+        agentId: string;
+        kinds: string[];
+        changes: Record<string, unknown>;
+        previous: Record<string, unknown>;
+      }[];
+    }>();
+    const byId = new Map(planned.changes.map((c) => [c.agentId, c]));
+    assert.equal(planned.changes.length, 3);
+    assert.deepEqual(byId.get(first.id)?.kinds, ['wake', 'budget']);
+    assert.deepEqual(byId.get(first.id)?.changes, {
+      wakePolicy: null,
+      idleTimeoutSeconds: null,
+      monthlyBudgetUsd: null,
+    });
+    assert.deepEqual(byId.get(first.id)?.previous, {
+      wakePolicy: 'on-demand',
+      idleTimeoutSeconds: 600,
+      monthlyBudgetUsd: 30,
+    });
+    assert.deepEqual(byId.get(second.id)?.kinds, ['budget']);
+    assert.deepEqual(byId.get(second.id)?.changes, { monthlyBudgetUsd: 12.5 });
+    assert.deepEqual(byId.get(third.id)?.kinds, ['wake']);
+
+    const applied = await post(app, auth, 'apply', { org: changed });
+    assert.deepEqual(applyResult(applied).applied, { hire: 0, update: 3, retire: 0 });
+    const [a, b, c] = [first.id, second.id, third.id].map((id) => store.agents.get(id));
+    assert.deepEqual(
+      [a?.wakePolicy, a?.idleTimeoutSeconds, a?.monthlyBudgetUsd],
+      [undefined, undefined, undefined],
+    );
+    assert.equal(b?.monthlyBudgetUsd, 12.5);
+    assert.equal(c?.wakePolicy, 'always-on');
+    const updates = publisher.published.filter((e) => e.type === 'AgentUpdated');
+    assert.ok(
+      updates.some(
+        (e) =>
+          e.data.agentId === second.id &&
+          (e.data as { changes?: { monthlyBudgetUsd?: number } }).changes?.monthlyBudgetUsd === 12.5,
+      ),
+      'the gateway learns the new budget from AgentUpdated',
+    );
+    const again = await post(app, auth, 'apply', { org: changed });
+    assert.deepEqual(applyResult(again).applied, { hire: 0, update: 0, retire: 0 });
+    await app.close();
+  });
+
   it('an apply cut short by a failing store finishes when run again, hiring nobody twice', async () => {
     const { app, auth, store, publisher, directory } = await testDirectory();
     const small = sampleOrgFile({ seed: 5, size: 40 });

@@ -1,5 +1,15 @@
 import { z } from 'zod';
-import { agentIdSchema, CEO_ID, labelSchema, levelSchema, type Level } from '@ocf/events';
+import {
+  agentIdSchema,
+  CEO_ID,
+  idleTimeoutSecondsSchema,
+  labelSchema,
+  levelSchema,
+  usdSchema,
+  wakePolicySchema,
+  type Level,
+  type WakePolicy,
+} from '@ocf/events';
 
 /**
  * The org as code: one file (YAML or JSON) naming every department, team and person of the
@@ -39,8 +49,23 @@ const personSchema = z
     manager: z
       .union([agentIdSchema, z.literal(CEO_ID)])
       .describe('The id of another person in this file, or "ceo" (the human at the root).'),
+    wakePolicy: wakePolicySchema
+      .optional()
+      .describe(
+        "always-on, or on-demand: asleep when idle, woken when addressed (ADR 0019). Absent: the fleet's default for the level.",
+      ),
+    idleTimeoutSeconds: idleTimeoutSecondsSchema
+      .optional()
+      .describe("How long an on-demand agent may be idle before it sleeps. Absent: the fleet's default."),
+    monthlyBudgetUsd: usdSchema
+      .optional()
+      .describe(
+        "What the agent may spend on model calls per calendar month (UTC), in US dollars (ADR 0017). Absent: no budget of its own (the department's and the fleet's still apply).",
+      ),
   })
-  .describe('One agent of the org.');
+  .describe(
+    'One agent of the org. The file is the whole truth: a setting left out is the fleet default, and apply puts it back to that.',
+  );
 
 export const orgFileSchema = z
   .strictObject({
@@ -91,6 +116,9 @@ export interface AgentPosition {
   readonly department: string;
   readonly team?: string | undefined;
   readonly managerId: string;
+  readonly wakePolicy?: WakePolicy | undefined;
+  readonly idleTimeoutSeconds?: number | undefined;
+  readonly monthlyBudgetUsd?: number | undefined;
 }
 
 export interface ValidOrg {
@@ -295,6 +323,9 @@ export function orgFileFromAgents(
     readonly department: string;
     readonly team?: string | undefined;
     readonly manager: string;
+    readonly wakePolicy?: WakePolicy | undefined;
+    readonly idleTimeoutSeconds?: number | undefined;
+    readonly monthlyBudgetUsd?: number | undefined;
   }[],
 ): z.output<typeof orgFileSchema> {
   const teams = new Map<string, Set<string>>();
@@ -337,6 +368,9 @@ export function orgFileFromAgents(
       department: a.department,
       ...(a.team === undefined ? {} : { team: a.team }),
       manager: a.manager,
+      ...(a.wakePolicy === undefined ? {} : { wakePolicy: a.wakePolicy }),
+      ...(a.idleTimeoutSeconds === undefined ? {} : { idleTimeoutSeconds: a.idleTimeoutSeconds }),
+      ...(a.monthlyBudgetUsd === undefined ? {} : { monthlyBudgetUsd: a.monthlyBudgetUsd }),
     })),
   };
 }

@@ -94,4 +94,69 @@ describe('org file', () => {
     assert.deepEqual(file.departments, [{ name: 'Eng', teams: ['P'] }]);
     assert.ok(validateOrgFile(file).ok);
   });
+
+  it("carries each person's wake policy, idle timeout and budget, and refuses bad ones by path", () => {
+    const settings = { wakePolicy: 'on-demand', idleTimeoutSeconds: 900, monthlyBudgetUsd: 25.5 };
+    const ok = validateOrgFile({
+      version: 1,
+      departments: [{ name: 'Engineering' }],
+      people: [person('vp-one', 'vp', 'ceo', settings)],
+    });
+    assert.ok(ok.ok);
+    assert.deepEqual(ok.org.people[0], {
+      agentId: 'vp-one',
+      name: 'Person vp-one',
+      title: 'Someone',
+      level: 'vp',
+      department: 'Engineering',
+      managerId: 'ceo',
+      ...settings,
+    });
+    const bad = validateOrgFile({
+      version: 1,
+      departments: [{ name: 'Engineering' }],
+      people: [
+        person('vp-one', 'vp', 'ceo', { wakePolicy: 'sometimes' }),
+        person('ic-one', 'ic', 'vp-one', { idleTimeoutSeconds: 0 }),
+        person('ic-two', 'ic', 'vp-one', { monthlyBudgetUsd: -5 }),
+        person('ic-three', 'ic', 'vp-one', { monthlyBudgetUsd: '5' }),
+      ],
+    });
+    assert.ok(!bad.ok);
+    assert.deepEqual(
+      bad.errors.map((e) => `${e.path} ${e.code}`),
+      [
+        'people[0].wakePolicy INVALID_FIELD',
+        'people[1].idleTimeoutSeconds INVALID_FIELD',
+        'people[2].monthlyBudgetUsd INVALID_FIELD',
+        'people[3].monthlyBudgetUsd INVALID_FIELD',
+      ],
+    );
+  });
+
+  it('exports the settings an agent has, and the export validates', () => {
+    const file = orgFileFromAgents([
+      {
+        agentId: 'vp-one',
+        name: 'V',
+        title: 'T',
+        level: 'vp',
+        department: 'Eng',
+        manager: 'ceo',
+        wakePolicy: 'always-on',
+        monthlyBudgetUsd: 100,
+      },
+    ]);
+    assert.deepEqual(file.people[0], {
+      id: 'vp-one',
+      name: 'V',
+      title: 'T',
+      level: 'vp',
+      department: 'Eng',
+      manager: 'ceo',
+      wakePolicy: 'always-on',
+      monthlyBudgetUsd: 100,
+    });
+    assert.ok(validateOrgFile(file).ok);
+  });
 });

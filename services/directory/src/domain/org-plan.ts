@@ -2,11 +2,26 @@ import { CEO_ID } from '@ocf/events';
 import { LEVEL_RANK, type AgentPosition, type ValidOrg } from '@ocf/org-file';
 import { isActive, type AgentRecord, type Position } from './agent.ts';
 
-/** The fields of a position an org file sets; a difference in any of them is an update. */
-const POSITION_FIELDS = ['name', 'title', 'level', 'department', 'team', 'managerId'] as const;
+/**
+ * The fields of a position an org file sets, and the agent's settings it sets (wake policy, idle
+ * timeout, budget); a difference in any of them is an update. A setting the file leaves out is
+ * the fleet's default, so an agent that has one is planned back to the default: the file is the
+ * whole truth, as it is for the team.
+ */
+const POSITION_FIELDS = [
+  'name',
+  'title',
+  'level',
+  'department',
+  'team',
+  'managerId',
+  'wakePolicy',
+  'idleTimeoutSeconds',
+  'monthlyBudgetUsd',
+] as const;
 type PositionField = (typeof POSITION_FIELDS)[number];
 
-export type ChangeKind = 'promotion' | 'demotion' | 'move' | 'rename' | 'retitle';
+export type ChangeKind = 'promotion' | 'demotion' | 'move' | 'rename' | 'retitle' | 'wake' | 'budget';
 
 export type PlannedChange =
   | { readonly action: 'hire'; readonly agentId: string; readonly position: AgentPosition }
@@ -16,7 +31,7 @@ export type PlannedChange =
       /** What kind of change this is, for people: a promotion and a move at once lists both. */
       readonly kinds: readonly ChangeKind[];
       readonly changes: Partial<Position>;
-      readonly previous: Partial<Record<PositionField, string | null>>;
+      readonly previous: Partial<Record<PositionField, string | number | null>>;
     }
   | { readonly action: 'retire'; readonly agentId: string };
 
@@ -113,6 +128,8 @@ function kindsOf(changed: readonly PositionField[], agent: Position, person: Age
     kinds.push('move');
   if (changed.includes('name')) kinds.push('rename');
   if (changed.includes('title')) kinds.push('retitle');
+  if (changed.includes('wakePolicy') || changed.includes('idleTimeoutSeconds')) kinds.push('wake');
+  if (changed.includes('monthlyBudgetUsd')) kinds.push('budget');
   return kinds;
 }
 

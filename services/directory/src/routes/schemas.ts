@@ -195,7 +195,10 @@ const plannedChange = {
     },
     kinds: {
       type: 'array',
-      items: { type: 'string', enum: ['promotion', 'demotion', 'move', 'rename', 'retitle'] },
+      items: {
+        type: 'string',
+        enum: ['promotion', 'demotion', 'move', 'rename', 'retitle', 'wake', 'budget'],
+      },
     },
     changes: { type: 'object', additionalProperties: true, description: 'update: the new values ' },
     previous: { type: 'object', additionalProperties: true, description: 'update: the values they replace' },
