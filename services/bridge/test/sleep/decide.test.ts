@@ -1,7 +1,13 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import fc from 'fast-check';
-import { decide, phaseOf, type ActivityRecord, type SleepSettings } from '../../src/sleep/decide.ts';
+import {
+  budgetSpent,
+  decide,
+  phaseOf,
+  type ActivityRecord,
+  type SleepSettings,
+} from '../../src/sleep/decide.ts';
 
 const T0 = Date.parse('2026-12-01T10:00:00.000Z');
 const at = (seconds: number): string => new Date(T0 + seconds * 1000).toISOString();
@@ -67,6 +73,34 @@ describe('sleep decisions (ADR 0018)', () => {
     });
     const decisions = decide([asleep, awake, gone], settings(), new Date(T0 + 201_000));
     assert.deepEqual(decisions.wakes, [{ agentId: 'ada', wake: wakeAt(200) }]);
+  });
+
+  it('holds the wake of an agent whose model budget is spent until it is changed or the month turns', () => {
+    const spent = agent('ada', {
+      state: { value: 'asleep', at: at(100) },
+      pendingWake: wakeAt(200),
+      budgetSpentAt: at(50),
+    });
+    assert.equal(budgetSpent(spent, new Date(T0 + 201_000)), true);
+    assert.deepEqual(decide([spent], settings(), new Date(T0 + 201_000)).wakes, [], 'held, not woken');
+    const raised = { ...spent, budgetChangedAt: at(300) };
+    assert.deepEqual(decide([raised], settings(), new Date(T0 + 301_000)).wakes, [
+      { agentId: 'ada', wake: wakeAt(200) },
+    ]);
+    const nextMonth = new Date(Date.parse('2027-01-01T00:00:01.000Z'));
+    assert.deepEqual(decide([spent], settings(), nextMonth).wakes, [{ agentId: 'ada', wake: wakeAt(200) }]);
+  });
+
+  it('puts an awake on-demand agent to sleep at once when its budget is spent, not an always-on one', () => {
+    const now = new Date(T0 + 21_000);
+    const ada = agent('ada', { lastAddressedAt: at(15), budgetSpentAt: at(20) });
+    const boss = agent('boss', { level: 'executive', budgetSpentAt: at(20) });
+    assert.deepEqual(decide([ada, boss], settings(), now).sleeps, [
+      { agentId: 'ada', reason: 'idle', lastActiveAt: at(15) },
+    ]);
+    // Woken since (an operator's wake): its idle timeout rules again.
+    const woken = agent('ada', { lastAddressedAt: at(15), budgetSpentAt: at(20), state: { value: 'awake', at: at(30) } });
+    assert.deepEqual(decide([woken], settings(), new Date(T0 + 31_000)).sleeps, []);
   });
 
   it('wakes at once an agent whose sleep was asked for but not carried out', () => {
