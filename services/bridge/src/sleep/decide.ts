@@ -7,6 +7,13 @@ import type { Level, WakePolicy } from '@ocf/events';
  * publishes what it returns; provisioning carries it out.
  */
 
+/**
+ * How long an agent that was addressed and has not spoken since stays awake at least (whatever its
+ * idle timeout): enough for a woken gateway to start and answer on a busy host, or for a long
+ * answer; bounded, so a message the agent chose not to answer does not keep it up for good.
+ */
+export const UNANSWERED_GRACE_MS = 10 * 60_000;
+
 export type WakeReason = 'mention' | 'direct-message' | 'operator';
 
 /** A message that addressed a sleeping agent: it wakes the agent, now or when there is room. */
@@ -139,9 +146,17 @@ export function decide(records: readonly ActivityRecord[], settings: SleepSettin
     // now (an operator who wakes it after that gets its idle timeout).
     const spentSinceAwake =
       budgetSpent(record, now) && (record.budgetSpentAt ?? '') > record.state.at;
+    const timeoutMs = 1000 * (record.idleTimeoutSeconds ?? settings.idleTimeoutSeconds);
+    // Addressed and not answered yet (a woken agent still starting its gateway and catching up, or
+    // one working on a long answer): not idle, for up to UNANSWERED_GRACE_MS after the message.
+    const unanswered =
+      record.lastAddressedAt !== undefined && record.lastAddressedAt > (record.lastSpokeAt ?? '');
     const due = spentSinceAwake
       ? nowMs
-      : Date.parse(last) + 1000 * (record.idleTimeoutSeconds ?? settings.idleTimeoutSeconds);
+      : Math.max(
+          Date.parse(last) + timeoutMs,
+          unanswered ? Date.parse(record.lastAddressedAt ?? '') + UNANSWERED_GRACE_MS : 0,
+        );
     if (due <= nowMs) {
       sleeps.push({ agentId: record.agentId, reason: 'idle', lastActiveAt: last });
       sleepingNow.add(record.agentId);

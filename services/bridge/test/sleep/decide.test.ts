@@ -5,6 +5,7 @@ import {
   budgetSpent,
   decide,
   phaseOf,
+  UNANSWERED_GRACE_MS,
   type ActivityRecord,
   type SleepSettings,
 } from '../../src/sleep/decide.ts';
@@ -33,12 +34,25 @@ const wakeAt = (seconds: number) => ({
 
 describe('sleep decisions (ADR 0018)', () => {
   it('puts an on-demand agent to sleep after its idle timeout, not before', () => {
-    const ada = agent('ada', { lastAddressedAt: at(10) });
+    const ada = agent('ada', { lastAddressedAt: at(10), lastSpokeAt: at(10) });
     assert.deepEqual(decide([ada], settings(), new Date(T0 + 69_000)).sleeps, []);
     assert.equal(decide([ada], settings(), new Date(T0 + 69_000)).nextCheckAt, at(70));
     assert.deepEqual(decide([ada], settings(), new Date(T0 + 70_000)).sleeps, [
       { agentId: 'ada', reason: 'idle', lastActiveAt: at(10) },
     ]);
+  });
+
+  it('keeps an agent awake while a message to it is unanswered, for a bounded grace', () => {
+    // Woken by a message at 10, running at 20, not answered yet: a 60 s timeout does not sleep it.
+    const woken = agent('ada', { lastAddressedAt: at(10), state: { value: 'awake', at: at(20) } });
+    assert.deepEqual(decide([woken], settings(), new Date(T0 + 200_000)).sleeps, []);
+    const graceEnds = T0 + 10_000 + UNANSWERED_GRACE_MS;
+    assert.equal(decide([woken], settings(), new Date(T0 + 200_000)).nextCheckAt, new Date(graceEnds).toISOString());
+    assert.equal(decide([woken], settings(), new Date(graceEnds)).sleeps.length, 1, 'not forever');
+    // Once it answered, its idle timeout counts from the answer.
+    const answered = { ...woken, lastSpokeAt: at(100) };
+    assert.deepEqual(decide([answered], settings(), new Date(T0 + 159_000)).sleeps, []);
+    assert.equal(decide([answered], settings(), new Date(T0 + 160_000)).sleeps.length, 1);
   });
 
   it('counts the idle timeout from when a new agent runs, not from its hire', () => {
