@@ -3,7 +3,12 @@ import { mkdir, mkdtemp, readdir, readFile, rm, symlink, writeFile } from 'node:
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
-import { consumeResumeState, RESUME_DIR, restoreResumeState, saveResumeState } from '../src/openclaw/resume.ts';
+import {
+  consumeResumeState,
+  RESUME_DIR,
+  restoreResumeState,
+  saveResumeState,
+} from '../src/openclaw/resume.ts';
 import { PLUGIN_MANIFEST } from '../src/openclaw/state.ts';
 
 describe("carrying OpenClaw's state across a clean stop (ADR 0019)", () => {

@@ -144,8 +144,7 @@ export function decide(records: readonly ActivityRecord[], settings: SleepSettin
     const last = lastActiveAt(record);
     // Its budget spent since it last came awake: nothing it can do until it is raised, so it sleeps
     // now (an operator who wakes it after that gets its idle timeout).
-    const spentSinceAwake =
-      budgetSpent(record, now) && (record.budgetSpentAt ?? '') > record.state.at;
+    const spentSinceAwake = budgetSpent(record, now) && (record.budgetSpentAt ?? '') > record.state.at;
     const timeoutMs = 1000 * (record.idleTimeoutSeconds ?? settings.idleTimeoutSeconds);
     // Addressed and not answered yet (a woken agent still starting its gateway and catching up, or
     // one working on a long answer): not idle, for up to UNANSWERED_GRACE_MS after the message.

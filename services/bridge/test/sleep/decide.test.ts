@@ -47,7 +47,10 @@ describe('sleep decisions (ADR 0018)', () => {
     const woken = agent('ada', { lastAddressedAt: at(10), state: { value: 'awake', at: at(20) } });
     assert.deepEqual(decide([woken], settings(), new Date(T0 + 200_000)).sleeps, []);
     const graceEnds = T0 + 10_000 + UNANSWERED_GRACE_MS;
-    assert.equal(decide([woken], settings(), new Date(T0 + 200_000)).nextCheckAt, new Date(graceEnds).toISOString());
+    assert.equal(
+      decide([woken], settings(), new Date(T0 + 200_000)).nextCheckAt,
+      new Date(graceEnds).toISOString(),
+    );
     assert.equal(decide([woken], settings(), new Date(graceEnds)).sleeps.length, 1, 'not forever');
     // Once it answered, its idle timeout counts from the answer.
     const answered = { ...woken, lastSpokeAt: at(100) };
@@ -113,7 +116,11 @@ describe('sleep decisions (ADR 0018)', () => {
       { agentId: 'ada', reason: 'idle', lastActiveAt: at(15) },
     ]);
     // Woken since (an operator's wake): its idle timeout rules again.
-    const woken = agent('ada', { lastAddressedAt: at(15), budgetSpentAt: at(20), state: { value: 'awake', at: at(30) } });
+    const woken = agent('ada', {
+      lastAddressedAt: at(15),
+      budgetSpentAt: at(20),
+      state: { value: 'awake', at: at(30) },
+    });
     assert.deepEqual(decide([woken], settings(), new Date(T0 + 31_000)).sleeps, []);
   });
 

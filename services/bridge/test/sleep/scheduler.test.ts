@@ -178,7 +178,7 @@ describe('the sleep scheduler (ADR 0018)', () => {
     await h.fleet('AgentUpdated', { agentId: 'ada', changes: { monthlyBudgetUsd: 10 }, previous: {} }, 20);
     await h.scheduler.runOnce();
     assert.deepEqual(
-      h.requests('AgentWakeRequested').map((d) => [d.agentId, d.eventId]),
+      h.requests('AgentWakeRequested').map((d) => [d.agentId, (d as { eventId?: string }).eventId]),
       [['ada', '$one']],
       'the held wake goes out: the first message woke it',
     );

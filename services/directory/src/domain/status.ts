@@ -114,7 +114,8 @@ export function applyEvent(progress: CascadeProgress, event: AnyFleetEvent): Cas
 }
 
 function active(progress: CascadeProgress, at: string | undefined): CascadeProgress {
-  if (at === undefined || (progress.lastActiveAt !== undefined && progress.lastActiveAt >= at)) return progress;
+  if (at === undefined || (progress.lastActiveAt !== undefined && progress.lastActiveAt >= at))
+    return progress;
   return { ...progress, lastActiveAt: at };
 }
 
