@@ -58,8 +58,6 @@ describe("the agent's OpenClaw configuration", () => {
     assert.equal(matrix('encryption'), false);
     assert.equal(matrix('network.dangerouslyAllowPrivateNetwork'), true);
     assert.equal(matrix('joinIntro'), false);
-    // Its final text is its answer in direct messages too (no "message" tool needed to be seen).
-    assert.equal(get(buildGatewayConfig(input), 'messages.visibleReplies'), 'automatic');
   });
 
   it('switches off what phones home or spends tokens unasked', () => {

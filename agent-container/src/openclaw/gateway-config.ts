@@ -113,12 +113,6 @@ export function buildGatewayConfig(input: GatewayConfigInput): Record<string, un
       dmScope: 'per-peer',
     },
 
-    // The agent's answer is its final text, in direct messages as in rooms. Unset, OpenClaw picks a
-    // default per model harness for direct chats, which can be "message_tool": the final text stays
-    // private and only a `message` tool call (not among the agent's tools) would be seen, so the
-    // person got OpenClaw's "did not produce a visible reply" notice instead of the answer.
-    messages: { visibleReplies: 'automatic' },
-
     tools: {
       allow: ['read', 'write', 'edit', 'memory_search', 'memory_get', 'group:plugins'],
       deny: ['apply_patch', 'exec', 'process', 'code_execution'],
