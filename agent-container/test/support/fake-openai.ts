@@ -1,3 +1,4 @@
+import { appendFileSync } from 'node:fs';
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 
@@ -58,6 +59,10 @@ export async function startFakeOpenAI(script: Script): Promise<FakeOpenAI> {
     const chat = JSON.parse(body) as ChatRequest;
     requests.push(chat);
     const reply = script(chat);
+    // Debugging aid: every request and its reply, one JSON line each, to a file of your choosing.
+    const dump = process.env['OCF_FAKE_LLM_DUMP'];
+    if (dump !== undefined && dump !== '')
+      appendFileSync(dump, `${JSON.stringify({ request: chat, reply })}\n`);
     const id = `chatcmpl-${++counter}`;
     const created = Math.floor(Date.now() / 1000);
     const message =
