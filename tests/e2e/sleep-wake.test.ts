@@ -4,7 +4,12 @@ import { readdir, readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { FLEET_STOPPER } from '@ocf/agent-tasks';
 import { after, before, describe, it } from 'node:test';
-import { currentTurn, type ChatRequest, type Reply } from '../../agent-container/test/support/fake-openai.ts';
+import {
+  currentTurn,
+  spokenWords,
+  type ChatRequest,
+  type Reply,
+} from '../../agent-container/test/support/fake-openai.ts';
 import { awsClients, waitFor } from '../support/aws.ts';
 import { fleetQuiet } from '../support/signals.ts';
 import {
@@ -22,16 +27,6 @@ const IDLE_SECONDS = 20;
 // Synapse, provisioning's local runner starting the real agent entrypoint with the real OpenClaw
 // gateway, and the fake model. One on-demand agent: it goes to sleep after its (short) idle
 // timeout, a mention wakes it, and it answers, once each, what it was sent while asleep.
-
-// Skipped, with what was seen (two runs on 2026-12-02 at load 10-16 on 2 cores; see issue 13):
-// after a resume, OpenClaw answered the direct message with its own "I finished the turn, but it
-// did not produce a visible reply" notice (it does so for a fresh start's first DM too) and the
-// waking mention, late, with "LLM request failed: provider rejected the request schema or tool
-// payload", instead of the fake model's text. Cause not found yet.
-const RESUMED_REPLIES =
-  "OpenClaw answers a resumed DM with its 'no visible reply' notice and a resumed mention with a request error (issue 13)";
-// Never run to their end with the real gateway: each wake took about 3 min at load 16.
-const NOT_RUN_TO_THE_END = 'not yet run to the end with the real gateway (issue 13)';
 
 describe(
   'an on-demand agent sleeps when idle and wakes when addressed (real OpenClaw gateway)',
@@ -66,7 +61,7 @@ describe(
         };
       if (said.includes('what is the codename') && tools.has('memory_search'))
         return { toolCall: { name: 'memory_search', arguments: { query: 'codename' } } };
-      return { text: `On it: ${said.replace(/^@\S+\s*/, '').slice(0, 60)}` };
+      return { text: `On it: ${spokenWords(said).slice(0, 60)}` };
     }
 
     before(async () => {
@@ -152,7 +147,8 @@ describe(
         texts.some((t) => t.includes(codename)),
         'a memory file holds the codename',
       );
-      // Its DM is answered in a later test, skipped for now (RESUMED_REPLIES).
+      // Answered by the agent, with the model's words (not an OpenClaw notice).
+      assert.equal(await answer(dmRoom, await talk(dmRoom, 'hello in private')), 'On it: hello in private');
     });
 
     it(`goes to sleep ${IDLE_SECONDS} s after it was last addressed: task stopped on purpose, no restart, asleep`, async () => {
@@ -191,38 +187,41 @@ describe(
       assert.equal((await fleet.agent(agentId)).status, 'asleep');
     });
 
-    it(
-      'wakes on a mention and answers it once, and the direct message sent while it slept too',
-      { skip: RESUMED_REPLIES },
-      async () => {
-        const direct = await talk(dmRoom, 'while you slept: a direct question');
-        const mention = await talk(teamRoom, 'wake up: a question for you', true);
-        // Answered by the agent, with the model's words.
-        assert.equal(await answer(teamRoom, mention), 'On it: wake up: a question for you');
-        assert.equal(await answer(dmRoom, direct), 'On it: while you slept: a direct question');
-        // Exactly once: a later message in each room is answered after them, so a second answer to
-        // the missed ones (a replay of the resumed sync) would have come before it.
-        const later = await talk(teamRoom, 'and one more', true);
-        const laterDirect = await talk(dmRoom, 'and one more in private');
-        await answer(teamRoom, later);
-        await answer(dmRoom, laterDirect);
-        assert.equal((await between(teamRoom, mention, later)).length, 1, 'the mention answered once');
-        assert.equal(
-          (await between(dmRoom, direct, laterDirect)).length,
-          1,
-          'the direct message answered once',
-        );
-        const events = await fleet.bus.drain();
-        assert.ok(
-          events.some((e) => e['detail-type'] === 'AgentAwake' && e.detail.data['agentId'] === agentId),
-          'provisioning reported the wake',
-        );
-        assert.ok(((await fleet.agent(agentId)).wakes?.count ?? 0) >= 1, 'the directory counts the wake');
-      },
-    );
+    it('wakes on a mention and answers it once, and the direct message sent while it slept too', async () => {
+      const direct = await talk(dmRoom, 'while you slept: a direct question');
+      const mention = await talk(teamRoom, 'wake up: a question for you', true);
+      // Answered by the agent, with the model's words.
+      assert.equal(await answer(teamRoom, mention), 'On it: wake up: a question for you');
+      assert.equal(await answer(dmRoom, direct), 'On it: while you slept: a direct question');
+      // Exactly once: a later message in each room is answered after them, so a second answer to
+      // the missed ones (a replay of the resumed sync) would have come before it.
+      const later = await talk(teamRoom, 'and one more', true);
+      const laterDirect = await talk(dmRoom, 'and one more in private');
+      await answer(teamRoom, later);
+      await answer(dmRoom, laterDirect);
+      assert.equal((await between(teamRoom, mention, later)).length, 1, 'the mention answered once');
+      assert.equal(
+        (await between(dmRoom, direct, laterDirect)).length,
+        1,
+        'the direct message answered once',
+      );
+      const events = await fleet.bus.drain();
+      assert.ok(
+        events.some((e) => e['detail-type'] === 'AgentAwake' && e.detail.data['agentId'] === agentId),
+        'provisioning reported the wake',
+      );
+      assert.ok(((await fleet.agent(agentId)).wakes?.count ?? 0) >= 1, 'the directory counts the wake');
+    });
 
     it('wakes on a mention in its team room, answers it once, and still knows what it wrote to memory before it slept', async () => {
-      assert.equal((await fleet.agent(agentId)).status, 'asleep');
+      // Asleep again: idle for its 20 s since the last test's answers.
+      await fleet.untilStatus(agentId, 'asleep');
+      const wakesBefore = (await fleet.agent(agentId)).wakes?.count ?? 0;
+      const before = await fleet.bus.drain();
+      const count = (events: typeof before, type: string) =>
+        events.filter((e) => e['detail-type'] === type && e.detail.data['agentId'] === agentId).length;
+      const requestedBefore = count(before, 'AgentWakeRequested');
+      const awakeBefore = count(before, 'AgentAwake');
       const question = await talk(teamRoom, 'what is the codename?', true);
       assert.equal(await answer(teamRoom, question), `The codename is ${codename}.`);
       // Exactly once: a later mention is answered after it, so a second answer to the waking one
@@ -231,100 +230,92 @@ describe(
       await answer(teamRoom, later);
       assert.equal((await between(teamRoom, question, later)).length, 1, 'the waking mention answered once');
       const events = await fleet.bus.drain();
-      const about = (type: string) =>
-        events.filter((e) => e['detail-type'] === type && e.detail.data['agentId'] === agentId);
-      assert.equal(about('AgentWakeRequested').length, 1, 'one wake asked for');
-      assert.equal(about('AgentAwake').length, 1, 'provisioning reported the wake');
-      assert.equal((await fleet.agent(agentId)).wakes?.count, 1, 'the directory counts the wake');
+      assert.equal(count(events, 'AgentWakeRequested') - requestedBefore, 1, 'one wake asked for');
+      assert.equal(count(events, 'AgentAwake') - awakeBefore, 1, 'provisioning reported the wake');
+      assert.equal(
+        (await fleet.agent(agentId)).wakes?.count,
+        wakesBefore + 1,
+        'the directory counts the wake',
+      );
     });
 
-    it(
-      'under an awake cap of 2, three agents addressed in turn: the least recently active sleeps first, every message answered',
-      { skip: NOT_RUN_TO_THE_END },
-      async () => {
-        const { client } = fleet.person;
-        const others = ['bo', 'cy'].map((name) => `${name}-${agentId.slice(-6)}`);
-        // From now on only the cap puts agents to sleep: a longer idle timeout, changed by PATCH.
-        await patch(agentId, { idleTimeoutSeconds: 3600 });
-        for (const other of others)
-          await fleet.hire({
-            agentId: other,
-            name: `${other} Capped`,
-            title: 'Director of Platform',
-            level: 'director',
-            department: 'Engineering',
-            team: 'Platform',
-            manager: agentId,
-            wakePolicy: 'on-demand',
-            idleTimeoutSeconds: 3600,
-          });
-        for (const other of others) {
-          await fleet.untilStatus(other, 'running');
-          await fleet.untilListening(other);
-        }
-        // Three awake is over the cap: the least recently active (the first agent) is put to sleep.
-        await fleet.untilStatus(agentId, 'asleep');
-        const userOf = (id: string) => fleet.naming.agentUserId(id);
-        await waitFor('both in the team room', async () => {
-          const members = await client.getJoinedRoomMembers(teamRoom);
-          return others.every((o) => members.includes(userOf(o))) ? true : undefined;
+    it('under an awake cap of 2, three agents addressed in turn: the least recently active sleeps first, every message answered', async () => {
+      const { client } = fleet.person;
+      const others = ['bo', 'cy'].map((name) => `${name}-${agentId.slice(-6)}`);
+      // From now on only the cap puts agents to sleep: a longer idle timeout, changed by PATCH.
+      await patch(agentId, { idleTimeoutSeconds: 3600 });
+      for (const other of others)
+        await fleet.hire({
+          agentId: other,
+          name: `${other} Capped`,
+          title: 'Director of Platform',
+          level: 'director',
+          department: 'Engineering',
+          team: 'Platform',
+          manager: agentId,
+          wakePolicy: 'on-demand',
+          idleTimeoutSeconds: 3600,
         });
-        const ask = async (id: string, text: string) => {
-          const asked = await say(client, teamRoom, text, userOf(id));
-          return (await answerTo(client, teamRoom, userOf(id), asked)).body;
-        };
-        // bo, then cy, speak: cy is now more recently active than bo.
-        assert.equal(await ask(others[0]!, 'bo, warm up'), 'On it: bo, warm up');
-        assert.equal(await ask(others[1]!, 'cy, warm up'), 'On it: cy, warm up');
+      for (const other of others) {
+        await fleet.untilStatus(other, 'running');
+        await fleet.untilListening(other);
+      }
+      // Three awake is over the cap: the least recently active (the first agent) is put to sleep.
+      await fleet.untilStatus(agentId, 'asleep');
+      const userOf = (id: string) => fleet.naming.agentUserId(id);
+      await waitFor('both in the team room', async () => {
+        const members = await client.getJoinedRoomMembers(teamRoom);
+        return others.every((o) => members.includes(userOf(o))) ? true : undefined;
+      });
+      const ask = async (id: string, text: string) => {
+        const asked = await say(client, teamRoom, text, userOf(id));
+        return (await answerTo(client, teamRoom, userOf(id), asked)).body;
+      };
+      // bo, then cy, speak: cy is now more recently active than bo.
+      assert.equal(await ask(others[0]!, 'bo, warm up'), 'On it: bo, warm up');
+      assert.equal(await ask(others[1]!, 'cy, warm up'), 'On it: cy, warm up');
 
-        const evictions = async () =>
-          (await fleet.bus.drain())
-            .filter(
-              (e) => e['detail-type'] === 'AgentSleepRequested' && e.detail.data['reason'] === 'evicted',
-            )
-            .map((e) => String(e.detail.data['agentId']));
-        const before = (await evictions()).length;
-        // The sleeping one is addressed: the least recently active awake one (bo) makes room.
-        assert.equal(await ask(agentId, 'first, your turn'), 'On it: first, your turn');
-        // Then bo: cy is now the least recently active awake one. Then cy: the first agent is.
-        assert.equal(await ask(others[0]!, 'bo, your turn again'), 'On it: bo, your turn again');
-        assert.equal(await ask(others[1]!, 'cy, your turn again'), 'On it: cy, your turn again');
-        assert.deepEqual((await evictions()).slice(before), [others[0], others[1], agentId]);
-        await fleet.untilStatus(agentId, 'asleep');
-      },
-    );
+      const evictions = async () =>
+        (await fleet.bus.drain())
+          .filter((e) => e['detail-type'] === 'AgentSleepRequested' && e.detail.data['reason'] === 'evicted')
+          .map((e) => String(e.detail.data['agentId']));
+      const before = (await evictions()).length;
+      // The sleeping one is addressed: the least recently active awake one (bo) makes room.
+      assert.equal(await ask(agentId, 'first, your turn'), 'On it: first, your turn');
+      // Then bo: cy is now the least recently active awake one. Then cy: the first agent is.
+      assert.equal(await ask(others[0]!, 'bo, your turn again'), 'On it: bo, your turn again');
+      assert.equal(await ask(others[1]!, 'cy, your turn again'), 'On it: cy, your turn again');
+      assert.deepEqual((await evictions()).slice(before), [others[0], others[1], agentId]);
+      await fleet.untilStatus(agentId, 'asleep');
+    });
 
-    it(
-      'retires a sleeping agent through the reverse cascade without waking it',
-      { skip: NOT_RUN_TO_THE_END },
-      async () => {
-        const retiree = `cy-${agentId.slice(-6)}`;
-        // Put to sleep by the operator, then retired.
-        const slept = await fetch(`${fleet.directoryUrl}/v1/agents/${retiree}/sleep`, {
-          method: 'POST',
-          headers: { authorization: `Bearer ${fleet.token}` },
-        });
-        assert.equal(slept.status, 202);
-        await fleet.untilStatus(retiree, 'asleep');
-        const launchesBefore = (await fleet.bus.drain()).filter(
-          (e) => e['detail-type'] === 'AgentLaunching' && e.detail.data['agentId'] === retiree,
-        ).length;
-        const retired = await fetch(`${fleet.directoryUrl}/v1/agents/${retiree}/retire`, {
-          method: 'POST',
-          headers: { authorization: `Bearer ${fleet.token}` },
-        });
-        assert.equal(retired.status, 202, await retired.text());
-        await fleet.untilStatus(retiree, 'retired');
-        const events = (await fleet.bus.drain()).filter((e) => e.detail.data['agentId'] === retiree);
-        assert.equal(
-          events.filter((e) => e['detail-type'] === 'AgentLaunching').length,
-          launchesBefore,
-          'never launched again',
-        );
-        assert.ok(events.some((e) => e['detail-type'] === 'MemoryArchived'));
-        const task = await fleet.task(retiree);
-        assert.ok(task === undefined || !isAlive(task), 'no task runs');
-      },
-    );
+    it('retires a sleeping agent through the reverse cascade without waking it', async () => {
+      const retiree = `cy-${agentId.slice(-6)}`;
+      // Put to sleep by the operator, then retired.
+      const slept = await fetch(`${fleet.directoryUrl}/v1/agents/${retiree}/sleep`, {
+        method: 'POST',
+        headers: { authorization: `Bearer ${fleet.token}` },
+      });
+      assert.equal(slept.status, 202);
+      await fleet.untilStatus(retiree, 'asleep');
+      const launchesBefore = (await fleet.bus.drain()).filter(
+        (e) => e['detail-type'] === 'AgentLaunching' && e.detail.data['agentId'] === retiree,
+      ).length;
+      const retired = await fetch(`${fleet.directoryUrl}/v1/agents/${retiree}/retire`, {
+        method: 'POST',
+        headers: { authorization: `Bearer ${fleet.token}` },
+      });
+      assert.equal(retired.status, 202, await retired.text());
+      await fleet.untilStatus(retiree, 'retired');
+      const events = (await fleet.bus.drain()).filter((e) => e.detail.data['agentId'] === retiree);
+      assert.equal(
+        events.filter((e) => e['detail-type'] === 'AgentLaunching').length,
+        launchesBefore,
+        'never launched again',
+      );
+      assert.ok(events.some((e) => e['detail-type'] === 'MemoryArchived'));
+      const task = await fleet.task(retiree);
+      assert.ok(task === undefined || !isAlive(task), 'no task runs');
+    });
   },
 );

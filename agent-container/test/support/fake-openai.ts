@@ -166,3 +166,17 @@ export function currentTurn(request: ChatRequest): { said: string; toolResults: 
     .map((m) => textOf(m.content));
   return { said, toolResults };
 }
+
+/**
+ * The person's own words in what `currentTurn` says: OpenClaw puts its inbound envelope (a time
+ * stamp, "Conversation info" with a JSON block, now and then a "Runtime" line) around them, and a
+ * mention of the agent in front. A script that echoes the envelope makes OpenClaw drop its reply as
+ * leaked internal context ("did not produce a visible reply"): echo these instead.
+ */
+export function spokenWords(said: string): string {
+  const fence = said.lastIndexOf('```\n\n');
+  let words = fence < 0 ? said : said.slice(fence + 5);
+  const runtime = words.indexOf('\n\nRuntime:');
+  if (runtime >= 0) words = words.slice(0, runtime);
+  return words.replace(/^(@\S+\s*)+/, '').trim();
+}
