@@ -24,7 +24,7 @@ import {
   waitUntilReady,
   type GatewayProcess,
 } from './openclaw/gateway.ts';
-import { restoreResumeState, saveResumeState } from './openclaw/resume.ts';
+import { consumeResumeState, restoreResumeState, saveResumeState } from './openclaw/resume.ts';
 import { prepareState, readPluginManifest, writeGatewayConfig, writeSecrets } from './openclaw/state.ts';
 import { loadTemplates, renderPersona } from './persona/persona.ts';
 import { writePersona } from './persona/workspace.ts';
@@ -195,6 +195,10 @@ async function run(config: AgentConfig, logger: Logger): Promise<void> {
     signal: ready.signal,
   });
   await waitForMatrixLogin({ logFile: layout.logFile, from: logOffset, signal: ready.signal });
+  if (!ready.signal.aborted && restored !== undefined) {
+    // Listening now: from here a crash must not resume from this snapshot again (ADR 0019).
+    await consumeResumeState(config.AGENT_WORKSPACE);
+  }
   if (!ready.signal.aborted) {
     logger.info('agent ready', {
       healthUrl: `http://127.0.0.1:${config.GATEWAY_PORT}/healthz`,

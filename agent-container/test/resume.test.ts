@@ -3,7 +3,12 @@ import { mkdir, mkdtemp, readdir, readFile, rm, symlink, writeFile } from 'node:
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
-import { RESUME_DIR, restoreResumeState, saveResumeState } from '../src/openclaw/resume.ts';
+import {
+  consumeResumeState,
+  RESUME_DIR,
+  restoreResumeState,
+  saveResumeState,
+} from '../src/openclaw/resume.ts';
 import { PLUGIN_MANIFEST } from '../src/openclaw/state.ts';
 
 describe("carrying OpenClaw's state across a clean stop (ADR 0019)", () => {
@@ -49,9 +54,13 @@ describe("carrying OpenClaw's state across a clean stop (ADR 0019)", () => {
     }
   });
 
-  it('restores into a fresh state directory once, then the snapshot is gone (a crash later starts fresh)', async () => {
+  it('restores into a fresh state directory until consumed, then the snapshot is gone (a crash later starts fresh)', async () => {
+    // A run stopped before it listened: the snapshot is still there for the next one.
+    const cut = await restoreResumeState({ stateDir: join(scratch, 'run-cut'), storage, pluginHome });
+    assert.deepEqual(cut?.entries, ['matrix', 'state']);
     const fresh = join(scratch, 'run-2');
     const restored = await restoreResumeState({ stateDir: fresh, storage, pluginHome });
+    await consumeResumeState(storage);
     assert.deepEqual(restored?.entries, ['matrix', 'state']);
     assert.equal(
       await readFile(join(fresh, 'matrix', 'accounts', 'default', 'sync.sqlite'), 'utf8'),
@@ -71,6 +80,7 @@ describe("carrying OpenClaw's state across a clean stop (ADR 0019)", () => {
     assert.ok(restored);
     assert.deepEqual(restored.entries, ['matrix']);
     assert.equal(restored.droppedStateDatabase, true);
+    await consumeResumeState(storage);
 
     await mkdir(join(storage, RESUME_DIR, 'matrix'), { recursive: true });
     assert.equal(

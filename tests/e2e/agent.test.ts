@@ -410,11 +410,12 @@ describe(
     it(
       'answers, once each, a mention and a direct message sent while it was stopped (ADR 0019)',
       {
-        // Skipped, not passed: OpenClaw's Matrix channel does resume from the saved sync position
-        // (the agent wakes and replies), but its reply to a direct message or a resumed mention is
-        // sometimes its own "the turn did not produce a visible reply" notice instead of the model's
-        // answer, so "answered once, by the agent" is not proven yet. Open in issue 13.
-        skip: 'OpenClaw sometimes answers a direct or resumed message with its own notice (issue 13)',
+        // Skipped, not passed. The same notice in the sleep e2e came from its fake model echoing
+        // OpenClaw's inbound envelope ('⟦openclaw:ctx⟧'), which makes OpenClaw drop the reply; that
+        // is fixed there (spokenWords) and its DM and resumed-message tests pass. This test's model
+        // answers with fixed text, so its notice may have another cause; not run again this session
+        // for lack of machine time (load 10-16). Open in issue 13.
+        skip: 'OpenClaw sometimes answers a direct or resumed message with its own notice; not re-run since the sleep e2e fix (issue 13)',
       },
       async () => {
         // A direct-message room, joined by the agent as the bridge puts an agent in a room: with the

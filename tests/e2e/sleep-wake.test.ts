@@ -2,8 +2,14 @@ import assert from 'node:assert/strict';
 import { randomBytes } from 'node:crypto';
 import { readdir, readFile } from 'node:fs/promises';
 import { join } from 'node:path';
+import { FLEET_STOPPER } from '@ocf/agent-tasks';
 import { after, before, describe, it } from 'node:test';
-import { currentTurn, type ChatRequest, type Reply } from '../../agent-container/test/support/fake-openai.ts';
+import {
+  currentTurn,
+  spokenWords,
+  type ChatRequest,
+  type Reply,
+} from '../../agent-container/test/support/fake-openai.ts';
 import { awsClients, waitFor } from '../support/aws.ts';
 import { fleetQuiet } from '../support/signals.ts';
 import {
@@ -22,17 +28,19 @@ const IDLE_SECONDS = 20;
 // gateway, and the fake model. One on-demand agent: it goes to sleep after its (short) idle
 // timeout, a mention wakes it, and it answers, once each, what it was sent while asleep.
 
-// Skipped, not passed: with the real gateway these were never seen passing together. The first
-// passed alone once and failed in a full CI run (173 s); the idle sleep failed in the last run, and
-// OpenClaw sometimes answers a resumed message with its own "no visible reply" notice. Provisioning's part (sleep, wake, one task, retiring a
-// sleeping agent) is proven on moto in tests/integration/provisioning-sleep-wake.test.ts, and the
-// decision code by unit and property tests. Open in issue 13.
-const NOT_YET_PROVEN = 'the real-gateway sleep/wake story is not yet proven (issue 13)';
+// The cap test (and the retirement after it, which retires one of its agents) is skipped, not
+// passed: in its one full run (2026-12-02 18:13, load ~12 on 2 cores) the answers and evictions came
+// in the expected order until "bo, your turn again", answered 156 s after it was sent, past the
+// 150 s limit (a wake under a full cap waits for the evicted gateway's clean stop, then a gateway
+// start of ~2 min at that load); the retirement passed in the same run. Open in issue 13.
+const CAP_UNDER_LOAD =
+  'the awake-cap scenario timed out (156 s for a 150 s limit) at load ~12; not yet seen passing (issue 13)';
+
 describe(
   'an on-demand agent sleeps when idle and wakes when addressed (real OpenClaw gateway)',
   // Real gateways start in 20-90 s each on a busy machine; this suite starts one, wakes it, then
   // runs three agents under a cap of two through three more wakes.
-  { timeout: 900_000, skip: NOT_YET_PROVEN },
+  { timeout: 900_000 },
   () => {
     const codename = `HERON-${randomBytes(3).toString('hex').toUpperCase()}`;
     let fleet: SleepFleet;
@@ -61,7 +69,7 @@ describe(
         };
       if (said.includes('what is the codename') && tools.has('memory_search'))
         return { toolCall: { name: 'memory_search', arguments: { query: 'codename' } } };
-      return { text: `On it: ${said.replace(/^@\S+\s*/, '').slice(0, 60)}` };
+      return { text: `On it: ${spokenWords(said).slice(0, 60)}` };
     }
 
     before(async () => {
@@ -94,137 +102,159 @@ describe(
         );
       }
     };
+    const patch = async (id: string, body: Record<string, unknown>) => {
+      const response = await fetch(`${fleet.directoryUrl}/v1/agents/${id}`, {
+        method: 'PATCH',
+        headers: { authorization: `Bearer ${fleet.token}`, 'content-type': 'application/json' },
+        body: JSON.stringify(body),
+      });
+      assert.equal(response.status, 200, await response.text());
+    };
     const between = async (room: string, from: string, to: string) =>
       agentMessagesBetween(fleet.person.client, room, agentUserId, from, to);
 
-    it(
-      'starts once after its hire, joins its rooms and remembers what it is asked to',
-      { skip: NOT_YET_PROVEN },
-      async () => {
-        await fleet.hire({
-          agentId,
-          name: `Ada Sleeper ${agentId.slice(-6)}`,
-          title: 'VP of Engineering',
-          level: 'vp',
-          department: 'Engineering',
-          team: 'Platform',
-          manager: 'ceo',
-          wakePolicy: 'on-demand',
-          idleTimeoutSeconds: IDLE_SECONDS,
-        });
-        await fleet.untilStatus(agentId, 'running');
-        await fleet.untilListening(agentId);
-        const { client } = fleet.person;
-        teamRoom = await waitFor(
-          'the team room',
-          () => client.resolveRoom(fleet.naming.alias('engineering.platform-team')),
-          { timeoutMs: 30_000 },
-        );
-        await client.joinRoom(teamRoom);
-        await waitFor('the agent in its team room', async () =>
-          (await client.getJoinedRoomMembers(teamRoom)).includes(agentUserId) ? true : undefined,
-        );
-        // A direct chat: the person invites the agent (is_direct); the agent is joined as the bridge does.
-        dmRoom = await client.createRoom({
-          preset: 'trusted_private_chat',
-          is_direct: true,
-          invite: [agentUserId],
-        });
-        await fleet.joinAsAgent(agentId, dmRoom);
+    it('starts once after its hire, joins its rooms and remembers what it is asked to', async () => {
+      await fleet.hire({
+        agentId,
+        name: `Ada Sleeper ${agentId.slice(-6)}`,
+        title: 'VP of Engineering',
+        level: 'vp',
+        department: 'Engineering',
+        team: 'Platform',
+        manager: 'ceo',
+        wakePolicy: 'on-demand',
+        // Long while the rooms are set up and it is taught the codename (a busy machine takes
+        // longer than the short timeout between two steps); the next test makes it short.
+        idleTimeoutSeconds: 3600,
+      });
+      await fleet.untilStatus(agentId, 'running');
+      await fleet.untilListening(agentId);
+      const { client } = fleet.person;
+      teamRoom = await waitFor(
+        'the team room',
+        () => client.resolveRoom(fleet.naming.alias('engineering.platform-team')),
+        { timeoutMs: 30_000 },
+      );
+      await client.joinRoom(teamRoom);
+      await waitFor('the agent in its team room', async () =>
+        (await client.getJoinedRoomMembers(teamRoom)).includes(agentUserId) ? true : undefined,
+      );
+      // A direct chat: the person invites the agent (is_direct); the agent is joined as the bridge does.
+      dmRoom = await client.createRoom({
+        preset: 'trusted_private_chat',
+        is_direct: true,
+        invite: [agentUserId],
+      });
+      await fleet.joinAsAgent(agentId, dmRoom);
 
-        await answer(
-          teamRoom,
-          await talk(teamRoom, `please remember that the codename is ${codename}`, true),
-        );
-        const workspace = join(fleet.agentsDir, agentId, 'workspace');
-        const notes = await readdir(join(workspace, 'memory'));
-        const texts = await Promise.all(notes.map((f) => readFile(join(workspace, 'memory', f), 'utf8')));
-        assert.ok(
-          texts.some((t) => t.includes(codename)),
-          'a memory file holds the codename',
-        );
-        // Answered (OpenClaw words a direct reply its own way at times: the text is not the point).
-        assert.ok(await answer(dmRoom, await talk(dmRoom, 'hello in private')));
-      },
-    );
+      await answer(teamRoom, await talk(teamRoom, `please remember that the codename is ${codename}`, true));
+      const workspace = join(fleet.agentsDir, agentId, 'workspace');
+      const notes = await readdir(join(workspace, 'memory'));
+      const texts = await Promise.all(notes.map((f) => readFile(join(workspace, 'memory', f), 'utf8')));
+      assert.ok(
+        texts.some((t) => t.includes(codename)),
+        'a memory file holds the codename',
+      );
+      // Answered by the agent, with the model's words (not an OpenClaw notice).
+      assert.equal(await answer(dmRoom, await talk(dmRoom, 'hello in private')), 'On it: hello in private');
+    });
 
-    it(
-      `goes to sleep ${IDLE_SECONDS} s after it was last addressed: task stopped on purpose, no restart, asleep`,
-      { skip: NOT_YET_PROVEN },
-      async () => {
-        const running = await fleet.task(agentId);
-        assert.ok(running !== undefined && isAlive(running), 'the agent runs');
-        await fleet.untilStatus(agentId, 'asleep');
-        const stopped = await fleet.task(agentId);
-        assert.ok(stopped !== undefined && !isAlive(stopped), 'its task is stopped');
-        // Everything the sleep caused has been handled: then nothing may have restarted it.
-        await fleetQuiet(awsClients().sqs, fleet.routing, ['provisioning', 'health', 'directory', 'bridge']);
-        const events = await fleet.bus.drain();
-        const about = (type: string) =>
-          events.filter((e) => e['detail-type'] === type && e.detail.data['agentId'] === agentId);
-        assert.equal(about('AgentAsleep').length, 1);
-        assert.deepEqual(about('AgentRestartRequested'), []);
-        assert.deepEqual(
-          about('AgentStopped').filter((e) => e.detail.data['expected'] === false),
-          [],
-          'health saw no crash',
-        );
-        assert.equal((await fleet.task(agentId))?.taskArn, stopped.taskArn, 'nothing started it again');
-        assert.equal((await fleet.agent(agentId)).status, 'asleep');
-      },
-    );
+    it(`goes to sleep ${IDLE_SECONDS} s after it was last addressed: task stopped on purpose, no restart, asleep`, async () => {
+      const running = await fleet.task(agentId);
+      assert.ok(running !== undefined && isAlive(running), 'the agent runs');
+      await patch(agentId, { idleTimeoutSeconds: IDLE_SECONDS });
+      await fleet.untilStatus(agentId, 'asleep');
+      // Stopped on purpose: provisioning removes task.json once the task has exited, and
+      // exit.json says it stopped that task, for sleep.
+      const stopped = await fleet.task(agentId);
+      assert.ok(stopped === undefined || !isAlive(stopped), 'its task is stopped');
+      const exit = await fleet.exit(agentId);
+      assert.ok(exit !== undefined, 'exit.json says how it ended');
+      assert.equal(exit.taskArn, running.taskArn, 'the task that ran is the one that ended');
+      assert.equal(exit.stoppedBy, FLEET_STOPPER, 'stopped by provisioning, on purpose');
+      assert.match(exit.reason ?? '', /^sleep \(idle\)/);
+      // Everything the sleep caused has been handled: then nothing may have restarted it.
+      await fleetQuiet(awsClients().sqs, fleet.routing, ['provisioning', 'health', 'directory', 'bridge']);
+      const events = await fleet.bus.drain();
+      const about = (type: string) =>
+        events.filter((e) => e['detail-type'] === type && e.detail.data['agentId'] === agentId);
+      assert.equal(about('AgentAsleep').length, 1);
+      assert.deepEqual(about('AgentRestartRequested'), []);
+      assert.deepEqual(
+        about('AgentStopped').filter((e) => e.detail.data['expected'] === false),
+        [],
+        'health saw no crash',
+      );
+      assert.deepEqual(
+        [...new Set(about('AgentLaunching').map((e) => e.detail.data['taskArn']))],
+        [running.taskArn],
+        'launched once, at its hire',
+      );
+      const after = await fleet.task(agentId);
+      assert.ok(after === undefined || !isAlive(after), 'nothing started it again');
+      assert.equal((await fleet.agent(agentId)).status, 'asleep');
+    });
 
-    it(
-      'wakes on a mention and answers it once, and the direct message sent while it slept too',
-      { skip: NOT_YET_PROVEN },
-      async () => {
-        const direct = await talk(dmRoom, 'while you slept: a direct question');
-        const mention = await talk(teamRoom, 'wake up: a question for you', true);
-        // Answered. (Its wording: after a resume OpenClaw at times answers with its own "no visible
-        // reply" notice instead of the fake model's text, seen in the last run; not investigated yet.)
-        assert.ok(await answer(teamRoom, mention));
-        assert.ok(await answer(dmRoom, direct));
-        // Exactly once: a later message in each room is answered after them, so a second answer to
-        // the missed ones (a replay of the resumed sync) would have come before it.
-        const later = await talk(teamRoom, 'and one more', true);
-        const laterDirect = await talk(dmRoom, 'and one more in private');
-        await answer(teamRoom, later);
-        await answer(dmRoom, laterDirect);
-        assert.equal((await between(teamRoom, mention, later)).length, 1, 'the mention answered once');
-        assert.equal(
-          (await between(dmRoom, direct, laterDirect)).length,
-          1,
-          'the direct message answered once',
-        );
-        const events = await fleet.bus.drain();
-        assert.ok(
-          events.some((e) => e['detail-type'] === 'AgentAwake' && e.detail.data['agentId'] === agentId),
-          'provisioning reported the wake',
-        );
-        assert.ok(((await fleet.agent(agentId)).wakes?.count ?? 0) >= 1, 'the directory counts the wake');
-      },
-    );
-
-    it('still knows what it wrote to memory before it slept', { skip: NOT_YET_PROVEN }, async () => {
+    it('wakes on a mention and answers it once, and the direct message sent while it slept too', async () => {
+      const direct = await talk(dmRoom, 'while you slept: a direct question');
+      const mention = await talk(teamRoom, 'wake up: a question for you', true);
+      // Answered by the agent, with the model's words.
+      assert.equal(await answer(teamRoom, mention), 'On it: wake up: a question for you');
+      assert.equal(await answer(dmRoom, direct), 'On it: while you slept: a direct question');
+      // Exactly once: a later message in each room is answered after them, so a second answer to
+      // the missed ones (a replay of the resumed sync) would have come before it.
+      const later = await talk(teamRoom, 'and one more', true);
+      const laterDirect = await talk(dmRoom, 'and one more in private');
+      await answer(teamRoom, later);
+      await answer(dmRoom, laterDirect);
+      assert.equal((await between(teamRoom, mention, later)).length, 1, 'the mention answered once');
       assert.equal(
-        await answer(teamRoom, await talk(teamRoom, 'what is the codename?', true)),
-        `The codename is ${codename}.`,
+        (await between(dmRoom, direct, laterDirect)).length,
+        1,
+        'the direct message answered once',
+      );
+      const events = await fleet.bus.drain();
+      assert.ok(
+        events.some((e) => e['detail-type'] === 'AgentAwake' && e.detail.data['agentId'] === agentId),
+        'provisioning reported the wake',
+      );
+      assert.ok(((await fleet.agent(agentId)).wakes?.count ?? 0) >= 1, 'the directory counts the wake');
+    });
+
+    it('wakes on a mention in its team room, answers it once, and still knows what it wrote to memory before it slept', async () => {
+      // Asleep again: idle for its 20 s since the last test's answers.
+      await fleet.untilStatus(agentId, 'asleep');
+      const wakesBefore = (await fleet.agent(agentId)).wakes?.count ?? 0;
+      const before = await fleet.bus.drain();
+      const count = (events: typeof before, type: string) =>
+        events.filter((e) => e['detail-type'] === type && e.detail.data['agentId'] === agentId).length;
+      const requestedBefore = count(before, 'AgentWakeRequested');
+      const awakeBefore = count(before, 'AgentAwake');
+      const question = await talk(teamRoom, 'what is the codename?', true);
+      assert.equal(await answer(teamRoom, question), `The codename is ${codename}.`);
+      // Exactly once: a later mention is answered after it, so a second answer to the waking one
+      // (a replay of the resumed sync) would have come before that.
+      const later = await talk(teamRoom, 'and one more', true);
+      await answer(teamRoom, later);
+      assert.equal((await between(teamRoom, question, later)).length, 1, 'the waking mention answered once');
+      const events = await fleet.bus.drain();
+      assert.equal(count(events, 'AgentWakeRequested') - requestedBefore, 1, 'one wake asked for');
+      assert.equal(count(events, 'AgentAwake') - awakeBefore, 1, 'provisioning reported the wake');
+      assert.equal(
+        (await fleet.agent(agentId)).wakes?.count,
+        wakesBefore + 1,
+        'the directory counts the wake',
       );
     });
 
     it(
       'under an awake cap of 2, three agents addressed in turn: the least recently active sleeps first, every message answered',
-      { skip: NOT_YET_PROVEN },
+      { skip: CAP_UNDER_LOAD },
       async () => {
         const { client } = fleet.person;
         const others = ['bo', 'cy'].map((name) => `${name}-${agentId.slice(-6)}`);
         // From now on only the cap puts agents to sleep: a longer idle timeout, changed by PATCH.
-        const patched = await fetch(`${fleet.directoryUrl}/v1/agents/${agentId}`, {
-          method: 'PATCH',
-          headers: { authorization: `Bearer ${fleet.token}`, 'content-type': 'application/json' },
-          body: JSON.stringify({ idleTimeoutSeconds: 3600 }),
-        });
-        assert.equal(patched.status, 200, await patched.text());
+        await patch(agentId, { idleTimeoutSeconds: 3600 });
         for (const other of others)
           await fleet.hire({
             agentId: other,
@@ -275,7 +305,7 @@ describe(
 
     it(
       'retires a sleeping agent through the reverse cascade without waking it',
-      { skip: NOT_YET_PROVEN },
+      { skip: CAP_UNDER_LOAD },
       async () => {
         const retiree = `cy-${agentId.slice(-6)}`;
         // Put to sleep by the operator, then retired.

@@ -2,7 +2,13 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import type { MatrixClient } from 'matrix-bot-sdk';
-import { isAlive, readLocalTaskFile, type LocalTaskFile } from '@ocf/agent-tasks';
+import {
+  isAlive,
+  readLocalExitFile,
+  readLocalTaskFile,
+  type LocalExitFile,
+  type LocalTaskFile,
+} from '@ocf/agent-tasks';
 import { createMemoryLogger } from '@ocf/logging';
 import { useFleetLoggerForMatrix } from '@ocf/matrix';
 import { createNaming, type Naming } from '@ocf/naming';
@@ -42,7 +48,10 @@ export interface SleepFleet {
   hire(body: Record<string, unknown>): Promise<void>;
   agent(agentId: string): Promise<{ status: string; wakes?: { count: number; lastAt: string } }>;
   untilStatus(agentId: string, status: string, timeoutMs?: number): Promise<void>;
+  /** The agent's running task (task.json): provisioning removes it once a stopped task has exited. */
   task(agentId: string): Promise<LocalTaskFile | undefined>;
+  /** How the agent's last task ended (exit.json), and whether provisioning stopped it on purpose. */
+  exit(agentId: string): Promise<LocalExitFile | undefined>;
   /**
    * Waits until the agent's entrypoint has said "agent ready" `times` times in all: its gateway is
    * logged in to Matrix. Health calls it running earlier (the gateway's /healthz), and a message
@@ -191,6 +200,7 @@ export async function startSleepFleet(options: {
       }
     },
     task,
+    exit: (agentId) => readLocalExitFile(join(agentsDir, agentId)),
     async untilListening(agentId, times = 1) {
       const { readFile } = await import('node:fs/promises');
       await waitFor(

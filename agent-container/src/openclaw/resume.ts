@@ -17,9 +17,11 @@ import { PLUGIN_MANIFEST } from './state.ts';
  * replay guard (`state/openclaw.sqlite`, with the sessions) comes along, so a message handled
  * before the stop is not handled again.
  *
- * A snapshot is consumed on restore: a run that later crashes leaves none, and its successor starts
- * fresh (dropping what it missed, as before) rather than replaying from an older token and
- * answering again what the crashed run had answered. Never copied: the secrets file, OpenClaw's
+ * A snapshot is consumed once the resumed gateway listens on Matrix: a run that later crashes leaves
+ * none, and its successor starts fresh (dropping what it missed, as before) rather than replaying
+ * from an older token and answering again what the crashed run had answered. A run stopped or
+ * killed before it listened (a sleep that lands while a wake is still starting) handled nothing and
+ * leaves the snapshot to its successor. Never copied: the secrets file, OpenClaw's
  * Matrix credential cache (an access token; the agent logs in again with its password on the same
  * device), the generated config, logs, caches and the plugin link.
  */
@@ -87,8 +89,8 @@ export interface Restored {
 }
 
 /**
- * Moves a snapshot back into a fresh state directory (before the plugin home seeds it) and removes
- * it from the storage. No snapshot, or an incomplete one, restores nothing.
+ * Copies a snapshot back into a fresh state directory (before the plugin home seeds it); it stays
+ * in the storage until consumeResumeState. No snapshot, or an incomplete one, restores nothing.
  */
 export async function restoreResumeState(params: {
   readonly stateDir: string;
@@ -120,7 +122,17 @@ export async function restoreResumeState(params: {
     await cp(join(source, name), join(params.stateDir, name), { recursive: true, verbatimSymlinks: true });
     restored.push(name);
   }
-  // Consumed: a crash of the run that resumes from it must not resume from it again.
-  await rm(source, { recursive: true, force: true });
+  // Kept until the gateway that resumes from it is listening (consumeResumeState): a run stopped
+  // or killed before that handled nothing, and its successor must still resume from it.
   return { entries: restored, savedAt: marker.savedAt, droppedStateDatabase: !samePlugins };
+}
+
+/**
+ * Removes the snapshot once the gateway that resumed from it is listening on Matrix (its first
+ * sync is done; it has answered nothing yet). From then on a crash of that run leaves none, and its
+ * successor starts fresh rather than replaying from an older token and answering again what the
+ * crashed run answered; a clean stop saves a new one.
+ */
+export async function consumeResumeState(storage: string): Promise<void> {
+  await rm(join(storage, RESUME_DIR), { recursive: true, force: true });
 }

@@ -1,3 +1,4 @@
+import { appendFileSync } from 'node:fs';
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 
@@ -58,6 +59,10 @@ export async function startFakeOpenAI(script: Script): Promise<FakeOpenAI> {
     const chat = JSON.parse(body) as ChatRequest;
     requests.push(chat);
     const reply = script(chat);
+    // Debugging aid: every request and its reply, one JSON line each, to a file of your choosing.
+    const dump = process.env['OCF_FAKE_LLM_DUMP'];
+    if (dump !== undefined && dump !== '')
+      appendFileSync(dump, `${JSON.stringify({ request: chat, reply })}\n`);
     const id = `chatcmpl-${++counter}`;
     const created = Math.floor(Date.now() / 1000);
     const message =
@@ -160,4 +165,18 @@ export function currentTurn(request: ChatRequest): { said: string; toolResults: 
     .filter((m) => m.role === 'tool')
     .map((m) => textOf(m.content));
   return { said, toolResults };
+}
+
+/**
+ * The person's own words in what `currentTurn` says: OpenClaw puts its inbound envelope (a time
+ * stamp, "Conversation info" with a JSON block, now and then a "Runtime" line) around them, and a
+ * mention of the agent in front. A script that echoes the envelope makes OpenClaw drop its reply as
+ * leaked internal context ("did not produce a visible reply"): echo these instead.
+ */
+export function spokenWords(said: string): string {
+  const fence = said.lastIndexOf('```\n\n');
+  let words = fence < 0 ? said : said.slice(fence + 5);
+  const runtime = words.indexOf('\n\nRuntime:');
+  if (runtime >= 0) words = words.slice(0, runtime);
+  return words.replace(/^(@\S+\s*)+/, '').trim();
 }

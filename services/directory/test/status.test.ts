@@ -69,6 +69,23 @@ describe('status projection', () => {
     assert.equal(fold(sleepAndWake.slice(0, 5)).health?.state, 'asleep');
   });
 
+  it('keeps the latest activity the bus tells of, in any order: a sleep decision, a wake by a message (issue 13)', () => {
+    const activity = [
+      ...happyPath,
+      event('AgentSleepRequested', { agentId, reason: 'idle', lastActiveAt: at(8).toISOString() }, 10),
+      event('AgentWakeRequested', { agentId, reason: 'mention', seenAt: at(19).toISOString() }, 19),
+      // An operator's wake is not the agent's activity.
+      event('AgentWakeRequested', { agentId, reason: 'operator', seenAt: at(40).toISOString() }, 40),
+      event('AgentSleepRequested', { agentId, reason: 'operator' }, 41),
+    ];
+    fc.assert(
+      fc.property(fc.shuffledSubarray(activity, { minLength: activity.length }), (order) => {
+        assert.equal(fold([...order, ...order]).lastActiveAt, at(19).toISOString());
+      }),
+    );
+    assert.equal(fold(happyPath).lastActiveAt, undefined);
+  });
+
   it('shows a failed step with its reason', () => {
     const progress = fold([
       happyPath[0]!,

@@ -7,6 +7,13 @@ import type { Level, WakePolicy } from '@ocf/events';
  * publishes what it returns; provisioning carries it out.
  */
 
+/**
+ * How long an agent that was addressed and has not spoken since stays awake at least (whatever its
+ * idle timeout): enough for a woken gateway to start and answer on a busy host, or for a long
+ * answer; bounded, so a message the agent chose not to answer does not keep it up for good.
+ */
+export const UNANSWERED_GRACE_MS = 10 * 60_000;
+
 export type WakeReason = 'mention' | 'direct-message' | 'operator';
 
 /** A message that addressed a sleeping agent: it wakes the agent, now or when there is room. */
@@ -39,8 +46,14 @@ export interface ActivityRecord {
   /** Last mention, direct message or reply to the agent; last message the agent sent. */
   readonly lastAddressedAt?: string | undefined;
   readonly lastSpokeAt?: string | undefined;
-  /** A wake waiting for room under the awake cap. */
+  /** A wake waiting for room under the awake cap, or for a spent budget to be raised. */
   readonly pendingWake?: WakeNeed | undefined;
+  /**
+   * The model gateway said a budget of the agent's was spent (AgentBudgetExhausted), and when an
+   * operator last changed its budget (AgentUpdated): spent until a change or the month turns.
+   */
+  readonly budgetSpentAt?: string | undefined;
+  readonly budgetChangedAt?: string | undefined;
 }
 
 export interface SleepSettings {
@@ -101,6 +114,18 @@ export function lastActiveAt(record: ActivityRecord): string {
   return candidates.filter((c): c is string => c !== undefined).reduce((a, b) => (a > b ? a : b), '');
 }
 
+/**
+ * The agent's model budget is spent this month (ADR 0017, 0019): the gateway refuses its calls, so
+ * a wake would start a task that can only say so. Spent from the gateway's AgentBudgetExhausted
+ * until an operator changes the agent's budget or the month (UTC) turns.
+ */
+export function budgetSpent(record: ActivityRecord, now: Date): boolean {
+  const spentAt = record.budgetSpentAt;
+  if (spentAt === undefined) return false;
+  if (record.budgetChangedAt !== undefined && record.budgetChangedAt > spentAt) return false;
+  return spentAt.slice(0, 7) === now.toISOString().slice(0, 7);
+}
+
 export function decide(records: readonly ActivityRecord[], settings: SleepSettings, now: Date): Decisions {
   const nowMs = now.getTime();
   const sleeps: { agentId: string; reason: 'idle' | 'evicted'; lastActiveAt: string }[] = [];
@@ -117,7 +142,20 @@ export function decide(records: readonly ActivityRecord[], settings: SleepSettin
     // Not running yet (a first start or a wake under way): the idle timeout counts from when it runs.
     if (record.state === undefined || record.state.value === 'starting') continue;
     const last = lastActiveAt(record);
-    const due = Date.parse(last) + 1000 * (record.idleTimeoutSeconds ?? settings.idleTimeoutSeconds);
+    // Its budget spent since it last came awake: nothing it can do until it is raised, so it sleeps
+    // now (an operator who wakes it after that gets its idle timeout).
+    const spentSinceAwake = budgetSpent(record, now) && (record.budgetSpentAt ?? '') > record.state.at;
+    const timeoutMs = 1000 * (record.idleTimeoutSeconds ?? settings.idleTimeoutSeconds);
+    // Addressed and not answered yet (a woken agent still starting its gateway and catching up, or
+    // one working on a long answer): not idle, for up to UNANSWERED_GRACE_MS after the message.
+    const unanswered =
+      record.lastAddressedAt !== undefined && record.lastAddressedAt > (record.lastSpokeAt ?? '');
+    const due = spentSinceAwake
+      ? nowMs
+      : Math.max(
+          Date.parse(last) + timeoutMs,
+          unanswered ? Date.parse(record.lastAddressedAt ?? '') + UNANSWERED_GRACE_MS : 0,
+        );
     if (due <= nowMs) {
       sleeps.push({ agentId: record.agentId, reason: 'idle', lastActiveAt: last });
       sleepingNow.add(record.agentId);
@@ -127,8 +165,14 @@ export function decide(records: readonly ActivityRecord[], settings: SleepSettin
   }
 
   // 2. Wakes. An agent still on its way to sleep is woken at once: it holds its slot anyway.
+  // A spent budget keeps the wake waiting (not dropped) until the budget is raised or the month turns.
   const waiting = records
-    .filter((r) => r.pendingWake !== undefined && (phase(r) === 'asleep' || phase(r) === 'sleeping'))
+    .filter(
+      (r) =>
+        r.pendingWake !== undefined &&
+        (phase(r) === 'asleep' || phase(r) === 'sleeping') &&
+        !budgetSpent(r, now),
+    )
     .sort((a, b) => (a.pendingWake?.seenAt ?? '').localeCompare(b.pendingWake?.seenAt ?? ''));
   const queued: { agentId: string; wake: WakeNeed }[] = [];
   for (const record of waiting) {

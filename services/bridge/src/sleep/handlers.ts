@@ -4,7 +4,7 @@ import type { SleepScheduler } from './scheduler.ts';
 
 /**
  * The bridge's handlers with the sleep scheduler's part added (ADR 0018): the org events it already
- * handles also tell the scheduler each agent's level, policy, hire and retirement; AgentAsleep,
+ * handles also tell the scheduler each agent's level, policy, budget, hire and retirement; AgentAsleep,
  * AgentAwake and AgentRunning tell it who is awake. The scheduler's part runs after the bridge's
  * own work, so a failure there retries both (both are idempotent).
  */
@@ -23,6 +23,7 @@ export function withSleepScheduler(handlers: HandlerMap, scheduler: SleepSchedul
     AgentHired: also(handlers.AgentHired),
     AgentUpdated: also(handlers.AgentUpdated),
     AgentRetired: also(handlers.AgentRetired),
+    AgentBudgetExhausted: also(handlers.AgentBudgetExhausted),
     AgentAsleep: also<'AgentAsleep'>(undefined),
     AgentAwake: also<'AgentAwake'>(undefined),
     AgentRunning: also<'AgentRunning'>(undefined),

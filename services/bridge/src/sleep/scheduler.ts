@@ -4,6 +4,7 @@ import type { Naming } from '@ocf/naming';
 import { backoffDelayMs, createTriggerLoop, type EventPublisher, type TriggerLoop } from '@ocf/runtime';
 import { mentionsIn, type PushedEvent } from '../domain/mentions.ts';
 import {
+  budgetSpent,
   decide,
   phaseOf,
   type ActivityRecord,
@@ -16,6 +17,8 @@ import type { ActivityStore } from './store.ts';
 /** Shows the person who addressed a sleeping agent that it is on its way (a typing notification). */
 export interface WakeSignal {
   waking(roomId: string, agentUserId: string): Promise<void>;
+  /** Tells the person the agent will not wake yet: its model budget is spent (ADR 0019). */
+  budgetSpent?(roomId: string, agentUserId: string): Promise<void>;
 }
 
 export interface SleepSchedulerDeps {
@@ -161,8 +164,17 @@ export function createSleepScheduler(deps: SleepSchedulerDeps): SleepScheduler {
     // last pass. A pass clears it if the agent turns out to be awake.
     await store.addPendingWake(agentId, wake);
     if (phase !== 'awake' && wake.roomId !== undefined && deps.signal !== undefined) {
-      await deps.signal.waking(wake.roomId, agentUserId).catch((error: unknown) => {
-        logger.warn('could not show that the agent is waking', { agentId, error });
+      const signal = deps.signal;
+      const roomId = wake.roomId;
+      // A spent budget holds the wake: said once per held wake, not per message.
+      const held = record !== undefined && budgetSpent(record, now());
+      const show = held
+        ? record.pendingWake === undefined
+          ? signal.budgetSpent?.(roomId, agentUserId)
+          : undefined
+        : signal.waking(roomId, agentUserId);
+      await show?.catch((error: unknown) => {
+        logger.warn('could not show the person what the agent is doing', { agentId, held, error });
       });
     }
     loop.trigger();
@@ -224,12 +236,16 @@ export function createSleepScheduler(deps: SleepSchedulerDeps): SleepScheduler {
         }
         case 'AgentUpdated': {
           const { agentId, changes } = event.data;
+          // A changed budget ends a spent one's hold on wakes (the gateway says again if still spent).
+          if (changes.monthlyBudgetUsd !== undefined) await store.stamp(agentId, 'budgetChangedAt', at);
           if (
             changes.level === undefined &&
             changes.wakePolicy === undefined &&
             changes.idleTimeoutSeconds === undefined
-          )
+          ) {
+            if (changes.monthlyBudgetUsd !== undefined) loop.trigger();
             return;
+          }
           await store.setPolicy(agentId, {
             at,
             ...(changes.level === undefined ? {} : { level: changes.level }),
@@ -242,6 +258,9 @@ export function createSleepScheduler(deps: SleepSchedulerDeps): SleepScheduler {
         }
         case 'AgentRetired':
           await store.stamp(event.data.agentId, 'retiredAt', at);
+          break;
+        case 'AgentBudgetExhausted':
+          await store.stamp(event.data.agentId, 'budgetSpentAt', at);
           break;
         case 'AgentAsleep':
           await store.setState(event.data.agentId, { value: 'asleep', at });

@@ -5,7 +5,14 @@ import type { ActivityRecord, WakeNeed } from './decide.ts';
 
 /** Times the store keeps per agent; each is only ever moved forward. */
 export type StampField =
-  'lastAddressedAt' | 'lastSpokeAt' | 'sleepRequestedAt' | 'wakeRequestedAt' | 'hiredAt' | 'retiredAt';
+  | 'lastAddressedAt'
+  | 'lastSpokeAt'
+  | 'sleepRequestedAt'
+  | 'wakeRequestedAt'
+  | 'hiredAt'
+  | 'retiredAt'
+  | 'budgetSpentAt'
+  | 'budgetChangedAt';
 
 /** A field left out is unchanged; `null` goes back to the fleet's default. */
 export interface PolicyFields {

@@ -1,7 +1,14 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import fc from 'fast-check';
-import { decide, phaseOf, type ActivityRecord, type SleepSettings } from '../../src/sleep/decide.ts';
+import {
+  budgetSpent,
+  decide,
+  phaseOf,
+  UNANSWERED_GRACE_MS,
+  type ActivityRecord,
+  type SleepSettings,
+} from '../../src/sleep/decide.ts';
 
 const T0 = Date.parse('2026-12-01T10:00:00.000Z');
 const at = (seconds: number): string => new Date(T0 + seconds * 1000).toISOString();
@@ -27,12 +34,28 @@ const wakeAt = (seconds: number) => ({
 
 describe('sleep decisions (ADR 0018)', () => {
   it('puts an on-demand agent to sleep after its idle timeout, not before', () => {
-    const ada = agent('ada', { lastAddressedAt: at(10) });
+    const ada = agent('ada', { lastAddressedAt: at(10), lastSpokeAt: at(10) });
     assert.deepEqual(decide([ada], settings(), new Date(T0 + 69_000)).sleeps, []);
     assert.equal(decide([ada], settings(), new Date(T0 + 69_000)).nextCheckAt, at(70));
     assert.deepEqual(decide([ada], settings(), new Date(T0 + 70_000)).sleeps, [
       { agentId: 'ada', reason: 'idle', lastActiveAt: at(10) },
     ]);
+  });
+
+  it('keeps an agent awake while a message to it is unanswered, for a bounded grace', () => {
+    // Woken by a message at 10, running at 20, not answered yet: a 60 s timeout does not sleep it.
+    const woken = agent('ada', { lastAddressedAt: at(10), state: { value: 'awake', at: at(20) } });
+    assert.deepEqual(decide([woken], settings(), new Date(T0 + 200_000)).sleeps, []);
+    const graceEnds = T0 + 10_000 + UNANSWERED_GRACE_MS;
+    assert.equal(
+      decide([woken], settings(), new Date(T0 + 200_000)).nextCheckAt,
+      new Date(graceEnds).toISOString(),
+    );
+    assert.equal(decide([woken], settings(), new Date(graceEnds)).sleeps.length, 1, 'not forever');
+    // Once it answered, its idle timeout counts from the answer.
+    const answered = { ...woken, lastSpokeAt: at(100) };
+    assert.deepEqual(decide([answered], settings(), new Date(T0 + 159_000)).sleeps, []);
+    assert.equal(decide([answered], settings(), new Date(T0 + 160_000)).sleeps.length, 1);
   });
 
   it('counts the idle timeout from when a new agent runs, not from its hire', () => {
@@ -67,6 +90,38 @@ describe('sleep decisions (ADR 0018)', () => {
     });
     const decisions = decide([asleep, awake, gone], settings(), new Date(T0 + 201_000));
     assert.deepEqual(decisions.wakes, [{ agentId: 'ada', wake: wakeAt(200) }]);
+  });
+
+  it('holds the wake of an agent whose model budget is spent until it is changed or the month turns', () => {
+    const spent = agent('ada', {
+      state: { value: 'asleep', at: at(100) },
+      pendingWake: wakeAt(200),
+      budgetSpentAt: at(50),
+    });
+    assert.equal(budgetSpent(spent, new Date(T0 + 201_000)), true);
+    assert.deepEqual(decide([spent], settings(), new Date(T0 + 201_000)).wakes, [], 'held, not woken');
+    const raised = { ...spent, budgetChangedAt: at(300) };
+    assert.deepEqual(decide([raised], settings(), new Date(T0 + 301_000)).wakes, [
+      { agentId: 'ada', wake: wakeAt(200) },
+    ]);
+    const nextMonth = new Date(Date.parse('2027-01-01T00:00:01.000Z'));
+    assert.deepEqual(decide([spent], settings(), nextMonth).wakes, [{ agentId: 'ada', wake: wakeAt(200) }]);
+  });
+
+  it('puts an awake on-demand agent to sleep at once when its budget is spent, not an always-on one', () => {
+    const now = new Date(T0 + 21_000);
+    const ada = agent('ada', { lastAddressedAt: at(15), budgetSpentAt: at(20) });
+    const boss = agent('boss', { level: 'executive', budgetSpentAt: at(20) });
+    assert.deepEqual(decide([ada, boss], settings(), now).sleeps, [
+      { agentId: 'ada', reason: 'idle', lastActiveAt: at(15) },
+    ]);
+    // Woken since (an operator's wake): its idle timeout rules again.
+    const woken = agent('ada', {
+      lastAddressedAt: at(15),
+      budgetSpentAt: at(20),
+      state: { value: 'awake', at: at(30) },
+    });
+    assert.deepEqual(decide([woken], settings(), new Date(T0 + 31_000)).sleeps, []);
   });
 
   it('wakes at once an agent whose sleep was asked for but not carried out', () => {

@@ -15,6 +15,7 @@ function harness(awakeCap = 0) {
   const store = createMemoryActivityStore();
   const publisher = createMemoryPublisher();
   const typing: { roomId: string; userId: string }[] = [];
+  const held: { roomId: string; userId: string }[] = [];
   const scheduler = createSleepScheduler({
     store,
     publisher,
@@ -23,6 +24,10 @@ function harness(awakeCap = 0) {
     signal: {
       waking: (roomId, userId) => {
         typing.push({ roomId, userId });
+        return Promise.resolve();
+      },
+      budgetSpent: (roomId, userId) => {
+        held.push({ roomId, userId });
         return Promise.resolve();
       },
     },
@@ -41,6 +46,7 @@ function harness(awakeCap = 0) {
     store,
     publisher,
     typing,
+    held,
     scheduler,
     fleet,
     requests,
@@ -132,6 +138,50 @@ describe('the sleep scheduler (ADR 0018)', () => {
     );
     await h.scheduler.runOnce();
     assert.equal(h.requests('AgentWakeRequested').length, 1);
+  });
+
+  it('does not wake an agent whose budget is spent, says so once, and wakes it when the budget changes (ADR 0019)', async () => {
+    const h = harness();
+    await h.fleet('AgentHired', hire('ada'), 0);
+    await h.fleet('AgentRunning', { agentId: 'ada', taskArn: 'task-1' }, 1);
+    await h.fleet(
+      'AgentBudgetExhausted',
+      {
+        agentId: 'ada',
+        managerId: 'ceo',
+        department: 'D',
+        month: '2026-12',
+        scope: 'agent',
+        spentUsd: 1,
+        budgetUsd: 1,
+      },
+      5,
+    );
+    h.at(6);
+    await h.scheduler.runOnce();
+    assert.deepEqual(
+      h.requests('AgentSleepRequested').map((d) => d.agentId),
+      ['ada'],
+    );
+    await h.fleet('AgentAsleep', { agentId: 'ada', reason: 'idle' }, 8);
+    await h.scheduler.runOnce();
+    h.at(10);
+    const ada = naming.agentUserId('ada');
+    await h.scheduler.onRoomEvent(message('@person:fleet.test', '!room', 'one', [ada]));
+    await h.scheduler.runOnce();
+    await h.scheduler.onRoomEvent(message('@person:fleet.test', '!room', 'two', [ada]));
+    await h.scheduler.runOnce();
+    assert.deepEqual(h.requests('AgentWakeRequested'), [], 'not woken');
+    assert.deepEqual(h.held, [{ roomId: '!room', userId: ada }], 'told once');
+    assert.deepEqual(h.typing, []);
+    h.at(20);
+    await h.fleet('AgentUpdated', { agentId: 'ada', changes: { monthlyBudgetUsd: 10 }, previous: {} }, 20);
+    await h.scheduler.runOnce();
+    assert.deepEqual(
+      h.requests('AgentWakeRequested').map((d) => [d.agentId, (d as { eventId?: string }).eventId]),
+      [['ada', '$one']],
+      'the held wake goes out: the first message woke it',
+    );
   });
 
   it('does not wake a retired agent', async () => {

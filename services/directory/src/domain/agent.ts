@@ -51,6 +51,12 @@ export interface CascadeProgress {
   };
   /** Sleep and wake (ADR 0019): how often the agent was woken, and when last. */
   readonly wakes?: { readonly count: number; readonly lastAt: string } | undefined;
+  /**
+   * The latest sign of the agent's activity the bus carries (ADR 0018 keeps ordinary chat activity
+   * in the bridge): a message that woke it, the last activity a sleep decision saw. Its model
+   * calls (modelSpend.asOf) count too, in the view.
+   */
+  readonly lastActiveAt?: string | undefined;
 }
 
 export { AGENT_STATUSES, type AgentStatus } from '@ocf/events';

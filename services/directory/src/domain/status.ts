@@ -103,10 +103,20 @@ export function applyEvent(progress: CascadeProgress, event: AnyFleetEvent): Cas
     case 'ModelUsageReported':
     case 'AgentBudgetThresholdReached':
     case 'AgentBudgetExhausted':
-    case 'AgentSleepRequested':
-    case 'AgentWakeRequested':
       return progress;
+    // Not the agent's progress, but what the bus says about its activity: the last activity the
+    // sleep decision saw, and a person's message that woke it (an operator's wake is not activity).
+    case 'AgentSleepRequested':
+      return active(progress, event.data.lastActiveAt);
+    case 'AgentWakeRequested':
+      return event.data.reason === 'operator' ? progress : active(progress, event.data.seenAt);
   }
+}
+
+function active(progress: CascadeProgress, at: string | undefined): CascadeProgress {
+  if (at === undefined || (progress.lastActiveAt !== undefined && progress.lastActiveAt >= at))
+    return progress;
+  return { ...progress, lastActiveAt: at };
 }
 
 /** Marks the start of retirement; later facts about the hire no longer change the status. */

@@ -160,6 +160,7 @@ export const agentView = {
     wakePolicy: { type: 'string' },
     idleTimeoutSeconds: { type: 'integer' },
     wakes: { type: 'object', properties: { count: { type: 'integer' }, lastAt: { type: 'string' } } },
+    lastActiveAt: { type: 'string' },
     status: { type: 'string', enum: [...AGENT_STATUSES] },
     hiredAt: { type: 'string' },
     updatedAt: { type: 'string' },

@@ -46,6 +46,7 @@ export function agentView(agent: StoredAgent, { internals }: { readonly internal
     ...(agent.wakePolicy === undefined ? {} : { wakePolicy: agent.wakePolicy }),
     ...(agent.idleTimeoutSeconds === undefined ? {} : { idleTimeoutSeconds: agent.idleTimeoutSeconds }),
     ...(progress.wakes === undefined ? {} : { wakes: progress.wakes }),
+    ...lastActivity(agent),
     status: agent.status,
     hiredAt: agent.hiredAt,
     updatedAt: agent.updatedAt,
@@ -57,6 +58,18 @@ export function agentView(agent: StoredAgent, { internals }: { readonly internal
     // Bumped by every write: of two views of one agent, the higher version is the newer.
     version: agent.version,
   };
+}
+
+/**
+ * When the agent was last active, as far as the bus tells: a message that woke it, the activity a
+ * sleep decision saw, or its latest model usage report (it called its model up to then).
+ */
+function lastActivity(agent: StoredAgent): { lastActiveAt?: string } {
+  const candidates = [agent.progress.lastActiveAt, agent.modelSpend?.asOf].filter(
+    (at): at is string => at !== undefined,
+  );
+  if (candidates.length === 0) return {};
+  return { lastActiveAt: candidates.reduce((a, b) => (Date.parse(a) >= Date.parse(b) ? a : b)) };
 }
 
 /** This month's model spend and where it stands against the agent's budget (ADR 0017). */
