@@ -167,21 +167,25 @@ describe('the fleet under faults', { timeout: 12 * 60_000 }, () => {
     })();
 
     const began = Date.now();
-    await Promise.all(people.map((person) => hire(person.name)));
-    await Promise.all(
-      [...retiring].map(async (agentId) => {
-        await fleet.directory.untilStatus(agentId, 'running', 180_000);
-        await retire(agentId);
-      }),
-    );
     const expected = {
       running: people.filter((p) => !retiring.has(p.agentId)).map((p) => p.agentId),
       retired: [...retiring],
     };
-    await untilSettled(fleet, expected);
-    t.diagnostic(`settled in ${Math.round((Date.now() - began) / 1000)} s`);
-    duplication.on = false;
-    await duplicator;
+    try {
+      await Promise.all(people.map((person) => hire(person.name)));
+      await Promise.all(
+        [...retiring].map(async (agentId) => {
+          await fleet.directory.untilStatus(agentId, 'running', 180_000);
+          await retire(agentId);
+        }),
+      );
+      await untilSettled(fleet, expected);
+      t.diagnostic(`settled in ${Math.round((Date.now() - began) / 1000)} s`);
+    } finally {
+      // Also when the test fails: a duplicator left polling would keep the test process alive.
+      duplication.on = false;
+      await duplicator;
+    }
     await Promise.all(copies);
     t.diagnostic(`${seen.size} events about these agents, ${copiesSent} extra deliveries`);
     assert.ok(seen.size >= people.length * 5, `the whole cascade was duplicated (${seen.size} events)`);
