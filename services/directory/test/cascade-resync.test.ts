@@ -47,11 +47,7 @@ describe('the cascade resync (ADR 0024)', () => {
     assert.equal(await directory.resyncStalled(policy), 1);
     const repeated = publisher.published.at(-1);
     assert.equal(repeated?.type, 'AgentHired');
-    assert.notEqual(
-      repeated.metadata.eventId,
-      original.metadata.eventId,
-      'a new id: every step looks again',
-    );
+    assert.notEqual(repeated.metadata.eventId, original.metadata.eventId, 'a new id: every step looks again');
     assert.deepEqual(repeated.data, original.data, 'the same hire');
     assert.equal(repeated.metadata.occurredAt, agent.hiredAt, 'at the same time: nothing newer to any step');
     assert.equal(repeated.metadata.correlationId, agent.correlationId);
