@@ -1,4 +1,4 @@
-"""Start moto's server for the fleet, with three of its known limits patched first.
+"""Start moto's server for the fleet, with four of its known limits patched first.
 
     python moto_launcher.py --port 4566 [--host 127.0.0.1] [--state-file PATH]
 
@@ -128,6 +128,45 @@ def follow_awscurrent_moves() -> None:
 
     update_secret_version_stage.follows_awscurrent = True
     SecretsManagerBackend.update_secret_version_stage = update_secret_version_stage
+
+
+# One lock for every DynamoDB write of this process: see serialise_dynamodb_writes().
+DYNAMODB_WRITE_LOCK = threading.RLock()
+DYNAMODB_WRITES = ("put_item", "update_item", "delete_item", "transact_write_items")
+
+
+def serialise_dynamodb_writes() -> None:
+    """Make a conditional DynamoDB write atomic, as on AWS.
+
+    moto's server is threaded, and Table.put_item (update_item, delete_item alike) reads the
+    current item, checks the condition, then writes, with no lock: two requests at once can both
+    pass `attribute_not_exists(...)` or the same version check, and both write. Every
+    compare-and-set in the fleet (the directory's records, provisioning's and health's state, the
+    dedupe leases) relies on exactly that check; with it racing, two copies of one outside hire
+    handled at the same moment both "created" the agent and published two AgentHired ids (a flake
+    of tests/integration/directory.test.ts). Holding one lock across each write call serialises
+    check and write; reads stay unlocked, as an item is replaced in one assignment.
+    """
+    patch = "serialise DynamoDB writes"
+    from moto.dynamodb.models import DynamoDBBackend
+    from moto.dynamodb.models.table import Table
+
+    if "raise ConditionalCheckFailed" not in source_of(Table.put_item, patch):
+        raise PatchNoLongerApplies(patch, "Table.put_item no longer checks its condition itself")
+    for name in DYNAMODB_WRITES:
+        original = getattr(DynamoDBBackend, name, None)
+        if original is None:
+            raise PatchNoLongerApplies(patch, f"DynamoDBBackend has no {name}")
+        if getattr(original, "serialised", False):
+            continue
+
+        def serialised(*args, _original=original, **kwargs):
+            with DYNAMODB_WRITE_LOCK:
+                return _original(*args, **kwargs)
+
+        functools.update_wrapper(serialised, original)
+        serialised.serialised = True
+        setattr(DynamoDBBackend, name, serialised)
 
 
 # The AWS services the fleet uses (and what ECS leans on), whose moto backends are saved.
@@ -268,6 +307,7 @@ def main() -> None:
     memoise_eventbridge_jsonpath()
     pin_ecs_tasks_running()
     follow_awscurrent_moves()
+    serialise_dynamodb_writes()
     save = persist_state(args.state_file) if args.state_file else None
 
     from moto.server import main as moto_server_main

@@ -19,7 +19,7 @@
  */
 import { spawn } from 'node:child_process';
 import { once } from 'node:events';
-import { chmod, mkdir, readFile, rm, writeFile } from 'node:fs/promises';
+import { access, chmod, mkdir, readFile, rename, rm, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { parseArgs } from 'node:util';
 import { baseEnvironment, DEFAULT_ENVIRONMENT } from './fleet-environment.ts';
@@ -219,6 +219,28 @@ async function waitReady(
   );
 }
 
+/**
+ * Writes the state file whole or not at all (a temporary file, then a rename): the running `up`
+ * reads it every two seconds to learn whether `down` removed it, and a read in the middle of a
+ * plain write (during a service's restart) once saw half a file and took it for a `down`.
+ */
+async function writeState(stateFile: string, state: FleetState): Promise<void> {
+  const temporary = `${stateFile}.${process.pid}.tmp`;
+  await writeFile(temporary, `${JSON.stringify(state, null, 2)}\n`);
+  await rename(temporary, stateFile);
+}
+
+/** Whether the state file is there at all: `down` removing it is what tells a running `up` to leave. */
+async function stateFileExists(stateFile: string): Promise<boolean> {
+  try {
+    await access(stateFile);
+    return true;
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code === 'ENOENT') return false;
+    throw error;
+  }
+}
+
 async function readState(stateFile: string): Promise<FleetState | undefined> {
   try {
     return JSON.parse(await readFile(stateFile, 'utf8')) as FleetState;
@@ -305,7 +327,7 @@ async function up(
     agentsDir: paths.agentsDir,
     runner,
   };
-  const save = () => writeFile(paths.stateFile, `${JSON.stringify(state, null, 2)}\n`);
+  const save = () => writeState(paths.stateFile, state);
   await save();
 
   const supervisors = new Map<Service, Supervisor>();
@@ -460,7 +482,7 @@ async function up(
         if (comparable !== last) process.stdout.write(`${text}\n`);
         last = comparable;
       }
-      if ((await readState(paths.stateFile)) === undefined) {
+      if (!(await stateFileExists(paths.stateFile))) {
         say('the fleet was stopped from elsewhere (`down`); leaving');
         for (const supervisor of supervisors.values()) supervisor.stop();
         watching.abort();

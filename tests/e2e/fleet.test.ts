@@ -14,7 +14,7 @@ import { createNaming } from '@ocf/naming';
 import { resolveStackSettings, stackStatus } from '@ocf/local-stack';
 import { createMemoryLogger } from '@ocf/logging';
 import { useFleetLoggerForMatrix } from '@ocf/matrix';
-import { applyRouting, fleetRouting } from '@ocf/routing';
+import { applyRouting, fleetRouting, SERVICE_NAMES, type ServiceName } from '@ocf/routing';
 import { agentSecretName } from '@ocf/secrets';
 import { readMetric } from '../../services/health/test/support/cloudwatch.ts';
 import {
@@ -35,10 +35,10 @@ import { fleetQuiet, reconcilePasses } from '../support/signals.ts';
 
 const MAX_FAILURES = 3;
 
-// All five services as real processes, on moto (EventBridge, SQS, DynamoDB, Secrets Manager, ECS,
+// Every service of the fleet (SERVICE_NAMES) as a real process, on moto (EventBridge, SQS, DynamoDB, Secrets Manager, ECS,
 // EFS, CloudWatch) and the real Synapse, driven and checked only through public interfaces: the
 // directory's REST API, a raw PutEvents, Matrix as the CEO sees it, and what AWS itself shows.
-describe('the fleet, end to end (directory, credentials, bridge, provisioning, health)', () => {
+describe(`the fleet, end to end (${SERVICE_NAMES.join(', ')})`, () => {
   const clients = awsClients();
   const secretsManager = new SecretsManagerClient({});
   const routing = fleetRouting(uniqueEnvironment('fleet'));
@@ -49,9 +49,7 @@ describe('the fleet, end to end (directory, credentials, bridge, provisioning, h
   let infra: AgentInfrastructure;
   let token: string;
   let bus: Awaited<ReturnType<typeof listenOnBus>>;
-  const services: Partial<
-    Record<'directory' | 'credentials' | 'bridge' | 'provisioning' | 'health', RunningServiceProcess>
-  > = {};
+  const services: Partial<Record<ServiceName, RunningServiceProcess>> = {};
   let provisioningEnv: Record<string, string>;
 
   before(async () => {
@@ -95,9 +93,22 @@ describe('the fleet, end to end (directory, credentials, bridge, provisioning, h
         HEALTH_BACKOFF_BASE_MS: '1000',
         HEALTH_BACKOFF_MAX_MS: '2000',
       }),
+      // No upstream: nothing here calls a model; it keeps its copy of who is hired, as in a fleet.
+      startServiceProcess('model-gateway', common),
     ]);
-    [services.directory, services.credentials, services.bridge, services.provisioning, services.health] =
-      started;
+    [
+      services.directory,
+      services.credentials,
+      services.bridge,
+      services.provisioning,
+      services.health,
+      services['model-gateway'],
+    ] = started;
+    assert.deepEqual(
+      Object.keys(services).sort(),
+      [...SERVICE_NAMES].sort(),
+      'every service of the fleet runs',
+    );
   });
 
   after(async () => {
@@ -178,7 +189,7 @@ describe('the fleet, end to end (directory, credentials, bridge, provisioning, h
    * ones included), then provisioning has made two whole reconcile passes over that state.
    */
   async function settled(): Promise<void> {
-    await fleetQuiet(clients.sqs, routing, ['directory', 'credentials', 'bridge', 'provisioning', 'health']);
+    await fleetQuiet(clients.sqs, routing, SERVICE_NAMES);
     assert.ok(services.provisioning, 'provisioning runs');
     await reconcilePasses(services.provisioning.url, 2);
   }

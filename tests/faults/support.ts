@@ -1,6 +1,7 @@
 import { writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
+import { SERVICE_NAMES, type ServiceName } from '@ocf/routing';
 import { waitFor } from '../support/aws.ts';
 
 /**
@@ -60,22 +61,29 @@ export async function persistently(what: string, call: () => Promise<Response>):
 /**
  * `--service-env` for a fleet under faults: resyncs and sweeps every few seconds instead of every
  * 15-30, so what a fault left half done is picked up within the test, and `everyService` (the
- * fault proxy as AWS_ENDPOINT_URL) for all five. Returns the file's path.
+ * fault proxy as AWS_ENDPOINT_URL) for every service of the fleet. Returns the file's path.
  */
 export async function fastResyncServiceEnv(
   environment: string,
   everyService: Readonly<Record<string, string>> = {},
 ): Promise<string> {
+  const own: Partial<Record<ServiceName, Record<string, string>>> = {
+    directory: {
+      DIRECTORY_OUTBOX_SWEEP_MS: '2000',
+      DIRECTORY_RESYNC_INTERVAL_MS: '2000',
+      DIRECTORY_RESYNC_STALLED_MS: '10000',
+      DIRECTORY_RESYNC_MAX_WAIT_MS: '40000',
+    },
+    bridge: { BRIDGE_SWEEP_INTERVAL_MS: '3000' },
+    provisioning: { PROVISIONING_RESYNC_MS: '3000' },
+    health: { HEALTH_POLL_MS: '2000' },
+  };
   const file = path.join(tmpdir(), `ocf-${environment}-service-env.json`);
   await writeFile(
     file,
-    JSON.stringify({
-      directory: { ...everyService, DIRECTORY_OUTBOX_SWEEP_MS: '2000' },
-      credentials: { ...everyService },
-      bridge: { ...everyService, BRIDGE_SWEEP_INTERVAL_MS: '3000' },
-      provisioning: { ...everyService, PROVISIONING_RESYNC_MS: '3000' },
-      health: { ...everyService, HEALTH_POLL_MS: '2000' },
-    }),
+    JSON.stringify(
+      Object.fromEntries(SERVICE_NAMES.map((service) => [service, { ...everyService, ...own[service] }])),
+    ),
   );
   return file;
 }

@@ -2,7 +2,7 @@
  * Issue 12 item 1: under `fleet up`, a service killed with SIGKILL is restarted (with a line on
  * the console saying so) and the fleet keeps working; nothing else is stopped. Runs the real
  * fleet command against the test run's stack. Ports: OCF_TEST_FLEET_PORT_BASE (default 8580) and
- * the next four; fleet name: OCF_TEST_FLEET_ENV (default a fresh one).
+ * one more per service; fleet name: OCF_TEST_FLEET_ENV (default a fresh one).
  */
 import assert from 'node:assert/strict';
 import { after, describe, it } from 'node:test';

@@ -15,6 +15,11 @@ export interface FaultProxy {
   /** Drop one in every `dropEvery` fleet entries (20: 5 %); 0 drops nothing. Change it at any time. */
   dropEvery: number;
   silent: boolean;
+  /**
+   * Only entries of these detail-types count towards `dropEvery` and may be dropped (all, when
+   * undefined): a test of lost events drops the ones the cascade depends on, not metrics.
+   */
+  dropTypes: ReadonlySet<string> | undefined;
   readonly dropped: { readonly source: string; readonly detailType: string; readonly agentId?: string }[];
   close(): Promise<void>;
 }
@@ -30,12 +35,16 @@ export async function startFaultProxy(options: { target: string }): Promise<Faul
   const target = new URL(options.target);
   let eligible = 0;
   /** Exactly one in `dropEvery`, not a coin per entry: a run always loses some, never a burst. */
-  const dropNext = (source: string): boolean =>
-    proxy.dropEvery > 0 && source.startsWith('ocf.') && ++eligible % proxy.dropEvery === 0;
+  const dropNext = (entry: PutEventsEntry): boolean =>
+    proxy.dropEvery > 0 &&
+    (entry.Source ?? '').startsWith('ocf.') &&
+    (proxy.dropTypes === undefined || proxy.dropTypes.has(entry.DetailType ?? '')) &&
+    ++eligible % proxy.dropEvery === 0;
   const proxy: FaultProxy = {
     url: '',
     dropEvery: 0,
     silent: false,
+    dropTypes: undefined,
     dropped: [],
     close: () => Promise.resolve(),
   };
@@ -70,7 +79,7 @@ export async function startFaultProxy(options: { target: string }): Promise<Faul
   async function putEvents(req: IncomingMessage, body: Buffer, res: ServerResponse): Promise<void> {
     const parsed = JSON.parse(body.toString('utf8')) as { Entries?: PutEventsEntry[] };
     const entries = parsed.Entries ?? [];
-    const drop = entries.map((e) => dropNext(e.Source ?? ''));
+    const drop = entries.map((e) => dropNext(e));
     if (!drop.includes(true)) {
       send(res, await forward(req, body));
       return;

@@ -58,33 +58,52 @@ async function startsOf(dir: string): Promise<number> {
   return Number(text) || 0;
 }
 
-/** Every Synapse account whose localpart starts with `agent-<namespace>_`, and whether it is deactivated. */
-async function agentAccounts(namespace: string): Promise<Map<string, boolean>> {
+interface AgentAccount {
+  readonly deactivated: boolean;
+}
+
+/** Synapse's admin API as a fresh admin of the test's own: accounts, their devices and rooms. */
+async function synapseAdmin(namespace: string) {
   const hs = await homeserverUnderTest();
   const admin = await registerHuman(
     hs.url,
     hs.registrationSharedSecret,
     `fault-admin-${namespace}-${Date.now()}`,
-    {
-      admin: true,
-    },
+    { admin: true },
   );
-  const prefix = `@agent-${namespace}_`;
-  const accounts = new Map<string, boolean>();
-  let from: string | undefined = '0';
-  while (from !== undefined) {
-    const url = `${hs.url}/_synapse/admin/v2/users?name=${encodeURIComponent(`agent-${namespace}_`)}&deactivated=true&limit=500&from=${from}`;
-    const response = await fetch(url, { headers: { authorization: `Bearer ${admin.client.accessToken}` } });
-    assert.equal(response.status, 200, `Synapse admin users: ${response.status}`);
-    const page = (await response.json()) as {
-      users: { name: string; deactivated: boolean }[];
-      next_token?: string;
-    };
-    for (const user of page.users)
-      if (user.name.startsWith(prefix)) accounts.set(user.name, user.deactivated);
-    from = page.next_token;
-  }
-  return accounts;
+  const get = async <T>(pathAndQuery: string): Promise<T> => {
+    const response = await fetch(`${hs.url}${pathAndQuery}`, {
+      headers: { authorization: `Bearer ${admin.client.accessToken}` },
+    });
+    assert.equal(response.status, 200, `Synapse admin ${pathAndQuery}: ${response.status}`);
+    return (await response.json()) as T;
+  };
+  return {
+    /** Every account whose localpart starts with `agent-<namespace>_`, deactivated ones included. */
+    async agentAccounts(): Promise<Map<string, AgentAccount>> {
+      const prefix = `@agent-${namespace}_`;
+      const accounts = new Map<string, AgentAccount>();
+      let from: string | undefined = '0';
+      while (from !== undefined) {
+        const page: { users: { name: string; deactivated: boolean }[]; next_token?: string } = await get(
+          `/_synapse/admin/v2/users?name=${encodeURIComponent(`agent-${namespace}_`)}&deactivated=true&limit=500&from=${from}`,
+        );
+        for (const user of page.users)
+          if (user.name.startsWith(prefix)) accounts.set(user.name, { deactivated: user.deactivated });
+        from = page.next_token;
+      }
+      return accounts;
+    },
+    /** How many devices (sessions) the account has, and how many rooms it is in. */
+    async reach(userId: string): Promise<{ devices: number; rooms: number }> {
+      const user = encodeURIComponent(userId);
+      const [devices, rooms] = await Promise.all([
+        get<{ total: number }>(`/_synapse/admin/v2/users/${user}/devices`),
+        get<{ total: number }>(`/_synapse/admin/v1/users/${user}/joined_rooms`),
+      ]);
+      return { devices: devices.total, rooms: rooms.total };
+    },
+  };
 }
 
 /**
@@ -139,17 +158,34 @@ export async function assertNothingLostNothingDoubled(
   }
 
   took('statuses, tasks and secrets');
-  const accounts = await agentAccounts(fleet.environment);
-  took('Matrix accounts');
+  // One account per agent id (the user id is the agent's); a hire's account is open, a retired
+  // agent's is closed: no session and in no room (ADR 0020 closes it rather than deactivating it,
+  // so a re-hire can open it again). One made by an older bridge may be deactivated instead.
+  const synapse = await synapseAdmin(fleet.environment);
+  const accounts = await synapse.agentAccounts();
   for (const agentId of [...expected.running, ...expected.retired]) {
     const retired = expected.retired.includes(agentId);
-    const userId = [...accounts.keys()].find((u) => u.startsWith(`@agent-${fleet.environment}_${agentId}:`));
+    const userIds = [...accounts.keys()].filter((u) =>
+      u.startsWith(`@agent-${fleet.environment}_${agentId}:`),
+    );
+    const [userId] = userIds;
+    if (userIds.length > 1) problems.push(`${agentId}: ${userIds.length} Matrix accounts`);
     // Retired before the chat step: no account was made, and none is owed.
     if (userId === undefined) {
       if (!retired) problems.push(`${agentId}: no Matrix account`);
-    } else if (accounts.get(userId) !== retired)
-      problems.push(`${agentId}: account ${accounts.get(userId) === true ? 'deactivated' : 'still active'}`);
+      continue;
+    }
+    const account = accounts.get(userId);
+    if (!retired) {
+      if (account?.deactivated === true) problems.push(`${agentId}: account deactivated`);
+      continue;
+    }
+    if (account?.deactivated === true) continue;
+    const { devices, rooms } = await synapse.reach(userId);
+    if (devices > 0 || rooms > 0)
+      problems.push(`${agentId}: account not closed (${devices} sessions, in ${rooms} rooms)`);
   }
+  took('Matrix accounts');
 
   const letters = await fleetDeadLetterCounts(clients.sqs, fleet.routing);
   took('dead letters');

@@ -3,14 +3,15 @@ import { once } from 'node:events';
 import { readFile } from 'node:fs/promises';
 import path from 'node:path';
 import { createInterface } from 'node:readline';
-import { fleetRouting, type FleetRouting } from '@ocf/routing';
+import { fleetRouting, SERVICE_NAMES, type FleetRouting, type ServiceName } from '@ocf/routing';
 import { waitFor } from './aws.ts';
 import { directoryClient, type DirectoryClient } from './directory-client.ts';
 
 const root = path.resolve(import.meta.dirname, '../..');
 
-export const FLEET_SERVICES = ['directory', 'credentials', 'bridge', 'provisioning', 'health'] as const;
-export type FleetService = (typeof FLEET_SERVICES)[number];
+/** The services `fleet up` starts and supervises: every service of the routing definition. */
+export const FLEET_SERVICES = SERVICE_NAMES;
+export type FleetService = ServiceName;
 
 export interface ServiceRecord {
   readonly pid: number;
@@ -28,6 +29,8 @@ export interface RunningFleet {
   readonly child: ChildProcess;
   /** The services' pids and ports, from the fleet's state file. */
   services(): Promise<Record<FleetService, ServiceRecord>>;
+  /** The lines of a service's own log (the fleet's logs folder), every restart of it included. */
+  serviceLog(service: FleetService): Promise<string[]>;
   /** Waits for a console line matching `pattern` (among the lines from index `from` on). */
   line(pattern: RegExp, options?: { from?: number; timeoutMs?: number }): Promise<string>;
   /** Ctrl-C: the fleet stops what it started; resolves with its exit code. */
@@ -37,7 +40,7 @@ export interface RunningFleet {
 /**
  * The real fleet command, `node local-stack/src/fleet.ts up --env <environment> --port-base <n>`,
  * on the test run's stack (OCF_STACK_DIR and the endpoints in the environment), as a person runs
- * it: it starts and supervises the five services; tests read its console and call its REST API.
+ * it: it starts and supervises the services (FLEET_SERVICES); tests read its console and call its REST API.
  * `env` adds to the command's environment (AGENT_RUNNER=ecs, LOG_LEVEL, ...).
  */
 export async function startFleet(options: {
@@ -99,10 +102,12 @@ export async function startFleet(options: {
     directory: directoryClient(`http://127.0.0.1:${portBase}`, token),
     console: lines,
     child,
+    async serviceLog(service) {
+      const file = path.join(fleetStateDir(environment), 'logs', `${service}.log`);
+      return (await readFile(file, 'utf8')).split('\n').filter((l) => l !== '');
+    },
     async services() {
-      const stateDir = process.env['OCF_STACK_DIR'];
-      if (stateDir === undefined) throw new Error('OCF_STACK_DIR names the stack the fleet runs on');
-      const file = path.join(stateDir, 'fleet', environment, 'fleet.json');
+      const file = path.join(fleetStateDir(environment), 'fleet.json');
       return (JSON.parse(await readFile(file, 'utf8')) as { services: Record<FleetService, ServiceRecord> })
         .services;
     },
@@ -115,6 +120,13 @@ export async function startFleet(options: {
   };
 }
 
+/** Where `fleet up` keeps a fleet's state: its pids, token and logs. */
+function fleetStateDir(environment: string): string {
+  const stateDir = process.env['OCF_STACK_DIR'];
+  if (stateDir === undefined) throw new Error('OCF_STACK_DIR names the stack the fleet runs on');
+  return path.join(stateDir, 'fleet', environment);
+}
+
 /** The fleet's directory folder of local agents, as `fleet up` sets it (LOCAL_AGENTS_DIR). */
 export function localAgentsDir(environment: string): string {
   const stateDir = process.env['OCF_STACK_DIR'];
@@ -122,7 +134,7 @@ export function localAgentsDir(environment: string): string {
   return path.join(stateDir, 'agents', environment);
 }
 
-/** Ports for a fleet under test: OCF_TEST_FLEET_PORT_BASE plus `offset` (a file's own block of five). */
+/** Ports for a fleet under test: OCF_TEST_FLEET_PORT_BASE plus `offset` (a file's own block, one port per service). */
 export function testFleetPortBase(offset: number): number {
   return Number(process.env['OCF_TEST_FLEET_PORT_BASE'] ?? '8580') + offset;
 }

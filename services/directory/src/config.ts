@@ -6,6 +6,24 @@ export const settings = {
   PORT: commonSettings.PORT.default(8081),
   /** How often events left in the outbox (the bus was unreachable) are published again. */
   DIRECTORY_OUTBOX_SWEEP_MS: z.coerce.number().int().positive().default(15_000),
+  /**
+   * The cascade resync (ADR 0024): an agent at a status the cascade only passes through (hired,
+   * credentials-issued, chat-account-ready, launching, retiring) with no progress for this long
+   * gets its request announced again, in case an event on the way was lost.
+   */
+  DIRECTORY_RESYNC_STALLED_MS: z.coerce
+    .number()
+    .int()
+    .positive()
+    .default(5 * 60_000),
+  /** Each further resync of the same agent at the same status waits twice as long, up to this. */
+  DIRECTORY_RESYNC_MAX_WAIT_MS: z.coerce
+    .number()
+    .int()
+    .positive()
+    .default(60 * 60_000),
+  /** How often the directory looks for such agents. */
+  DIRECTORY_RESYNC_INTERVAL_MS: z.coerce.number().int().positive().default(60_000),
   /** How often the change feed is read while someone watches (GET /v1/watch/agents). */
   DIRECTORY_WATCH_POLL_MS: z.coerce.number().int().positive().default(1_000),
   /** How far back each read of the change feed starts again (late index updates, clock skew between instances). */

@@ -9,6 +9,7 @@ import { planOrg, type OrgPlan, type PlannedChange } from './domain/org-plan.ts'
 import type { ValidOrg } from '@ocf/org-file';
 import { checkPosition, checkReportsStillFit, type OrgViolation } from './domain/org-rules.ts';
 import { applySpendEvent } from './domain/spend.ts';
+import { IN_PASSING, resyncDue, type ResyncPolicy } from './domain/resync.ts';
 import { applyEvent, deriveStatus, EMPTY_PROGRESS, startRetirement } from './domain/status.ts';
 import type { AgentFilter, AgentStore, PendingEvent, StoredAgent } from './ports.ts';
 
@@ -386,6 +387,58 @@ export function createDirectory(deps: DirectoryDeps) {
         };
       });
       if (agent !== undefined && agent.outbox.length > 0) await records.flushQuietly(agent);
+    },
+
+    /**
+     * The cascade resync (ADR 0024): every agent that made no progress for `policy.stalledMs` at a
+     * status the cascade only passes through gets its request announced again, through its
+     * outbox. A hire is announced again as the same hire (its data and time, a new event id, so
+     * every step looks again: each does what is missing and reports what it did); a retirement
+     * as a new request to retire, as when a retirement overtook the hire. Returns how many.
+     */
+    async resyncStalled(policy: ResyncPolicy, { limit = 100 } = {}): Promise<number> {
+      let resynced = 0;
+      for (const status of IN_PASSING) {
+        let cursor: string | undefined;
+        do {
+          const page = await store.list({ status }, { limit: 100, cursor });
+          for (const candidate of page.items) {
+            if (resynced >= limit) return resynced;
+            if (resyncDue(candidate, new Date(now()), policy).action === 'none') continue;
+            const { record, written } = await records.mutate(candidate.agentId, (agent) => {
+              if (agent === undefined) return undefined;
+              const due = resyncDue(agent, new Date(now()), policy);
+              if (due.action === 'none') return undefined;
+              const event =
+                due.action === 'repeat-hire'
+                  ? outboxEventOf('AgentHired', hiredEventData(agent), {
+                      eventId: randomUUID(),
+                      correlationId: agent.correlationId,
+                      causationId: agent.hireEventId,
+                      // The same hire: a step that orders facts by time sees nothing newer.
+                      now: new Date(agent.hiredAt),
+                    })
+                  : pending(
+                      'AgentRetired',
+                      { agentId: agent.agentId, reason: 'retirement repeated: no progress for a while' },
+                      {},
+                      agent.correlationId,
+                    );
+              return { ...agent, resync: due.mark, outbox: [...agent.outbox, event] };
+            });
+            if (record === undefined || !written) continue;
+            resynced++;
+            logger.warn('cascade made no progress; announcing its request again', {
+              agentId: record.agentId,
+              status: record.status,
+              resyncs: record.resync?.count,
+            });
+            await records.flushQuietly(record);
+          }
+          cursor = page.cursor;
+        } while (cursor !== undefined);
+      }
+      return resynced;
     },
 
     /**

@@ -1,5 +1,6 @@
 import type { OutboxEvent, VersionedRecords } from '@ocf/runtime';
 import type { AgentRecord, AgentStatus } from './domain/agent.ts';
+import type { ResyncMark } from './domain/resync.ts';
 import type { Level } from '@ocf/events';
 
 /**
@@ -10,6 +11,8 @@ export type PendingEvent = OutboxEvent;
 
 export interface StoredAgent extends AgentRecord {
   readonly outbox: readonly PendingEvent[];
+  /** The cascade resync's last announcement for this agent (ADR 0024). */
+  readonly resync?: ResyncMark | undefined;
 }
 
 export interface AgentFilter {

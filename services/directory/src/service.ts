@@ -14,7 +14,8 @@ import { createHandlers } from './handlers/index.ts';
 /**
  * The directory as startService runs it: its agents and API-token tables behind their ports, the
  * key that checks agents' own tokens, one
- * directory (the use cases) shared by the consumer and the REST API, and the outbox sweeper.
+ * directory (the use cases) shared by the consumer and the REST API, the outbox sweeper and the
+ * cascade resync.
  */
 export function directoryService(): ServiceDefinition<typeof settings> {
   return {
@@ -44,6 +45,22 @@ export function directoryService(): ServiceDefinition<typeof settings> {
           return undefined;
         },
       });
+      // The cascade resync (ADR 0024): a hire or retirement stuck at a step, perhaps because an
+      // event on the way was lost, has its request announced again; cheap when none is stuck.
+      const cascadeResync = createTriggerLoop({
+        pass: async () => {
+          await directory.resyncStalled({
+            stalledMs: config.DIRECTORY_RESYNC_STALLED_MS,
+            maxWaitMs: config.DIRECTORY_RESYNC_MAX_WAIT_MS,
+          });
+        },
+        idleMs: () => config.DIRECTORY_RESYNC_INTERVAL_MS,
+        passAtStart: false,
+        onError: (error) => {
+          logger.warn('cascade resync failed', { error });
+          return undefined;
+        },
+      });
       const changes = createAgentChangeFeed({
         store,
         logger: logger.with({ component: 'change-feed' }),
@@ -53,7 +70,7 @@ export function directoryService(): ServiceDefinition<typeof settings> {
       return {
         handlers: createHandlers(directory),
         app: (readiness) => buildApp({ logger, readiness, directory, store, tokens, agentTokens, changes }),
-        background: { outboxSweeper, changeFeed: changes.loop },
+        background: { outboxSweeper, cascadeResync, changeFeed: changes.loop },
       };
     },
   };

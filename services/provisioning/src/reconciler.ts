@@ -1,9 +1,11 @@
+import { randomUUID } from 'node:crypto';
 import { errorMessage, isRetryable } from '@ocf/errors';
 import { retirementSteps, type CreateEventOptions } from '@ocf/events';
 import type { Logger } from '@ocf/logging';
 import { backoffDelayMs, createTriggerLoop, type BackoffPolicy, type EventPublisher } from '@ocf/runtime';
 import {
   currentLaunch,
+  isRetired,
   type AgentRecord,
   type EventFact,
   type LaunchFailure,
@@ -53,6 +55,12 @@ export interface Reconciler {
   stop(): Promise<void>;
   /** One pass, now; passes never overlap. For tests and the benchmark. */
   runOnce(signal?: AbortSignal): Promise<PassSummary>;
+  /**
+   * The agent's hire was announced again (the directory's cascade resync, ADR 0024): its current
+   * launch, if it was reported, is reported again as the same AgentLaunching (same id and time),
+   * in case that report was lost. Between passes, so it reads the launch as the passes left it.
+   */
+  reannounce(agentId: string): Promise<boolean>;
   readonly passes: number;
 }
 
@@ -243,6 +251,7 @@ export function createReconciler(deps: ReconcilerDeps): Reconciler {
     const launch: LaunchRecord = {
       at: now().toISOString(),
       taskArn,
+      eventId: randomUUID(),
       hireEventId: hired.eventId,
       ...(restartEventId === undefined ? {} : { restartEventId }),
       reported: false,
@@ -260,7 +269,10 @@ export function createReconciler(deps: ReconcilerDeps): Reconciler {
     await publisher.emit(
       'AgentLaunching',
       { agentId: record.agentId, taskArn: launch.taskArn },
-      causedBy(cause),
+      {
+        ...causedBy(cause),
+        ...(launch.eventId === undefined ? {} : { eventId: launch.eventId, now: new Date(launch.at) }),
+      },
     );
     const wake = record.wake;
     if (wake !== undefined && wake.eventId === launch.restartEventId) {
@@ -365,8 +377,27 @@ export function createReconciler(deps: ReconcilerDeps): Reconciler {
     logger.info('retirement done', { agentId: record.agentId, archiveLocation });
   }
 
+  function reannounce(agentId: string): Promise<boolean> {
+    return loop.exclusive(async () => {
+      const record = await store.get(agentId);
+      const launch = record === undefined ? undefined : currentLaunch(record);
+      // Unreported, or without its id (an older record): the passes report it, or it stands.
+      if (record === undefined || launch === undefined || !launch.reported || launch.eventId === undefined)
+        return false;
+      if (isRetired(record)) return false;
+      await publisher.emit(
+        'AgentLaunching',
+        { agentId, taskArn: launch.taskArn },
+        { eventId: launch.eventId, now: new Date(launch.at), ...causedBy(record.hired) },
+      );
+      logger.info('launch reported again', { agentId, taskArn: launch.taskArn, eventId: launch.eventId });
+      return true;
+    });
+  }
+
   return {
     trigger,
+    reannounce,
     start: () => {
       loop.start();
     },

@@ -55,6 +55,7 @@ export function provisioningService(): ServiceDefinition<typeof settings> {
           reconcile: (reason) => {
             reconciler.trigger(reason);
           },
+          reannounce: (agentId) => reconciler.reannounce(agentId),
         }),
         app: (readiness) =>
           buildApp({

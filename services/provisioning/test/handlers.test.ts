@@ -12,6 +12,7 @@ describe('provisioning handlers', () => {
       store: createMemoryAgentStateStore(),
       secrets: nameTrustingSecretCheck('test'),
       reconcile: () => undefined,
+      reannounce: () => Promise.resolve(false),
     });
     assert.deepEqual(Object.keys(handlers).sort(), subscribedEventTypes('provisioning').sort());
   });

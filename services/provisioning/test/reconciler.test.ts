@@ -69,6 +69,48 @@ describe('reconciler', () => {
     assert.equal(h.published('AgentLaunching').length, 1);
   });
 
+  it('reports its launch again, as the same event, when the same hire is announced again (ADR 0024)', async () => {
+    const h = provisioningHarness();
+    await h.hireReady('ada');
+    await h.reconciler.runOnce();
+    const [first] = h.published('AgentLaunching');
+    assert.ok(first);
+    const hired = (await h.store.get('ada'))?.hired;
+    assert.ok(hired);
+    const hire = {
+      agentId: 'ada',
+      name: 'ada',
+      title: 'Engineer',
+      level: 'ic' as const,
+      department: 'Engineering',
+      managerId: 'ceo',
+    };
+
+    // The directory's cascade resync: the same hire (same time), under a new id.
+    await h.deliver('AgentHired', hire, { at: new Date(hired.at) });
+    await h.reconciler.runOnce();
+    const launches = h.published('AgentLaunching');
+    assert.equal(launches.length, 2);
+    assert.equal(
+      launches[1]?.metadata.eventId,
+      first.metadata.eventId,
+      'the same event: deduped where it arrived',
+    );
+    assert.equal(launches[1].metadata.occurredAt, first.metadata.occurredAt);
+    assert.deepEqual(launches[1].data, first.data);
+    assert.equal(h.tasks.tasks.size, 1, 'no second task');
+
+    // A plain duplicate (the same id) changes nothing and reports nothing.
+    await h.deliver('AgentHired', hire, { at: new Date(hired.at), eventId: hired.eventId });
+    assert.equal(h.published('AgentLaunching').length, 2);
+
+    // Once retired, there is no launch to report.
+    await h.deliver('AgentRetired', { agentId: 'ada' });
+    await h.reconciler.runOnce();
+    await h.deliver('AgentHired', hire, { at: new Date(hired.at) });
+    assert.equal(h.published('AgentLaunching').length, 2);
+  });
+
   it('stops a duplicate and a task of an agent it never heard of', async () => {
     const h = provisioningHarness();
     await h.hireReady('ada');

@@ -165,6 +165,7 @@ export function assess(
         phase: 'running',
         phaseAt: nowIso,
         runningReported: task.arn,
+        runningReport: outbox.at(-1),
         outbox: [...record.outbox, ...outbox],
       };
       if (record.wake?.taskArn === task.arn) {

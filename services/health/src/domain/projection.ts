@@ -32,6 +32,11 @@ export interface HealthRecord {
   readonly lastReason?: string | undefined;
   /** The task whose RUNNING was reported (AgentRunning), so it is reported once. */
   readonly runningReported?: string | undefined;
+  /**
+   * That AgentRunning as published, so a cascade resync (ADR 0024) can publish it again as the
+   * same event: a consumer that had it dedupes, one that lost it learns the agent runs.
+   */
+  readonly runningReport?: OutboxEvent | undefined;
   /** Latency metrics already published for the current hire and retirement (`hire:credentials`...). */
   readonly latencyReported: readonly string[];
   /** Events decided but maybe not yet published: published again until they are (same ids). */
@@ -163,6 +168,8 @@ export function applyEvent(
 
   switch (event.type) {
     case 'AgentHired': {
+      if (record.hire !== undefined && record.hire.at === at && record.hire.eventId !== ref.eventId)
+        return repeatRunning(record);
       if (record.hire !== undefined && record.hire.at >= at) return unchanged(record);
       metrics.push(countDatum('Hires', environment, new Date(at)));
       const fresh: HealthRecord = {
@@ -287,4 +294,23 @@ export function changed(record: HealthRecord, metrics: readonly MetricDatum[]): 
 /** A decision that changed nothing. */
 export function unchanged(record: HealthRecord): Decision {
   return { record, metrics: [], changed: false };
+}
+
+/**
+ * The same hire announced again under a new event id (the directory's cascade resync, ADR 0024):
+ * an event on the way was lost somewhere. If this agent's task was reported running, that report
+ * goes out again, as the same event (same id and time).
+ */
+function repeatRunning(record: HealthRecord): Decision {
+  const report = record.runningReport;
+  if (
+    isRetired(record) ||
+    record.phase !== 'running' ||
+    report === undefined ||
+    !('taskArn' in report.data) ||
+    report.data.taskArn !== record.task?.arn ||
+    record.outbox.some((e) => e.eventId === report.eventId)
+  )
+    return unchanged(record);
+  return changed({ ...record, outbox: [...record.outbox, report] }, []);
 }

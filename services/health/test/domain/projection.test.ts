@@ -47,6 +47,34 @@ describe('health projection', () => {
     assert.deepEqual(rehired.failures, []);
   });
 
+  it('reports the running task again, as the same event, when the same hire is announced again (ADR 0024)', () => {
+    const up = assess(launchedRecord(), running, at(10), POLICY, 'test', newId).record;
+    const report = up.outbox.at(-1);
+    assert.equal(report?.type, 'AgentRunning');
+    const published = { ...up, outbox: [] };
+    const hire = published.hire;
+    assert.ok(hire);
+
+    // The directory's cascade resync: the same hire (its time), a new id.
+    const repeat = {
+      ...createEvent('AgentHired', HIRED, { now: new Date(hire.at) }),
+      source: 'ocf.directory',
+    };
+    const again = applyEvent(published, repeat, 'test');
+    assert.equal(again.changed, true);
+    assert.deepEqual(again.record.outbox, [report], 'the same event: same id, same time');
+    assert.equal(again.record.phase, 'running');
+    assert.equal(applyEvent(again.record, repeat, 'test').changed, false, 'owed once, not twice');
+
+    // A plain duplicate of the hire, or a repeat before the task was seen running, reports nothing.
+    const duplicate = {
+      ...createEvent('AgentHired', HIRED, { now: new Date(hire.at), eventId: hire.eventId }),
+      source: 'ocf.directory',
+    };
+    assert.equal(applyEvent(published, duplicate, 'test').changed, false);
+    assert.equal(applyEvent(launchedRecord(), repeat, 'test').changed, false);
+  });
+
   it('ignores duplicates and older facts', () => {
     const record = launchedRecord();
     const older = applyEvent(

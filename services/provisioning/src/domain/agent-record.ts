@@ -69,6 +69,12 @@ export interface LaunchRecord {
   readonly restartEventId?: string | undefined;
   /** AgentLaunching was published for it. False between the write and the publish. */
   readonly reported: boolean;
+  /**
+   * The id its AgentLaunching is published under, made with the record, so that reporting it
+   * again (after a crash, or for a cascade resync, ADR 0024) is the same event, which consumers
+   * that had it dedupe. Absent in records from before: those report under a fresh id.
+   */
+  readonly eventId?: string | undefined;
 }
 
 /** A launch that failed for a reason other than throttling; retried after `retryAfter`. */

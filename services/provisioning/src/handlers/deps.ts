@@ -9,6 +9,8 @@ export interface ProvisioningDeps {
   readonly secrets: AgentSecretCheck;
   /** Asks the reconcile loop for a pass; handlers never start or stop tasks themselves. */
   readonly reconcile: (reason: string) => void;
+  /** Reports the agent's current launch again, as the same event (the reconciler's `reannounce`). */
+  readonly reannounce: (agentId: string) => Promise<unknown>;
 }
 
 /** An event's time, normalised to UTC so facts compare as strings. */

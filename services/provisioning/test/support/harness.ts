@@ -58,12 +58,14 @@ export function provisioningHarness(
         : { maxThrottledAttempts: options.maxThrottledAttempts }),
     });
   const triggers: string[] = [];
+  const reconciler = makeReconciler();
   const handlers = createHandlers({
     store,
     secrets: nameTrustingSecretCheck('test'),
     reconcile: (reason) => {
       triggers.push(reason);
     },
+    reannounce: (agentId) => reconciler.reannounce(agentId),
   });
 
   async function deliver<T extends EventType>(
@@ -120,14 +122,14 @@ export function provisioningHarness(
     triggers,
     deliver,
     hireReady,
-    reconciler: makeReconciler(),
+    reconciler,
     /** A fresh reconciler over the same store and tasks: provisioning after a restart. */
     restart: makeReconciler,
     published: <T extends EventType>(type: T) =>
       publisher.published.filter((e) => e.type === type) as unknown as {
         type: T;
         data: EventDataInput<T>;
-        metadata: { correlationId: string; causationId?: string };
+        metadata: { eventId: string; occurredAt: string; correlationId: string; causationId?: string };
       }[],
   };
 }
