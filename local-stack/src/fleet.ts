@@ -426,6 +426,8 @@ async function up(
         `  TOKEN=${token}`,
         `  curl -s -X POST ${directoryUrl}/v1/agents -H "authorization: Bearer $TOKEN" -H 'content-type: application/json' \\`,
         `    -d '{"name":"Grace Hopper","title":"VP Engineering","level":"vp","department":"Engineering","manager":"ceo"}'`,
+        // The address only: the token is pasted into the page, never put in a URL (ADR 0025).
+        `web console: ${directoryUrl}/console/   (sign in with the API token above)`,
         runner === 'ecs'
           ? `agents: ECS tasks on the emulator's cluster ${ecs?.['AGENT_CLUSTER'] ?? ''}.   Ctrl-C stops everything.`
           : `agents' folders: ${path.relative(process.cwd(), paths.agentsDir)}/<agentId>/   Ctrl-C stops everything.`,

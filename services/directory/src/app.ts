@@ -9,6 +9,7 @@ import type { AgentChangeFeed } from './change-feed.ts';
 import type { Directory } from './directory.ts';
 import type { AgentStore } from './ports.ts';
 import { agentRoutes } from './routes/agents.ts';
+import { consoleRoutes, type ConsoleRoutesDeps } from './routes/console.ts';
 import { orgRoutes } from './routes/org.ts';
 import { watchRoutes } from './routes/watch.ts';
 
@@ -22,6 +23,8 @@ export interface AppDeps {
   readonly changes: AgentChangeFeed;
   /** Agents' own read tokens (ADR 0016); without it only operators' tokens are accepted. */
   readonly agentTokens?: { readonly environment: string; readonly key: AgentTokenKeySource };
+  /** The web console under /console (ADR 0025); without it, no console is served. */
+  readonly console?: ConsoleRoutesDeps;
 }
 
 /** The directory's REST API (documented at /openapi.json). Never listens by itself. */
@@ -59,6 +62,7 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
   agentRoutes(app, deps);
   orgRoutes(app, deps);
   watchRoutes(app, deps);
+  if (deps.console !== undefined) await consoleRoutes(app, deps.console);
   app.get('/openapi.json', { schema: { hide: true }, config: { access: 'public' } }, () => app.swagger());
   return app;
 }

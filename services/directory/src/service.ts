@@ -1,4 +1,5 @@
 import { SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
+import { consoleAssetsDir } from '@ocf/console';
 import { createTriggerLoop } from '@ocf/runtime';
 import { agentTokenKeyName } from '@ocf/secrets';
 import type { ServiceDefinition } from '@ocf/service';
@@ -52,7 +53,20 @@ export function directoryService(): ServiceDefinition<typeof settings> {
       });
       return {
         handlers: createHandlers(directory),
-        app: (readiness) => buildApp({ logger, readiness, directory, store, tokens, agentTokens, changes }),
+        app: (readiness) =>
+          buildApp({
+            logger,
+            readiness,
+            directory,
+            store,
+            tokens,
+            agentTokens,
+            changes,
+            console: {
+              assetsDir: config.CONSOLE_ASSETS_DIR ?? consoleAssetsDir,
+              homeserverUrl: config.CONSOLE_HOMESERVER_URL,
+            },
+          }),
         background: { outboxSweeper, changeFeed: changes.loop },
       };
     },
