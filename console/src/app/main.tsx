@@ -165,14 +165,21 @@ function Console({ token, onSignOut }: { readonly token: string; readonly onSign
       return after;
     });
   }, []);
-  /** Opens the tree down to an agent and shows its card (from a link in another card). */
-  const reveal = useCallback(
-    (agentId: string) => {
-      setExpanded((before) => new Set([...before, ...managersOf(tree, agentId)]));
-      setSelected(agentId);
-    },
-    [tree],
-  );
+  /**
+   * Opens the tree down to an agent and shows its card (from a link, a failure, a hire just made).
+   * An agent the stream has not brought yet is opened to when it arrives.
+   */
+  const [revealing, setRevealing] = useState<string | undefined>();
+  const reveal = useCallback((agentId: string) => {
+    setRevealing(agentId);
+    setSelected(agentId);
+  }, []);
+  useEffect(() => {
+    if (revealing === undefined || !tree.agents.has(revealing)) return;
+    const chain = managersOf(tree, revealing);
+    setExpanded((before) => (chain.every((id) => before.has(id)) ? before : new Set([...before, ...chain])));
+    setRevealing(undefined);
+  }, [revealing, tree]);
 
   return (
     <div class="console">
