@@ -133,7 +133,15 @@ describe('network', () => {
       ['path-pattern', 'fixed-response', '403'], // /_synapse/admin*, before anything is forwarded
       ['path-pattern', 'forward', undefined], // the Matrix client API
       ['http-header', 'forward', undefined], // the directory, with a bearer token only
+      ['path-pattern', 'forward', undefined], // the web console's page and assets, no data
     ]);
+    assert.deepEqual((rules[3]?.['Conditions'] as Properties[])[0]?.['PathPatternConfig'], {
+      Values: ['/console', '/console/*'],
+    });
+    // The console goes to the directory's own targets, not to a target group of its own.
+    const forwardedTo = (rule: Properties | undefined) =>
+      JSON.stringify((rule?.['Actions'] as [{ TargetGroupArn: unknown }])[0].TargetGroupArn);
+    assert.equal(forwardedTo(rules[3]), forwardedTo(rules[2]));
     assert.deepEqual((rules[0]?.['Conditions'] as Properties[])[0]?.['PathPatternConfig'], {
       Values: ['/_synapse/admin*'],
     });
