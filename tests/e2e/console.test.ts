@@ -87,10 +87,37 @@ describe('the web console in a browser', { timeout: 180_000 }, () => {
     // An individual contributor deep in the tree: the search opens the way down to it.
     const ic = sample.find((agent) => agent.level === 'ic');
     assert.ok(ic);
-    await page.getByLabel('Search').fill(ic.name);
+    await page.getByLabel('Search', { exact: true }).fill(ic.name);
     await row(ic.agentId).waitFor();
     assert.equal(await row(ic.manager).getAttribute('aria-expanded'), 'true', 'its manager is opened');
-    await page.getByLabel('Search').fill('');
+    await page.getByLabel('Search', { exact: true }).fill('');
+  });
+
+  it('is driven from the keyboard: arrows open and move through the tree, Enter shows the card', async () => {
+    const tree = page.getByRole('tree');
+    await tree.focus();
+    await page.keyboard.press('Home');
+    const activeId = async () => {
+      const id = (await tree.getAttribute('aria-activedescendant')) ?? '';
+      return page.locator(`[id="${id}"]`).getAttribute('data-agent');
+    };
+    const first = await activeId();
+    assert.ok(first !== null && sample.some((agent) => agent.agentId === first && agent.manager === 'ceo'));
+    await page.keyboard.press('ArrowRight');
+    assert.equal(await row(first).getAttribute('aria-expanded'), 'true', 'ArrowRight opens');
+    await page.keyboard.press('ArrowDown');
+    const report = await activeId();
+    assert.equal(
+      sample.find((agent) => agent.agentId === report)?.manager,
+      first,
+      'ArrowDown: its first report',
+    );
+    await page.keyboard.press('Enter');
+    await page.locator(`article.card[data-agent="${report}"]`).waitFor();
+    await page.keyboard.press('ArrowLeft');
+    assert.equal(await activeId(), first, 'ArrowLeft: back to the manager');
+    await page.keyboard.press('ArrowLeft');
+    assert.equal(await row(first).getAttribute('aria-expanded'), 'false', 'ArrowLeft closes');
   });
 
   it('shows a hire made by REST, live', async () => {

@@ -366,9 +366,12 @@ function Filters({
   readonly onCollapseAll: () => void;
 }) {
   const select = (key: keyof Filter, label: string, values: readonly string[]) => (
-    <label>
-      {label}
+    // A label beside its control, not around it: a wrapping label would put every option's text
+    // into the select's accessible name.
+    <div class="filter">
+      <label for={`filter-${key}`}>{label}</label>
       <select
+        id={`filter-${key}`}
         name={key}
         value={filter[key]}
         onChange={(event) => {
@@ -383,7 +386,7 @@ function Filters({
           </option>
         ))}
       </select>
-    </label>
+    </div>
   );
   return (
     <form
@@ -394,9 +397,10 @@ function Filters({
         event.preventDefault();
       }}
     >
-      <label>
-        Search
+      <div class="filter">
+        <label for="filter-query">Search</label>
         <input
+          id="filter-query"
           type="search"
           name="query"
           placeholder="Name, title or id"
@@ -405,7 +409,7 @@ function Filters({
             onChange({ ...filter, query: event.currentTarget.value });
           }}
         />
-      </label>
+      </div>
       {select('department', 'Department', options.departments)}
       {select('team', 'Team', options.teams)}
       {select('level', 'Level', LEVELS)}
