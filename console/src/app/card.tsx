@@ -1,5 +1,6 @@
 import { useState } from 'preact/hooks';
 import { call, UnauthorisedError } from './api.ts';
+import { Chat } from './chat.tsx';
 import { Dialog } from './dialog.tsx';
 import { CEO_ID, type Agent, type OrgTree } from './model.ts';
 
@@ -43,6 +44,7 @@ export function AgentCard({
 }) {
   const [confirming, setConfirming] = useState<Action | undefined>();
   const [outcome, setOutcome] = useState<string | undefined>();
+  const [chatting, setChatting] = useState(false);
   const manager = agent.manager === CEO_ID ? undefined : tree.agents.get(agent.manager);
   const reports = tree.reports.get(agent.agentId) ?? [];
   const retired = agent.status === 'retired' || agent.status === 'retiring';
@@ -162,6 +164,21 @@ export function AgentCard({
               {ACTIONS[action].label}
             </button>
           ))}
+        </div>
+      )}
+      {!retired && (
+        <div class="talk">
+          <button
+            type="button"
+            class="quiet"
+            aria-expanded={chatting}
+            onClick={() => {
+              setChatting(!chatting);
+            }}
+          >
+            {chatting ? 'Close the chat' : `Talk to ${agent.name}`}
+          </button>
+          {chatting && <Chat agent={agent} token={token} onUnauthorised={onUnauthorised} />}
         </div>
       )}
       {outcome !== undefined && (

@@ -14,4 +14,8 @@ export const settings = {
   CONSOLE_ASSETS_DIR: z.string().min(1).optional(),
   /** The fleet's homeserver as an operator's browser reaches it, for the console's chat; unset: no chat. */
   CONSOLE_HOMESERVER_URL: z.url().optional(),
+  /** The fleet homeserver's name, to tell the console an agent's Matrix id and room; unset: no chat. */
+  MATRIX_SERVER_NAME: z.string().min(1).optional(),
+  /** The bridge's namespace when fleets share a homeserver (BRIDGE_NAMESPACE of the bridge). */
+  MATRIX_NAMESPACE: z.string().min(1).optional(),
 };

@@ -3,7 +3,8 @@ import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { after, before, describe, it } from 'node:test';
-import { testDirectory } from './helpers.ts';
+import { createNaming } from '@ocf/naming';
+import { testDirectory, vp } from './helpers.ts';
 
 describe('the web console under /console (ADR 0025)', () => {
   let dir: string;
@@ -71,6 +72,23 @@ describe('the web console under /console (ADR 0025)', () => {
     assert.equal(page.statusCode, 503);
     assert.equal(page.json<{ error: string }>().error, 'CONSOLE_NOT_BUILT');
     assert.equal((await app.inject({ method: 'GET', url: '/v1/agents', headers: auth })).statusCode, 200);
+    await app.close();
+  });
+
+  it('says where to talk to an agent: its Matrix id and its direct room with its manager', async () => {
+    const { app, hire, readAuth } = await testDirectory({
+      naming: createNaming({ serverName: 'fleet.test', namespace: 'blue' }),
+    });
+    assert.equal((await hire(vp)).statusCode, 202);
+    const chat = await app.inject({ method: 'GET', url: '/v1/agents/grace-hopper/chat', headers: readAuth });
+    assert.equal(chat.statusCode, 200);
+    assert.deepEqual(chat.json(), {
+      agentUserId: '@agent-blue_grace-hopper:fleet.test',
+      roomAlias: '#org-blue_dm.ceo.grace-hopper:fleet.test',
+    });
+    assert.equal((await app.inject({ method: 'GET', url: '/v1/agents/grace-hopper/chat' })).statusCode, 401);
+    const unknown = await app.inject({ method: 'GET', url: '/v1/agents/nobody/chat', headers: readAuth });
+    assert.equal(unknown.statusCode, 404);
     await app.close();
   });
 });

@@ -7,12 +7,14 @@ import { createAgentChangeFeed } from '../src/change-feed.ts';
 import { createMemoryTokenStore } from '../src/auth.ts';
 import { createDirectory } from '../src/directory.ts';
 import type { ConsoleRoutesDeps } from '../src/routes/console.ts';
+import type { Naming } from '@ocf/naming';
 
 /** The directory's app over in-memory adapters, with an operator's (write) and a read token. */
 export async function testDirectory({
   watch = false,
   console,
-}: { readonly watch?: boolean; readonly console?: ConsoleRoutesDeps } = {}) {
+  naming,
+}: { readonly watch?: boolean; readonly console?: ConsoleRoutesDeps; readonly naming?: Naming } = {}) {
   const store = createMemoryAgentStore();
   const publisher = createMemoryPublisher();
   const logger = createMemoryLogger();
@@ -33,6 +35,7 @@ export async function testDirectory({
     tokens,
     agentTokens: { environment: 'test', key: () => Promise.resolve(agentTokenKey) },
     ...(console === undefined ? {} : { console }),
+    ...(naming === undefined ? {} : { naming }),
   });
   app.addHook('onClose', () => changes.loop.stop());
   const auth = { authorization: `Bearer ${token}` };
