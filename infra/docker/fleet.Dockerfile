@@ -13,10 +13,13 @@ FROM ${NODE_IMAGE} AS install
 WORKDIR /app
 RUN npm install --global pnpm@10.34.8
 COPY . .
-# Only the services and what they import; no dev dependencies, no CDK.
+# Only the services and what they import; no dev dependencies, no CDK. Then the web console the
+# directory serves (ADR 0025), built as `pnpm install` builds it in a checkout (a filtered install
+# does not run the root's postinstall).
 RUN pnpm install --frozen-lockfile --prod \
       --filter "@ocf/directory..." --filter "@ocf/credentials..." --filter "@ocf/bridge..." \
-      --filter "@ocf/provisioning..." --filter "@ocf/health..."
+      --filter "@ocf/provisioning..." --filter "@ocf/health..." \
+    && node console/scripts/build.ts
 
 FROM ${NODE_IMAGE}
 ENV NODE_ENV=production

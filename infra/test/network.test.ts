@@ -134,10 +134,18 @@ describe('network', () => {
       ['path-pattern', 'forward', undefined], // the Matrix client API
       ['path-pattern', 'forward', undefined], // the model gateway, for agents (ADR 0026)
       ['http-header', 'forward', undefined], // the directory, with a bearer token only
+      ['path-pattern', 'forward', undefined], // the web console's page and assets, no data
     ]);
     assert.deepEqual((rules[2]?.['Conditions'] as Properties[])[0]?.['PathPatternConfig'], {
       Values: ['/v1/chat/completions', '/v1/models'],
     });
+    assert.deepEqual((rules[4]?.['Conditions'] as Properties[])[0]?.['PathPatternConfig'], {
+      Values: ['/console', '/console/*'],
+    });
+    // The console goes to the directory's own targets, not to a target group of its own.
+    const forwardedTo = (rule: Properties | undefined) =>
+      JSON.stringify((rule?.['Actions'] as [{ TargetGroupArn: unknown }])[0].TargetGroupArn);
+    assert.equal(forwardedTo(rules[4]), forwardedTo(rules[3]));
     assert.deepEqual((rules[0]?.['Conditions'] as Properties[])[0]?.['PathPatternConfig'], {
       Values: ['/_synapse/admin*'],
     });

@@ -32,6 +32,7 @@ import { readStackInfo, type StackInfo } from './stack-info.ts';
 import { stackDown, stackStatus, stackUp } from './stack.ts';
 import type { BackendName } from './backend.ts';
 import { createSupervisor, restartDecision, type Supervisor } from './supervisor.ts';
+import { ensureOperatorUser } from './operator-user.ts';
 
 const SERVICES = ['directory', 'credentials', 'bridge', 'provisioning', 'health', 'model-gateway'] as const;
 type Service = (typeof SERVICES)[number];
@@ -110,6 +111,7 @@ function layout(environment: string) {
     dir,
     stateFile: path.join(dir, 'fleet.json'),
     tokenFile: path.join(dir, 'api-token'),
+    operatorPasswordFile: path.join(dir, 'ceo-password'),
     logsDir: path.join(dir, 'logs'),
     agentsDir: path.join(stateDir, 'agents', environment),
   };
@@ -168,6 +170,10 @@ function serviceEnvironment(
       };
     case 'model-gateway':
       return { MODEL_USAGE_REPORT_MS: '10000', ...pick(process.env, MODEL_GATEWAY_SETTINGS) };
+    case 'directory':
+      // For the web console's chat (ADR 0025): where a browser reaches the homeserver, and the
+      // names the bridge gives agents and rooms (the namespace comes with the base environment).
+      return { CONSOLE_HOMESERVER_URL: info.homeserverUrl, MATRIX_SERVER_NAME: info.serverName };
     default:
       return {};
   }
@@ -350,6 +356,20 @@ async function up(
   });
 
   try {
+    // The human CEO the bridge invites to every org room, with a password for the console's chat.
+    if (process.env['BRIDGE_CEO_USER_ID'] === undefined) {
+      const operator = await ensureOperatorUser({
+        homeserverUrl: info.homeserverUrl,
+        registrationSharedSecret: info.registrationSharedSecret,
+        localpart: 'ceo',
+        passwordFile: paths.operatorPasswordFile,
+      });
+      say(
+        operator === 'exists-without-password'
+          ? `@ceo:${info.serverName} exists but its password is not in ${paths.operatorPasswordFile}: chat from the console needs it`
+          : `the CEO's chat account: @ceo:${info.serverName}, password in ${path.relative(process.cwd(), paths.operatorPasswordFile)}`,
+      );
+    }
     say('applying the routing (bus, queues, rules, tables)');
     await runScript('shared/routing/scripts/apply.ts', [], env);
     let ecs: Record<string, string> | undefined;
@@ -449,6 +469,8 @@ async function up(
         `  TOKEN=${token}`,
         `  curl -s -X POST ${directoryUrl}/v1/agents -H "authorization: Bearer $TOKEN" -H 'content-type: application/json' \\`,
         `    -d '{"name":"Grace Hopper","title":"VP Engineering","level":"vp","department":"Engineering","manager":"ceo"}'`,
+        // The address only: the token is pasted into the page, never put in a URL (ADR 0025).
+        `web console: ${directoryUrl}/console/   (sign in with the API token above)`,
         runner === 'ecs'
           ? `agents: ECS tasks on the emulator's cluster ${ecs?.['AGENT_CLUSTER'] ?? ''}.   Ctrl-C stops everything.`
           : `agents' folders: ${path.relative(process.cwd(), paths.agentsDir)}/<agentId>/   Ctrl-C stops everything.`,

@@ -11,7 +11,7 @@ export async function registerHuman(
   sharedSecret: string,
   username: string,
   options: { admin?: boolean } = {},
-): Promise<{ userId: string; client: MatrixClient }> {
+): Promise<{ userId: string; client: MatrixClient; password: string }> {
   const endpoint = `${homeserverUrl}/_synapse/admin/v1/register`;
   const nonceResponse = await fetch(endpoint);
   if (!nonceResponse.ok) throw new Error(`nonce request failed: ${nonceResponse.status}`);
@@ -37,5 +37,5 @@ export async function registerHuman(
       `shared-secret registration of ${username} failed: ${response.status} ${body.errcode ?? ''} ${body.error ?? ''}`,
     );
   }
-  return { userId: body.user_id, client: new MatrixClient(homeserverUrl, body.access_token) };
+  return { userId: body.user_id, client: new MatrixClient(homeserverUrl, body.access_token), password };
 }

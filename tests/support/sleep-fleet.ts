@@ -37,7 +37,7 @@ export interface SleepFleet {
   readonly hs: HomeserverUnderTest;
   readonly naming: Naming;
   /** The human CEO: invited to every org room by the bridge. */
-  readonly person: { readonly userId: string; readonly client: MatrixClient };
+  readonly person: { readonly userId: string; readonly client: MatrixClient; readonly password: string };
   readonly llm: FakeOpenAI;
   readonly directoryUrl: string;
   readonly token: string;
@@ -94,7 +94,13 @@ export async function startSleepFleet(options: {
   const common = { OCF_ENV: routing.environment, DIRECTORY_OUTBOX_SWEEP_MS: '1000' };
   const token = await runServiceScript('directory', 'create-token.ts', ['--name', options.name], common);
   const services: RunningServiceProcess[] = [];
-  const directory = await startServiceProcess('directory', common);
+  // The web console's chat (ADR 0025) needs the homeserver and the fleet's Matrix names.
+  const directory = await startServiceProcess('directory', {
+    ...common,
+    CONSOLE_HOMESERVER_URL: hs.url,
+    MATRIX_SERVER_NAME: hs.serverName,
+    MATRIX_NAMESPACE: namespace,
+  });
   services.push(directory);
   const local = { AGENT_RUNNER: 'local', LOCAL_AGENTS_DIR: agentsDir };
   services.push(

@@ -27,7 +27,8 @@ export interface OperatorAccessProps {
  * it from the internet) carrying the directory's REST API and the homeserver's client API.
  *
  * - The directory gets only requests that carry a bearer token; the service checks the token.
- *   Anything else is refused here with 401, so nothing reaches the API anonymously.
+ *   Anything else is refused here with 401, so nothing reaches the API anonymously. The one
+ *   exception is the web console's page and assets under /console (no data in them).
  * - Matrix clients get `/_matrix/*` and `/_synapse/client/*`; Synapse's admin API is refused
  *   here with 403. The bridge reaches the admin API inside the VPC, through Cloud Map.
  */
@@ -127,6 +128,13 @@ export class OperatorAccess extends Construct {
       // /healthz, not /readyz: a DynamoDB blip must not make ECS replace every directory task.
       healthCheck: { path: '/healthz', healthyHttpCodes: '200', interval: Duration.seconds(15) },
       deregistrationDelay: Duration.seconds(30),
+    });
+    // The web console's page and assets (ADR 0025): a browser loads them without a token (they hold
+    // no data); every data call the page makes carries one and takes the rule above.
+    this.listener.addAction('Console', {
+      priority: 31,
+      conditions: [elbv2.ListenerCondition.pathPatterns(['/console', '/console/*'])],
+      action: elbv2.ListenerAction.forward([this.targetGroups['directory']]),
     });
   }
 

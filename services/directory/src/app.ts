@@ -9,6 +9,9 @@ import type { AgentChangeFeed } from './change-feed.ts';
 import type { Directory } from './directory.ts';
 import type { AgentStore } from './ports.ts';
 import { agentRoutes } from './routes/agents.ts';
+import { chatRoutes } from './routes/chat.ts';
+import { consoleRoutes, type ConsoleRoutesDeps } from './routes/console.ts';
+import type { Naming } from '@ocf/naming';
 import { orgRoutes } from './routes/org.ts';
 import { watchRoutes } from './routes/watch.ts';
 
@@ -22,6 +25,10 @@ export interface AppDeps {
   readonly changes: AgentChangeFeed;
   /** Agents' own read tokens (ADR 0016); without it only operators' tokens are accepted. */
   readonly agentTokens?: { readonly environment: string; readonly key: AgentTokenKeySource };
+  /** The web console under /console (ADR 0025); without it, no console is served. */
+  readonly console?: ConsoleRoutesDeps;
+  /** The fleet's Matrix names, for GET /v1/agents/{id}/chat; without them that route is not served. */
+  readonly naming?: Naming;
 }
 
 /** The directory's REST API (documented at /openapi.json). Never listens by itself. */
@@ -59,6 +66,8 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
   agentRoutes(app, deps);
   orgRoutes(app, deps);
   watchRoutes(app, deps);
+  if (deps.console !== undefined) await consoleRoutes(app, deps.console);
+  if (deps.naming !== undefined) chatRoutes(app, { directory: deps.directory, naming: deps.naming });
   app.get('/openapi.json', { schema: { hide: true }, config: { access: 'public' } }, () => app.swagger());
   return app;
 }

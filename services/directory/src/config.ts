@@ -28,4 +28,12 @@ export const settings = {
   DIRECTORY_WATCH_POLL_MS: z.coerce.number().int().positive().default(1_000),
   /** How far back each read of the change feed starts again (late index updates, clock skew between instances). */
   DIRECTORY_WATCH_SETTLE_MS: z.coerce.number().int().nonnegative().default(5_000),
+  /** The built web console served under /console (ADR 0025); default: @ocf/console's dist/. */
+  CONSOLE_ASSETS_DIR: z.string().min(1).optional(),
+  /** The fleet's homeserver as an operator's browser reaches it, for the console's chat; unset: no chat. */
+  CONSOLE_HOMESERVER_URL: z.url().optional(),
+  /** The fleet homeserver's name, to tell the console an agent's Matrix id and room; unset: no chat. */
+  MATRIX_SERVER_NAME: z.string().min(1).optional(),
+  /** The bridge's namespace when fleets share a homeserver (BRIDGE_NAMESPACE of the bridge). */
+  MATRIX_NAMESPACE: z.string().min(1).optional(),
 };

@@ -1,4 +1,6 @@
 import { SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
+import { consoleAssetsDir } from '@ocf/console';
+import { createNaming } from '@ocf/naming';
 import { createTriggerLoop } from '@ocf/runtime';
 import { agentTokenKeyName } from '@ocf/secrets';
 import type { ServiceDefinition } from '@ocf/service';
@@ -69,7 +71,28 @@ export function directoryService(): ServiceDefinition<typeof settings> {
       });
       return {
         handlers: createHandlers(directory),
-        app: (readiness) => buildApp({ logger, readiness, directory, store, tokens, agentTokens, changes }),
+        app: (readiness) =>
+          buildApp({
+            logger,
+            readiness,
+            directory,
+            store,
+            tokens,
+            agentTokens,
+            changes,
+            console: {
+              assetsDir: config.CONSOLE_ASSETS_DIR ?? consoleAssetsDir,
+              homeserverUrl: config.CONSOLE_HOMESERVER_URL,
+            },
+            ...(config.MATRIX_SERVER_NAME === undefined
+              ? {}
+              : {
+                  naming: createNaming({
+                    serverName: config.MATRIX_SERVER_NAME,
+                    namespace: config.MATRIX_NAMESPACE,
+                  }),
+                }),
+          }),
         background: { outboxSweeper, cascadeResync, changeFeed: changes.loop },
       };
     },

@@ -6,9 +6,15 @@ import { buildApp } from '../src/app.ts';
 import { createAgentChangeFeed } from '../src/change-feed.ts';
 import { createMemoryTokenStore } from '../src/auth.ts';
 import { createDirectory } from '../src/directory.ts';
+import type { ConsoleRoutesDeps } from '../src/routes/console.ts';
+import type { Naming } from '@ocf/naming';
 
 /** The directory's app over in-memory adapters, with an operator's (write) and a read token. */
-export async function testDirectory({ watch = false }: { readonly watch?: boolean } = {}) {
+export async function testDirectory({
+  watch = false,
+  console,
+  naming,
+}: { readonly watch?: boolean; readonly console?: ConsoleRoutesDeps; readonly naming?: Naming } = {}) {
   const store = createMemoryAgentStore();
   const publisher = createMemoryPublisher();
   const logger = createMemoryLogger();
@@ -28,6 +34,8 @@ export async function testDirectory({ watch = false }: { readonly watch?: boolea
     store,
     tokens,
     agentTokens: { environment: 'test', key: () => Promise.resolve(agentTokenKey) },
+    ...(console === undefined ? {} : { console }),
+    ...(naming === undefined ? {} : { naming }),
   });
   app.addHook('onClose', () => changes.loop.stop());
   const auth = { authorization: `Bearer ${token}` };

@@ -1,0 +1,283 @@
+import { useState } from 'preact/hooks';
+import { call, UnauthorisedError } from './api.ts';
+import { Chat } from './chat.tsx';
+import { Dialog } from './dialog.tsx';
+import { CEO_ID, type Agent, type OrgTree } from './model.ts';
+
+type Action = 'retire' | 'rotate' | 'sleep' | 'wake';
+
+const ACTIONS: Record<Action, { label: string; path: string; question: string; withReason: boolean }> = {
+  retire: {
+    label: 'Retire',
+    path: 'retire',
+    question: 'Retire this agent? Its task stops, its chat account is deactivated and its secret is deleted.',
+    withReason: true,
+  },
+  rotate: {
+    label: 'Rotate credentials',
+    path: 'credentials/rotate',
+    question: 'Give this agent a new chat credential? The old one stops working.',
+    withReason: true,
+  },
+  sleep: {
+    label: 'Sleep',
+    path: 'sleep',
+    question: 'Put this agent to sleep now? Its task stops; a mention or direct message wakes it.',
+    withReason: false,
+  },
+  wake: { label: 'Wake', path: 'wake', question: 'Wake this agent now?', withReason: false },
+};
+
+/** An agent's card: its place in the org, its status step by step, and what can be done to it. */
+export function AgentCard({
+  agent,
+  tree,
+  token,
+  onSelect,
+  onUnauthorised,
+}: {
+  readonly agent: Agent;
+  readonly tree: OrgTree;
+  readonly token: string;
+  readonly onSelect: (agentId: string) => void;
+  readonly onUnauthorised: () => void;
+}) {
+  const [confirming, setConfirming] = useState<Action | undefined>();
+  const [outcome, setOutcome] = useState<string | undefined>();
+  const [chatting, setChatting] = useState(false);
+  const manager = agent.manager === CEO_ID ? undefined : tree.agents.get(agent.manager);
+  const reports = tree.reports.get(agent.agentId) ?? [];
+  const retired = agent.status === 'retired' || agent.status === 'retiring';
+  const spend = agent.modelSpend;
+
+  return (
+    <article class="card" aria-labelledby="card-name" data-agent={agent.agentId}>
+      <header>
+        <h2 id="card-name">{agent.name}</h2>
+        <p class="title">{agent.title}</p>
+        <p>
+          <span class={`badge status-${agent.status}`} data-field="status">
+            {agent.status}
+          </span>{' '}
+          <span class="level">{agent.level}</span>
+        </p>
+      </header>
+      <dl class="facts">
+        <dt>Id</dt>
+        <dd>
+          <code>{agent.agentId}</code>
+        </dd>
+        <dt>Department</dt>
+        <dd>
+          {agent.department}
+          {agent.team === undefined ? '' : ` · ${agent.team}`}
+        </dd>
+        <dt>Manager</dt>
+        <dd>
+          {agent.manager === CEO_ID ? (
+            'The CEO'
+          ) : manager === undefined ? (
+            <code>{agent.manager}</code>
+          ) : (
+            <button
+              type="button"
+              class="link"
+              onClick={() => {
+                onSelect(manager.agentId);
+              }}
+            >
+              {manager.name}
+            </button>
+          )}
+        </dd>
+        <dt>Reports</dt>
+        <dd>
+          {reports.length === 0
+            ? 'None'
+            : reports.slice(0, 20).map((report, index) => (
+                <span key={report.agentId}>
+                  {index > 0 && ', '}
+                  <button
+                    type="button"
+                    class="link"
+                    onClick={() => {
+                      onSelect(report.agentId);
+                    }}
+                  >
+                    {report.name}
+                  </button>
+                </span>
+              ))}
+          {reports.length > 20 && ` and ${reports.length - 20} more`}
+        </dd>
+        <dt>Awake</dt>
+        <dd data-field="awake">
+          {agent.status === 'asleep' ? 'Asleep' : agent.status === 'running' ? 'Awake' : '—'}
+          {agent.wakePolicy === undefined ? '' : ` (${agent.wakePolicy})`}
+          {agent.wakes === undefined ? '' : `, woken ${agent.wakes.count}×, last ${time(agent.wakes.lastAt)}`}
+        </dd>
+        <dt>Health</dt>
+        <dd>
+          {agent.health === undefined
+            ? '—'
+            : `${agent.health.state} since ${time(agent.health.at)}${agent.health.detail === undefined ? '' : ` (${agent.health.detail})`}`}
+        </dd>
+        <dt>Last change</dt>
+        <dd>{time(agent.updatedAt)}</dd>
+        <dt>Model spend</dt>
+        <dd data-field="spend">
+          {spend === undefined
+            ? '—'
+            : `$${spend.costUsd.toFixed(2)}${agent.monthlyBudgetUsd === undefined ? ' (no budget of its own)' : ` of $${agent.monthlyBudgetUsd.toFixed(2)}`} in ${spend.month}, ${spend.calls} calls — ${spend.budget}`}
+        </dd>
+      </dl>
+      <h3>Cascade</h3>
+      <ol class="steps">
+        {agent.steps.map((step) => (
+          <li
+            key={`${step.phase}-${step.step}`}
+            class={`step ${step.state}`}
+            data-step={`${step.phase}:${step.step}`}
+          >
+            <span class="step-name">
+              {step.phase === 'retire' ? 'retire: ' : ''}
+              {step.step}
+            </span>{' '}
+            <span class={`badge state-${step.state}`}>{step.state}</span>{' '}
+            {step.at !== undefined && <time dateTime={step.at}>{time(step.at)}</time>}
+            {step.error !== undefined && <p class="error">{step.error}</p>}
+          </li>
+        ))}
+      </ol>
+      {!retired && (
+        <div class="actions" role="group" aria-label="Actions">
+          {(['sleep', 'wake', 'rotate', 'retire'] as const).map((action) => (
+            <button
+              key={action}
+              type="button"
+              class={action === 'retire' ? 'danger' : ''}
+              onClick={() => {
+                setOutcome(undefined);
+                setConfirming(action);
+              }}
+            >
+              {ACTIONS[action].label}
+            </button>
+          ))}
+        </div>
+      )}
+      {!retired && (
+        <div class="talk">
+          <button
+            type="button"
+            class="quiet"
+            aria-expanded={chatting}
+            onClick={() => {
+              setChatting(!chatting);
+            }}
+          >
+            {chatting ? 'Close the chat' : `Talk to ${agent.name}`}
+          </button>
+          {chatting && <Chat agent={agent} token={token} onUnauthorised={onUnauthorised} />}
+        </div>
+      )}
+      {outcome !== undefined && (
+        <p class="outcome" role="status">
+          {outcome}
+        </p>
+      )}
+      {confirming !== undefined && (
+        <Confirm
+          action={confirming}
+          agent={agent}
+          onCancel={() => {
+            setConfirming(undefined);
+          }}
+          onConfirm={async (reason) => {
+            const spec = ACTIONS[confirming];
+            try {
+              const answer = await call(
+                token,
+                'POST',
+                `/v1/agents/${encodeURIComponent(agent.agentId)}/${spec.path}`,
+                reason === '' ? undefined : { reason },
+              );
+              if (answer.status >= 200 && answer.status < 300) {
+                setOutcome(`${spec.label}: requested.`);
+                setConfirming(undefined);
+                return undefined;
+              }
+              return typeof answer.body['message'] === 'string'
+                ? answer.body['message']
+                : `refused (${answer.status})`;
+            } catch (error) {
+              if (error instanceof UnauthorisedError) onUnauthorised();
+              return 'The directory could not be reached.';
+            }
+          }}
+        />
+      )}
+    </article>
+  );
+}
+
+function Confirm({
+  action,
+  agent,
+  onCancel,
+  onConfirm,
+}: {
+  readonly action: Action;
+  readonly agent: Agent;
+  readonly onCancel: () => void;
+  /** Resolves to an error to show, or undefined when it was done. */
+  readonly onConfirm: (reason: string) => Promise<string | undefined>;
+}) {
+  const spec = ACTIONS[action];
+  const [error, setError] = useState<string | undefined>();
+  const [busy, setBusy] = useState(false);
+  return (
+    <Dialog title={`${spec.label}: ${agent.name}`} onClose={onCancel}>
+      <form
+        method="dialog"
+        noValidate
+        onSubmit={(event) => {
+          event.preventDefault();
+          const form = event.currentTarget;
+          const reason = (form.elements.namedItem('reason') as HTMLInputElement | null)?.value.trim() ?? '';
+          setBusy(true);
+          void onConfirm(reason).then((problem) => {
+            setError(problem);
+            setBusy(false);
+          });
+        }}
+      >
+        <p>{spec.question}</p>
+        {spec.withReason && (
+          <label>
+            Reason (optional)
+            <input name="reason" type="text" maxLength={2000} />
+          </label>
+        )}
+        {error !== undefined && (
+          <p class="error" role="alert">
+            {error}
+          </p>
+        )}
+        <div class="buttons">
+          <button type="button" class="quiet" onClick={onCancel}>
+            Cancel
+          </button>
+          <button type="submit" class={action === 'retire' ? 'danger' : ''} disabled={busy}>
+            {spec.label}
+          </button>
+        </div>
+      </form>
+    </Dialog>
+  );
+}
+
+function time(iso: string): string {
+  const date = new Date(iso);
+  return Number.isNaN(date.getTime()) ? iso : date.toLocaleString();
+}

@@ -1,0 +1,144 @@
+import assert from 'node:assert/strict';
+import { describe, it } from 'node:test';
+import {
+  applyAgent,
+  buildTree,
+  fieldErrors,
+  figures,
+  managersOf,
+  NO_FILTER,
+  visibleRows,
+  type Agent,
+} from '../src/app/model.ts';
+
+function agent(agentId: string, manager: string, extra: Partial<Agent> = {}): Agent {
+  return {
+    agentId,
+    name: agentId.toUpperCase(),
+    title: 'Engineer',
+    level: 'ic',
+    department: 'Engineering',
+    manager,
+    status: 'running',
+    hiredAt: '2026-01-01T00:00:00.000Z',
+    updatedAt: '2026-01-01T00:00:00.000Z',
+    steps: [],
+    version: 1,
+    ...extra,
+  };
+}
+
+/** A company: ceo -> vp -> (m1 -> ic1, ic2), (m2 -> ic3). */
+function company(): Map<string, Agent> {
+  const agents = new Map<string, Agent>();
+  for (const a of [
+    agent('vp', 'ceo', { level: 'vp' }),
+    agent('m1', 'vp', { level: 'manager', team: 'Platform' }),
+    agent('m2', 'vp', { level: 'manager', team: 'Growth', department: 'Sales' }),
+    agent('ic1', 'm1', { team: 'Platform' }),
+    agent('ic2', 'm1', {
+      team: 'Platform',
+      status: 'failed',
+      steps: [{ phase: 'hire', step: 'task', state: 'failed', error: 'no capacity' }],
+    }),
+    agent('ic3', 'm2', { team: 'Growth', department: 'Sales', status: 'asleep' }),
+  ])
+    agents.set(a.agentId, a);
+  return agents;
+}
+
+const ids = (rows: ReturnType<typeof visibleRows>) =>
+  rows.map((row) => `${'-'.repeat(row.depth)}${row.agent.agentId}`);
+
+describe('the console model', () => {
+  it('keeps the newer of two views of an agent', () => {
+    const agents = new Map<string, Agent>();
+    assert.equal(applyAgent(agents, agent('a', 'ceo', { version: 2, status: 'running' })), true);
+    assert.equal(applyAgent(agents, agent('a', 'ceo', { version: 1, status: 'hired' })), false);
+    assert.equal(agents.get('a')?.status, 'running');
+  });
+
+  it('shows only the top of the tree until a manager is opened, and a subtree when it is', () => {
+    const tree = buildTree(company());
+    assert.deepEqual(ids(visibleRows(tree, new Set(), NO_FILTER)), ['-vp']);
+    assert.deepEqual(ids(visibleRows(tree, new Set(['vp', 'm1']), NO_FILTER)), [
+      '-vp',
+      '--m1',
+      '---ic1',
+      '---ic2',
+      '--m2',
+    ]);
+  });
+
+  it('shows a match with the managers above it, opened, and nothing else', () => {
+    const tree = buildTree(company());
+    const rows = visibleRows(tree, new Set(), { ...NO_FILTER, query: 'IC3' });
+    assert.deepEqual(ids(rows), ['-vp', '--m2', '---ic3']);
+    assert.deepEqual(
+      rows.map((r) => r.match),
+      [false, false, true],
+    );
+    assert.deepEqual(ids(visibleRows(tree, new Set(), { ...NO_FILTER, department: 'Sales' })), [
+      '-vp',
+      '--m2',
+      '---ic3',
+    ]);
+    assert.deepEqual(ids(visibleRows(tree, new Set(), { ...NO_FILTER, status: 'nothing' })), []);
+  });
+
+  it('leaves retired agents out unless asked, and hangs agents with an unknown manager at the top', () => {
+    const agents = company();
+    agents.set('gone', agent('gone', 'vp', { status: 'retired' }));
+    agents.set('lost', agent('lost', 'nobody'));
+    const tree = buildTree(agents);
+    assert.deepEqual(ids(visibleRows(tree, new Set(['vp']), NO_FILTER)), ['-vp', '--m1', '--m2', '-lost']);
+    assert.ok(buildTree(agents, { withRetired: true }).agents.has('gone'));
+    assert.deepEqual(managersOf(tree, 'ic1'), ['m1', 'vp']);
+  });
+
+  it('opens 1,000 agents lazily: rows only for what is expanded', () => {
+    const agents = new Map<string, Agent>();
+    agents.set('vp', agent('vp', 'ceo'));
+    for (let m = 0; m < 10; m++) {
+      agents.set(`m${m}`, agent(`m${m}`, 'vp'));
+      for (let i = 0; i < 99; i++) agents.set(`m${m}-ic${i}`, agent(`m${m}-ic${i}`, `m${m}`));
+    }
+    const tree = buildTree(agents);
+    assert.equal(visibleRows(tree, new Set(['vp']), NO_FILTER).length, 11);
+    assert.equal(visibleRows(tree, new Set(['vp', 'm3']), NO_FILTER).length, 110);
+  });
+
+  it('counts the fleet: by status, hires under way, and failures with their reasons', () => {
+    const agents = company();
+    agents.set('new', agent('new', 'vp', { status: 'launching' }));
+    const stats = figures(agents.values());
+    assert.equal(stats.total, 7);
+    assert.equal(stats.inProgress, 1);
+    assert.equal(stats.asleep, 1);
+    assert.equal(stats.byStatus.get('running'), 4);
+    assert.deepEqual(
+      stats.attention.map((a) => [a.agent.agentId, a.reason]),
+      [['ic2', 'task failed: no capacity']],
+    );
+  });
+
+  it("reads the API's 400 into one error per field", () => {
+    assert.deepEqual(
+      fieldErrors({
+        error: 'VALIDATION_FAILED',
+        field: 'body.name',
+        message: 'body.name: Invalid input: expected string, received undefined; body.level: Invalid option',
+      }),
+      [
+        { field: 'name', message: 'body.name: Invalid input: expected string, received undefined' },
+        { field: 'level', message: 'body.level: Invalid option' },
+      ],
+    );
+    assert.deepEqual(fieldErrors({ field: 'body.manager', message: 'no agent "x" to report to' }), [
+      { field: 'manager', message: 'no agent "x" to report to' },
+    ]);
+    assert.deepEqual(fieldErrors({ message: 'body must be a JSON object', field: 'body' }), [
+      { field: 'form', message: 'body must be a JSON object' },
+    ]);
+  });
+});
