@@ -19,7 +19,8 @@
  */
 import { spawn } from 'node:child_process';
 import { once } from 'node:events';
-import { access, chmod, mkdir, readFile, rename, rm, writeFile } from 'node:fs/promises';
+import { access, chmod, mkdir, readFile, rm, writeFile } from 'node:fs/promises';
+import writeFileAtomic from 'write-file-atomic';
 import path from 'node:path';
 import { parseArgs } from 'node:util';
 import { baseEnvironment, DEFAULT_ENVIRONMENT } from './fleet-environment.ts';
@@ -231,9 +232,7 @@ async function waitReady(
  * plain write (during a service's restart) once saw half a file and took it for a `down`.
  */
 async function writeState(stateFile: string, state: FleetState): Promise<void> {
-  const temporary = `${stateFile}.${process.pid}.tmp`;
-  await writeFile(temporary, `${JSON.stringify(state, null, 2)}\n`);
-  await rename(temporary, stateFile);
+  await writeFileAtomic(stateFile, `${JSON.stringify(state, null, 2)}\n`);
 }
 
 /** Whether the state file is there at all: `down` removing it is what tells a running `up` to leave. */

@@ -1,4 +1,5 @@
-import { mkdir, readFile, rename, rm, writeFile } from 'node:fs/promises';
+import { mkdir, readFile, rm } from 'node:fs/promises';
+import writeFileAtomic from 'write-file-atomic';
 import path from 'node:path';
 import { LocalStackError } from './errors.ts';
 import { resolveStackSettings } from './settings.ts';
@@ -56,9 +57,7 @@ export function describeStack(
 /** The file holds secrets: owner-only, and replaced in one step so a reader never sees half of it. */
 export async function writeStackInfo(file: string, info: StackInfo): Promise<void> {
   await mkdir(path.dirname(file), { recursive: true });
-  const partial = `${file}.${process.pid}.tmp`;
-  await writeFile(partial, `${JSON.stringify(info, null, 2)}\n`, { mode: 0o600 });
-  await rename(partial, file);
+  await writeFileAtomic(file, `${JSON.stringify(info, null, 2)}\n`, { mode: 0o600 });
 }
 
 export async function removeStackInfo(file: string): Promise<void> {

@@ -1,5 +1,6 @@
 import { randomBytes } from 'node:crypto';
-import { access, chmod, copyFile, mkdir, open, readFile, rename, symlink, writeFile } from 'node:fs/promises';
+import { access, chmod, copyFile, mkdir, readFile, symlink, writeFile } from 'node:fs/promises';
+import writeFileAtomic from 'write-file-atomic';
 import { join } from 'node:path';
 import type { SecretText } from '@ocf/secrets';
 import { SECRET_IDS } from './gateway-config.ts';
@@ -78,15 +79,9 @@ export async function writeSecrets(layout: StateLayout, secrets: Secrets): Promi
   setPointer(document, SECRET_IDS.gatewayToken, randomBytes(32).toString('base64url'));
   if (secrets.modelApiKey !== undefined)
     setPointer(document, SECRET_IDS.modelApiKey, secrets.modelApiKey.reveal());
-  const temporary = `${layout.secretsFile}.${process.pid}.tmp`;
-  const file = await open(temporary, 'w', 0o600);
-  try {
-    await file.writeFile(JSON.stringify(document));
-  } finally {
-    await file.close();
-  }
-  // A new file each time: OpenClaw also refuses hard-linked secret files.
-  await rename(temporary, layout.secretsFile);
+  // A new file each time (a temporary file renamed over the old): OpenClaw also refuses
+  // hard-linked secret files.
+  await writeFileAtomic(layout.secretsFile, JSON.stringify(document), { mode: 0o600 });
 }
 
 export async function writeGatewayConfig(

@@ -1,4 +1,5 @@
-import { mkdir, readFile, rename, writeFile } from 'node:fs/promises';
+import { mkdir, readFile } from 'node:fs/promises';
+import writeFileAtomic from 'write-file-atomic';
 import { join } from 'node:path';
 import type { PersonaFiles } from './persona.ts';
 
@@ -14,9 +15,7 @@ export async function writePersona(workspace: string, files: PersonaFiles): Prom
   for (const [name, content] of Object.entries(files)) {
     const path = join(workspace, name);
     if ((await readFile(path, 'utf8').catch(() => undefined)) === content) continue;
-    const temporary = `${path}.${process.pid}.tmp`;
-    await writeFile(temporary, content, { mode: 0o644 });
-    await rename(temporary, path);
+    await writeFileAtomic(path, content, { mode: 0o644 });
     written.push(name);
   }
   return written;

@@ -2,7 +2,7 @@ import { spawn } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
 import { once } from 'node:events';
 import { constants } from 'node:fs';
-import { access, mkdir, open, readdir, readFile, rename, rm, writeFile } from 'node:fs/promises';
+import { access, mkdir, open, readdir, readFile, rm } from 'node:fs/promises';
 import { createServer } from 'node:net';
 import { dirname, join } from 'node:path';
 import { pathToFileURL } from 'node:url';
@@ -19,6 +19,7 @@ import {
   type LocalTaskFile,
 } from '@ocf/agent-tasks';
 import { sleep } from '@ocf/runtime';
+import writeFileAtomic from 'write-file-atomic';
 import { TaskRunnerError, type ObservedTask, type StopRequest, type TaskRunner } from '../ports.ts';
 
 /**
@@ -317,10 +318,14 @@ async function lock(path: string): Promise<() => Promise<void>> {
   throw new TaskRunnerError(`could not take the launch lock ${path}`, { retryable: true });
 }
 
+/**
+ * Whole or not at all, and one at a time per file: a task's `exit` handler and a stop that saw
+ * the task end can both record its exit at once, and two writes through one temporary name once
+ * left exit.json with the tail of the other write (write-file-atomic gives each write its own
+ * temporary file and queues writes to the same path).
+ */
 async function writeJson(path: string, value: unknown): Promise<void> {
-  const temporary = `${path}.${process.pid}.tmp`;
-  await writeFile(temporary, `${JSON.stringify(value, null, 2)}\n`, { mode: 0o600 });
-  await rename(temporary, path);
+  await writeFileAtomic(path, `${JSON.stringify(value, null, 2)}\n`, { mode: 0o600 });
 }
 
 async function freePort(): Promise<number> {

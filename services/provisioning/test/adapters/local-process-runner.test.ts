@@ -3,7 +3,7 @@ import { mkdtemp, readFile, rm, stat, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, describe, it } from 'node:test';
-import { isAlive, readLocalTaskFile, type LocalExitFile } from '@ocf/agent-tasks';
+import { isAlive, readLocalExitFile, readLocalTaskFile, type LocalExitFile } from '@ocf/agent-tasks';
 import { createLocalProcessRunner, stopAllLocalAgents } from '../../src/adapters/local-process-runner.ts';
 import { STAND_IN_AGENT } from '../../src/config.ts';
 
@@ -127,6 +127,31 @@ describe('local process runner', async () => {
     );
     const { archiveLocation } = await first.releaseStorage('ada');
     assert.equal(archiveLocation, `file://${join(root, 'ada', 'workspace')}`);
+  });
+
+  it('records every stopped task whole in exit.json, while its exit handler records the same exit', async () => {
+    // The child's `exit` handler and the stop that saw the task end both write exit.json; through
+    // one shared temporary name, two such writes once left a file that was not JSON at all.
+    const agents = ['h1', 'h2', 'h3', 'h4', 'h5', 'h6'];
+    const tasks = await Promise.all(
+      agents.map(async (agentId) => {
+        await first.launch({ agentId, clientToken: `token-${agentId}`, secretArn: SECRET });
+        const task = await readLocalTaskFile(join(root, agentId));
+        assert.ok(task);
+        return task;
+      }),
+    );
+    await Promise.all(
+      tasks.map((t) => first.stop({ taskArn: t.taskArn, agentId: t.agentId, reason: 'sleep (idle)' })),
+    );
+    for (const task of tasks) {
+      const exit = await readLocalExitFile(join(root, task.agentId));
+      assert.deepEqual(
+        [exit?.taskArn, exit?.stoppedBy, exit?.reason],
+        [task.taskArn, 'ocf-provisioning', 'sleep (idle)'],
+        `${task.agentId}'s exit.json`,
+      );
+    }
   });
 
   it('leaves no task.json with a dead pid when an agent whose task had died is retired', async () => {
