@@ -10,12 +10,14 @@ import {
 } from '@aws-sdk/client-secrets-manager';
 import { MatrixAuth, MatrixClient } from 'matrix-bot-sdk';
 import { createMemoryLogger } from '@ocf/logging';
+import { createMemoryDedupeStore } from '@ocf/runtime';
 import { createNaming, ROOM_ALIAS_PREFIX } from '@ocf/naming';
 import { applyRouting, fleetRouting } from '@ocf/routing';
 import { agentSecretName, SecretText } from '@ocf/secrets';
 import { createDynamoBridgeStore } from '../../services/bridge/src/adapters/dynamo-bridge-store.ts';
 import { createSecretsManagerAgentSecrets } from '../../services/bridge/src/adapters/secrets-manager-agent-secrets.ts';
 import { createSynapseHomeserver } from '../../services/bridge/src/adapters/synapse-homeserver.ts';
+import { buildAppserviceApp } from '../../services/bridge/src/appservice/app.ts';
 import { HomeserverError, type Homeserver } from '../../services/bridge/src/ports.ts';
 import { bridgeStoreContract } from '../../services/bridge/test/support/bridge-store-contract.ts';
 import { homeserverContract } from '../../services/bridge/test/support/homeserver-contract.ts';
@@ -92,6 +94,28 @@ describe('Synapse homeserver adapter', () => {
     // The bot is no server admin: the fleet's standing credential cannot reach the admin API.
     const bot = new MatrixClient(hs.url, hs.appservice.asToken);
     assert.equal(await bot.adminApis.synapse.isSelfAdmin(), false);
+  });
+
+  it("has Synapse call the bridge's endpoint on request, and says so when nothing answers there", async () => {
+    // Nothing listens on the registration's URL yet: Synapse's ping of it fails, and so does ours.
+    await assert.rejects(homeserver.resumePushes(), (error: unknown) => {
+      assert.ok(error instanceof HomeserverError, String(error));
+      assert.match(error.message, /ping the application-service endpoint/);
+      return true;
+    });
+    const endpoint = buildAppserviceApp({
+      hsToken: hs.appservice.hsToken,
+      naming: createNaming({ serverName: hs.serverName }),
+      transactions: createMemoryDedupeStore(),
+      logger: createMemoryLogger(),
+      onMention: () => Promise.resolve(),
+    });
+    await endpoint.listen({ host: '127.0.0.1', port: Number(new URL(hs.appservice.url).port) });
+    try {
+      await homeserver.resumePushes();
+    } finally {
+      await endpoint.close();
+    }
   });
 
   it('reports an unreachable homeserver as a failure worth retrying', async () => {

@@ -21,6 +21,12 @@ export interface Homeserver {
   readonly botUserId: string;
   /** Resolves when the homeserver answers. */
   ping(): Promise<void>;
+  /**
+   * Asks the homeserver to call our application-service endpoint now (MSC2659 ping). Resolves
+   * when it did; a homeserver that had backed off from an endpoint it could not reach then sends
+   * what it held back at once.
+   */
+  resumePushes(): Promise<void>;
 
   /** The account as the homeserver has it; undefined if the user was never created. */
   account(userId: string): Promise<ChatAccount | undefined>;

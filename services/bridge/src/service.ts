@@ -11,6 +11,7 @@ import { createSecretsManagerAgentSecrets } from './adapters/secrets-manager-age
 import { createSynapseHomeserver } from './adapters/synapse-homeserver.ts';
 import { buildApp } from './app.ts';
 import { buildAppserviceApp } from './appservice/app.ts';
+import { resumeHomeserverPushes } from './appservice/resume-pushes.ts';
 import { settings } from './config.ts';
 import { createNaming } from '@ocf/naming';
 import { createHandlers } from './handlers/index.ts';
@@ -74,6 +75,7 @@ export function bridgeService(
         },
         onEvent: (event) => scheduler.onRoomEvent(event),
       });
+      const stopping = new AbortController();
       // Finishes the work of agents parked by an outage; one sweep at a time, so a slow one (the
       // homeserver still down) gets no second on top.
       const sweeper = createTriggerLoop({
@@ -108,8 +110,12 @@ export function bridgeService(
             start: async () => {
               const url = await appservice.listen({ host: config.HOST, port: config.BRIDGE_AS_PORT });
               logger.info('application-service endpoint listening', { url });
+              void resumeHomeserverPushes(deps.homeserver, logger, stopping.signal);
             },
-            stop: () => appservice.close(),
+            stop: () => {
+              stopping.abort();
+              return appservice.close();
+            },
           },
           sweeper,
           sleep: scheduler.loop,

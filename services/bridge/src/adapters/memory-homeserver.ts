@@ -108,6 +108,8 @@ export function createMemoryHomeserver(options: { serverName?: string } = {}): M
 
     ping: () => run('ping', () => undefined),
 
+    resumePushes: () => run('resumePushes', () => undefined),
+
     account: (userId) =>
       run('account', (): ChatAccount | undefined => {
         const found = users.get(userId);

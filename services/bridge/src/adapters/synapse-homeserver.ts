@@ -79,6 +79,18 @@ export function createSynapseHomeserver(options: SynapseHomeserverOptions): Home
       await call('whoami', () => bot.getWhoAmI());
     },
 
+    async resumePushes() {
+      // The homeserver pings our endpoint and, on success, ends any back-off from it.
+      await call('ping the application-service endpoint', () =>
+        bot.doRequest(
+          'POST',
+          `/_matrix/client/v1/appservice/${encodeURIComponent(registration.id)}/ping`,
+          null,
+          {},
+        ),
+      );
+    },
+
     async account(userId) {
       try {
         // The profile is there from registration on; Synapse answers 404 for a user never made.
