@@ -54,7 +54,12 @@ describe("the agent's OpenClaw configuration", () => {
       matrix('groups'),
       Object.fromEntries(input.orgRooms.map((alias) => [alias, { requireMention: true }])),
     );
-    assert.deepEqual(matrix('dm'), { enabled: true, policy: 'allowlist', allowFrom: input.dmAllowFrom });
+    assert.deepEqual(matrix('dm'), {
+      enabled: true,
+      policy: 'allowlist',
+      allowFrom: input.dmAllowFrom,
+      sessionScope: 'per-room',
+    });
     assert.equal(matrix('encryption'), false);
     assert.equal(matrix('network.dangerouslyAllowPrivateNetwork'), true);
     assert.equal(matrix('joinIntro'), false);

@@ -177,7 +177,15 @@ export function buildGatewayConfig(input: GatewayConfigInput): Record<string, un
         // Org rooms only, and only when mentioned: the first loop guard between agents.
         groupPolicy: 'allowlist',
         groups: Object.fromEntries(input.orgRooms.map((alias) => [alias, { requireMention: true }])),
-        dm: { enabled: true, policy: 'allowlist', allowFrom: [...input.dmAllowFrom] },
+        // One conversation per direct room. OpenClaw's default keys a DM session by the person, and
+        // when that person has a second direct room with the agent (a console chat beside an
+        // Element one, a room made again) it answers there only with a notice to change this.
+        dm: {
+          enabled: true,
+          policy: 'allowlist',
+          allowFrom: [...input.dmAllowFrom],
+          sessionScope: 'per-room',
+        },
       },
     },
   };
