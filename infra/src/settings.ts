@@ -140,6 +140,7 @@ export function settingsFromContext(node: Node, env: NodeJS.ProcessEnv = process
         ? undefined
         : { cpu: homeserverCpu, memoryMiB: homeserverMemoryMiB },
     maxAzs,
+    matrixWebClient: flag('matrixWebClient'),
     agentTaskSize:
       agentCpu === undefined || agentMemoryMiB === undefined
         ? undefined

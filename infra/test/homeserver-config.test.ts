@@ -1,6 +1,7 @@
 import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
-import { mkdtempSync, readFileSync } from 'node:fs';
+import { createPrivateKey, X509Certificate } from 'node:crypto';
+import { existsSync, mkdtempSync, readFileSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { describe, it } from 'node:test';
@@ -74,12 +75,27 @@ describe('the homeserver image', () => {
     // Off unless an operator bootstraps a human admin: nothing of the fleet uses it (ADR 0020).
     assert.equal('registration_shared_secret' in homeserver, false, 'no shared-secret registration');
     assert.deepEqual(homeserver['federation_domain_whitelist'], []);
-    const listeners = homeserver['listeners'] as { resources: { names: string[] }[] }[];
+    const listeners = homeserver['listeners'] as {
+      port: number;
+      tls: boolean;
+      resources: { names: string[] }[];
+    }[];
     assert.deepEqual(
-      listeners.flatMap((l) => l.resources.flatMap((r) => r.names)),
+      [...new Set(listeners.flatMap((l) => l.resources.flatMap((r) => r.names)))],
       ['client'],
       'no federation listener',
     );
+    // Plain 8008 for the task's health check and its Service Connect proxy; TLS 8448 for the load
+    // balancer (ADR 0027), with a key and certificate in the task-local config directory.
+    assert.deepEqual(
+      listeners.map((l) => [l.port, l.tls]),
+      [
+        [8008, false],
+        [8448, true],
+      ],
+    );
+    assert.equal(homeserver['tls_certificate_path'], path.join(out, 'tls.crt'));
+    assert.equal(homeserver['tls_private_key_path'], path.join(out, 'tls.key'));
     assert.equal((homeserver['database'] as { name: string }).name, 'psycopg2');
     // The bridge's registration is the local stack's, byte for byte where it matters.
     assert.deepEqual(read('appservice-ocf-bridge.yaml'), JSON.parse(local.appservice));
@@ -88,6 +104,34 @@ describe('the homeserver image', () => {
       read('log-config.yaml')['loggers'],
       localLogging.loggers,
       'never logs SQL with its parameters',
+    );
+  });
+
+  it("makes the TLS listener's key and self-signed certificate with the cryptography Synapse ships", (t) => {
+    // The local stack's Synapse virtualenv has the same `cryptography` the image has.
+    const venvPython = path.join(process.env['OCF_VENV_DIR'] ?? '/work/venv', 'bin', 'python');
+    if (!existsSync(venvPython)) {
+      t.skip(`no Synapse virtualenv at ${venvPython} (set OCF_VENV_DIR)`);
+      return;
+    }
+    const out = mkdtempSync(path.join(tmpdir(), 'ocf-synapse-tls-'));
+    const config = {
+      tls_certificate_path: path.join(out, 'tls.crt'),
+      tls_private_key_path: path.join(out, 'tls.key'),
+    };
+    execFileSync(venvPython, [
+      '-c',
+      `import sys, json; sys.path.insert(0, ${JSON.stringify(SYNAPSE_DIR)}); import start; start.write_self_signed(json.loads(sys.argv[1]), 'test.ocf.internal')`,
+      JSON.stringify(config),
+    ]);
+    const certificate = new X509Certificate(readFileSync(config.tls_certificate_path));
+    assert.match(certificate.subject, /CN=test\.ocf\.internal/);
+    assert.ok(certificate.verify(certificate.publicKey), 'self-signed');
+    assert.ok(certificate.checkPrivateKey(createPrivateKey(readFileSync(config.tls_private_key_path))));
+    assert.equal(
+      statSync(config.tls_private_key_path).mode & 0o077,
+      0,
+      'the key is readable by its owner only',
     );
   });
 

@@ -7,7 +7,9 @@ and secrets through ECS `secrets`, which the execution role resolves at start. T
    into /run/synapse: a task-local volume, because they hold secrets and must never reach EFS;
 2. creates the Postgres database with the C locale Synapse insists on, unless it exists;
 3. lets Synapse generate its signing key on EFS (/data) the first time;
-4. replaces itself with Synapse, whose environment no longer carries the secrets.
+4. makes a key and a self-signed certificate (task-local, /run/synapse) for the TLS listener the
+   load balancer forwards to (ADR 0027; the load balancer does not check target certificates);
+5. replaces itself with Synapse, whose environment no longer carries the secrets.
 
 `start.py --render-only DIR` stops after step 1 and writes into DIR. infra's tests use it to
 check this config against the local stack's (local-stack/src/synapse-config.ts). Files are JSON,
@@ -22,6 +24,9 @@ import sys
 CONFIG_DIR = "/run/synapse"
 DATA_DIR = "/data"
 PORT = 8008
+# The load balancer's way in with TLS (ADR 0027). 8008 stays plain for the task's own health check
+# and its Service Connect proxy (ADR 0026); the security groups let nothing else reach it.
+TLS_PORT = 8448
 
 # The bridge's identity and exclusive namespaces, as in local-stack/src/synapse-config.ts and
 # shared/naming (AGENT_LOCALPART_PREFIX, ROOM_ALIAS_PREFIX); infra/test/homeserver-config.test.ts
@@ -81,8 +86,19 @@ def homeserver_config(env, config_dir):
                 # balancer refuses /_synapse/admin). No federation: the fleet's homeserver
                 # talks to no other server.
                 "resources": [{"names": ["client"], "compress": False}],
-            }
+            },
+            {
+                # The same client API over TLS, for the load balancer (HTTPS target group).
+                "port": TLS_PORT,
+                "bind_addresses": ["0.0.0.0"],
+                "type": "http",
+                "tls": True,
+                "x_forwarded": True,
+                "resources": [{"names": ["client"], "compress": False}],
+            },
         ],
+        "tls_certificate_path": os.path.join(config_dir, "tls.crt"),
+        "tls_private_key_path": os.path.join(config_dir, "tls.key"),
         "federation_domain_whitelist": [],
         "trusted_key_servers": [],
         "suppress_key_server_warning": True,
@@ -161,6 +177,46 @@ def write_private(path, document):
         file.write("\n")
 
 
+def write_self_signed(config, common_name):
+    """A fresh RSA key and a self-signed certificate for the TLS listener, made at every start.
+
+    The load balancer encrypts to its targets without checking their certificates, so nothing is
+    gained by a CA-issued one; this key never leaves the task. `cryptography` ships with Synapse.
+    """
+    import datetime
+
+    from cryptography import x509
+    from cryptography.hazmat.primitives import hashes, serialization
+    from cryptography.hazmat.primitives.asymmetric import rsa
+    from cryptography.x509.oid import NameOID
+
+    key = rsa.generate_private_key(public_exponent=65537, key_size=2048)
+    name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, common_name)])
+    now = datetime.datetime.now(datetime.timezone.utc)
+    certificate = (
+        x509.CertificateBuilder()
+        .subject_name(name)
+        .issuer_name(name)
+        .public_key(key.public_key())
+        .serial_number(x509.random_serial_number())
+        .not_valid_before(now - datetime.timedelta(minutes=5))
+        .not_valid_after(now + datetime.timedelta(days=3650))
+        .add_extension(x509.SubjectAlternativeName([x509.DNSName(common_name)]), critical=False)
+        .sign(key, hashes.SHA256())
+    )
+    descriptor = os.open(config["tls_private_key_path"], os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+    with os.fdopen(descriptor, "wb") as file:
+        file.write(
+            key.private_bytes(
+                serialization.Encoding.PEM,
+                serialization.PrivateFormat.TraditionalOpenSSL,
+                serialization.NoEncryption(),
+            )
+        )
+    with open(config["tls_certificate_path"], "wb") as file:
+        file.write(certificate.public_bytes(serialization.Encoding.PEM))
+
+
 def render(env, config_dir):
     os.makedirs(config_dir, mode=0o700, exist_ok=True)
     config = homeserver_config(env, config_dir)
@@ -209,6 +265,7 @@ def main(argv):
         return
     env = read_environment()
     config_path = render(env, CONFIG_DIR)
+    write_self_signed(homeserver_config(env, CONFIG_DIR), env["SYNAPSE_SERVER_NAME"])
     ensure_database(env)
     os.makedirs(os.path.join(DATA_DIR, "keys"), mode=0o700, exist_ok=True)
     synapse = [sys.executable, "-m", "synapse.app.homeserver", "--config-path", config_path]

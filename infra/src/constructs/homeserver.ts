@@ -1,6 +1,7 @@
 import { Duration, RemovalPolicy, Token } from 'aws-cdk-lib';
 import * as ec2 from 'aws-cdk-lib/aws-ec2';
 import * as ecs from 'aws-cdk-lib/aws-ecs';
+import type * as elbv2 from 'aws-cdk-lib/aws-elasticloadbalancingv2';
 import type * as kms from 'aws-cdk-lib/aws-kms';
 import * as logs from 'aws-cdk-lib/aws-logs';
 import * as rds from 'aws-cdk-lib/aws-rds';
@@ -17,6 +18,11 @@ import { privateFileSystem } from './private-file-system.ts';
 export const HOMESERVER_PORT = 8008;
 /** Where Synapse's Service Connect proxy takes TLS from the bridge (ADR 0026). */
 export const HOMESERVER_TLS_PORT = 18008;
+/**
+ * Synapse's TLS listener, for the load balancer (ADR 0027): a certificate start.py makes at every
+ * start. 8008 stays plain for the task's own health check and its Service Connect proxy.
+ */
+export const HOMESERVER_LB_TLS_PORT = 8448;
 /** Synapse's image runs as this user; it owns the data directory on EFS. */
 const SYNAPSE_UID = '991';
 
@@ -160,7 +166,10 @@ export class Homeserver extends Construct {
       containerName: 'synapse',
       image: props.image,
       ...hardened(this, 'Linux', `${SYNAPSE_UID}:${SYNAPSE_UID}`),
-      portMappings: [{ containerPort: HOMESERVER_PORT, name: 'client' }],
+      portMappings: [
+        { containerPort: HOMESERVER_PORT, name: 'client' },
+        { containerPort: HOMESERVER_LB_TLS_PORT, name: 'client-tls' },
+      ],
       environment: {
         SYNAPSE_SERVER_NAME: props.serverName,
         SYNAPSE_PUBLIC_BASEURL: props.publicBaseUrl,
@@ -257,6 +266,15 @@ export class Homeserver extends Construct {
       'AwsSolutions-ECS2',
       "Synapse's environment holds its server name and addresses; its secrets come through ECS secrets, resolved at start.",
     );
+  }
+
+  /** What the load balancer forwards Matrix clients to: Synapse's TLS listener, or in plaintext mode its plain one. */
+  loadBalancerTarget(tls: boolean): { target: elbv2.IApplicationLoadBalancerTarget; port: number } {
+    const port = tls ? HOMESERVER_LB_TLS_PORT : HOMESERVER_PORT;
+    return {
+      target: this.service.loadBalancerTarget({ containerName: 'synapse', containerPort: port }),
+      port,
+    };
   }
 
   /** Lets a task group use the client API (and the admin API, which needs an admin's token). */

@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { X509Certificate } from 'node:crypto';
 import { request as httpRequest } from 'node:http';
 import { request as httpsRequest } from 'node:https';
-import { connect } from 'node:tls';
+import { connect, TLSSocket } from 'node:tls';
 import { describe, it } from 'node:test';
 import { createHttpApp } from '@ocf/http';
 import { createMemoryLogger } from '@ocf/logging';
@@ -12,13 +12,20 @@ import { httpsListener, selfSignedIdentity } from '../src/tls.ts';
 function getInsecure(url: string): Promise<{ status: number; body: string; peer: X509Certificate }> {
   return new Promise((resolve, reject) => {
     const request = httpsRequest(url, { rejectUnauthorized: false }, (response) => {
-      const peer = new X509Certificate(
-        (response.socket as import('node:tls').TLSSocket).getPeerCertificate().raw,
-      );
+      const socket = response.socket;
+      if (!(socket instanceof TLSSocket)) {
+        reject(new Error('the response did not come over TLS'));
+        return;
+      }
+      const peer = new X509Certificate(socket.getPeerCertificate().raw);
       let body = '';
       response.setEncoding('utf8');
-      response.on('data', (chunk: string) => (body += chunk));
-      response.on('end', () => resolve({ status: response.statusCode ?? 0, body, peer }));
+      response.on('data', (chunk: string) => {
+        body += chunk;
+      });
+      response.on('end', () => {
+        resolve({ status: response.statusCode ?? 0, body, peer });
+      });
     });
     request.on('error', reject);
     request.end();
@@ -61,7 +68,12 @@ describe('HTTPS for the HTTP side (HTTP_TLS=self-signed)', () => {
       // TLS 1.2 is accepted (the load balancer speaks it to targets) ...
       const version = await new Promise<string | null>((resolve, reject) => {
         const socket = connect(
-          { host: '127.0.0.1', port: Number(new URL(url).port), rejectUnauthorized: false, maxVersion: 'TLSv1.2' },
+          {
+            host: '127.0.0.1',
+            port: Number(new URL(url).port),
+            rejectUnauthorized: false,
+            maxVersion: 'TLSv1.2',
+          },
           () => {
             resolve(socket.getProtocol());
             socket.end();
