@@ -19,6 +19,7 @@ which is valid YAML.
 import json
 import os
 import re
+import socket
 import sys
 
 CONFIG_DIR = "/run/synapse"
@@ -58,13 +59,31 @@ SECRETS = [
 # without it Synapse has no shared-secret registration at all. The bridge never needs it (ADR 0020).
 OPTIONAL_SECRETS = ["SYNAPSE_REGISTRATION_SHARED_SECRET"]
 
+# Synapse workers (infra: synapseGenericWorkers / synapseEventPersisters; docs/deploy.md, "How
+# the homeserver scales"). SYNAPSE_WORKERS is JSON: Redis's address, every process that other
+# processes call (by Service Connect name, TLS between the proxies) and the event persisters.
+# Set on the main process and every worker alike, with the two secrets; unset, one process.
+WORKER_SETTINGS = ["SYNAPSE_WORKERS"]
+WORKER_SECRETS = ["SYNAPSE_REDIS_PASSWORD", "SYNAPSE_REPLICATION_SECRET"]
+# Set on a worker only: its name, and what it serves ("client" behind the load balancer, with
+# SYNAPSE_WORKER_NAME_BY_HOST for a service of many tasks; "replication" for an event persister).
+WORKER_IDENTITY = ["SYNAPSE_WORKER_NAME", "SYNAPSE_WORKER_NAME_BY_HOST", "SYNAPSE_WORKER_SERVES"]
+REPLICATION_PORT = 9093
+
 
 def read_environment():
     missing = [name for name in SETTINGS + SECRETS if not os.environ.get(name)]
     if missing:
         # Names only: a message about secrets never carries their values.
         sys.exit("start.py: not set: " + ", ".join(missing))
-    present = [name for name in OPTIONAL_SECRETS if os.environ.get(name)]
+    present = [name for name in OPTIONAL_SECRETS + WORKER_IDENTITY if os.environ.get(name)]
+    if os.environ.get("SYNAPSE_WORKERS"):
+        missing = [name for name in WORKER_SECRETS if not os.environ.get(name)]
+        if missing:
+            sys.exit("start.py: SYNAPSE_WORKERS is set but not: " + ", ".join(missing))
+        present += WORKER_SETTINGS + WORKER_SECRETS
+    elif os.environ.get("SYNAPSE_WORKER_NAME"):
+        sys.exit("start.py: SYNAPSE_WORKER_NAME is set but SYNAPSE_WORKERS is not")
     return {name: os.environ[name] for name in SETTINGS + SECRETS + present}
 
 
@@ -129,6 +148,72 @@ def homeserver_config(env, config_dir):
         "macaroon_secret_key": env["SYNAPSE_MACAROON_SECRET_KEY"],
         "form_secret": env["SYNAPSE_FORM_SECRET"],
         "app_service_config_files": [os.path.join(config_dir, "appservice-ocf-bridge.yaml")],
+    }
+
+
+def with_workers(config, env):
+    """The main process's config plus what every process shares when there are workers."""
+    if "SYNAPSE_WORKERS" not in env:
+        return config
+    workers = json.loads(env["SYNAPSE_WORKERS"])
+    config = dict(config)
+    # The main process's replication listener, which workers call (through Service Connect).
+    config["listeners"] = config["listeners"] + [replication_listener()]
+    config["redis"] = {
+        "enabled": True,
+        "host": workers["redis"]["host"],
+        "port": int(workers["redis"]["port"]),
+        # ElastiCache with in-transit encryption and an auth token; its certificate is Amazon's.
+        "use_tls": True,
+        "password": env["SYNAPSE_REDIS_PASSWORD"],
+    }
+    config["worker_replication_secret"] = env["SYNAPSE_REPLICATION_SECRET"]
+    # Plain HTTP to the caller's own Service Connect proxy, TLS 1.3 between the proxies.
+    config["instance_map"] = {
+        name: {"host": where["host"], "port": int(where["port"])}
+        for name, where in workers["instances"].items()
+    }
+    if workers.get("eventWriters"):
+        config["stream_writers"] = {"events": list(workers["eventWriters"])}
+    return config
+
+
+def replication_listener():
+    return {
+        "port": REPLICATION_PORT,
+        "bind_addresses": ["0.0.0.0"],
+        "type": "http",
+        "resources": [{"names": ["replication"], "compress": False}],
+    }
+
+
+def worker_config(env, config_dir, host_name):
+    """A worker's own file, read after homeserver.yaml (`--config-path` twice)."""
+    name = env["SYNAPSE_WORKER_NAME"]
+    if env.get("SYNAPSE_WORKER_NAME_BY_HOST") == "true":
+        # Many tasks of one service: each needs a name of its own; the task's host name is.
+        name = name + "-" + re.sub(r"[^a-z0-9-]", "-", host_name.split(".")[0].lower())
+    serves = env.get("SYNAPSE_WORKER_SERVES", "client")
+    if serves == "client":
+        listeners = [
+            {
+                "port": TLS_PORT,
+                "bind_addresses": ["0.0.0.0"],
+                "type": "http",
+                "tls": True,
+                "x_forwarded": True,
+                "resources": [{"names": ["client"], "compress": False}],
+            }
+        ]
+    elif serves == "replication":
+        listeners = [replication_listener()]
+    else:
+        sys.exit("start.py: SYNAPSE_WORKER_SERVES must be client or replication, not " + serves)
+    return {
+        "worker_app": "synapse.app.generic_worker",
+        "worker_name": name,
+        "worker_listeners": listeners,
+        "worker_log_config": os.path.join(config_dir, "log-config.yaml"),
     }
 
 
@@ -219,11 +304,15 @@ def write_self_signed(config, common_name):
 
 def render(env, config_dir):
     os.makedirs(config_dir, mode=0o700, exist_ok=True)
-    config = homeserver_config(env, config_dir)
+    config = with_workers(homeserver_config(env, config_dir), env)
     write_private(os.path.join(config_dir, "homeserver.yaml"), config)
     write_private(config["app_service_config_files"][0], appservice_registration(env))
     write_private(config["log_config"], log_config())
-    return os.path.join(config_dir, "homeserver.yaml")
+    paths = [os.path.join(config_dir, "homeserver.yaml")]
+    if "SYNAPSE_WORKER_NAME" in env:
+        write_private(os.path.join(config_dir, "worker.yaml"), worker_config(env, config_dir, socket.gethostname()))
+        paths.append(os.path.join(config_dir, "worker.yaml"))
+    return paths
 
 
 def ensure_database(env):
@@ -264,16 +353,25 @@ def main(argv):
         render(read_environment(), argv[2])
         return
     env = read_environment()
-    config_path = render(env, CONFIG_DIR)
+    config_paths = render(env, CONFIG_DIR)
     write_self_signed(homeserver_config(env, CONFIG_DIR), env["SYNAPSE_SERVER_NAME"])
+    arguments = [argument for path in config_paths for argument in ("--config-path", path)]
+    clean = {
+        name: value
+        for name, value in os.environ.items()
+        if name not in SECRETS + OPTIONAL_SECRETS + WORKER_SECRETS
+    }
+    if "SYNAPSE_WORKER_NAME" in env:
+        # A worker: the main process made the database and the signing key (on EFS); it only runs.
+        worker = [sys.executable, "-m", "synapse.app.generic_worker"] + arguments
+        os.execve(sys.executable, worker, clean)
     ensure_database(env)
     os.makedirs(os.path.join(DATA_DIR, "keys"), mode=0o700, exist_ok=True)
-    synapse = [sys.executable, "-m", "synapse.app.homeserver", "--config-path", config_path]
+    synapse = [sys.executable, "-m", "synapse.app.homeserver"] + arguments
     # Writes the signing key if it is missing, then exits; a no-op on every later start.
     status = os.spawnv(os.P_WAIT, sys.executable, synapse + ["--generate-keys"])
     if status != 0:
         sys.exit("start.py: generating the signing key failed (exit status %d)" % status)
-    clean = {name: value for name, value in os.environ.items() if name not in SECRETS + OPTIONAL_SECRETS}
     os.execve(sys.executable, synapse, clean)
 
 

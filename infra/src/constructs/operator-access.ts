@@ -214,6 +214,35 @@ export class OperatorAccess extends Construct {
   }
 
   /**
+   * Synapse's generic workers (docs/deploy.md, "How the homeserver scales"): the client endpoints
+   * in `pathGroups`, one rule per group of at most five, ahead of the main process's rule.
+   */
+  routeMatrixWorkers(
+    target: elbv2.IApplicationLoadBalancerTarget,
+    port: number,
+    pathGroups: readonly (readonly string[])[],
+  ): void {
+    const [first, ...rest] = pathGroups;
+    if (first === undefined) return;
+    const group = this.forward('HomeserverWorkers', {
+      priority: 11,
+      conditions: [elbv2.ListenerCondition.pathPatterns([...first])],
+      target,
+      port,
+      healthCheckPath: '/health',
+      healthCheckInterval: Duration.seconds(30),
+    });
+    this.targetGroups['homeserver-workers'] = group;
+    rest.forEach((paths, index) => {
+      this.listener.addAction(`HomeserverWorkers${index + 2}`, {
+        priority: 12 + index,
+        conditions: [elbv2.ListenerCondition.pathPatterns([...paths])],
+        action: elbv2.ListenerAction.forward([group]),
+      });
+    });
+  }
+
+  /**
    * Element, a full Matrix web client, under /element/ (its static files only; it talks to the
    * homeserver through the rule above, from the operator's browser).
    */

@@ -44,9 +44,12 @@ export function httpsListener(
   return {
     async listen(host, port) {
       await app.ready();
-      server = createServer({ key: identity.key, cert: identity.cert, minVersion: 'TLSv1.2' }, (request, response) => {
-        app.routing(request, response);
-      });
+      server = createServer(
+        { key: identity.key, cert: identity.cert, minVersion: 'TLSv1.2' },
+        (request, response) => {
+          app.routing(request, response);
+        },
+      );
       server.listen(port, host);
       await once(server, 'listening');
       const address = server.address() as AddressInfo;
