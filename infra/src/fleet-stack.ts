@@ -1,6 +1,7 @@
 import { Annotations, CfnOutput, Duration, RemovalPolicy, Stack, Tags, type StackProps } from 'aws-cdk-lib';
 import * as ec2 from 'aws-cdk-lib/aws-ec2';
 import * as ecs from 'aws-cdk-lib/aws-ecs';
+import * as elbv2 from 'aws-cdk-lib/aws-elasticloadbalancingv2';
 import * as kms from 'aws-cdk-lib/aws-kms';
 import * as logs from 'aws-cdk-lib/aws-logs';
 import { Construct } from 'constructs';
@@ -10,8 +11,9 @@ import { AGENT_TEMPLATE, AgentRuntime } from './constructs/agents.ts';
 import type { TaskSize } from './constructs/containers.ts';
 import { EventRouting } from './constructs/event-routing.ts';
 import { FleetService, SERVICE_PORT } from './constructs/fleet-service.ts';
-import { Homeserver, HOMESERVER_PORT } from './constructs/homeserver.ts';
+import { Homeserver, WORKER_CLIENT_PATHS, type SynapseWorkers } from './constructs/homeserver.ts';
 import { InternalTls } from './constructs/internal-tls.ts';
+import { MatrixWebClient, MATRIX_WEB_CLIENT_PORT } from './constructs/matrix-web-client.ts';
 import { FleetImages } from './constructs/images.ts';
 import { Network, VPC_CIDR } from './constructs/network.ts';
 import { Observability } from './constructs/observability.ts';
@@ -72,6 +74,18 @@ export interface FleetSettings {
    * fleet needs it — the bridge is an application service with no admin rights (ADR 0020).
    */
   readonly homeserverSharedSecretRegistration?: boolean | undefined;
+  /**
+   * Synapse workers (docs/deploy.md, "How the homeserver scales"): generic workers taking the
+   * client endpoints a hire costs, and event persisters, with an ElastiCache Redis for
+   * replication. Needs `certificateArn` (the processes call each other through Service Connect
+   * with TLS). Default: none, one Synapse process.
+   */
+  readonly synapseWorkers?: SynapseWorkers | undefined;
+  /**
+   * Element, a full Matrix web client for operators, at `<operator URL>/element/`, configured for
+   * the fleet's homeserver. Default: on.
+   */
+  readonly matrixWebClient?: boolean | undefined;
   /** Availability zones for tasks and endpoints. Default: 2. */
   readonly maxAzs?: number | undefined;
 }
@@ -205,10 +219,38 @@ export class FleetStack extends Stack {
         multiAz: props.homeserverMultiAz ?? false,
       },
       sharedSecretRegistration: props.homeserverSharedSecretRegistration ?? false,
+      ...(props.synapseWorkers === undefined ? {} : { workers: props.synapseWorkers }),
       logRetention: LOG_RETENTION,
       retainData,
     });
-    operatorAccess.routeMatrix(homeserver.service, HOMESERVER_PORT);
+    // TLS to Synapse's own TLS listener when the listener has it (ADR 0027).
+    const matrixTarget = homeserver.loadBalancerTarget(operatorAccess.https);
+    operatorAccess.routeMatrix(matrixTarget.target, matrixTarget.port);
+    // With generic workers, the client endpoints a hire costs go to them (ahead of the rule above).
+    const workersTarget = homeserver.workersLoadBalancerTarget();
+    if (workersTarget !== undefined)
+      operatorAccess.routeMatrixWorkers(workersTarget, matrixTarget.port, WORKER_CLIENT_PATHS);
+    // With workers the bridge goes through the load balancer's HTTPS listener as agents do, so one
+    // router (the listener's rules) splits its calls between the workers and the main process.
+    const bridgeHomeserverUrl = homeserver.workerServices.length > 0 ? operatorAccess.url : homeserver.url;
+
+    if (props.matrixWebClient ?? true) {
+      const element = new MatrixWebClient(this, 'MatrixWebClient', {
+        routing,
+        network,
+        cluster,
+        homeserverUrl: operatorAccess.url,
+        serverName,
+        logRetention: LOG_RETENTION,
+      });
+      // Static files, nothing secret in either direction: plain HTTP from the load balancer
+      // (docs/security.md, boundary 8).
+      operatorAccess.routeMatrixWebClient(
+        element.target,
+        MATRIX_WEB_CLIENT_PORT,
+        elbv2.ApplicationProtocol.HTTP,
+      );
+    }
 
     const agents = new AgentRuntime(this, 'Agents', {
       routing,
@@ -257,10 +299,12 @@ export class FleetStack extends Stack {
     };
     // Each service's own settings, as its config.ts reads them.
     const settings: { readonly [S in ServiceName]: Record<string, string> } = {
-      directory: {},
+      // The console's chat (ADR 0025): the homeserver as an operator's browser reaches it (the load
+      // balancer) and the server name of agents' Matrix ids. Unset, the console has no chat.
+      directory: { CONSOLE_HOMESERVER_URL: operatorAccess.url, MATRIX_SERVER_NAME: serverName },
       credentials: { CREDENTIALS_KMS_KEY_ID: key.keyArn },
       bridge: {
-        MATRIX_HOMESERVER_URL: homeserver.url,
+        MATRIX_HOMESERVER_URL: bridgeHomeserverUrl,
         MATRIX_SERVER_NAME: serverName,
         BRIDGE_AS_PORT: String(BRIDGE_APPSERVICE_PORT),
         BRIDGE_CEO_USER_ID: props.ceoMatrixUserId ?? `@ceo:${serverName}`,
@@ -328,8 +372,12 @@ export class FleetStack extends Stack {
                     }),
               }
             : {}),
-          ...((name === 'directory' || name === 'model-gateway') && !operatorAccess.https
-            ? { discoverable: true }
+          // The load balancer's targets: with TLS, they serve HTTPS only (ADR 0027); in plaintext
+          // mode, plain HTTP, and agents call them directly by their Cloud Map names.
+          ...(name === 'directory' || name === 'model-gateway'
+            ? operatorAccess.https
+              ? { servesTls: true }
+              : { discoverable: true }
             : {}),
           scaling: SCALING[name],
           logRetention: LOG_RETENTION,
@@ -356,6 +404,12 @@ export class FleetStack extends Stack {
         homeserver.securityGroup,
         ec2.Port.tcp(BRIDGE_APPSERVICE_TLS_PORT),
         'Application-service transactions from Synapse, TLS via Service Connect',
+      );
+    }
+    if (homeserver.workerServices.length > 0) {
+      operatorAccess.allowClientsFrom(
+        bridge.securityGroup,
+        'Matrix client API from the bridge, over HTTPS (Synapse workers)',
       );
     }
     operatorAccess.routeDirectory(services.directory.service, SERVICE_PORT);

@@ -119,6 +119,20 @@ export function settingsFromContext(node: Node, env: NodeJS.ProcessEnv = process
   if ((homeserverCpu === undefined) !== (homeserverMemoryMiB === undefined)) {
     problems.push('homeserverCpu and homeserverMemoryMiB: give both or neither');
   }
+  const synapseGenericWorkers = integer('synapseGenericWorkers');
+  const synapseEventPersisters = integer('synapseEventPersisters');
+  const synapseWorkers =
+    (synapseGenericWorkers ?? 0) + (synapseEventPersisters ?? 0) > 0
+      ? { generic: synapseGenericWorkers ?? 0, eventPersisters: synapseEventPersisters ?? 0 }
+      : undefined;
+  if (synapseWorkers !== undefined && certificateArn === undefined) {
+    problems.push(
+      'synapseGenericWorkers, synapseEventPersisters: need certificateArn (Synapse processes call each other through Service Connect with TLS)',
+    );
+  }
+  if ((synapseGenericWorkers ?? 0) > 20 || (synapseEventPersisters ?? 0) > 8) {
+    problems.push('synapseGenericWorkers: at most 20; synapseEventPersisters: at most 8');
+  }
   const region = text('region') ?? env['CDK_DEFAULT_REGION'] ?? DEFAULT_REGION;
   if (!/^[a-z]{2}(-[a-z]+)+-\d$/.test(region)) problems.push(`region: "${region}" is not an AWS region`);
   const settings: AppSettings = {
@@ -140,6 +154,8 @@ export function settingsFromContext(node: Node, env: NodeJS.ProcessEnv = process
         ? undefined
         : { cpu: homeserverCpu, memoryMiB: homeserverMemoryMiB },
     maxAzs,
+    matrixWebClient: flag('matrixWebClient'),
+    synapseWorkers,
     agentTaskSize:
       agentCpu === undefined || agentMemoryMiB === undefined
         ? undefined

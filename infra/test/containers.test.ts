@@ -91,8 +91,8 @@ describe('containers', () => {
   it('runs every container as a non-root user, on a read-only root, with all capabilities dropped', () => {
     assert.equal(
       everyContainer.length,
-      SERVICE_NAMES.length + 3,
-      'five services, Synapse, the agent and its secret-init',
+      SERVICE_NAMES.length + 4,
+      'the services, Synapse, Element, the agent and its secret-init',
     );
     for (const { family, container } of everyContainer) {
       const where = `${family}/${container.Name}`;

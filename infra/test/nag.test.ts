@@ -80,6 +80,7 @@ describe('synthesis without Docker', () => {
     assert.deepEqual(sources.sort(), [
       ['.', 'agent-container/Dockerfile', 'linux/arm64'],
       ['.', 'infra/docker/fleet.Dockerfile', 'linux/arm64'],
+      ['infra/docker/element-web', undefined, 'linux/arm64'],
       ['infra/docker/synapse', undefined, 'linux/arm64'],
     ]);
   });

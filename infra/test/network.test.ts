@@ -135,7 +135,11 @@ describe('network', () => {
       ['path-pattern', 'forward', undefined], // the model gateway, for agents (ADR 0026)
       ['http-header', 'forward', undefined], // the directory, with a bearer token only
       ['path-pattern', 'forward', undefined], // the web console's page and assets, no data
+      ['path-pattern', 'forward', undefined], // Element's static files (issue 16)
     ]);
+    assert.deepEqual((rules[5]?.['Conditions'] as Properties[])[0]?.['PathPatternConfig'], {
+      Values: ['/element', '/element/*'],
+    });
     assert.deepEqual((rules[2]?.['Conditions'] as Properties[])[0]?.['PathPatternConfig'], {
       Values: ['/v1/chat/completions', '/v1/models'],
     });

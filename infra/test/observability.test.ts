@@ -213,6 +213,8 @@ describe('alarms', () => {
       'homeserver-targets-unhealthy',
       // Agents reach the gateway through the load balancer (ADR 0026).
       'model-gateway-targets-unhealthy',
+      // Element, for operators (issue 16).
+      'matrix-web-client-targets-unhealthy',
       'fleet-metrics-missing',
     ].map((name) => `${routing.prefix}-${name}`);
     assert.deepEqual([...alarms.keys()].sort(), expected.sort());

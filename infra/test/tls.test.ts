@@ -210,4 +210,92 @@ describe('TLS wherever tokens or passwords travel', () => {
       assert.equal(service['ServiceConnectConfiguration'], undefined);
     assert.match(String(agentEnvironment(plain.json)['MODEL_GATEWAY_URL']), /^http:\/\/model-gateway\./);
   });
+
+  describe('load balancer -> targets (ADR 0027)', () => {
+    const groupIdOf = (json: typeof fleet.json, description: string) =>
+      resourcesOf(json, 'AWS::EC2::SecurityGroup').find(([, r]) =>
+        String(r.Properties['GroupDescription']).startsWith(description),
+      )?.[0];
+    /** Ports the load balancer's group may open on `description`'s group. */
+    const portsFromBalancer = (json: typeof fleet.json, description: string) => {
+      const target = String(groupIdOf(json, description));
+      return all(json, 'AWS::EC2::SecurityGroupIngress')
+        .filter(
+          (rule) =>
+            JSON.stringify(rule['GroupId']).includes(target) &&
+            JSON.stringify(rule['SourceSecurityGroupId']).includes('OperatorAccessSecurityGroup'),
+        )
+        .map((rule) => [rule['FromPort'], rule['ToPort']]);
+    };
+    const targetGroups = (json: typeof fleet.json) =>
+      Object.fromEntries(
+        resourcesOf(json, 'AWS::ElasticLoadBalancingV2::TargetGroup').map(([id, group]) => [
+          id.replace(/^OperatorAccess(LoadBalancer)?(Https|Http)?/, '').replace(/Group[0-9A-F]{8}$/, ''),
+          [group.Properties['Protocol'], group.Properties['Port'], group.Properties['HealthCheckProtocol']],
+        ]),
+      );
+
+    it('forwards over HTTPS, health checks included, to where each target serves TLS', () => {
+      assert.deepEqual(targetGroups(fleet.json), {
+        Directory: ['HTTPS', 8080, 'HTTPS'],
+        ModelGateway: ['HTTPS', 8080, 'HTTPS'],
+        Homeserver: ['HTTPS', 8448, 'HTTPS'],
+        // Element's static files: nothing secret either way (docs/security.md, boundary 8).
+        MatrixWebClient: ['HTTP', 8080, 'HTTP'],
+      });
+    });
+
+    it("opens only those TLS ports from the load balancer, never Synapse's plain 8008", () => {
+      assert.deepEqual(portsFromBalancer(fleet.json, 'Homeserver:'), [[8448, 8448]]);
+      assert.deepEqual(portsFromBalancer(fleet.json, 'The directory service'), [[8080, 8080]]);
+      assert.deepEqual(portsFromBalancer(fleet.json, 'The model-gateway service'), [[8080, 8080]]);
+      const fromBalancer = all(fleet.json, 'AWS::EC2::SecurityGroupEgress')
+        .filter((rule) => JSON.stringify(rule['GroupId']).includes('OperatorAccessSecurityGroup'))
+        .map((rule) => rule['FromPort']);
+      assert.ok(
+        !fromBalancer.includes(8008),
+        `the load balancer may reach 8008: ${JSON.stringify(fromBalancer)}`,
+      );
+    });
+
+    it('has the directory and the gateway serve HTTPS only (HTTP_TLS), and health-check themselves over it', () => {
+      for (const name of ['directory', 'model-gateway']) {
+        const family = `ocf-${TEST_ENVIRONMENT}-${name}`;
+        assert.equal(environmentOf(fleet.json, family)['HTTP_TLS'], 'self-signed', name);
+        const definition = all(fleet.json, 'AWS::ECS::TaskDefinition').find((d) => d['Family'] === family);
+        const [container] = definition?.['ContainerDefinitions'] as [{ HealthCheck: { Command: string[] } }];
+        assert.match(container.HealthCheck.Command.join(' '), /node:https.*rejectUnauthorized: false/, name);
+      }
+      // The others have no load balancer in front and stay as they were.
+      assert.equal(environmentOf(fleet.json, `ocf-${TEST_ENVIRONMENT}-credentials`)['HTTP_TLS'], undefined);
+    });
+
+    it("maps Synapse's TLS listener port in its task", () => {
+      const definition = all(fleet.json, 'AWS::ECS::TaskDefinition').find(
+        (d) => d['Family'] === `ocf-${TEST_ENVIRONMENT}-homeserver`,
+      );
+      const [container] = definition?.['ContainerDefinitions'] as [
+        { PortMappings: { ContainerPort: number }[] },
+      ];
+      assert.deepEqual(
+        container.PortMappings.map((m) => m.ContainerPort),
+        [8008, 8448],
+      );
+    });
+
+    it('in plaintext mode, forwards in clear as the listener does', () => {
+      const plain = synthesizeFleet({
+        certificateArn: undefined,
+        domainName: undefined,
+        allowPlaintext: true,
+      });
+      assert.deepEqual(targetGroups(plain.json), {
+        // (agents call the gateway directly in this mode)
+        Directory: ['HTTP', 8080, 'HTTP'],
+        Homeserver: ['HTTP', 8008, 'HTTP'],
+        MatrixWebClient: ['HTTP', 8080, 'HTTP'],
+      });
+      assert.equal(environmentOf(plain.json, `ocf-${TEST_ENVIRONMENT}-directory`)['HTTP_TLS'], undefined);
+    });
+  });
 });

@@ -28,7 +28,13 @@ export function hardened(
   return { user, readonlyRootFilesystem: true, linuxParameters };
 }
 
-/** A container health check that needs nothing but Node (the Node images have no curl). */
-export function healthProbe(port: number, path: string): string {
+/**
+ * A container health check that needs nothing but Node (the Node images have no curl). With
+ * `tls`, over HTTPS to the service's own self-signed certificate (HTTP_TLS=self-signed, ADR 0027).
+ */
+export function healthProbe(port: number, path: string, options: { tls?: boolean } = {}): string {
+  if (options.tls === true) {
+    return `import('node:https').then(({ get }) => get({ host: '127.0.0.1', port: ${port}, path: '${path}', rejectUnauthorized: false }, (r) => process.exit(r.statusCode === 200 ? 0 : 1)).on('error', () => process.exit(1)))`;
+  }
   return `fetch('http://127.0.0.1:${port}${path}').then((r) => process.exit(r.ok ? 0 : 1), () => process.exit(1))`;
 }

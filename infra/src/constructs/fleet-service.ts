@@ -32,6 +32,11 @@ export interface FleetServiceProps {
   readonly permissions: readonly Permission[];
   /** More ports the service listens on (the bridge's application-service endpoint). */
   readonly extraPorts?: readonly number[];
+  /**
+   * Serves its HTTP side over HTTPS only, with a certificate it makes at start (HTTP_TLS), for
+   * the load balancer's HTTPS target group (ADR 0027).
+   */
+  readonly servesTls?: boolean;
   /** Registers the tasks in the cluster's Cloud Map namespace as `<name>.<namespace>`. */
   readonly discoverable?: boolean;
   /**
@@ -112,6 +117,7 @@ export class FleetService extends Construct {
         AWS_REGION: Aws.REGION,
         PORT: String(SERVICE_PORT),
         LOG_LEVEL: 'INFO',
+        ...(props.servesTls === true ? { HTTP_TLS: 'self-signed' } : {}),
         ...props.settings,
       },
       ...(props.secrets === undefined ? {} : { secrets: { ...props.secrets } }),
@@ -120,7 +126,12 @@ export class FleetService extends Construct {
         name: portName(containerPort),
       })),
       healthCheck: {
-        command: ['CMD', 'node', '-e', healthProbe(SERVICE_PORT, '/healthz')],
+        command: [
+          'CMD',
+          'node',
+          '-e',
+          healthProbe(SERVICE_PORT, '/healthz', { tls: props.servesTls === true }),
+        ],
         interval: Duration.seconds(15),
         timeout: Duration.seconds(5),
         retries: 3,

@@ -117,17 +117,53 @@ export class OperatorAccess extends Construct {
     this.loadBalancer.connections.allowFrom(group, ec2.Port.tcp(this.port), description);
   }
 
+  /**
+   * One listener rule that forwards to a service's target group. With TLS on the listener, the
+   * hop to the target is TLS too (ADR 0027): an HTTPS target group and HTTPS health checks, to a
+   * port where the target serves TLS with a certificate it made at start (the load balancer
+   * encrypts to targets but does not check their certificates). In plaintext mode, plain HTTP.
+   */
+  private forward(
+    id: string,
+    props: {
+      readonly priority: number;
+      readonly conditions: elbv2.ListenerCondition[];
+      readonly target: elbv2.IApplicationLoadBalancerTarget;
+      readonly port: number;
+      readonly healthCheckPath: string;
+      readonly healthCheckInterval: Duration;
+      /** Override for a target that serves plain HTTP only (Element's static files). */
+      readonly protocol?: elbv2.ApplicationProtocol;
+    },
+  ): elbv2.ApplicationTargetGroup {
+    const protocol =
+      props.protocol ?? (this.https ? elbv2.ApplicationProtocol.HTTPS : elbv2.ApplicationProtocol.HTTP);
+    return this.listener.addTargets(id, {
+      priority: props.priority,
+      conditions: props.conditions,
+      port: props.port,
+      protocol,
+      targets: [props.target],
+      healthCheck: {
+        path: props.healthCheckPath,
+        protocol: protocol === elbv2.ApplicationProtocol.HTTPS ? elbv2.Protocol.HTTPS : elbv2.Protocol.HTTP,
+        healthyHttpCodes: '200',
+        interval: props.healthCheckInterval,
+      },
+      deregistrationDelay: Duration.seconds(30),
+    });
+  }
+
   /** The directory's REST API, for requests that carry a bearer token. */
   routeDirectory(service: ecs.FargateService, port: number): void {
-    this.targetGroups['directory'] = this.listener.addTargets('Directory', {
+    this.targetGroups['directory'] = this.forward('Directory', {
       priority: 30,
       conditions: [elbv2.ListenerCondition.httpHeader('Authorization', ['Bearer *'])],
+      target: service,
       port,
-      protocol: elbv2.ApplicationProtocol.HTTP,
-      targets: [service],
       // /healthz, not /readyz: a DynamoDB blip must not make ECS replace every directory task.
-      healthCheck: { path: '/healthz', healthyHttpCodes: '200', interval: Duration.seconds(15) },
-      deregistrationDelay: Duration.seconds(30),
+      healthCheckPath: '/healthz',
+      healthCheckInterval: Duration.seconds(15),
     });
     // The web console's page and assets (ADR 0025): a browser loads them without a token (they hold
     // no data); every data call the page makes carries one and takes the rule above.
@@ -144,19 +180,21 @@ export class OperatorAccess extends Construct {
    * the directory's rule, which would otherwise take every request with a bearer token.
    */
   routeModelGateway(service: ecs.FargateService, port: number): void {
-    this.targetGroups['model-gateway'] = this.listener.addTargets('ModelGateway', {
+    this.targetGroups['model-gateway'] = this.forward('ModelGateway', {
       priority: 25,
       conditions: [elbv2.ListenerCondition.pathPatterns(['/v1/chat/completions', '/v1/models'])],
+      target: service,
       port,
-      protocol: elbv2.ApplicationProtocol.HTTP,
-      targets: [service],
-      healthCheck: { path: '/healthz', healthyHttpCodes: '200', interval: Duration.seconds(15) },
-      deregistrationDelay: Duration.seconds(30),
+      healthCheckPath: '/healthz',
+      healthCheckInterval: Duration.seconds(15),
     });
   }
 
-  /** The homeserver's client API for Matrix clients; its admin API stays inside the VPC. */
-  routeMatrix(service: ecs.FargateService, port: number): void {
+  /**
+   * The homeserver's client API for Matrix clients; its admin API stays inside the VPC. `target`
+   * is Synapse's TLS listener with TLS on the listener, its plain one in plaintext mode.
+   */
+  routeMatrix(target: elbv2.IApplicationLoadBalancerTarget, port: number): void {
     this.listener.addAction('RefuseSynapseAdmin', {
       priority: 10,
       conditions: [elbv2.ListenerCondition.pathPatterns(['/_synapse/admin*'])],
@@ -165,14 +203,67 @@ export class OperatorAccess extends Construct {
         messageBody: JSON.stringify({ errcode: 'M_FORBIDDEN', error: 'the admin API is not served here' }),
       }),
     });
-    this.targetGroups['homeserver'] = this.listener.addTargets('Homeserver', {
+    this.targetGroups['homeserver'] = this.forward('Homeserver', {
       priority: 20,
       conditions: [elbv2.ListenerCondition.pathPatterns(['/_matrix/*', '/_synapse/client/*'])],
+      target,
       port,
-      protocol: elbv2.ApplicationProtocol.HTTP,
-      targets: [service],
-      healthCheck: { path: '/health', healthyHttpCodes: '200', interval: Duration.seconds(30) },
-      deregistrationDelay: Duration.seconds(30),
+      healthCheckPath: '/health',
+      healthCheckInterval: Duration.seconds(30),
+    });
+  }
+
+  /**
+   * Synapse's generic workers (docs/deploy.md, "How the homeserver scales"): the client endpoints
+   * in `pathGroups`, one rule per group of at most five, ahead of the main process's rule.
+   */
+  routeMatrixWorkers(
+    target: elbv2.IApplicationLoadBalancerTarget,
+    port: number,
+    pathGroups: readonly (readonly string[])[],
+  ): void {
+    const [first, ...rest] = pathGroups;
+    if (first === undefined) return;
+    const group = this.forward('HomeserverWorkers', {
+      priority: 11,
+      conditions: [elbv2.ListenerCondition.pathPatterns([...first])],
+      target,
+      port,
+      healthCheckPath: '/health',
+      healthCheckInterval: Duration.seconds(30),
+    });
+    this.targetGroups['homeserver-workers'] = group;
+    rest.forEach((paths, index) => {
+      this.listener.addAction(`HomeserverWorkers${index + 2}`, {
+        priority: 12 + index,
+        conditions: [elbv2.ListenerCondition.pathPatterns([...paths])],
+        action: elbv2.ListenerAction.forward([group]),
+      });
+    });
+  }
+
+  /**
+   * Element, a full Matrix web client, under /element/ (its static files only; it talks to the
+   * homeserver through the rule above, from the operator's browser).
+   */
+  routeMatrixWebClient(
+    target: elbv2.IApplicationLoadBalancerTarget,
+    port: number,
+    protocol: elbv2.ApplicationProtocol,
+  ): void {
+    this.targetGroups['matrix-web-client'] = this.forward('MatrixWebClient', {
+      priority: 40,
+      conditions: [
+        elbv2.ListenerCondition.pathPatterns([MATRIX_WEB_CLIENT_PATH, `${MATRIX_WEB_CLIENT_PATH}/*`]),
+      ],
+      target,
+      port,
+      protocol,
+      healthCheckPath: `${MATRIX_WEB_CLIENT_PATH}/version`,
+      healthCheckInterval: Duration.seconds(30),
     });
   }
 }
+
+/** Where operators open Element on the load balancer. */
+export const MATRIX_WEB_CLIENT_PATH = '/element';

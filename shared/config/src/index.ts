@@ -19,6 +19,11 @@ export const commonSettings = {
   LOG_LEVEL: z.enum(['DEBUG', 'INFO', 'WARN', 'ERROR', 'SILENT']).default('INFO'),
   /** How long SIGTERM may take before the process exits anyway (ECS stopTimeout is 30 s). */
   SHUTDOWN_TIMEOUT_MS: z.coerce.number().int().positive().default(25_000),
+  /**
+   * `self-signed`: the HTTP side serves HTTPS only, with a key and certificate made in memory at
+   * start (on AWS, for the load balancer's hop to its targets; ADR 0027). `off`: plain HTTP.
+   */
+  HTTP_TLS: z.enum(['off', 'self-signed']).default('off'),
 } satisfies z.ZodRawShape;
 
 export type CommonConfig = z.output<z.ZodObject<typeof commonSettings>>;

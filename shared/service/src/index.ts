@@ -1,2 +1,3 @@
 export * from './start.ts';
 export * from './lifecycle.ts';
+export * from './tls.ts';

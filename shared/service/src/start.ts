@@ -16,6 +16,7 @@ import {
 } from '@ocf/runtime';
 import type { ReadinessCheck } from '@ocf/http';
 import { startParts, type BackgroundWork } from './lifecycle.ts';
+import { httpsListener, selfSignedIdentity } from './tls.ts';
 
 /** What a service's composition root gets to build its app and handlers from. */
 export interface ServiceContext<TConfig> {
@@ -139,9 +140,16 @@ export async function startService<TShape extends z.ZodRawShape>(
   }
 
   const app = await buildApp(readiness);
+  const https =
+    config.HTTP_TLS === 'self-signed'
+      ? httpsListener(app, await selfSignedIdentity(`${routing.prefix}-${definition.name}`))
+      : undefined;
   const started = await startParts({
     consumer,
-    http: { listen: () => app.listen({ host: config.HOST, port: config.PORT }), close: () => app.close() },
+    http:
+      https === undefined
+        ? { listen: () => app.listen({ host: config.HOST, port: config.PORT }), close: () => app.close() }
+        : { listen: () => https.listen(config.HOST, config.PORT), close: () => https.close() },
     background,
     logger,
   });
