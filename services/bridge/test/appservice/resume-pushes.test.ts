@@ -13,7 +13,10 @@ describe('resuming the homeserver pushes at start', () => {
       createMemoryLogger(),
       new AbortController().signal,
       {
-        sleep: async (ms) => void waits.push(ms),
+        sleep: (ms) => {
+          waits.push(ms);
+          return Promise.resolve();
+        },
       },
     );
     assert.equal(resumed, true);
@@ -28,9 +31,10 @@ describe('resuming the homeserver pushes at start', () => {
     const logger = createMemoryLogger();
     const resumed = await resumeHomeserverPushes(homeserver, logger, new AbortController().signal, {
       delaysMs: [10, 20],
-      sleep: async (ms) => {
+      sleep: (ms) => {
         waits.push(ms);
         if (waits.length === 2) homeserver.down = false;
+        return Promise.resolve();
       },
     });
     assert.equal(resumed, true);
@@ -45,7 +49,7 @@ describe('resuming the homeserver pushes at start', () => {
     const logger = createMemoryLogger();
     const resumed = await resumeHomeserverPushes(homeserver, logger, new AbortController().signal, {
       delaysMs: [1],
-      sleep: async () => undefined,
+      sleep: () => Promise.resolve(),
     });
     assert.equal(resumed, false);
     assert.equal(homeserver.calls.length, 2);
@@ -57,7 +61,10 @@ describe('resuming the homeserver pushes at start', () => {
     homeserver.down = true;
     const stopping = new AbortController();
     const resumed = await resumeHomeserverPushes(homeserver, createMemoryLogger(), stopping.signal, {
-      sleep: async () => stopping.abort(),
+      sleep: () => {
+        stopping.abort();
+        return Promise.resolve();
+      },
     });
     assert.equal(resumed, false);
     assert.equal(homeserver.calls.length, 1);
