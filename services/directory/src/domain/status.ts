@@ -43,8 +43,15 @@ export function applyEvent(progress: CascadeProgress, event: AnyFleetEvent): Cas
       );
     case 'AgentUnhealthy':
       return setHealth(progress, 'unhealthy', at, event.data.reason);
-    case 'AgentRestartRequested':
-      return setHealth(progress, 'restarting', at, event.data.reason);
+    case 'AgentRestartRequested': {
+      const restarting = setHealth(progress, 'restarting', at, event.data.reason);
+      // Counted once per request: a duplicate (or an older one arriving late) adds nothing.
+      if (progress.restarts !== undefined && progress.restarts.lastAt >= at) return restarting;
+      return {
+        ...restarting,
+        restarts: { count: (progress.restarts?.count ?? 0) + 1, lastAt: at, lastReason: event.data.reason },
+      };
+    }
     case 'AgentCrashLooping':
       return setHealth(progress, 'crash-looping', at, event.data.lastReason);
     // Sleep is not trouble: the task is gone on purpose, and a newer launch or run ends it.

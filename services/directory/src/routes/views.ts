@@ -46,6 +46,7 @@ export function agentView(agent: StoredAgent, { internals }: { readonly internal
     ...(agent.wakePolicy === undefined ? {} : { wakePolicy: agent.wakePolicy }),
     ...(agent.idleTimeoutSeconds === undefined ? {} : { idleTimeoutSeconds: agent.idleTimeoutSeconds }),
     ...(progress.wakes === undefined ? {} : { wakes: progress.wakes }),
+    ...(progress.restarts === undefined ? {} : { restarts: progress.restarts }),
     ...lastActivity(agent),
     status: agent.status,
     hiredAt: agent.hiredAt,
