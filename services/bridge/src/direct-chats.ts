@@ -50,7 +50,7 @@ export function createDirectChats(deps: DirectChatDeps) {
     if (typeof sender !== 'string' || typeof roomId !== 'string') return undefined;
     const agentId = naming.agentIdOf(target);
     const verdict = await judge(agentId, sender, content.is_direct === true);
-    if (verdict !== 'accept' || agentId === undefined) {
+    if (verdict !== 'accept') {
       if (agentId !== undefined)
         logger.info('direct chat invitation not accepted', { agentId, roomId, sender, verdict });
       return verdict;
