@@ -104,7 +104,7 @@ describe('directory REST API', () => {
     const { hire } = await testDirectory();
     const response = await hire({ name: 'Bad; Hire', department: 'Engineering', manager: 'ceo', mood: 1 });
     assert.equal(response.statusCode, 400);
-    const fields = (response.json<{ issues: { field: string }[] }>().issues ?? []).map((i) => i.field);
+    const fields = response.json<{ issues: { field: string }[] }>().issues.map((i) => i.field);
     assert.deepEqual(fields, ['body.mood']);
     const second = await hire({ name: 'Bad Hire', department: 'Engineering', manager: 'ceo', level: 'x' });
     const issues = second.json<{ issues: { field: string; message: string }[] }>().issues;
