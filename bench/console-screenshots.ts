@@ -19,14 +19,15 @@ try {
   await page.goto(`${fleet.url}/console/`);
   const tree = page.getByRole('tree');
   await tree.waitFor();
-  // Open the VPs, then the first director, with the keyboard as an operator would.
+  // From the CEO at the root: open the VPs, then the first director, with the keyboard as an
+  // operator would.
   await tree.focus();
-  await page.keyboard.press('*');
-  await page.keyboard.press('ArrowDown');
-  await page.keyboard.press('ArrowRight');
-  await page.keyboard.press('ArrowRight');
-  await page.keyboard.press('ArrowRight');
-  await page.keyboard.press('ArrowRight');
+  await page.keyboard.press('Home');
+  await page.keyboard.press('ArrowDown'); // the first VP
+  await page.keyboard.press('*'); // every VP opened
+  await page.keyboard.press('ArrowRight'); // the first VP's first director
+  await page.keyboard.press('ArrowRight'); // opened
+  await page.keyboard.press('ArrowRight'); // its first report
   await page.keyboard.press('ArrowDown');
   await page.keyboard.press('Enter');
   await page.locator('article.card').waitFor();

@@ -6,7 +6,8 @@ import { testDirectory } from '../../services/directory/test/helpers.ts';
 /**
  * The directory's real app (REST, watch stream, console) in this process over its in-memory
  * adapters, with the sample company hired and its cascade played forward the way the services
- * report it: most agents running, some asleep, some on their way, a few failed or crash-looping.
+ * report it: most agents running (some restarted once, some woken by a mention), some asleep,
+ * some on their way, a few failed or crash-looping.
  * What the console benchmark and the screenshots look at; the browser is the thing measured.
  */
 export async function startConsoleFleet({
@@ -56,6 +57,23 @@ export async function startConsoleFleet({
     await project('AgentLaunching', 'ocf.provisioning', { agentId, taskArn });
     if (roll === 96) continue; // launching
     await project('AgentRunning', 'ocf.health', { agentId, taskArn });
+    if (roll % 3 === 1) {
+      // Restarted once by health after a crash, and running again.
+      await project('AgentRestartRequested', 'ocf.health', {
+        agentId,
+        attempt: 1,
+        notBefore: new Date(start + (second + 1) * 1000).toISOString(),
+        reason: 'Task stopped: exit code 1',
+      });
+      await project('AgentRunning', 'ocf.health', { agentId, taskArn });
+    }
+    if (roll % 3 === 2) {
+      // Woken by a mention after a sleep.
+      const seenAt = new Date(start + (second + 1) * 1000).toISOString();
+      await project('AgentWakeRequested', 'ocf.bridge', { agentId, reason: 'mention', seenAt });
+      await project('AgentAwake', 'ocf.provisioning', { agentId, taskArn, wakeSeenAt: seenAt });
+      await project('AgentRunning', 'ocf.health', { agentId, taskArn });
+    }
     if (roll === 99)
       await project('AgentCrashLooping', 'ocf.health', {
         agentId,

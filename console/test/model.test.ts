@@ -58,32 +58,38 @@ describe('the console model', () => {
     assert.equal(agents.get('a')?.status, 'running');
   });
 
-  it('shows only the top of the tree until a manager is opened, and a subtree when it is', () => {
+  it('starts from the human CEO, and shows a subtree only when its manager is opened', () => {
     const tree = buildTree(company());
-    assert.deepEqual(ids(visibleRows(tree, new Set(), NO_FILTER)), ['-vp']);
-    assert.deepEqual(ids(visibleRows(tree, new Set(['vp', 'm1']), NO_FILTER)), [
-      '-vp',
-      '--m1',
-      '---ic1',
-      '---ic2',
-      '--m2',
+    const closed = visibleRows(tree, new Set(), NO_FILTER);
+    assert.deepEqual(ids(closed), ['-ceo']);
+    assert.equal(closed[0]?.ceo, true, 'the root row is the CEO, a person');
+    assert.equal(closed[0].hasReports, true);
+    assert.deepEqual(ids(visibleRows(tree, new Set(['ceo']), NO_FILTER)), ['-ceo', '--vp']);
+    assert.deepEqual(ids(visibleRows(tree, new Set(['ceo', 'vp', 'm1']), NO_FILTER)), [
+      '-ceo',
+      '--vp',
+      '---m1',
+      '----ic1',
+      '----ic2',
+      '---m2',
     ]);
   });
 
   it('shows a match with the managers above it, opened, and nothing else', () => {
     const tree = buildTree(company());
     const rows = visibleRows(tree, new Set(), { ...NO_FILTER, query: 'IC3' });
-    assert.deepEqual(ids(rows), ['-vp', '--m2', '---ic3']);
+    assert.deepEqual(ids(rows), ['-ceo', '--vp', '---m2', '----ic3']);
     assert.deepEqual(
       rows.map((r) => r.match),
-      [false, false, true],
+      [false, false, false, true],
     );
     assert.deepEqual(ids(visibleRows(tree, new Set(), { ...NO_FILTER, department: 'Sales' })), [
-      '-vp',
-      '--m2',
-      '---ic3',
+      '-ceo',
+      '--vp',
+      '---m2',
+      '----ic3',
     ]);
-    assert.deepEqual(ids(visibleRows(tree, new Set(), { ...NO_FILTER, status: 'nothing' })), []);
+    assert.deepEqual(ids(visibleRows(tree, new Set(), { ...NO_FILTER, status: 'nothing' })), ['-ceo']);
   });
 
   it('leaves retired agents out unless asked, and hangs agents with an unknown manager at the top', () => {
@@ -91,9 +97,16 @@ describe('the console model', () => {
     agents.set('gone', agent('gone', 'vp', { status: 'retired' }));
     agents.set('lost', agent('lost', 'nobody'));
     const tree = buildTree(agents);
-    assert.deepEqual(ids(visibleRows(tree, new Set(['vp']), NO_FILTER)), ['-vp', '--m1', '--m2', '-lost']);
+    assert.deepEqual(ids(visibleRows(tree, new Set(['ceo', 'vp']), NO_FILTER)), [
+      '-ceo',
+      '--vp',
+      '---m1',
+      '---m2',
+      '-lost',
+    ]);
     assert.ok(buildTree(agents, { withRetired: true }).agents.has('gone'));
-    assert.deepEqual(managersOf(tree, 'ic1'), ['m1', 'vp']);
+    assert.deepEqual(managersOf(tree, 'ic1'), ['m1', 'vp', 'ceo']);
+    assert.deepEqual(managersOf(tree, 'lost'), []);
   });
 
   it('opens 1,000 agents lazily: rows only for what is expanded', () => {
@@ -104,21 +117,42 @@ describe('the console model', () => {
       for (let i = 0; i < 99; i++) agents.set(`m${m}-ic${i}`, agent(`m${m}-ic${i}`, `m${m}`));
     }
     const tree = buildTree(agents);
-    assert.equal(visibleRows(tree, new Set(['vp']), NO_FILTER).length, 11);
-    assert.equal(visibleRows(tree, new Set(['vp', 'm3']), NO_FILTER).length, 110);
+    assert.equal(visibleRows(tree, new Set(['ceo', 'vp']), NO_FILTER).length, 12);
+    assert.equal(visibleRows(tree, new Set(['ceo', 'vp', 'm3']), NO_FILTER).length, 111);
   });
 
   it('counts the fleet: by status, hires under way, and failures with their reasons', () => {
     const agents = company();
     agents.set('new', agent('new', 'vp', { status: 'launching' }));
+    agents.set(
+      'loop',
+      agent('loop', 'vp', {
+        status: 'crash-looping',
+        health: { state: 'crash-looping', at: '2026-01-01T00:00:00.000Z', detail: 'exit code 1' },
+      }),
+    );
+    // A retirement whose step failed stays `retiring`: someone has to look at it too.
+    agents.set(
+      'stuck',
+      agent('stuck', 'vp', {
+        status: 'retiring',
+        steps: [{ phase: 'retire', step: 'memory', state: 'failed', error: 'archive refused' }],
+      }),
+    );
     const stats = figures(agents.values());
-    assert.equal(stats.total, 7);
+    assert.equal(stats.total, 9);
     assert.equal(stats.inProgress, 1);
     assert.equal(stats.asleep, 1);
+    assert.equal(stats.crashLoops, 1);
+    assert.equal(stats.failedSteps, 2);
     assert.equal(stats.byStatus.get('running'), 4);
     assert.deepEqual(
       stats.attention.map((a) => [a.agent.agentId, a.reason]),
-      [['ic2', 'task failed: no capacity']],
+      [
+        ['ic2', 'task failed: no capacity'],
+        ['loop', 'exit code 1'],
+        ['stuck', 'retirement: memory failed: archive refused'],
+      ],
     );
   });
 
@@ -140,5 +174,22 @@ describe('the console model', () => {
     assert.deepEqual(fieldErrors({ message: 'body must be a JSON object', field: 'body' }), [
       { field: 'form', message: 'body must be a JSON object' },
     ]);
+    // The issues list wins: every field it names, even one whose message does not start with it.
+    assert.deepEqual(
+      fieldErrors({
+        field: 'body.title',
+        message: 'body.title: Required; a level vp cannot report to "x"',
+        issues: [
+          { field: 'body.title', message: 'body.title: Required' },
+          { field: 'body.level', message: 'a level vp cannot report to "x"; pick another manager' },
+          { field: 'body.skills.0', message: 'body.skills.0: Too long' },
+        ],
+      }),
+      [
+        { field: 'title', message: 'body.title: Required' },
+        { field: 'level', message: 'a level vp cannot report to "x"; pick another manager' },
+        { field: 'skills', message: 'body.skills.0: Too long' },
+      ],
+    );
   });
 });

@@ -157,6 +157,8 @@ function serviceEnvironment(
             }
           : ecs),
         PROVISIONING_RESYNC_MS: '15000',
+        // The human CEO may message every agent directly (the console's chat is a direct chat).
+        AGENT_ORG_HUMANS: process.env['BRIDGE_CEO_USER_ID'] ?? `@ceo:${info.serverName}`,
         // Every agent's model calls go through the fleet's gateway, with its own key.
         AGENT_MODEL_GATEWAY_URL: `http://127.0.0.1:${ports['model-gateway']}`,
       };

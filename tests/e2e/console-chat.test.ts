@@ -11,7 +11,8 @@ const ANSWER = 'Hello from the Platform team, answering the console.';
 
 // Talking to an agent from the web console (ADR 0025): the five services as processes, a real
 // OpenClaw agent started by provisioning, the fake model as the only stand-in; the person is the
-// human CEO the bridge invites to the agent's rooms, signed in to Synapse from the page.
+// human CEO, signed in to Synapse from the page, in a direct chat with the agent that the page
+// opens and the bridge accepts for the agent.
 describe('talking to an agent from the console', { timeout: 420_000 }, () => {
   let fleet: SleepFleet;
   let browser: Browser | undefined;
@@ -67,6 +68,13 @@ describe('talking to an agent from the console', { timeout: 420_000 }, () => {
     await page.getByRole('button', { name: 'Send' }).click();
     const answer = page.locator('.chat [data-sender="agent"]', { hasText: ANSWER });
     await answer.waitFor({ timeout: 150_000 });
+    // A direct chat: one room in the person's m.direct for the agent, the two of them in it.
+    const agentUserId = fleet.naming.agentUserId(agentId);
+    const direct = await fleet.person.client.getAccountData<Record<string, string[]>>('m.direct');
+    const rooms = direct[agentUserId] ?? [];
+    assert.equal(rooms.length, 1, JSON.stringify(direct));
+    const members = await fleet.person.client.getJoinedRoomMembers(rooms[0] ?? '');
+    assert.deepEqual(members.sort(), [fleet.person.userId, agentUserId].sort());
     // The person's password went to the homeserver only: not into a URL, not to the directory.
     assert.ok(!page.url().includes(fleet.person.password));
     const directoryLog = fleet.services[0]?.output.join('\n') ?? '';

@@ -2,7 +2,7 @@ import { useState } from 'preact/hooks';
 import { call, UnauthorisedError } from './api.ts';
 import { Chat } from './chat.tsx';
 import { Dialog } from './dialog.tsx';
-import { CEO_ID, type Agent, type OrgTree } from './model.ts';
+import { CEO_ID, fieldErrors, type Agent, type FieldError, type Figures, type OrgTree } from './model.ts';
 
 type Action = 'retire' | 'rotate' | 'sleep' | 'wake';
 
@@ -45,10 +45,10 @@ export function AgentCard({
   const [confirming, setConfirming] = useState<Action | undefined>();
   const [outcome, setOutcome] = useState<string | undefined>();
   const [chatting, setChatting] = useState(false);
+  const [budgeting, setBudgeting] = useState(false);
   const manager = agent.manager === CEO_ID ? undefined : tree.agents.get(agent.manager);
   const reports = tree.reports.get(agent.agentId) ?? [];
   const retired = agent.status === 'retired' || agent.status === 'retiring';
-  const spend = agent.modelSpend;
 
   return (
     <article class="card" aria-labelledby="card-name" data-agent={agent.agentId}>
@@ -114,7 +114,30 @@ export function AgentCard({
         <dd data-field="awake">
           {agent.status === 'asleep' ? 'Asleep' : agent.status === 'running' ? 'Awake' : '—'}
           {agent.wakePolicy === undefined ? '' : ` (${agent.wakePolicy})`}
-          {agent.wakes === undefined ? '' : `, woken ${agent.wakes.count}×, last ${time(agent.wakes.lastAt)}`}
+        </dd>
+        <dt>Last activity</dt>
+        <dd data-field="activity">
+          {agent.lastActiveAt === undefined ? 'None seen' : <Time at={agent.lastActiveAt} />}
+          {agent.wakes === undefined ? (
+            ''
+          ) : (
+            <>
+              {`; woken ${agent.wakes.count} ${agent.wakes.count === 1 ? 'time' : 'times'}, last `}
+              <Time at={agent.wakes.lastAt} />
+            </>
+          )}
+        </dd>
+        <dt>Restarts</dt>
+        <dd data-field="restarts">
+          {agent.restarts === undefined ? (
+            'None'
+          ) : (
+            <>
+              {`${agent.restarts.count}; last `}
+              <Time at={agent.restarts.lastAt} />
+              {`: ${agent.restarts.lastReason}`}
+            </>
+          )}
         </dd>
         <dt>Health</dt>
         <dd>
@@ -125,11 +148,7 @@ export function AgentCard({
         <dt>Last change</dt>
         <dd>{time(agent.updatedAt)}</dd>
         <dt>Model spend</dt>
-        <dd data-field="spend">
-          {spend === undefined
-            ? '—'
-            : `$${spend.costUsd.toFixed(2)}${agent.monthlyBudgetUsd === undefined ? ' (no budget of its own)' : ` of $${agent.monthlyBudgetUsd.toFixed(2)}`} in ${spend.month}, ${spend.calls} calls — ${spend.budget}`}
-        </dd>
+        <dd data-field="spend">{spendText(agent)}</dd>
       </dl>
       <h3>Cascade</h3>
       <ol class="steps">
@@ -151,6 +170,15 @@ export function AgentCard({
       </ol>
       {!retired && (
         <div class="actions" role="group" aria-label="Actions">
+          <button
+            type="button"
+            onClick={() => {
+              setOutcome(undefined);
+              setBudgeting(true);
+            }}
+          >
+            Change budget
+          </button>
           {(['sleep', 'wake', 'rotate', 'retire'] as const).map((action) => (
             <button
               key={action}
@@ -185,6 +213,20 @@ export function AgentCard({
         <p class="outcome" role="status">
           {outcome}
         </p>
+      )}
+      {budgeting && (
+        <BudgetDialog
+          agent={agent}
+          token={token}
+          onClose={() => {
+            setBudgeting(false);
+          }}
+          onDone={(text) => {
+            setBudgeting(false);
+            setOutcome(text);
+          }}
+          onUnauthorised={onUnauthorised}
+        />
       )}
       {confirming !== undefined && (
         <Confirm
@@ -275,6 +317,189 @@ function Confirm({
       </form>
     </Dialog>
   );
+}
+
+/** This month's spend against the agent's budget, and where the gateway says it stands. */
+function spendText(agent: Agent): string {
+  const spend = agent.modelSpend;
+  const budget = agent.monthlyBudgetUsd;
+  const against =
+    budget === undefined
+      ? ' (no budget of its own)'
+      : ` of $${budget.toFixed(2)}${budget > 0 && spend !== undefined ? ` (${Math.round((spend.costUsd / budget) * 100)}%)` : ''}`;
+  if (spend === undefined)
+    return budget === undefined ? 'No budget of its own' : `Budget $${budget.toFixed(2)}`;
+  return `$${spend.costUsd.toFixed(2)}${against} in ${spend.month}, ${spend.calls} calls — ${spend.budget}`;
+}
+
+/**
+ * Changes the agent's monthly model budget (PATCH /v1/agents/{id} with `monthlyBudgetUsd`, as
+ * `ocf budget --set` does): the dialog is the confirmation, saying what was and what will be. What
+ * is typed goes as typed (a number when it reads as one) and the directory judges it; its 400
+ * shows beside the field it names.
+ */
+function BudgetDialog({
+  agent,
+  token,
+  onClose,
+  onDone,
+  onUnauthorised,
+}: {
+  readonly agent: Agent;
+  readonly token: string;
+  readonly onClose: () => void;
+  readonly onDone: (outcome: string) => void;
+  readonly onUnauthorised: () => void;
+}) {
+  const [errors, setErrors] = useState<readonly FieldError[]>([]);
+  const [busy, setBusy] = useState(false);
+  const [none, setNone] = useState(false);
+  const own = errors.filter((error) => error.field === 'monthlyBudgetUsd');
+  const other = errors.filter((error) => error.field !== 'monthlyBudgetUsd');
+  const now =
+    agent.monthlyBudgetUsd === undefined
+      ? 'no budget of its own'
+      : `$${agent.monthlyBudgetUsd.toFixed(2)} a month`;
+  const submit = async (event: Event) => {
+    event.preventDefault();
+    const form = event.currentTarget as HTMLFormElement;
+    const raw = (form.elements.namedItem('monthlyBudgetUsd') as HTMLInputElement).value.trim();
+    const value = none ? null : raw !== '' && !Number.isNaN(Number(raw)) ? Number(raw) : raw;
+    setBusy(true);
+    try {
+      const answer = await call(token, 'PATCH', `/v1/agents/${encodeURIComponent(agent.agentId)}`, {
+        monthlyBudgetUsd: value,
+      });
+      if (answer.status === 200) {
+        onDone(value === null ? 'Budget removed.' : `Budget set to $${Number(value).toFixed(2)} a month.`);
+        return;
+      }
+      setErrors(
+        answer.status === 400
+          ? fieldErrors(answer.body)
+          : [
+              {
+                field: 'form',
+                message:
+                  typeof answer.body['message'] === 'string'
+                    ? answer.body['message']
+                    : `refused (${answer.status})`,
+              },
+            ],
+      );
+      requestAnimationFrame(() => form.querySelector<HTMLElement>('[aria-invalid="true"]')?.focus());
+    } catch (error) {
+      if (error instanceof UnauthorisedError) onUnauthorised();
+      else setErrors([{ field: 'form', message: 'The directory could not be reached.' }]);
+    } finally {
+      setBusy(false);
+    }
+  };
+  return (
+    <Dialog title={`Change budget: ${agent.name}`} onClose={onClose}>
+      <form class="budget" noValidate onSubmit={(event) => void submit(event)}>
+        <p>
+          Its monthly model budget is {now}. The model gateway stops its model calls once a month's spend
+          reaches it.
+        </p>
+        <div class="field">
+          <label for="budget-amount">New monthly budget, USD</label>
+          <input
+            id="budget-amount"
+            name="monthlyBudgetUsd"
+            type="text"
+            inputMode="decimal"
+            autocomplete="off"
+            disabled={none}
+            aria-invalid={own.length > 0}
+            aria-describedby={own.length > 0 ? 'budget-amount-error' : undefined}
+          />
+          {own.length > 0 && (
+            <p id="budget-amount-error" class="error" data-error-for="monthlyBudgetUsd">
+              {own.map((error) => error.message).join(' ')}
+            </p>
+          )}
+        </div>
+        <label class="check">
+          <input
+            type="checkbox"
+            name="none"
+            checked={none}
+            onChange={(event) => {
+              setNone(event.currentTarget.checked);
+            }}
+          />
+          No budget of its own (the department's and the fleet's still apply)
+        </label>
+        {other.length > 0 && (
+          <p class="error" role="alert" data-error-for="form">
+            {other.map((error) => error.message).join(' ')}
+          </p>
+        )}
+        {own.length > 0 && (
+          <p class="visually-hidden" role="alert">
+            {own.map((error) => error.message).join(' ')}
+          </p>
+        )}
+        <div class="buttons">
+          <button type="button" class="quiet" onClick={onClose}>
+            Cancel
+          </button>
+          <button type="submit" disabled={busy}>
+            Set budget
+          </button>
+        </div>
+      </form>
+    </Dialog>
+  );
+}
+
+/** The human CEO's card: a person, not an agent — who reports to them, and the fleet under them. */
+export function CeoCard({
+  tree,
+  stats,
+  onSelect,
+}: {
+  readonly tree: OrgTree;
+  readonly stats: Figures;
+  readonly onSelect: (agentId: string) => void;
+}) {
+  const reports = tree.reports.get(CEO_ID) ?? [];
+  return (
+    <article class="card" aria-labelledby="card-name" data-agent={CEO_ID}>
+      <header>
+        <h2 id="card-name">The CEO</h2>
+        <p class="title">A person at the root of the org chart, not an agent: nothing runs for them.</p>
+      </header>
+      <dl class="facts">
+        <dt>Direct reports</dt>
+        <dd data-field="reports">
+          {reports.length === 0
+            ? 'None'
+            : reports.map((report, index) => (
+                <span key={report.agentId}>
+                  {index > 0 && ', '}
+                  <button
+                    type="button"
+                    class="link"
+                    onClick={() => {
+                      onSelect(report.agentId);
+                    }}
+                  >
+                    {report.name}
+                  </button>
+                </span>
+              ))}
+        </dd>
+        <dt>The org under them</dt>
+        <dd>{`${stats.total} agents`}</dd>
+      </dl>
+    </article>
+  );
+}
+
+function Time({ at }: { readonly at: string }) {
+  return <time dateTime={at}>{time(at)}</time>;
 }
 
 function time(iso: string): string {

@@ -42,10 +42,17 @@ export function Chart({ rows, selected, onSelect, onToggle, expandAll }: ChartPr
     // The list is not in the DOM while nothing matches; observe it again when it comes back.
   }, [rows.length === 0]);
 
-  // The active row follows the selection (a card opened from elsewhere) and stays in range.
+  // The active row follows a new selection (a card opened from elsewhere), once its row is there
+  // (a reveal opens the way down to it first); opening or closing rows keeps it where it is.
+  const following = useRef<string | undefined>(undefined);
   useEffect(() => {
-    const index = selected === undefined ? -1 : rows.findIndex((row) => row.agent.agentId === selected);
+    following.current = selected;
+  }, [selected]);
+  useEffect(() => {
+    const target = following.current;
+    const index = target === undefined ? -1 : rows.findIndex((row) => row.agent.agentId === target);
     if (index >= 0) {
+      following.current = undefined;
       setActive(index);
       scrollIntoView(index);
     } else if (active >= rows.length) setActive(Math.max(0, rows.length - 1));

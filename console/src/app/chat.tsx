@@ -5,9 +5,12 @@ import type { Agent } from './model.ts';
 /**
  * Talking to an agent as a person: a Matrix session of a human user of the fleet's homeserver
  * (locally the CEO that `pnpm fleet up` registers; on AWS any person's account), signed in with a
- * password once per tab and kept in sessionStorage like the API token. The console joins the
- * agent's direct room with its manager (the bridge invites the CEO to it), mentions the agent in
- * what it sends, and follows the room with /sync, so the answer shows as it arrives.
+ * password once per tab and kept in sessionStorage like the API token. The chat is the person's
+ * direct chat with the agent: an existing one (the person's `m.direct`, with the agent in it), or
+ * a new room the person makes and invites the agent to as a direct chat, which the bridge accepts
+ * for the agent (people of the fleet's homeserver only). Each message carries an intentional
+ * mention of the agent (`m.mentions`, not in the text), so a sleeping agent is woken by it
+ * whatever the bridge remembers. The room is followed with /sync, so the answer shows as it arrives.
  */
 interface MatrixSession {
   readonly homeserverUrl: string;
@@ -64,6 +67,68 @@ async function matrix(
   return answer;
 }
 
+function isJoinOf(event: RoomEvent, userId: string): boolean {
+  return (
+    event.type === 'm.room.member' &&
+    (event as { state_key?: unknown }).state_key === userId &&
+    (event.content as { membership?: unknown }).membership === 'join'
+  );
+}
+
+/**
+ * The person's direct chat with the agent: the newest room of their `m.direct` for the agent that
+ * they are still in, or a new one (private, the agent invited as a direct chat), recorded in their
+ * `m.direct` as any Matrix client does, so Element and the console find the same room.
+ */
+async function directRoom(session: MatrixSession, agentUserId: string, signal: AbortSignal): Promise<string> {
+  const accountData = `/user/${encodeURIComponent(session.userId)}/account_data/m.direct`;
+  let direct: Record<string, string[]> = {};
+  try {
+    direct = (await matrix(session, 'GET', accountData, undefined, signal)) as Record<string, string[]>;
+  } catch (problem) {
+    if ((problem as { status?: number }).status !== 404) throw problem;
+  }
+  for (const roomId of [...(direct[agentUserId] ?? [])].reverse()) {
+    try {
+      const member = await matrix(
+        session,
+        'GET',
+        `/rooms/${encodeURIComponent(roomId)}/state/m.room.member/${encodeURIComponent(session.userId)}`,
+        undefined,
+        signal,
+      );
+      const agent = await matrix(
+        session,
+        'GET',
+        `/rooms/${encodeURIComponent(roomId)}/state/m.room.member/${encodeURIComponent(agentUserId)}`,
+        undefined,
+        signal,
+      );
+      const still = (content: Record<string, unknown>) =>
+        content['membership'] === 'join' || content['membership'] === 'invite';
+      if (member['membership'] === 'join' && still(agent)) return roomId;
+    } catch {
+      // Left, forgotten or unreadable: not the chat any more.
+    }
+  }
+  const created = await matrix(
+    session,
+    'POST',
+    '/createRoom',
+    { preset: 'trusted_private_chat', is_direct: true, invite: [agentUserId] },
+    signal,
+  );
+  const roomId = String(created['room_id']);
+  await matrix(
+    session,
+    'PUT',
+    accountData,
+    { ...direct, [agentUserId]: [...(direct[agentUserId] ?? []), roomId] },
+    signal,
+  );
+  return roomId;
+}
+
 function messagesOf(events: readonly RoomEvent[]): Message[] {
   return events
     .filter((event) => event.type === 'm.room.message' && typeof event.content.body === 'string')
@@ -82,6 +147,7 @@ export function Chat({
   const [homeserverUrl, setHomeserverUrl] = useState<string | null | undefined>();
   const [session, setSession] = useState<MatrixSession | undefined>(storedSession);
   const [room, setRoom] = useState<{ roomId: string; agentUserId: string } | undefined>();
+  const [agentJoined, setAgentJoined] = useState(false);
   const [messages, setMessages] = useState<readonly Message[]>([]);
   const [error, setError] = useState<string | undefined>();
   const log = useRef<HTMLOListElement>(null);
@@ -117,11 +183,18 @@ export function Chat({
           );
           return;
         }
-        const roomAlias = String(target.body['roomAlias']);
         const agentUserId = String(target.body['agentUserId']);
-        const joined = await matrix(session, 'POST', `/join/${encodeURIComponent(roomAlias)}`, {});
-        const roomId = String(joined['room_id']);
+        const roomId = await directRoom(session, agentUserId, stop.signal);
         setRoom({ roomId, agentUserId });
+        const members = await matrix(
+          session,
+          'GET',
+          `/rooms/${encodeURIComponent(roomId)}/joined_members`,
+          undefined,
+          stop.signal,
+        );
+        if (agentUserId in ((members['joined'] as Record<string, unknown> | undefined) ?? {}))
+          setAgentJoined(true);
         const history = await matrix(
           session,
           'GET',
@@ -154,7 +227,10 @@ export function Chat({
           since = String(sync['next_batch']);
           const rooms = sync['rooms'] as
             { join?: Record<string, { timeline?: { events?: RoomEvent[] } }> } | undefined;
-          add(messagesOf(rooms?.join?.[roomId]?.timeline?.events ?? []));
+          const events = rooms?.join?.[roomId]?.timeline?.events ?? [];
+          // The bridge joins the agent for it: sending waits for that, or the agent would never see it.
+          if (events.some((event) => isJoinOf(event, agentUserId))) setAgentJoined(true);
+          add(messagesOf(events));
         }
       } catch (problem) {
         if (stopped()) return;
@@ -170,7 +246,7 @@ export function Chat({
         }
         setError(
           status === 403 || status === 404
-            ? `You cannot join this agent's room as ${session.userId}: the fleet invites the CEO to it. (${(problem as Error).message})`
+            ? `The homeserver refused the direct chat for ${session.userId}: ${(problem as Error).message}`
             : `Chat failed: ${(problem as Error).message}`,
         );
       }
@@ -204,18 +280,13 @@ export function Chat({
     const form = event.currentTarget as HTMLFormElement;
     const input = form.elements.namedItem('message') as HTMLInputElement;
     const text = input.value.trim();
-    if (text === '' || room === undefined) return;
+    if (text === '' || room === undefined || !agentJoined) return;
     try {
-      // Agents answer in org rooms when mentioned (their first guard against chatter).
       await matrix(
         session,
         'PUT',
         `/rooms/${encodeURIComponent(room.roomId)}/send/m.room.message/console-${Date.now()}-${Math.random().toString(36).slice(2)}`,
-        {
-          msgtype: 'm.text',
-          body: `${room.agentUserId} ${text}`,
-          'm.mentions': { user_ids: [room.agentUserId] },
-        },
+        { msgtype: 'm.text', body: text, 'm.mentions': { user_ids: [room.agentUserId] } },
       );
       input.value = '';
     } catch (problem) {
@@ -239,10 +310,15 @@ export function Chat({
                   : message.sender}
               :
             </strong>{' '}
-            {room === undefined ? message.body : message.body.replace(room.agentUserId, '').trim()}
+            {message.body}
           </li>
         ))}
       </ol>
+      {room !== undefined && !agentJoined && error === undefined && (
+        <p class="hint" role="status">
+          Waiting for {agent.name} to join your direct chat…
+        </p>
+      )}
       {error !== undefined && (
         <p class="error" role="alert">
           {error}
@@ -255,9 +331,9 @@ export function Chat({
           name="message"
           type="text"
           autocomplete="off"
-          disabled={room === undefined}
+          disabled={room === undefined || !agentJoined}
         />
-        <button type="submit" disabled={room === undefined}>
+        <button type="submit" disabled={room === undefined || !agentJoined}>
           Send
         </button>
       </form>

@@ -1,12 +1,13 @@
 import { render } from 'preact';
 import { useCallback, useEffect, useMemo, useRef, useState } from 'preact/hooks';
 import { checkToken, forgetToken, storedToken, storeToken, UnauthorisedError, watchAgents } from './api.ts';
-import { AgentCard } from './card.tsx';
+import { AgentCard, CeoCard } from './card.tsx';
 import { Chart } from './chart.tsx';
 import { HireDialog } from './hire.tsx';
 import {
   applyAgent,
   buildTree,
+  CEO_ID,
   choices,
   figures,
   managersOf,
@@ -100,7 +101,8 @@ function Console({ token, onSignOut }: { readonly token: string; readonly onSign
   const [connection, setConnection] = useState<Connection>('connecting');
   const [synced, setSynced] = useState(false);
   const [filter, setFilter] = useState<Filter>(NO_FILTER);
-  const [expanded, setExpanded] = useState<ReadonlySet<string>>(new Set());
+  // The CEO's row starts open: the chart shows the org's top under it.
+  const [expanded, setExpanded] = useState<ReadonlySet<string>>(new Set([CEO_ID]));
   const [selected, setSelected] = useState<string | undefined>();
   const [hiring, setHiring] = useState(false);
   const [showRetired, setShowRetired] = useState(false);
@@ -209,10 +211,10 @@ function Console({ token, onSignOut }: { readonly token: string; readonly onSign
         onChange={setFilter}
         shown={rows.length}
         onExpandAll={() => {
-          setExpanded(new Set([...tree.reports.keys()].filter((id) => tree.agents.has(id))));
+          setExpanded(new Set([CEO_ID, ...[...tree.reports.keys()].filter((id) => tree.agents.has(id))]));
         }}
         onCollapseAll={() => {
-          setExpanded(new Set());
+          setExpanded(new Set([CEO_ID]));
         }}
       />
       <div class="panes">
@@ -234,7 +236,9 @@ function Console({ token, onSignOut }: { readonly token: string; readonly onSign
           )}
         </section>
         <aside class="card-pane" aria-label="Agent details">
-          {current === undefined ? (
+          {selected === CEO_ID ? (
+            <CeoCard tree={tree} stats={stats} onSelect={reveal} />
+          ) : current === undefined ? (
             <p class="hint">Select an agent to see its card.</p>
           ) : (
             <AgentCard
@@ -308,6 +312,14 @@ function FleetFigures({
         <div>
           <dt>Need attention</dt>
           <dd data-figure="attention">{stats.attention.length}</dd>
+        </div>
+        <div>
+          <dt>Crash loops</dt>
+          <dd data-figure="crash-loops">{stats.crashLoops}</dd>
+        </div>
+        <div>
+          <dt>Failed steps</dt>
+          <dd data-figure="failed-steps">{stats.failedSteps}</dd>
         </div>
         <div>
           <dt>Model spend this month</dt>

@@ -4,7 +4,7 @@
  * fleet-wide figures. Pure functions over plain data, so unit tests run them in Node.
  */
 
-/** The CEO: the root of every org chart (the directory's CEO_ID). */
+/** The CEO: the root of every org chart (the directory's CEO_ID, @ocf/naming's CEO_ID). */
 export const CEO_ID = 'ceo';
 
 export interface StepView {
@@ -31,6 +31,10 @@ export interface Agent {
   readonly retiredAt?: string;
   readonly wakePolicy?: string;
   readonly wakes?: { readonly count: number; readonly lastAt: string };
+  /** The latest sign of activity the directory knows (a message that woke it, its model calls). */
+  readonly lastActiveAt?: string;
+  /** Restarts health asked for: how many, the latest, and why. */
+  readonly restarts?: { readonly count: number; readonly lastAt: string; readonly lastReason: string };
   readonly health?: { readonly state: string; readonly at: string; readonly detail?: string };
   readonly monthlyBudgetUsd?: number;
   readonly modelSpend?: {
@@ -114,8 +118,29 @@ export function matches(agent: Agent, filter: Filter): boolean {
   return [agent.name, agent.title, agent.agentId].some((text) => text.toLowerCase().includes(query));
 }
 
+/**
+ * The human CEO as the chart's root row. A person, not an agent: no status of its own, no
+ * cascade, no actions; the fleet's view of it is who reports to it (its card shows that).
+ */
+export const CEO_ROW_AGENT: Agent = {
+  agentId: CEO_ID,
+  name: 'The CEO',
+  title: 'Chief executive — a person, not an agent',
+  level: 'ceo',
+  department: 'The company',
+  manager: '',
+  status: 'person',
+  hiredAt: '',
+  updatedAt: '',
+  steps: [],
+  version: 0,
+};
+
 export interface Row {
+  /** The agent of the row; for the CEO's row, CEO_ROW_AGENT. */
   readonly agent: Agent;
+  /** The root row: the human CEO. */
+  readonly ceo?: boolean;
   readonly depth: number;
   readonly hasReports: boolean;
   readonly expanded: boolean;
@@ -124,10 +149,12 @@ export interface Row {
 }
 
 /**
- * The rows the chart shows, top to bottom. Without a filter: the CEO's reports and, below each
- * expanded agent, its reports; a collapsed subtree costs nothing, so 1,000 agents with the top
- * levels open are a few dozen rows. With a filter: every match and the chain of managers above
- * it (opened, so the match is in sight); a match's own reports only when it is expanded.
+ * The rows the chart shows, top to bottom: the human CEO first, at the root, with the org under
+ * it. Without a filter: the CEO's reports (when the CEO is expanded) and, below each expanded
+ * agent, its reports; a collapsed subtree costs nothing, so 1,000 agents with the top levels open
+ * are a few dozen rows. With a filter: every match and the chain of managers above it (opened, so
+ * the match is in sight); a match's own reports only when it is expanded. Agents whose manager is
+ * not in the org follow at the root, beside the CEO.
  */
 export function visibleRows(tree: OrgTree, expanded: ReadonlySet<string>, filter: Filter): Row[] {
   const rows: Row[] = [];
@@ -183,19 +210,40 @@ export function visibleRows(tree: OrgTree, expanded: ReadonlySet<string>, filter
     for (const report of reports) visitAll(report, depth + 1, seen);
     seen.delete(agent.agentId);
   };
-  for (const top of tree.reports.get(CEO_ID) ?? []) visit(top, 1, new Set());
+  const tops = tree.reports.get(CEO_ID) ?? [];
+  // The CEO is on the way to every match under it, so a filter opens it like any manager.
+  const ceoOpen = expanded.has(CEO_ID) || (filtering && tops.some((top) => reaches(top)));
+  rows.push({
+    agent: CEO_ROW_AGENT,
+    ceo: true,
+    depth: 1,
+    hasReports: tops.length > 0,
+    expanded: ceoOpen,
+    match: false,
+  });
+  if (ceoOpen) for (const top of tops) visit(top, 2, new Set());
   for (const orphan of tree.orphans) visit(orphan, 1, new Set());
   return rows;
+
+  function reaches(agent: Agent): boolean {
+    return (matched?.has(agent.agentId) ?? false) || (onPath?.has(agent.agentId) ?? false);
+  }
 }
 
-/** The chain of managers above an agent, nearest first (for opening the tree down to it). */
+/**
+ * The chain of managers above an agent, nearest first, up to the CEO when the chain reaches it
+ * (for opening the tree down to the agent).
+ */
 export function managersOf(tree: OrgTree, agentId: string): string[] {
   const chain: string[] = [];
-  let manager = tree.agents.get(tree.agents.get(agentId)?.manager ?? '');
+  let top = tree.agents.get(agentId)?.manager;
+  let manager = tree.agents.get(top ?? '');
   while (manager !== undefined && chain.length < 64 && !chain.includes(manager.agentId)) {
     chain.push(manager.agentId);
+    top = manager.manager;
     manager = tree.agents.get(manager.manager);
   }
+  if (top === CEO_ID) chain.push(CEO_ID);
   return chain;
 }
 
@@ -203,6 +251,10 @@ export interface Figures {
   readonly total: number;
   readonly byStatus: ReadonlyMap<string, number>;
   readonly inProgress: number;
+  /** Agents whose restarts health stopped (crash-looping). */
+  readonly crashLoops: number;
+  /** Agents with a failed cascade step, hire or retirement (a failed retirement stays `retiring`). */
+  readonly failedSteps: number;
   readonly attention: readonly { readonly agent: Agent; readonly reason: string }[];
   readonly asleep: number;
   readonly awake: number;
@@ -215,6 +267,8 @@ export function figures(agents: Iterable<Agent>): Figures {
   const attention: { agent: Agent; reason: string }[] = [];
   let total = 0;
   let inProgress = 0;
+  let crashLoops = 0;
+  let failedSteps = 0;
   let asleep = 0;
   let awake = 0;
   let spendUsd = 0;
@@ -226,13 +280,18 @@ export function figures(agents: Iterable<Agent>): Figures {
     if (agent.status === 'asleep') asleep++;
     if (agent.status === 'running') awake++;
     spendUsd += agent.modelSpend?.costUsd ?? 0;
-    if (ATTENTION.has(agent.status)) attention.push({ agent, reason: reasonOf(agent) });
+    const failedStep = agent.steps.some((step) => step.state === 'failed');
+    if (agent.status === 'crash-looping') crashLoops++;
+    if (failedStep) failedSteps++;
+    if (ATTENTION.has(agent.status) || failedStep) attention.push({ agent, reason: reasonOf(agent) });
   }
   attention.sort((a, b) => a.agent.name.localeCompare(b.agent.name));
   return {
     total,
     byStatus,
     inProgress,
+    crashLoops,
+    failedSteps,
     attention,
     asleep,
     awake,
@@ -244,7 +303,7 @@ export function figures(agents: Iterable<Agent>): Figures {
 export function reasonOf(agent: Agent): string {
   const failed = agent.steps.find((step) => step.state === 'failed');
   if (failed !== undefined)
-    return `${failed.step} failed${failed.error === undefined ? '' : `: ${failed.error}`}`;
+    return `${failed.phase === 'retire' ? 'retirement: ' : ''}${failed.step} failed${failed.error === undefined ? '' : `: ${failed.error}`}`;
   return agent.health?.detail ?? agent.status;
 }
 
@@ -270,11 +329,23 @@ export interface FieldError {
 }
 
 /**
- * The directory's 400 as one error per field. Its body names the first field (`field`), and its
- * message lists every issue, `; `-separated, each starting with the field it is about
- * (`body.name: ...`, `body.level is required`).
+ * The directory's 400 as one error per field. Its body lists every issue with its field
+ * (`issues: [{ field: 'body.level', message }]`), each shown beside that field; a field the form
+ * does not have keeps the `form` slot, with the API's words. An older directory's body has only
+ * the first field (`field`) and every issue in the message, `; `-separated, each starting with
+ * the field it is about (`body.name: ...`, `body.level is required`): read that way then.
  */
 export function fieldErrors(body: Readonly<Record<string, unknown>>): FieldError[] {
+  const issues = body['issues'];
+  if (Array.isArray(issues) && issues.length > 0) {
+    return issues.map((issue: unknown) => {
+      const { field, message } = (issue ?? {}) as { field?: unknown; message?: unknown };
+      return {
+        field: fieldOfBody(field),
+        message: typeof message === 'string' ? message : String(field),
+      };
+    });
+  }
   const message = typeof body['message'] === 'string' ? body['message'] : 'the directory refused the request';
   const errors: FieldError[] = [];
   for (const part of message.split('; ')) {

@@ -14,6 +14,7 @@ import { buildAppserviceApp } from './appservice/app.ts';
 import { resumeHomeserverPushes } from './appservice/resume-pushes.ts';
 import { settings } from './config.ts';
 import { createNaming } from '@ocf/naming';
+import { createDirectChats } from './direct-chats.ts';
 import { createHandlers } from './handlers/index.ts';
 import type { BridgeDeps } from './reconcile/deps.ts';
 import { sweepParkedAgents } from './reconcile/sweeper.ts';
@@ -61,6 +62,13 @@ export function bridgeService(
         flushIntervalMs: config.BRIDGE_ACTIVITY_FLUSH_MS,
         checkIntervalMs: config.BRIDGE_SLEEP_CHECK_MS,
       });
+      // A person's direct-chat invitation to an agent, accepted for it (only people of this homeserver).
+      const directChats = createDirectChats({
+        homeserver: deps.homeserver,
+        store: deps.store,
+        naming: deps.naming,
+        logger: logger.with({ component: 'direct-chats' }),
+      });
       const appservice = buildAppserviceApp({
         hsToken: config.BRIDGE_HS_TOKEN,
         naming: deps.naming,
@@ -73,7 +81,10 @@ export function bridgeService(
           logger.info('agent mentioned', { ...mention });
           return Promise.resolve();
         },
-        onEvent: (event) => scheduler.onRoomEvent(event),
+        onEvent: async (event) => {
+          await directChats.onRoomEvent(event);
+          await scheduler.onRoomEvent(event);
+        },
       });
       const stopping = new AbortController();
       // Finishes the work of agents parked by an outage; one sweep at a time, so a slow one (the

@@ -81,15 +81,36 @@ describe('directory REST API', () => {
       const before = store.agents.size;
       const response = await hire(body);
       assert.equal(response.statusCode, 400, response.body);
-      const error = response.json<{ message: string; field?: string }>();
+      const error = response.json<{
+        message: string;
+        field?: string;
+        issues?: { field: string; message: string }[];
+      }>();
       assert.ok(
         error.field === field || error.message.includes(field),
         `${field} not named in ${response.body}`,
+      );
+      // Each issue names its field, so a form can show it beside that field.
+      assert.ok(
+        error.issues?.some((issue) => issue.field === field),
+        `${field} not among the issues of ${response.body}`,
       );
       assert.equal(store.agents.size, before);
       assert.equal(publisher.published.length, 1);
     });
   }
+
+  it('lists every field in error in a 400, each with its own message', async () => {
+    const { hire } = await testDirectory();
+    const response = await hire({ name: 'Bad; Hire', department: 'Engineering', manager: 'ceo', mood: 1 });
+    assert.equal(response.statusCode, 400);
+    const fields = response.json<{ issues: { field: string }[] }>().issues.map((i) => i.field);
+    assert.deepEqual(fields, ['body.mood']);
+    const second = await hire({ name: 'Bad Hire', department: 'Engineering', manager: 'ceo', level: 'x' });
+    const issues = second.json<{ issues: { field: string; message: string }[] }>().issues;
+    assert.deepEqual(issues.map((i) => i.field).sort(), ['body.level', 'body.title']);
+    for (const issue of issues) assert.ok(issue.message.startsWith(issue.field), issue.message);
+  });
 
   it('requires a valid token for every mutating call, and never echoes it', async () => {
     const { app } = await testDirectory();

@@ -48,6 +48,42 @@ describe('status projection', () => {
     );
   });
 
+  it('counts the restarts health asked for, once each, and keeps the latest one and why (issue 16)', () => {
+    const restart = (second: number, reason: string) =>
+      event(
+        'AgentRestartRequested',
+        { agentId, attempt: 1, notBefore: at(second + 1).toISOString(), reason },
+        second,
+      );
+    const first = restart(6, 'Task stopped: exit code 1');
+    const second = restart(12, 'Gateway health endpoint timed out 3 times');
+    const progress = fold([...happyPath, first, first, second, second, first]);
+    assert.deepEqual(
+      { ...progress.restarts, recent: undefined },
+      {
+        count: 2,
+        lastAt: at(12).toISOString(),
+        lastReason: 'Gateway health endpoint timed out 3 times',
+        recent: undefined,
+      },
+    );
+    assert.equal(fold(happyPath).restarts, undefined, 'no restart, nothing to show');
+    // Whatever the order and the duplicates, two restarts, the latest one shown.
+    const third = restart(9, 'Task stopped: exit code 137');
+    fc.assert(
+      fc.property(
+        fc.shuffledSubarray([first, second, third], { minLength: 3 }),
+        fc.array(fc.constantFrom(first, second, third)),
+        (order, duplicates) => {
+          const folded = fold([...happyPath, ...order, ...duplicates]).restarts;
+          assert.equal(folded?.count, 3);
+          assert.equal(folded.lastAt, at(12).toISOString());
+          assert.equal(folded.lastReason, 'Gateway health endpoint timed out 3 times');
+        },
+      ),
+    );
+  });
+
   it('shows an agent asleep after a sleep, and running again after its wake, in any order (ADR 0019)', () => {
     const sleepAndWake = [
       ...happyPath,

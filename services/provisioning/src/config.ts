@@ -78,6 +78,15 @@ export const settings = {
    * calls go there, with its own key. Unset: agents use whatever model settings they are given.
    */
   AGENT_MODEL_GATEWAY_URL: z.url().optional(),
+  /**
+   * People (not agents) who may send every agent a direct message, comma-separated Matrix ids —
+   * the human CEO, and whoever chats from the web console — handed to every agent as
+   * MATRIX_ORG_HUMANS (its OpenClaw DM allow-list). Unset: only fellow agents may.
+   */
+  AGENT_ORG_HUMANS: z
+    .string()
+    .regex(/^\s*@[^:\s,]+:[^\s,]+(\s*,\s*@[^:\s,]+:[^\s,]+)*\s*$/, 'comma-separated Matrix ids, @name:server')
+    .optional(),
   MATRIX_NAMESPACE: z
     .string()
     .regex(NAMESPACE_PATTERN, '1-31 lowercase letters, digits or hyphens')

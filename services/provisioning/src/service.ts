@@ -119,13 +119,15 @@ function createRunner(config: ProvisioningConfig): TaskRunner {
 
 /**
  * What every agent must share with this fleet's bridge, whichever runner starts it: the Matrix
- * namespace, or the agent would look for `@agent-<id>` while the bridge made `@agent-<ns>_<id>`.
+ * namespace, or the agent would look for `@agent-<id>` while the bridge made `@agent-<ns>_<id>`;
+ * and the people who may message it directly (the CEO, from the console).
  * Last, so a LOCAL_AGENT_ENV cannot set an agent apart from its fleet.
  */
 export function fleetAgentSettings(
-  config: Pick<ProvisioningConfig, 'MATRIX_NAMESPACE' | 'AGENT_MODEL_GATEWAY_URL'>,
+  config: Pick<ProvisioningConfig, 'MATRIX_NAMESPACE' | 'AGENT_MODEL_GATEWAY_URL' | 'AGENT_ORG_HUMANS'>,
 ): Record<string, string> {
   return {
+    ...(config.AGENT_ORG_HUMANS === undefined ? {} : { MATRIX_ORG_HUMANS: config.AGENT_ORG_HUMANS }),
     ...(config.MATRIX_NAMESPACE === undefined ? {} : { MATRIX_NAMESPACE: config.MATRIX_NAMESPACE }),
     ...(config.AGENT_MODEL_GATEWAY_URL === undefined
       ? {}

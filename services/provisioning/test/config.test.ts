@@ -21,6 +21,14 @@ describe('provisioning settings', () => {
     assert.throws(() => load({ MATRIX_NAMESPACE: 'a_b' }), ConfigError);
   });
 
+  it('hand the people who may message every agent directly to each agent, and refuse a bad list', () => {
+    assert.deepEqual(fleetAgentSettings(load({ AGENT_ORG_HUMANS: '@ceo:hs, @ops:hs' })), {
+      MATRIX_ORG_HUMANS: '@ceo:hs, @ops:hs',
+    });
+    assert.throws(() => load({ AGENT_ORG_HUMANS: 'ceo' }), ConfigError);
+    assert.throws(() => load({ AGENT_ORG_HUMANS: '@ceo:hs,' }), ConfigError);
+  });
+
   it('name every ECS setting the ECS runner is missing, when the config is parsed', () => {
     assert.throws(
       () => load({ AGENT_RUNNER: 'ecs', AGENT_SECURITY_GROUPS: 'sg-1' }),

@@ -16,13 +16,28 @@ export class FleetError extends Error {
 }
 
 /** Input that can never succeed, however often it is retried. */
+/** One problem with one field of an input: `body.level`, and what is wrong with it. */
+export interface ValidationIssue {
+  readonly field: string;
+  readonly message: string;
+}
+
 export class ValidationError extends FleetError {
   /** Where the problem is, e.g. `data.agentId` or `body.manager`. */
   readonly field: string | undefined;
+  /**
+   * Every problem found, each with its field, when there are several (`field` is the first):
+   * what a form shows beside each of its fields.
+   */
+  readonly issues: readonly ValidationIssue[] | undefined;
 
-  constructor(message: string, options: { field?: string; code?: string; cause?: unknown } = {}) {
+  constructor(
+    message: string,
+    options: { field?: string; code?: string; cause?: unknown; issues?: readonly ValidationIssue[] } = {},
+  ) {
     super(options.code ?? 'VALIDATION_FAILED', message, { retryable: false, cause: options.cause });
     this.field = options.field;
+    this.issues = options.issues;
   }
 }
 

@@ -120,6 +120,8 @@ interface ErrorBody {
   error: string;
   message: string;
   field?: string;
+  /** Every field in error with its own message (a 400's `message` joins them with `; `). */
+  issues?: { field: string; message: string }[];
 }
 
 /** Maps any error to a status and a body that is safe to show a caller. */
@@ -131,6 +133,7 @@ export function toHttpError(error: unknown): { status: number; body: ErrorBody }
         error: error.code,
         message: error.message,
         ...(error.field === undefined ? {} : { field: error.field }),
+        ...issuesOf(error),
       },
     };
   }
@@ -147,6 +150,10 @@ export function toHttpError(error: unknown): { status: number; body: ErrorBody }
         error: 'VALIDATION_FAILED',
         message: describeValidation(error),
         ...(field === undefined ? {} : { field }),
+        issues: error.validation.map((issue) => ({
+          field: fieldOf(error.validationContext, issue),
+          message: describeIssue(error.validationContext, issue),
+        })),
       },
     };
   }
@@ -195,17 +202,24 @@ function fieldOf(context: string | undefined, issue: ValidationIssue): string {
 }
 
 function describeValidation(error: { validation: ValidationIssue[]; validationContext?: string }): string {
-  return error.validation
-    .map((issue) => {
-      const what =
-        typeof issue.params['additionalProperty'] === 'string'
-          ? 'is not a known field'
-          : typeof issue.params['missingProperty'] === 'string'
-            ? 'is required'
-            : (issue.message ?? 'is invalid');
-      return `${fieldOf(error.validationContext, issue)} ${what}`;
-    })
-    .join('; ');
+  return error.validation.map((issue) => describeIssue(error.validationContext, issue)).join('; ');
+}
+
+function describeIssue(context: string | undefined, issue: ValidationIssue): string {
+  const what =
+    typeof issue.params['additionalProperty'] === 'string'
+      ? 'is not a known field'
+      : typeof issue.params['missingProperty'] === 'string'
+        ? 'is required'
+        : (issue.message ?? 'is invalid');
+  return `${fieldOf(context, issue)} ${what}`;
+}
+
+/** A validation error's issues, one per field; a single-field error is one issue. */
+function issuesOf(error: ValidationError): Pick<ErrorBody, 'issues'> {
+  if (error.issues !== undefined && error.issues.length > 0)
+    return { issues: error.issues.map(({ field, message }) => ({ field, message })) };
+  return error.field === undefined ? {} : { issues: [{ field: error.field, message: error.message }] };
 }
 
 /** The path of the first `__proto__` (or `constructor.prototype`) key in parsed JSON, if any. */

@@ -49,6 +49,22 @@ export interface CascadeProgress {
     readonly at: string;
     readonly detail?: string | undefined;
   };
+  /**
+   * Restarts health asked for (its AgentRestartRequested): how many the directory has seen, the
+   * latest one's time and why. A crash loop stops them; sleep and wake are not restarts.
+   */
+  readonly restarts?:
+    | {
+        readonly count: number;
+        readonly lastAt: string;
+        readonly lastReason: string;
+        /**
+         * The times of the latest requests (at most RESTARTS_REMEMBERED), newest last: what tells a
+         * duplicate from a request that arrives late, so the count holds in any order of delivery.
+         */
+        readonly recent: readonly string[];
+      }
+    | undefined;
   /** Sleep and wake (ADR 0019): how often the agent was woken, and when last. */
   readonly wakes?: { readonly count: number; readonly lastAt: string } | undefined;
   /**

@@ -44,7 +44,7 @@ export function applyEvent(progress: CascadeProgress, event: AnyFleetEvent): Cas
     case 'AgentUnhealthy':
       return setHealth(progress, 'unhealthy', at, event.data.reason);
     case 'AgentRestartRequested':
-      return setHealth(progress, 'restarting', at, event.data.reason);
+      return countRestart(setHealth(progress, 'restarting', at, event.data.reason), at, event.data.reason);
     case 'AgentCrashLooping':
       return setHealth(progress, 'crash-looping', at, event.data.lastReason);
     // Sleep is not trouble: the task is gone on purpose, and a newer launch or run ends it.
@@ -111,6 +111,31 @@ export function applyEvent(progress: CascadeProgress, event: AnyFleetEvent): Cas
     case 'AgentWakeRequested':
       return event.data.reason === 'operator' ? progress : active(progress, event.data.seenAt);
   }
+}
+
+/** How many restart times an agent's record keeps to tell a duplicate request from a late one. */
+export const RESTARTS_REMEMBERED = 32;
+
+/**
+ * Counts a restart request once, in any order of delivery: a request at a time already seen is a
+ * duplicate; one older than every time remembered is taken as one (a record keeps the latest few
+ * only). The latest request's time and reason are shown.
+ */
+function countRestart(progress: CascadeProgress, at: string, reason: string): CascadeProgress {
+  const known = progress.restarts;
+  const recent = known?.recent ?? [];
+  if (recent.includes(at)) return progress;
+  if (known !== undefined && recent.length >= RESTARTS_REMEMBERED && (recent[0] ?? '') > at) return progress;
+  const latest = known === undefined || at > known.lastAt;
+  return {
+    ...progress,
+    restarts: {
+      count: (known?.count ?? 0) + 1,
+      lastAt: latest ? at : known.lastAt,
+      lastReason: latest ? reason : known.lastReason,
+      recent: [...recent, at].sort().slice(-RESTARTS_REMEMBERED),
+    },
+  };
 }
 
 function active(progress: CascadeProgress, at: string | undefined): CascadeProgress {

@@ -11,10 +11,11 @@ export interface ChatRoutesDeps {
 }
 
 /**
- * GET /v1/agents/{agentId}/chat: where a person talks to an agent — its Matrix user id and the
- * alias of its direct room with its manager (the bridge makes it and invites the human CEO to it;
- * for an agent reporting to the CEO it is their direct chat). The console joins it as the person
- * and mentions the agent. Names only, no secret: a read token may ask.
+ * GET /v1/agents/{agentId}/chat: where a person talks to an agent — its Matrix user id (the
+ * console opens the person's direct chat with it, which the bridge accepts for the agent), and
+ * the alias of the agent's room with its manager (the bridge makes it and invites the human CEO;
+ * for an agent reporting to the CEO it is their direct chat). Names only, no secret: a read token
+ * may ask.
  */
 export function chatRoutes(app: FastifyInstance, deps: ChatRoutesDeps): void {
   const { directory, naming } = deps;

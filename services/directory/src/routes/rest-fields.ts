@@ -160,10 +160,12 @@ export async function withRestFields<T>(action: () => Promise<T>, path = 'body')
     return await action();
   } catch (error) {
     if (error instanceof ValidationError && error.field !== undefined && !error.field.includes('.')) {
+      const field = `${path}.${restField(error.field)}`;
       throw new ValidationError(error.message, {
-        field: `${path}.${restField(error.field)}`,
+        field,
         code: error.code,
         cause: error,
+        issues: [{ field, message: error.message }],
       });
     }
     throw error;
@@ -175,8 +177,13 @@ function knownFields(body: unknown, path: string, known: readonly string[]): Rec
     throw new ValidationError(`${path} must be a JSON object`, { field: path });
   const unknown = Object.keys(body).filter((key) => !known.includes(key));
   if (unknown.length > 0) {
-    throw new ValidationError(unknown.map((key) => `${path}.${key} is not a known field`).join('; '), {
+    const issues = unknown.map((key) => ({
+      field: `${path}.${key}`,
+      message: `${path}.${key} is not a known field`,
+    }));
+    throw new ValidationError(issues.map((i) => i.message).join('; '), {
       field: `${path}.${unknown[0] ?? ''}`,
+      issues,
     });
   }
   return body as Record<string, unknown>;
@@ -196,5 +203,8 @@ function parseWith<S extends z.ZodType>(
     const field = [path, ...(first === undefined ? [] : [restField(first)]), ...rest].join('.');
     return { field, message: `${field}: ${issue.message}${first === undefined ? '' : hint(first)}` };
   });
-  throw new ValidationError(issues.map((i) => i.message).join('; '), { field: issues[0]?.field ?? path });
+  throw new ValidationError(issues.map((i) => i.message).join('; '), {
+    field: issues[0]?.field ?? path,
+    issues,
+  });
 }

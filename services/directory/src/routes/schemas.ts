@@ -161,6 +161,15 @@ export const agentView = {
     idleTimeoutSeconds: { type: 'integer' },
     wakes: { type: 'object', properties: { count: { type: 'integer' }, lastAt: { type: 'string' } } },
     lastActiveAt: { type: 'string' },
+    restarts: {
+      type: 'object',
+      description: 'Restarts health asked for: how many, the latest one and why.',
+      properties: {
+        count: { type: 'integer' },
+        lastAt: { type: 'string' },
+        lastReason: { type: 'string' },
+      },
+    },
     status: { type: 'string', enum: [...AGENT_STATUSES] },
     hiredAt: { type: 'string' },
     updatedAt: { type: 'string' },
@@ -181,7 +190,19 @@ export const agentView = {
 
 export const errorView = {
   type: 'object',
-  properties: { error: { type: 'string' }, message: { type: 'string' }, field: { type: 'string' } },
+  properties: {
+    error: { type: 'string' },
+    message: { type: 'string' },
+    field: { type: 'string' },
+    issues: {
+      type: 'array',
+      description: "A 400's every field in error, each with its own message.",
+      items: {
+        type: 'object',
+        properties: { field: { type: 'string' }, message: { type: 'string' } },
+      },
+    },
+  },
 } as const;
 
 const plannedChange = {
