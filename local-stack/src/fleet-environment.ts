@@ -112,7 +112,12 @@ export function localAgentSettings(options: LocalAgentOptions): {
   }
   let own: Record<string, string> = {};
   if (env['LOCAL_AGENT_ENV'] !== undefined) {
-    const parsed: unknown = JSON.parse(env['LOCAL_AGENT_ENV']);
+    let parsed: unknown;
+    try {
+      parsed = JSON.parse(env['LOCAL_AGENT_ENV']);
+    } catch {
+      parsed = undefined;
+    }
     if (typeof parsed !== 'object' || parsed === null || Array.isArray(parsed))
       throw new Error('LOCAL_AGENT_ENV must be a JSON object of strings');
     own = parsed as Record<string, string>;
