@@ -407,6 +407,12 @@ async function up(
       await runScript('agent-container/scripts/install-openclaw-plugins.ts', [], {
         ...process.env,
         ...env,
+      }).catch((error: unknown) => {
+        throw new Error(
+          `could not install OpenClaw's Matrix plugin for real agents (the first time needs the npm registry); ` +
+            `--agents stand-in runs the fleet without them. ${errorText(error)}`,
+          { cause: error },
+        );
       });
     }
     const agentSettings = localAgentSettings({
