@@ -378,6 +378,9 @@ const fleet = spawn(
     String(portBase),
     '--service-env',
     serviceEnvFile,
+    // Hundreds of agents: the stand-in (a real OpenClaw agent needs about 0.8 GB).
+    '--agents',
+    'stand-in',
   ],
   {
     cwd: root,

@@ -10,7 +10,8 @@
  *   node local-stack/src/fleet.ts status [--env <name>]              the agents' status, once
  *   node local-stack/src/fleet.ts down [--env <name>]                stops what `up` started
  *
- * Agents run as local processes (provisioning's local runner), or, with AGENT_RUNNER=ecs, as ECS
+ * Agents are real OpenClaw agents (the agent-container's entrypoint; `--agents stand-in` for the
+ * stand-in) run as local processes (provisioning's local runner), or, with AGENT_RUNNER=ecs, as ECS
  * tasks on the emulator (records only: moto runs no container; see docs/fleet.md); everything
  * else talks to moto and Synapse from `pnpm stack up`. Each service is a process of its own group with its own log, so
  * Ctrl-C reaches only this command, which then stops the services, the agents, and the backends
@@ -23,7 +24,14 @@ import { access, chmod, mkdir, readFile, rm, writeFile } from 'node:fs/promises'
 import writeFileAtomic from 'write-file-atomic';
 import path from 'node:path';
 import { parseArgs } from 'node:util';
-import { baseEnvironment, DEFAULT_ENVIRONMENT } from './fleet-environment.ts';
+import {
+  AGENT_KINDS,
+  baseEnvironment,
+  DEFAULT_ENVIRONMENT,
+  LOCAL_AWAKE_CAP,
+  localAgentSettings,
+  type AgentKind,
+} from './fleet-environment.ts';
 import { followAgents, type FollowAgentsOptions } from './agent-watch.ts';
 import { terminalSafe } from '@ocf/terminal';
 import { agentLines, statusLine, type AgentSummary } from './fleet-status.ts';
@@ -85,7 +93,7 @@ interface FleetState {
   readonly runner?: Runner;
 }
 
-const usage = `usage: node local-stack/src/fleet.ts <up|status|down|sleep <agent>|wake <agent>> [--env <name>] [--sample <agents>] [--port-base <port>] [--service-env <file>]
+const usage = `usage: node local-stack/src/fleet.ts <up|status|down|sleep <agent>|wake <agent>> [--env <name>] [--sample <agents>] [--agents <openclaw|stand-in>] [--port-base <port>] [--service-env <file>]
 
   up       local backends, the routing, the five services and an API token; with --sample n
            (10 to 5000) also a sample company of n agents. Prints each agent's status until Ctrl-C,
@@ -100,6 +108,11 @@ const usage = `usage: node local-stack/src/fleet.ts <up|status|down|sleep <agent
 --port-base: the services listen on it and the next five (default 8081: directory 8081 ... health 8085, model-gateway 8086).
 --service-env: a JSON file {"<service>": {"NAME": "value"}} of settings laid over each service's own
 (benchmarks use it to put counting proxies in front of the backends).
+--agents: what each agent is (or FLEET_AGENTS). openclaw (the default): a real OpenClaw agent, its
+         model calls through the fleet's model gateway (MODEL_UPSTREAM...; with none, agents answer
+         that no model is configured); on-demand, at most ${LOCAL_AWAKE_CAP} awake at once (BRIDGE_AWAKE_CAP).
+         stand-in: a small process that behaves like an agent to the fleet, without a model (large
+         sample orgs, benchmarks); always-on, no cap.
 Agents run as local processes; their folders are under .local-stack/agents/<env>/.
 AGENT_RUNNER=ecs runs them as ECS tasks on the emulator instead: up makes the cluster, the task
 definition and the rest, and no process runs per agent (moto keeps tasks as records only).`;
@@ -132,10 +145,12 @@ function serviceEnvironment(
   agentsDir: string,
   ecs: Readonly<Record<string, string>> | undefined,
   ports: Record<Service, number>,
+  agents: ReturnType<typeof localAgentSettings>,
 ): NodeJS.ProcessEnv {
   switch (service) {
     case 'bridge':
       return {
+        ...agents.bridge,
         MATRIX_SERVER_NAME: info.serverName,
         BRIDGE_AS_ID: info.appservice.id,
         BRIDGE_AS_TOKEN: info.appservice.asToken,
@@ -150,11 +165,7 @@ function serviceEnvironment(
     case 'provisioning':
       return {
         ...(ecs === undefined
-          ? {
-              AGENT_RUNNER: 'local',
-              LOCAL_AGENTS_DIR: agentsDir,
-              ...pick(process.env, ['LOCAL_AGENT_COMMAND', 'LOCAL_AGENT_ENV']),
-            }
+          ? { AGENT_RUNNER: 'local', LOCAL_AGENTS_DIR: agentsDir, ...agents.provisioning }
           : ecs),
         PROVISIONING_RESYNC_MS: '15000',
         // The human CEO may message every agent directly (the console's chat is a direct chat).
@@ -170,6 +181,7 @@ function serviceEnvironment(
           : { AGENT_RUNNER: 'ecs', AGENT_CLUSTER: ecs['AGENT_CLUSTER'] }),
         HEALTH_POLL_MS: '5000',
         HEALTH_METRICS_MS: '60000',
+        ...(ecs === undefined ? agents.health : {}),
       };
     case 'model-gateway':
       return { MODEL_USAGE_REPORT_MS: '10000', ...pick(process.env, MODEL_GATEWAY_SETTINGS) };
@@ -180,6 +192,21 @@ function serviceEnvironment(
     default:
       return {};
   }
+}
+
+/**
+ * What a person needs to know about real agents: how many are awake at once, and what answers
+ * them (the model gateway's upstream; with none, every agent says that no model is configured).
+ */
+function realAgentLines(bridge: NodeJS.ProcessEnv, env: NodeJS.ProcessEnv): string[] {
+  const upstream = env['MODEL_UPSTREAM'] ?? 'none';
+  return [
+    `agents: real OpenClaw agents, on-demand: at most ${bridge['BRIDGE_AWAKE_CAP'] ?? LOCAL_AWAKE_CAP} awake at once ` +
+      `(BRIDGE_AWAKE_CAP); a mention or a direct message wakes one. --agents stand-in for large sample orgs.`,
+    upstream === 'none'
+      ? 'model: none configured, so every agent answers that no model is configured; set MODEL_UPSTREAM=openai-compatible MODEL_UPSTREAM_URL=... MODEL_UPSTREAM_MODEL=... (docs/model-gateway.md)'
+      : `model: ${upstream}${env['MODEL_UPSTREAM_MODEL'] === undefined ? '' : ` ${env['MODEL_UPSTREAM_MODEL']}`}, through the fleet's model gateway`,
+  ];
 }
 
 /** The variables of `source` among `names` that are set. */
@@ -296,6 +323,7 @@ async function up(
   portBase: number,
   overrides: Partial<Record<Service, NodeJS.ProcessEnv>>,
   runner: Runner,
+  agentKind: AgentKind,
 ): Promise<number> {
   const PORTS = portsFrom(portBase);
   const paths = layout(environment);
@@ -373,6 +401,31 @@ async function up(
     }
     say('applying the routing (bus, queues, rules, tables)');
     await runScript('shared/routing/scripts/apply.ts', [], env);
+    // Real agents run OpenClaw's Matrix plugin from a plugin home installed once per machine (ADR 0009).
+    const realAgents = runner === 'local' && agentKind === 'openclaw';
+    if (realAgents) {
+      say('agents: real OpenClaw agents; checking the Matrix plugin they load (installed once per machine)');
+      await runScript('agent-container/scripts/install-openclaw-plugins.ts', [], {
+        ...process.env,
+        ...env,
+      }).catch((error: unknown) => {
+        throw new Error(
+          `could not install OpenClaw's Matrix plugin for real agents (the first time needs the npm registry); ` +
+            `--agents stand-in runs the fleet without them. ${errorText(error)}`,
+          { cause: error },
+        );
+      });
+    }
+    const agentSettings = localAgentSettings({
+      // With ECS on the emulator no agent process runs: the kind changes nothing but the defaults.
+      kind: realAgents ? 'openclaw' : 'stand-in',
+      root,
+      node: process.execPath,
+      directoryUrl: `http://127.0.0.1:${PORTS.directory}`,
+      serverName: info.serverName,
+      ceoUserId: process.env['BRIDGE_CEO_USER_ID'] ?? `@ceo:${info.serverName}`,
+      env: process.env,
+    });
     let ecs: Record<string, string> | undefined;
     if (runner === 'ecs') {
       ecs = JSON.parse(
@@ -397,7 +450,7 @@ async function up(
             env: {
               ...env,
               PORT: String(PORTS[service]),
-              ...serviceEnvironment(service, info, paths.agentsDir, ecs, PORTS),
+              ...serviceEnvironment(service, info, paths.agentsDir, ecs, PORTS, agentSettings),
               ...overrides[service],
             },
           });
@@ -446,6 +499,13 @@ async function up(
     const directoryUrl = `http://127.0.0.1:${PORTS.directory}`;
 
     if (sample !== undefined) {
+      if (realAgents)
+        say(
+          `a sample org of real agents: at most ${agentSettings.bridge['BRIDGE_AWAKE_CAP'] ?? LOCAL_AWAKE_CAP} ` +
+            'awake at once, the others sleep before their first start, and an agent that never ran does not ' +
+            'answer the message that first wakes it (it has no saved chat position yet; issue 13). For a ' +
+            'whole sample org without a model, use --agents stand-in.',
+        );
       const org = await runScript(
         'services/directory/scripts/sample-org.ts',
         ['--seed', '1', '--size', String(sample), '--format', 'import'],
@@ -475,6 +535,7 @@ async function up(
         runner === 'ecs'
           ? `agents: ECS tasks on the emulator's cluster ${ecs?.['AGENT_CLUSTER'] ?? ''}.   Ctrl-C stops everything.`
           : `agents' folders: ${path.relative(process.cwd(), paths.agentsDir)}/<agentId>/   Ctrl-C stops everything.`,
+        ...(realAgents ? realAgentLines(agentSettings.bridge, process.env) : []),
         '',
       ].join('\n'),
     );
@@ -660,6 +721,7 @@ async function main(argv: string[]): Promise<number> {
         env: { type: 'string', default: DEFAULT_ENVIRONMENT },
         sample: { type: 'string' },
         'service-env': { type: 'string' },
+        agents: { type: 'string' },
         help: { type: 'boolean' },
       },
     });
@@ -676,6 +738,13 @@ async function main(argv: string[]): Promise<number> {
   const runner = process.env['AGENT_RUNNER'] ?? 'local';
   if (!(RUNNERS as readonly string[]).includes(runner)) {
     process.stderr.write(`AGENT_RUNNER must be one of ${RUNNERS.join(', ')}, not "${runner}"\n${usage}\n`);
+    return 2;
+  }
+  const agentKind = values.agents ?? process.env['FLEET_AGENTS'] ?? 'openclaw';
+  if (!(AGENT_KINDS as readonly string[]).includes(agentKind)) {
+    process.stderr.write(
+      `--agents (or FLEET_AGENTS) must be one of ${AGENT_KINDS.join(', ')}, not "${agentKind}"\n${usage}\n`,
+    );
     return 2;
   }
   const sample = values.sample === undefined ? undefined : Number(values.sample);
@@ -702,7 +771,7 @@ async function main(argv: string[]): Promise<number> {
     return sleepOrWake(environment, command, agentId);
   switch (positionals.join(' ')) {
     case 'up':
-      return up(environment, sample, portBase, overrides, runner as Runner);
+      return up(environment, sample, portBase, overrides, runner as Runner, agentKind as AgentKind);
     case 'down':
       return down(environment);
     case 'status':

@@ -1,7 +1,13 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { createNaming } from '@ocf/naming';
-import { baseEnvironment, DEFAULT_ENVIRONMENT, matrixNamespace } from '../src/fleet-environment.ts';
+import {
+  baseEnvironment,
+  DEFAULT_ENVIRONMENT,
+  LOCAL_AWAKE_CAP,
+  localAgentSettings,
+  matrixNamespace,
+} from '../src/fleet-environment.ts';
 import type { StackInfo } from '../src/stack-info.ts';
 
 const info: StackInfo = {
@@ -54,5 +60,75 @@ describe("the fleet command's environment", () => {
     ]);
     // The longest environment name the fleet command takes is a valid namespace.
     assert.doesNotThrow(() => names(`e${'x'.repeat(30)}`));
+  });
+});
+
+describe("the fleet command's local agents", () => {
+  const options = {
+    root: '/repo',
+    node: '/usr/bin/node',
+    directoryUrl: 'http://127.0.0.1:8081',
+    serverName: 'localhost',
+    ceoUserId: '@ceo:localhost',
+  };
+
+  it('runs real OpenClaw agents by default: the entrypoint, what it needs, on-demand under a small cap', () => {
+    const settings = localAgentSettings({ ...options, kind: 'openclaw', env: {} });
+    assert.deepEqual(JSON.parse(settings.provisioning['LOCAL_AGENT_COMMAND'] ?? ''), [
+      '/usr/bin/node',
+      '/repo/agent-container/src/main.ts',
+    ]);
+    assert.deepEqual(JSON.parse(settings.provisioning['LOCAL_AGENT_ENV'] ?? ''), {
+      DIRECTORY_URL: 'http://127.0.0.1:8081',
+      MATRIX_SERVER_NAME: 'localhost',
+      MATRIX_ORG_HUMANS: '@ceo:localhost',
+    });
+    assert.equal(settings.bridge['BRIDGE_AWAKE_CAP'], String(LOCAL_AWAKE_CAP));
+    assert.equal(settings.bridge['BRIDGE_ON_DEMAND_LEVELS'], 'executive,vp,director,manager,ic');
+    assert.equal(settings.health['HEALTH_UNHEALTHY_GRACE_MS'], '120000');
+  });
+
+  it("takes the person's command, agent settings and sleep settings over its own", () => {
+    const settings = localAgentSettings({
+      ...options,
+      kind: 'openclaw',
+      env: {
+        LOCAL_AGENT_COMMAND: '["/opt/node","/elsewhere/main.ts"]',
+        LOCAL_AGENT_ENV: '{"MODEL_PROVIDER":"openai-compatible","MATRIX_ORG_HUMANS":"@me:localhost"}',
+        BRIDGE_AWAKE_CAP: '8',
+        BRIDGE_ON_DEMAND_LEVELS: 'ic',
+      },
+    });
+    assert.equal(settings.provisioning['LOCAL_AGENT_COMMAND'], '["/opt/node","/elsewhere/main.ts"]');
+    assert.deepEqual(JSON.parse(settings.provisioning['LOCAL_AGENT_ENV'] ?? ''), {
+      DIRECTORY_URL: 'http://127.0.0.1:8081',
+      MATRIX_SERVER_NAME: 'localhost',
+      MATRIX_ORG_HUMANS: '@me:localhost',
+      MODEL_PROVIDER: 'openai-compatible',
+    });
+    assert.deepEqual(settings.bridge, { BRIDGE_AWAKE_CAP: '8', BRIDGE_ON_DEMAND_LEVELS: 'ic' });
+  });
+
+  it('leaves the stand-in as it was: provisioning’s own default command, always-on, no cap', () => {
+    const settings = localAgentSettings({ ...options, kind: 'stand-in', env: {} });
+    assert.deepEqual(settings, { provisioning: {}, bridge: {}, health: {} });
+    const passed = localAgentSettings({
+      ...options,
+      kind: 'stand-in',
+      env: { LOCAL_AGENT_ENV: '{"A":"b"}', BRIDGE_IDLE_TIMEOUT_SECONDS: '60' },
+    });
+    assert.deepEqual(passed.provisioning, { LOCAL_AGENT_ENV: '{"A":"b"}' });
+    assert.deepEqual(passed.bridge, { BRIDGE_IDLE_TIMEOUT_SECONDS: '60' });
+  });
+
+  it('refuses a LOCAL_AGENT_ENV that is not a JSON object', () => {
+    assert.throws(
+      () => localAgentSettings({ ...options, kind: 'openclaw', env: { LOCAL_AGENT_ENV: '["x"]' } }),
+      /LOCAL_AGENT_ENV must be a JSON object of strings/,
+    );
+    assert.throws(
+      () => localAgentSettings({ ...options, kind: 'openclaw', env: { LOCAL_AGENT_ENV: '{oops' } }),
+      /LOCAL_AGENT_ENV must be a JSON object of strings/,
+    );
   });
 });

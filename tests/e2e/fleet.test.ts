@@ -406,6 +406,9 @@ describe('the fleet command (local processes)', async () => {
           environment,
           '--sample',
           '10',
+          // 28 agents at once: the stand-in, as for any large sample org.
+          '--agents',
+          'stand-in',
           '--port-base',
           String(portBase),
         ],

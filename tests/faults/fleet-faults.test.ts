@@ -53,7 +53,13 @@ describe('the fleet under faults', { timeout: 12 * 60_000 }, () => {
     fleet = await startFleet({
       environment,
       portBase: testFleetPortBase(20),
-      args: ['--service-env', await fastResyncServiceEnv(environment, { AWS_ENDPOINT_URL: proxy.url })],
+      // Stand-in agents: the suite counts their starts (workspace/starts), dozens at once.
+      args: [
+        '--agents',
+        'stand-in',
+        '--service-env',
+        await fastResyncServiceEnv(environment, { AWS_ENDPOINT_URL: proxy.url }),
+      ],
     });
   });
 

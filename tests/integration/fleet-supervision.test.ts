@@ -28,7 +28,8 @@ describe('fleet supervision', { timeout: 6 * 60_000 }, () => {
   };
 
   it('restarts a SIGKILLed service, leaves the rest running, and keeps working', async () => {
-    fleet = await startFleet({ environment, portBase: testFleetPortBase(0) });
+    // The stand-in: this is about the services, not what the agents are.
+    fleet = await startFleet({ environment, portBase: testFleetPortBase(0), args: ['--agents', 'stand-in'] });
 
     const before = await fleet.services();
     const victim = before.provisioning;

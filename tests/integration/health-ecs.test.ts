@@ -204,4 +204,65 @@ describe('health service on moto', () => {
       .map((e) => e['detail-type']);
     assert.deepEqual(aboutBob, ['AgentRunning'], `phase ${decided.phase}`);
   });
+
+  it('takes a stop for sleep for no crash, marks the agent asleep, and watches the task that wakes it', async () => {
+    await directory.publish(
+      createEvent('AgentHired', {
+        agentId: 'cleo',
+        name: 'Cleo',
+        title: 'T',
+        level: 'ic',
+        department: 'D',
+        managerId: 'ceo',
+        wakePolicy: 'on-demand',
+      }),
+    );
+    const launchCleo = async (n: number) => {
+      const { taskArn } = await runner.launch({
+        agentId: 'cleo',
+        clientToken: `ocf-health-test-cleo-${n}`,
+        secretArn: 'arn:aws:secretsmanager:us-east-1:123456789012:secret:ocf/t/agents/cleo-a1B2c3',
+      });
+      await provisioningSource.publish(createEvent('AgentLaunching', { agentId: 'cleo', taskArn }));
+      return taskArn;
+    };
+    const aboutCleo = async () => (await bus.drain()).filter((e) => e.detail.data['agentId'] === 'cleo');
+    const first = await launchCleo(1);
+    await waitFor('cleo running', async () =>
+      (await heard('AgentRunning')).some((e) => e.detail.data['taskArn'] === first) ? true : undefined,
+    );
+
+    // Provisioning's stop for sleep, with the reason it gives (ADR 0019), and ECS's event for it,
+    // before health has heard AgentAsleep: the order a fast ECS event gives on AWS.
+    await runner.stop({ taskArn: first, agentId: 'cleo', reason: 'sleep (idle)' });
+    await ecsTaskStateChange(first, 'STOPPED');
+    const looked = await waitFor("health's decision on cleo's stopped task", async () => {
+      const record = await healthRecord('cleo');
+      return record !== undefined && record.phase !== 'running' && record.outbox === 0 ? record : undefined;
+    });
+    assert.equal(looked.phase, 'idle', 'waiting for what provisioning does next, no failure counted');
+    await provisioningSource.publish(
+      createEvent('AgentAsleep', { agentId: 'cleo', taskArn: first, reason: 'idle' }),
+    );
+    await waitFor('cleo asleep in health', async () =>
+      (await healthRecord('cleo'))?.phase === 'asleep' ? true : undefined,
+    );
+    await fleetQuiet(clients.sqs, routing, ['health']);
+    assert.deepEqual(
+      (await aboutCleo()).map((e) => e['detail-type']),
+      ['AgentRunning'],
+      'no AgentStopped, no restart: a sleep is no crash',
+    );
+
+    // The wake: a new task, AgentAwake, and health reports it running.
+    const second = await launchCleo(2);
+    await provisioningSource.publish(
+      createEvent('AgentAwake', { agentId: 'cleo', taskArn: second, wakeSeenAt: new Date().toISOString() }),
+    );
+    const [running] = await waitFor('the woken task running', async () => {
+      const events = (await heard('AgentRunning')).filter((e) => e.detail.data['taskArn'] === second);
+      return events.length > 0 ? events : undefined;
+    });
+    assert.equal(running?.detail.data['agentId'], 'cleo');
+  });
 });
