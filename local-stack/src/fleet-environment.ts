@@ -74,8 +74,6 @@ export interface LocalAgentOptions {
   readonly node: string;
   readonly directoryUrl: string;
   readonly serverName: string;
-  /** The human CEO, who may send every agent direct messages (MATRIX_ORG_HUMANS). */
-  readonly ceoUserId: string;
   /** The fleet command's own environment: LOCAL_AGENT_COMMAND, LOCAL_AGENT_ENV and the sleep settings. */
   readonly env: NodeJS.ProcessEnv;
 }
@@ -130,7 +128,6 @@ export function localAgentSettings(options: LocalAgentOptions): {
       LOCAL_AGENT_ENV: JSON.stringify({
         DIRECTORY_URL: options.directoryUrl,
         MATRIX_SERVER_NAME: options.serverName,
-        MATRIX_ORG_HUMANS: options.ceoUserId,
         ...own,
       }),
     },

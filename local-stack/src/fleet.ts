@@ -423,7 +423,6 @@ async function up(
       node: process.execPath,
       directoryUrl: `http://127.0.0.1:${PORTS.directory}`,
       serverName: info.serverName,
-      ceoUserId: process.env['BRIDGE_CEO_USER_ID'] ?? `@ceo:${info.serverName}`,
       env: process.env,
     });
     let ecs: Record<string, string> | undefined;

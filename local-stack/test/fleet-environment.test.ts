@@ -69,7 +69,6 @@ describe("the fleet command's local agents", () => {
     node: '/usr/bin/node',
     directoryUrl: 'http://127.0.0.1:8081',
     serverName: 'localhost',
-    ceoUserId: '@ceo:localhost',
   };
 
   it('runs real OpenClaw agents by default: the entrypoint, what it needs, on-demand under a small cap', () => {
@@ -81,7 +80,6 @@ describe("the fleet command's local agents", () => {
     assert.deepEqual(JSON.parse(settings.provisioning['LOCAL_AGENT_ENV'] ?? ''), {
       DIRECTORY_URL: 'http://127.0.0.1:8081',
       MATRIX_SERVER_NAME: 'localhost',
-      MATRIX_ORG_HUMANS: '@ceo:localhost',
     });
     assert.equal(settings.bridge['BRIDGE_AWAKE_CAP'], String(LOCAL_AWAKE_CAP));
     assert.equal(settings.bridge['BRIDGE_ON_DEMAND_LEVELS'], 'executive,vp,director,manager,ic');
@@ -94,7 +92,7 @@ describe("the fleet command's local agents", () => {
       kind: 'openclaw',
       env: {
         LOCAL_AGENT_COMMAND: '["/opt/node","/elsewhere/main.ts"]',
-        LOCAL_AGENT_ENV: '{"MODEL_PROVIDER":"openai-compatible","MATRIX_ORG_HUMANS":"@me:localhost"}',
+        LOCAL_AGENT_ENV: '{"MODEL_PROVIDER":"openai-compatible"}',
         BRIDGE_AWAKE_CAP: '8',
         BRIDGE_ON_DEMAND_LEVELS: 'ic',
       },
@@ -103,7 +101,6 @@ describe("the fleet command's local agents", () => {
     assert.deepEqual(JSON.parse(settings.provisioning['LOCAL_AGENT_ENV'] ?? ''), {
       DIRECTORY_URL: 'http://127.0.0.1:8081',
       MATRIX_SERVER_NAME: 'localhost',
-      MATRIX_ORG_HUMANS: '@me:localhost',
       MODEL_PROVIDER: 'openai-compatible',
     });
     assert.deepEqual(settings.bridge, { BRIDGE_AWAKE_CAP: '8', BRIDGE_ON_DEMAND_LEVELS: 'ic' });
