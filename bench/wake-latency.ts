@@ -49,6 +49,8 @@ try {
     },
   );
   await client.joinRoom(room);
+  // A message sent before the first start's first sync is history to the gateway (ADR 0009).
+  await fleet.untilListening(agentId);
   // Warm: the first start's answer, so the agent has spoken and saved its sync position.
   await answerTo(client, room, agentUserId, await say(client, room, 'hello', agentUserId));
   const logFile = join(fleet.agentsDir, agentId, 'stdout.log');
