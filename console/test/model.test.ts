@@ -4,6 +4,7 @@ import {
   applyAgent,
   buildTree,
   fieldErrors,
+  refusalErrors,
   figures,
   managersOf,
   NO_FILTER,
@@ -191,5 +192,16 @@ describe('the console model', () => {
         { field: 'skills', message: 'body.skills.0: Too long' },
       ],
     );
+  });
+
+  it("shows any other refusal as one error for the whole form, in the API's words when it has some", () => {
+    assert.deepEqual(
+      refusalErrors({ status: 400, body: { field: 'body.level', message: 'body.level: Invalid' } }),
+      [{ field: 'level', message: 'body.level: Invalid' }],
+    );
+    assert.deepEqual(refusalErrors({ status: 409, body: { message: 'agent "x" is retiring' } }), [
+      { field: 'form', message: 'agent "x" is retiring' },
+    ]);
+    assert.deepEqual(refusalErrors({ status: 503, body: {} }), [{ field: 'form', message: 'refused (503)' }]);
   });
 });

@@ -2,7 +2,7 @@ import { useState } from 'preact/hooks';
 import { call, UnauthorisedError } from './api.ts';
 import { Chat } from './chat.tsx';
 import { Dialog } from './dialog.tsx';
-import { CEO_ID, fieldErrors, type Agent, type FieldError, type Figures, type OrgTree } from './model.ts';
+import { CEO_ID, refusalErrors, type Agent, type FieldError, type Figures, type OrgTree } from './model.ts';
 
 type Action = 'retire' | 'rotate' | 'sleep' | 'wake';
 
@@ -374,19 +374,7 @@ function BudgetDialog({
         onDone(value === null ? 'Budget removed.' : `Budget set to $${Number(value).toFixed(2)} a month.`);
         return;
       }
-      setErrors(
-        answer.status === 400
-          ? fieldErrors(answer.body)
-          : [
-              {
-                field: 'form',
-                message:
-                  typeof answer.body['message'] === 'string'
-                    ? answer.body['message']
-                    : `refused (${answer.status})`,
-              },
-            ],
-      );
+      setErrors(refusalErrors(answer));
       requestAnimationFrame(() => form.querySelector<HTMLElement>('[aria-invalid="true"]')?.focus());
     } catch (error) {
       if (error instanceof UnauthorisedError) onUnauthorised();

@@ -1,7 +1,7 @@
 import { useState } from 'preact/hooks';
 import { call, UnauthorisedError } from './api.ts';
 import { Dialog } from './dialog.tsx';
-import { fieldErrors, LEVELS, type Agent, type FieldError } from './model.ts';
+import { refusalErrors, LEVELS, type Agent, type FieldError } from './model.ts';
 
 const FIELDS = [
   { name: 'name', label: 'Name' },
@@ -56,19 +56,7 @@ export function HireDialog({
         onHired(String(answer.body['agentId']));
         return;
       }
-      setErrors(
-        answer.status === 400
-          ? fieldErrors(answer.body)
-          : [
-              {
-                field: 'form',
-                message:
-                  typeof answer.body['message'] === 'string'
-                    ? answer.body['message']
-                    : `refused (${answer.status})`,
-              },
-            ],
-      );
+      setErrors(refusalErrors(answer));
       // The first field in error takes the focus, so a keyboard or screen-reader user lands on it.
       requestAnimationFrame(() => form.querySelector<HTMLElement>('[aria-invalid="true"]')?.focus());
     } catch (error) {

@@ -335,6 +335,19 @@ export interface FieldError {
  * the first field (`field`) and every issue in the message, `; `-separated, each starting with
  * the field it is about (`body.name: ...`, `body.level is required`): read that way then.
  */
+/**
+ * What a form shows for a refused request: a 400's errors beside their fields, anything else as
+ * one error for the whole form, in the directory's words when it gave some.
+ */
+export function refusalErrors(answer: {
+  readonly status: number;
+  readonly body: Readonly<Record<string, unknown>>;
+}): FieldError[] {
+  if (answer.status === 400) return fieldErrors(answer.body);
+  const message = answer.body['message'];
+  return [{ field: 'form', message: typeof message === 'string' ? message : `refused (${answer.status})` }];
+}
+
 export function fieldErrors(body: Readonly<Record<string, unknown>>): FieldError[] {
   const issues = body['issues'];
   if (Array.isArray(issues) && issues.length > 0) {
