@@ -297,6 +297,8 @@ export class FleetStack extends Stack {
         executionRole: agents.executionRole,
       },
     };
+    // The human CEO: invited to every org room by the bridge, and on every agent's DM allow-list.
+    const ceoUserId = props.ceoMatrixUserId ?? `@ceo:${serverName}`;
     // Each service's own settings, as its config.ts reads them.
     const settings: { readonly [S in ServiceName]: Record<string, string> } = {
       // The console's chat (ADR 0025): the homeserver as an operator's browser reaches it (the load
@@ -307,7 +309,7 @@ export class FleetStack extends Stack {
         MATRIX_HOMESERVER_URL: bridgeHomeserverUrl,
         MATRIX_SERVER_NAME: serverName,
         BRIDGE_AS_PORT: String(BRIDGE_APPSERVICE_PORT),
-        BRIDGE_CEO_USER_ID: props.ceoMatrixUserId ?? `@ceo:${serverName}`,
+        BRIDGE_CEO_USER_ID: ceoUserId,
       },
       provisioning: {
         AGENT_RUNNER: 'ecs',
@@ -318,6 +320,8 @@ export class FleetStack extends Stack {
         AGENT_SECURITY_GROUPS: agents.securityGroup.securityGroupId,
         AGENT_FILE_SYSTEM_ID: agents.fileSystem.fileSystemId,
         AGENT_DATA_MOUNT_PATH: AGENT_TEMPLATE.storagePath,
+        // Who may message every agent directly (the console's chat is a DM, ADR 0025).
+        AGENT_ORG_HUMANS: ceoUserId,
       },
       health: {
         AGENT_RUNNER: 'ecs',

@@ -42,6 +42,13 @@ describe("the console's chat on AWS", () => {
     assert.equal(environment['CONSOLE_HOMESERVER_URL'], `https://${TEST_DOMAIN_NAME}`);
     assert.equal(environment['MATRIX_SERVER_NAME'], serverName);
   });
+
+  it("puts the CEO on every agent's DM allow-list (provisioning's AGENT_ORG_HUMANS), as the bridge's CEO", () => {
+    const provisioning = container(fleet.json, `ocf-${TEST_ENVIRONMENT}-provisioning`).environment;
+    const bridge = container(fleet.json, `ocf-${TEST_ENVIRONMENT}-bridge`).environment;
+    assert.equal(provisioning['AGENT_ORG_HUMANS'], `@ceo:${serverName}`);
+    assert.equal(provisioning['AGENT_ORG_HUMANS'], bridge['BRIDGE_CEO_USER_ID']);
+  });
 });
 
 describe('Element, a full Matrix web client, for operators (issue 16)', () => {
