@@ -40,6 +40,10 @@ export interface AgentView {
   readonly wakePolicy?: string;
   readonly idleTimeoutSeconds?: number;
   readonly wakes?: { count: number; lastAt?: string };
+  /** When it was last addressed, spoke, or called its model. */
+  readonly lastActiveAt?: string;
+  /** Restarts health asked for, the last one's time and reason. */
+  readonly restarts?: { count: number; lastAt?: string; lastReason?: string };
   readonly monthlyBudgetUsd?: number;
   readonly modelSpend?: SpendView;
   readonly steps?: {

@@ -223,6 +223,12 @@ export function statusView(agent: AgentView, s: Style): string {
     `  updated     ${safe(agent.updatedAt)}`,
     ...(agent.retiredAt === undefined ? [] : [`  retired     ${safe(agent.retiredAt)}`]),
     `  wake        ${agent.wakePolicy === undefined ? "the fleet's default" : safe(agent.wakePolicy)}${agent.idleTimeoutSeconds === undefined ? '' : `, asleep after ${agent.idleTimeoutSeconds}s idle`}${agent.wakes === undefined || agent.wakes.count === 0 ? '' : `; woken ${agent.wakes.count}x`}`,
+    ...(agent.lastActiveAt === undefined ? [] : [`  active      last at ${safe(agent.lastActiveAt)}`]),
+    ...(agent.restarts === undefined || agent.restarts.count === 0
+      ? []
+      : [
+          `  restarts    ${agent.restarts.count}${agent.restarts.lastAt === undefined ? '' : `, last at ${safe(agent.restarts.lastAt)}`}${agent.restarts.lastReason === undefined ? '' : ` (${safe(agent.restarts.lastReason)})`}`,
+        ]),
     ...(agent.modelSpend === undefined
       ? []
       : [

@@ -83,6 +83,25 @@ describe('output', () => {
     assert.match(text, /department\s+Engineering \/ Platform/);
   });
 
+  it('shows when it was last active, how often it was woken and restarted, and why the last time', () => {
+    const quiet = statusView(agent, style(false));
+    assert.doesNotMatch(quiet, /active|restarts/, 'nothing to say for an agent with neither');
+    const text = statusView(
+      {
+        ...agent,
+        status: 'asleep',
+        wakePolicy: 'on-demand',
+        wakes: { count: 3, lastAt: '2026-12-02T11:00:00.000Z' },
+        lastActiveAt: '2026-12-02T11:05:00.000Z',
+        restarts: { count: 2, lastAt: '2026-12-02T10:30:00.000Z', lastReason: 'exited 1\u001b[2J' },
+      },
+      style(false),
+    );
+    assert.match(text, /wake\s+on-demand; woken 3x/);
+    assert.match(text, /active\s+last at 2026-12-02T11:05:00.000Z/);
+    assert.match(text, /restarts\s+2, last at 2026-12-02T10:30:00.000Z \(exited 1\\x1b\[2J\)/);
+  });
+
   it('prints a plan one change a line, marked by what it does', () => {
     const text = planText(
       {
