@@ -2,7 +2,8 @@ import { useState } from 'preact/hooks';
 import { call, UnauthorisedError } from './api.ts';
 import { Chat } from './chat.tsx';
 import { Dialog } from './dialog.tsx';
-import { CEO_ID, refusalErrors, type Agent, type FieldError, type Figures, type OrgTree } from './model.ts';
+import { sendForm } from './form.ts';
+import { CEO_ID, type Agent, type FieldError, type Figures, type OrgTree } from './model.ts';
 
 type Action = 'retire' | 'rotate' | 'sleep' | 'wake';
 
@@ -92,23 +93,7 @@ export function AgentCard({
         </dd>
         <dt>Reports</dt>
         <dd>
-          {reports.length === 0
-            ? 'None'
-            : reports.slice(0, 20).map((report, index) => (
-                <span key={report.agentId}>
-                  {index > 0 && ', '}
-                  <button
-                    type="button"
-                    class="link"
-                    onClick={() => {
-                      onSelect(report.agentId);
-                    }}
-                  >
-                    {report.name}
-                  </button>
-                </span>
-              ))}
-          {reports.length > 20 && ` and ${reports.length - 20} more`}
+          <PeopleLinks people={reports} limit={20} onSelect={onSelect} />
         </dd>
         <dt>Awake</dt>
         <dd data-field="awake">
@@ -365,23 +350,20 @@ function BudgetDialog({
     const form = event.currentTarget as HTMLFormElement;
     const raw = (form.elements.namedItem('monthlyBudgetUsd') as HTMLInputElement).value.trim();
     const value = none ? null : raw !== '' && !Number.isNaN(Number(raw)) ? Number(raw) : raw;
-    setBusy(true);
-    try {
-      const answer = await call(token, 'PATCH', `/v1/agents/${encodeURIComponent(agent.agentId)}`, {
-        monthlyBudgetUsd: value,
-      });
-      if (answer.status === 200) {
-        onDone(value === null ? 'Budget removed.' : `Budget set to $${Number(value).toFixed(2)} a month.`);
-        return;
-      }
-      setErrors(refusalErrors(answer));
-      requestAnimationFrame(() => form.querySelector<HTMLElement>('[aria-invalid="true"]')?.focus());
-    } catch (error) {
-      if (error instanceof UnauthorisedError) onUnauthorised();
-      else setErrors([{ field: 'form', message: 'The directory could not be reached.' }]);
-    } finally {
-      setBusy(false);
-    }
+    await sendForm(
+      form,
+      () =>
+        call(token, 'PATCH', `/v1/agents/${encodeURIComponent(agent.agentId)}`, { monthlyBudgetUsd: value }),
+      {
+        succeeded: 200,
+        onSuccess: () => {
+          onDone(value === null ? 'Budget removed.' : `Budget set to $${Number(value).toFixed(2)} a month.`);
+        },
+        setErrors,
+        setBusy,
+        onUnauthorised,
+      },
+    );
   };
   return (
     <Dialog title={`Change budget: ${agent.name}`} onClose={onClose}>
@@ -462,22 +444,7 @@ export function CeoCard({
       <dl class="facts">
         <dt>Direct reports</dt>
         <dd data-field="reports">
-          {reports.length === 0
-            ? 'None'
-            : reports.map((report, index) => (
-                <span key={report.agentId}>
-                  {index > 0 && ', '}
-                  <button
-                    type="button"
-                    class="link"
-                    onClick={() => {
-                      onSelect(report.agentId);
-                    }}
-                  >
-                    {report.name}
-                  </button>
-                </span>
-              ))}
+          <PeopleLinks people={reports} onSelect={onSelect} />
         </dd>
         <dt>The org under them</dt>
         <dd>{`${stats.total} agents`}</dd>
@@ -493,4 +460,36 @@ function Time({ at }: { readonly at: string }) {
 function time(iso: string): string {
   const date = new Date(iso);
   return Number.isNaN(date.getTime()) ? iso : date.toLocaleString();
+}
+
+/** Agents as a comma-separated list of links that open their cards; "None" for no one. */
+function PeopleLinks({
+  people,
+  limit = Infinity,
+  onSelect,
+}: {
+  readonly people: readonly Agent[];
+  readonly limit?: number;
+  readonly onSelect: (agentId: string) => void;
+}) {
+  if (people.length === 0) return <>None</>;
+  return (
+    <>
+      {people.slice(0, limit).map((person, index) => (
+        <span key={person.agentId}>
+          {index > 0 && ', '}
+          <button
+            type="button"
+            class="link"
+            onClick={() => {
+              onSelect(person.agentId);
+            }}
+          >
+            {person.name}
+          </button>
+        </span>
+      ))}
+      {people.length > limit && ` and ${people.length - limit} more`}
+    </>
+  );
 }

@@ -1,7 +1,8 @@
 import { useState } from 'preact/hooks';
-import { call, UnauthorisedError } from './api.ts';
+import { call } from './api.ts';
 import { Dialog } from './dialog.tsx';
-import { refusalErrors, LEVELS, type Agent, type FieldError } from './model.ts';
+import { sendForm } from './form.ts';
+import { LEVELS, type Agent, type FieldError } from './model.ts';
 
 const FIELDS = [
   { name: 'name', label: 'Name' },
@@ -49,22 +50,15 @@ export function HireDialog({
       // A number field sends a number; anything else it is given goes as typed, for the API to judge.
       body[name] = name === 'monthlyBudgetUsd' && !Number.isNaN(Number(value)) ? Number(value) : value;
     }
-    setBusy(true);
-    try {
-      const answer = await call(token, 'POST', '/v1/agents', body);
-      if (answer.status === 202) {
+    await sendForm(form, () => call(token, 'POST', '/v1/agents', body), {
+      succeeded: 202,
+      onSuccess: (answer) => {
         onHired(String(answer.body['agentId']));
-        return;
-      }
-      setErrors(refusalErrors(answer));
-      // The first field in error takes the focus, so a keyboard or screen-reader user lands on it.
-      requestAnimationFrame(() => form.querySelector<HTMLElement>('[aria-invalid="true"]')?.focus());
-    } catch (error) {
-      if (error instanceof UnauthorisedError) onUnauthorised();
-      else setErrors([{ field: 'form', message: 'The directory could not be reached.' }]);
-    } finally {
-      setBusy(false);
-    }
+      },
+      setErrors,
+      setBusy,
+      onUnauthorised,
+    });
   };
 
   return (
