@@ -1,3 +1,4 @@
+import type * as ec2 from 'aws-cdk-lib/aws-ec2';
 import * as ecs from 'aws-cdk-lib/aws-ecs';
 import type { Construct } from 'constructs';
 
@@ -26,6 +27,37 @@ export function hardened(
   const linuxParameters = new ecs.LinuxParameters(scope, id, { initProcessEnabled: true });
   linuxParameters.dropCapabilities(ecs.Capability.ALL);
   return { user, readonlyRootFilesystem: true, linuxParameters };
+}
+
+/**
+ * Where and how every Fargate service of the fleet runs: in the private subnets, no public
+ * address, behind its own security group, tags passed to its tasks, and a deployment that rolls
+ * back by itself when new tasks keep failing. `exclusive` for a process that must never run twice
+ * at once (Synapse on its database): the old task stops before the new one starts.
+ */
+export function privateService(
+  subnets: ec2.SubnetSelection,
+  securityGroup: ec2.ISecurityGroup,
+  options: { readonly exclusive?: boolean } = {},
+): Pick<
+  ecs.FargateServiceProps,
+  | 'minHealthyPercent'
+  | 'maxHealthyPercent'
+  | 'circuitBreaker'
+  | 'vpcSubnets'
+  | 'securityGroups'
+  | 'assignPublicIp'
+  | 'propagateTags'
+> {
+  return {
+    minHealthyPercent: options.exclusive === true ? 0 : 100,
+    maxHealthyPercent: options.exclusive === true ? 100 : 200,
+    circuitBreaker: { rollback: true },
+    vpcSubnets: subnets,
+    securityGroups: [securityGroup],
+    assignPublicIp: false,
+    propagateTags: ecs.PropagatedTagSource.SERVICE,
+  };
 }
 
 /**

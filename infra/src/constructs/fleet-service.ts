@@ -10,7 +10,7 @@ import type { FleetRouting, ServiceName } from '@ocf/routing';
 import { taskRole } from '../iam.ts';
 import { acknowledge, acknowledgeWildcards } from '../nag.ts';
 import type { Permission } from '../service-permissions.ts';
-import { ARM64_LINUX, hardened, healthProbe, type TaskSize } from './containers.ts';
+import { ARM64_LINUX, hardened, healthProbe, privateService, type TaskSize } from './containers.ts';
 import type { ServiceQueues } from './event-routing.ts';
 import type { Network } from './network.ts';
 
@@ -149,13 +149,7 @@ export class FleetService extends Construct {
       cluster: props.cluster,
       taskDefinition: task,
       desiredCount: props.scaling.min,
-      minHealthyPercent: 100,
-      maxHealthyPercent: 200,
-      circuitBreaker: { rollback: true },
-      vpcSubnets: network.subnets,
-      securityGroups: [this.securityGroup],
-      assignPublicIp: false,
-      propagateTags: ecs.PropagatedTagSource.SERVICE,
+      ...privateService(network.subnets, this.securityGroup),
       ...(serviceConnect === undefined
         ? {}
         : {

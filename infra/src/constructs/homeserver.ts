@@ -13,7 +13,7 @@ import { Construct } from 'constructs';
 import type { FleetRouting } from '@ocf/routing';
 import { taskRole } from '../iam.ts';
 import { acknowledge } from '../nag.ts';
-import { ARM64_LINUX, hardened, type TaskSize } from './containers.ts';
+import { ARM64_LINUX, hardened, privateService, type TaskSize } from './containers.ts';
 import type { Network } from './network.ts';
 import { privateFileSystem } from './private-file-system.ts';
 
@@ -223,12 +223,7 @@ export class Homeserver extends Construct {
       taskDefinition: task,
       desiredCount: 1,
       // One Synapse process per database: a deployment stops the old task before it starts the new.
-      minHealthyPercent: 0,
-      maxHealthyPercent: 100,
-      circuitBreaker: { rollback: true },
-      vpcSubnets: network.subnets,
-      securityGroups: [this.securityGroup],
-      assignPublicIp: false,
+      ...privateService(network.subnets, this.securityGroup, { exclusive: true }),
       healthCheckGracePeriod: Duration.minutes(3),
       // With TLS inside the VPC (ADR 0026) the bridge reaches Synapse through Service Connect,
       // proxy to proxy over TLS; without it, by its Cloud Map name in clear (plaintext mode).
@@ -269,7 +264,6 @@ export class Homeserver extends Construct {
               ],
             },
           }),
-      propagateTags: ecs.PropagatedTagSource.SERVICE,
     });
     database.connections.allowDefaultPortFrom(this.securityGroup, 'Postgres from Synapse');
     this.url =
@@ -331,12 +325,7 @@ export class Homeserver extends Construct {
           cluster: props.cluster,
           taskDefinition: workerTask,
           desiredCount: options.count,
-          minHealthyPercent: 100,
-          maxHealthyPercent: 200,
-          circuitBreaker: { rollback: true },
-          vpcSubnets: network.subnets,
-          securityGroups: [this.securityGroup],
-          assignPublicIp: false,
+          ...privateService(network.subnets, this.securityGroup),
           healthCheckGracePeriod: Duration.minutes(3),
           serviceConnectConfiguration: {
             namespace: serviceConnect.namespace,
@@ -354,7 +343,6 @@ export class Homeserver extends Construct {
                   ]
                 : [],
           },
-          propagateTags: ecs.PropagatedTagSource.SERVICE,
         });
       };
       this.workerServices = eventPersisterNames(workers).map((name, index) =>

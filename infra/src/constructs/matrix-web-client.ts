@@ -9,7 +9,7 @@ import { Construct } from 'constructs';
 import type { FleetRouting } from '@ocf/routing';
 import { taskRole } from '../iam.ts';
 import { acknowledge } from '../nag.ts';
-import { ARM64_LINUX, hardened } from './containers.ts';
+import { ARM64_LINUX, hardened, privateService } from './containers.ts';
 import { REPO_ROOT } from './images.ts';
 import type { Network } from './network.ts';
 
@@ -119,13 +119,7 @@ export class MatrixWebClient extends Construct {
       cluster: props.cluster,
       taskDefinition: task,
       desiredCount: 1,
-      minHealthyPercent: 100,
-      maxHealthyPercent: 200,
-      circuitBreaker: { rollback: true },
-      vpcSubnets: network.subnets,
-      securityGroups: [this.securityGroup],
-      assignPublicIp: false,
-      propagateTags: ecs.PropagatedTagSource.SERVICE,
+      ...privateService(network.subnets, this.securityGroup),
     });
     this.target = this.service.loadBalancerTarget({
       containerName: 'element',
