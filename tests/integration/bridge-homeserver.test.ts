@@ -19,6 +19,7 @@ import { createSecretsManagerAgentSecrets } from '../../services/bridge/src/adap
 import { createSynapseHomeserver } from '../../services/bridge/src/adapters/synapse-homeserver.ts';
 import { buildAppserviceApp } from '../../services/bridge/src/appservice/app.ts';
 import { HomeserverError, type Homeserver } from '../../services/bridge/src/ports.ts';
+import { createDynamoActivityStore } from '../../services/bridge/src/sleep/store.ts';
 import { bridgeStoreContract } from '../../services/bridge/test/support/bridge-store-contract.ts';
 import { homeserverContract } from '../../services/bridge/test/support/homeserver-contract.ts';
 import { bridgeHarness, SMALL_ORG } from '../../services/bridge/test/support/harness.ts';
@@ -239,6 +240,18 @@ describe('bridge table on DynamoDB', () => {
     () => createDynamoBridgeStore(awsClients().dynamodb, routing.tables.bridge.name),
     unique,
   );
+
+  it("keeps an agent's direct chats as a set beside its activity, for a restarted bridge to read back", async () => {
+    const activity = createDynamoActivityStore(awsClients().dynamodb, routing.tables.bridge.name);
+    const agentId = `ada-${unique()}`;
+    await activity.stamp(agentId, 'hiredAt', '2026-12-02T10:00:00.000Z');
+    await activity.addDirectRoom(agentId, '!b:fleet.test');
+    await activity.addDirectRoom(agentId, '!a:fleet.test');
+    await activity.addDirectRoom(agentId, '!b:fleet.test');
+    const record = (await activity.list()).find((r) => r.agentId === agentId);
+    assert.deepEqual(record?.directRooms, ['!a:fleet.test', '!b:fleet.test']);
+    assert.equal(record.hiredAt, '2026-12-02T10:00:00.000Z', 'the other fields stay');
+  });
 });
 
 describe('agent secrets on Secrets Manager', () => {

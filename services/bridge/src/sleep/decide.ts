@@ -48,6 +48,8 @@ export interface ActivityRecord {
   readonly lastSpokeAt?: string | undefined;
   /** A wake waiting for room under the awake cap, or for a spent budget to be raised. */
   readonly pendingWake?: WakeNeed | undefined;
+  /** Rooms a person invited the agent to as a direct chat: a message there addresses it. */
+  readonly directRooms?: readonly string[] | undefined;
   /**
    * The model gateway said a budget of the agent's was spent (AgentBudgetExhausted), and when an
    * operator last changed its budget (AgentUpdated): spent until a change or the month turns.

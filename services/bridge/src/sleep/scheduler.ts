@@ -63,7 +63,11 @@ export function createSleepScheduler(deps: SleepSchedulerDeps): SleepScheduler {
   const unwritten = new Map<string, { addressedAt?: string | undefined; spokeAt?: string | undefined }>();
   /** The records as of the last pass: whether an addressed agent looks asleep. */
   let known = new Map<string, ActivityRecord>();
-  /** Rooms in which a person invited an agent to a direct chat: room id -> agent id. */
+  /**
+   * Rooms in which a person invited an agent to a direct chat: room id -> agent id. Kept in the
+   * store too and read back at every pass, so a restarted bridge (or a second instance, which the
+   * homeserver's invite was not pushed to) still takes a message there as addressed to the agent.
+   */
   const directRooms = new Map<string, string>();
   let lastFlush = 0;
   let nextCheckAt: number | undefined;
@@ -109,6 +113,8 @@ export function createSleepScheduler(deps: SleepSchedulerDeps): SleepScheduler {
     await flush();
     const records = await store.list();
     known = new Map(records.map((r) => [r.agentId, r]));
+    for (const record of records)
+      for (const roomId of record.directRooms ?? []) directRooms.set(roomId, record.agentId);
     // A waiting wake is done once the agent is gone, or shows it is awake after the message: it
     // spoke since, or came awake since. (Merely looking awake is not enough: a sleep someone else
     // asked for may be under way, and the message would wait for nobody.)
@@ -196,8 +202,19 @@ export function createSleepScheduler(deps: SleepSchedulerDeps): SleepScheduler {
         const target = (event as { state_key?: unknown }).state_key;
         const content = event.content as { membership?: unknown; is_direct?: unknown } | undefined;
         const agentId = typeof target === 'string' ? naming.agentIdOf(target) : undefined;
-        if (agentId !== undefined && content?.membership === 'invite' && content.is_direct === true)
+        if (agentId !== undefined && content?.membership === 'invite' && content.is_direct === true) {
           directRooms.set(roomId, agentId);
+          try {
+            await store.addDirectRoom(agentId, roomId);
+          } catch (error) {
+            // This instance knows the room already; only a restart before it is written loses it.
+            logger.warn('could not record a direct chat; known to this bridge only', {
+              agentId,
+              roomId,
+              error,
+            });
+          }
+        }
         return;
       }
       if (event.type !== 'm.room.message') return;

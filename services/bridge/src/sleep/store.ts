@@ -41,6 +41,8 @@ export interface ActivityStore {
   addPendingWake(agentId: string, wake: WakeNeed): Promise<void>;
   /** Removes the waiting wake if it is the one seen at `seenAt` (or older). */
   clearPendingWake(agentId: string, seenAt: string): Promise<void>;
+  /** Adds a room to the agent's direct chats (a set: adding one twice keeps one). */
+  addDirectRoom(agentId: string, roomId: string): Promise<void>;
 }
 
 export function createMemoryActivityStore(): ActivityStore & {
@@ -92,6 +94,11 @@ export function createMemoryActivityStore(): ActivityStore & {
       const { pendingWake: _cleared, ...rest } = record;
       return put(rest);
     },
+    addDirectRoom(agentId, roomId) {
+      const record = get(agentId);
+      const rooms = record.directRooms ?? [];
+      return rooms.includes(roomId) ? Promise.resolve() : put({ ...record, directRooms: [...rooms, roomId] });
+    },
   };
 }
 
@@ -124,8 +131,13 @@ export function createDynamoActivityStore(client: DynamoDBClient, tableName: str
           }),
         );
         for (const item of page.Items ?? []) {
-          const { pk: _pk, sk, ...fields } = item as Record<string, unknown>;
-          records.push({ ...(fields as Omit<ActivityRecord, 'agentId'>), agentId: String(sk) });
+          const { pk: _pk, sk, directRooms, ...fields } = item as Record<string, unknown>;
+          records.push({
+            ...(fields as Omit<ActivityRecord, 'agentId'>),
+            // A DynamoDB string set, which the document client reads as a JS Set.
+            ...(directRooms instanceof Set ? { directRooms: [...(directRooms as Set<string>)].sort() } : {}),
+            agentId: String(sk),
+          });
         }
         startKey = page.LastEvaluatedKey;
       } while (startKey !== undefined);
@@ -202,6 +214,17 @@ export function createDynamoActivityStore(client: DynamoDBClient, tableName: str
           }),
         ),
       ),
+
+    addDirectRoom: async (agentId, roomId) => {
+      await documents.send(
+        new UpdateCommand({
+          TableName: tableName,
+          Key: key(agentId),
+          UpdateExpression: 'ADD directRooms :room',
+          ExpressionAttributeValues: { ':room': new Set([roomId]) },
+        }),
+      );
+    },
 
     clearPendingWake: (agentId, seenAt) =>
       conditionally(() =>

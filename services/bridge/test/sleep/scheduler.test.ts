@@ -10,9 +10,8 @@ import { createMemoryActivityStore } from '../../src/sleep/store.ts';
 const naming = createNaming({ serverName: 'fleet.test' });
 const T0 = Date.parse('2026-12-01T10:00:00.000Z');
 
-function harness(awakeCap = 0) {
-  let nowMs = T0;
-  const store = createMemoryActivityStore();
+function harness(awakeCap = 0, store = createMemoryActivityStore(), startMs = T0) {
+  let nowMs = startMs;
   const publisher = createMemoryPublisher();
   const typing: { roomId: string; userId: string }[] = [];
   const held: { roomId: string; userId: string }[] = [];
@@ -138,6 +137,36 @@ describe('the sleep scheduler (ADR 0018)', () => {
     );
     await h.scheduler.runOnce();
     assert.equal(h.requests('AgentWakeRequested').length, 1);
+  });
+
+  it('still takes a message in a direct chat as addressed to the agent after the bridge restarts', async () => {
+    const before = harness();
+    await before.fleet('AgentHired', hire('ada'), 0);
+    await before.fleet('AgentAsleep', { agentId: 'ada', reason: 'idle' }, 70);
+    await before.scheduler.onRoomEvent({
+      type: 'm.room.member',
+      sender: '@person:fleet.test',
+      room_id: '!dm',
+      event_id: '$invite',
+      state_key: naming.agentUserId('ada'),
+      content: { membership: 'invite', is_direct: true },
+    } as never);
+    assert.deepEqual(before.store.records.get('ada')?.directRooms, ['!dm'], 'written at once');
+
+    // A new bridge over the same store: it never saw the invite.
+    const after = harness(0, before.store, T0 + 90_000);
+    await after.scheduler.runOnce();
+    await after.scheduler.onRoomEvent(message('@person:fleet.test', '!dm', 'still there'));
+    await after.scheduler.runOnce();
+    assert.deepEqual(after.requests('AgentWakeRequested'), [
+      {
+        agentId: 'ada',
+        reason: 'direct-message',
+        seenAt: new Date(T0 + 90_000).toISOString(),
+        roomId: '!dm',
+        eventId: '$stillthere',
+      },
+    ]);
   });
 
   it('does not wake an agent whose budget is spent, says so once, and wakes it when the budget changes (ADR 0019)', async () => {
