@@ -286,7 +286,12 @@ async function shutdown(signal: NodeJS.Signals): Promise<void> {
   if (exit !== undefined && exit.code === 0 && resumable !== undefined) {
     try {
       const saved = await saveResumeState({ ...resumable, storage: config.AGENT_WORKSPACE });
-      logger.info('saved state for the next start', { entries: saved.entries });
+      // `sync`: whether OpenClaw marked its sync position clean; `unclean` is repaired at the next
+      // start when its replay guard comes back with it (ADR 0028).
+      logger[saved.sync === 'unclean' ? 'warn' : 'info']('saved state for the next start', {
+        entries: saved.entries,
+        sync: saved.sync,
+      });
     } catch (error) {
       logger.warn('could not save state for the next start; it will start fresh', { error });
     }
