@@ -156,3 +156,18 @@ export async function restoreResumeState(params: {
 export async function consumeResumeState(storage: string): Promise<void> {
   await rm(join(storage, RESUME_DIR), { recursive: true, force: true });
 }
+
+/**
+ * Left in the agent's storage by every run whose gateway listened on Matrix: from then on the
+ * agent has run, and a start with no snapshot (after a crash) starts fresh; only a gateway that
+ * has never listened starts from the position its first session was given (ADR 0028).
+ */
+export const LISTENED_MARKER = '.openclaw-listened';
+
+export async function markListened(storage: string, now: Date = new Date()): Promise<void> {
+  await writeFile(join(storage, LISTENED_MARKER), `${now.toISOString()}\n`, { mode: 0o600 });
+}
+
+export async function hasListened(storage: string): Promise<boolean> {
+  return (await readdir(storage).catch(() => [] as string[])).includes(LISTENED_MARKER);
+}
