@@ -11,7 +11,11 @@ import {
 } from '../src/openclaw/resume.ts';
 import { PLUGIN_MANIFEST } from '../src/openclaw/state.ts';
 import { inspectSyncState } from '../src/openclaw/sync-store.ts';
-import { writeOpenClawSyncStore, readOpenClawSyncMeta } from './support/openclaw-sync-store.ts';
+import {
+  readOpenClawSyncMeta,
+  readWithPlugin,
+  writeOpenClawSyncStore,
+} from './support/openclaw-sync-store.ts';
 
 describe("carrying OpenClaw's state across a clean stop (ADR 0019)", () => {
   let scratch: string;
@@ -141,6 +145,10 @@ describe("carrying OpenClaw's state across a clean stop (ADR 0019)", () => {
       // Only the mark changed: the position and the rest of OpenClaw's row are as the gateway wrote them.
       assert.equal(meta['chunkCount'], 1);
       assert.equal(meta['kind'], 'meta');
+      // And the plugin's own reader loads it as a position saved at a clean shutdown.
+      const loaded = await readWithPlugin(join(fresh, account));
+      assert.equal(loaded?.savedSync?.nextBatch, 's42_7');
+      assert.equal(loaded.cleanShutdown, true);
       // The snapshot in the agent's storage is untouched (no SQLite write on the shared file system).
       assert.equal(await inspectSyncState(join(storage, RESUME_DIR)), 'unclean');
       await consumeResumeState(storage);
@@ -154,6 +162,9 @@ describe("carrying OpenClaw's state across a clean stop (ADR 0019)", () => {
       assert.deepEqual(restored?.entries, ['matrix']);
       assert.equal(restored.sync, 'unclean');
       assert.equal(await inspectSyncState(fresh), 'unclean');
+      const loaded = await readWithPlugin(join(fresh, account));
+      assert.equal(loaded?.savedSync?.nextBatch, 's42_7');
+      assert.equal(loaded.cleanShutdown, false, 'the gateway will drop what it missed');
       await consumeResumeState(storage);
     });
   });

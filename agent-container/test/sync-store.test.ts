@@ -1,28 +1,11 @@
 import assert from 'node:assert/strict';
-import { mkdtemp, readdir, rm } from 'node:fs/promises';
-import { createRequire } from 'node:module';
+import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
-import { dirname, join } from 'node:path';
+import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { hasListened, markListened } from '../src/openclaw/resume.ts';
 import { matrixStorageRoot, seedSyncPosition } from '../src/openclaw/sync-store.ts';
-
-/**
- * One of the Matrix plugin's own functions, by name, from its bundled code: the paths and the file
- * format the entrypoint writes are checked against the installed plugin, not against a copy of it.
- */
-async function pluginFunction(prefix: string, name: string): Promise<(...args: never[]) => unknown> {
-  const require = createRequire(import.meta.url);
-  const setup = join(dirname(require.resolve('@openclaw/matrix/package.json')), 'dist', '.setup');
-  const file = (await readdir(setup)).find((f) => f.startsWith(`${prefix}-`) && f.endsWith('.mjs'));
-  assert.ok(file !== undefined, `the plugin has a ${prefix} module`);
-  const module = (await import(join(setup, file))) as Record<string, unknown>;
-  const found = Object.values(module).find(
-    (value): value is (...args: never[]) => unknown => typeof value === 'function' && value.name === name,
-  );
-  assert.ok(found !== undefined, `the plugin's ${prefix} module exports ${name}`);
-  return found;
-}
+import { pluginFunction } from './support/openclaw-sync-store.ts';
 
 describe("a first start's sync position, as OpenClaw's Matrix plugin reads it (ADR 0028)", () => {
   let scratch: string;

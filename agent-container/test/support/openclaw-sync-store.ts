@@ -1,6 +1,8 @@
 import { createHash, randomUUID } from 'node:crypto';
-import { mkdir } from 'node:fs/promises';
-import { join } from 'node:path';
+import assert from 'node:assert/strict';
+import { mkdir, readdir } from 'node:fs/promises';
+import { createRequire } from 'node:module';
+import { dirname, join } from 'node:path';
 import { DatabaseSync } from 'node:sqlite';
 
 /**
@@ -67,6 +69,57 @@ export function readOpenClawSyncMeta(root: string): Record<string, unknown> {
       )
       .get() as { value_json: string };
     return JSON.parse(row.value_json) as Record<string, unknown>;
+  } finally {
+    database.close();
+  }
+}
+
+/**
+ * One of the Matrix plugin's own functions, by name, from its bundled code: the paths and the file
+ * format the entrypoint writes are checked against the installed plugin, not against a copy of it.
+ */
+export async function pluginFunction(prefix: string, name: string): Promise<(...args: never[]) => unknown> {
+  const require = createRequire(import.meta.url);
+  const setup = join(dirname(require.resolve('@openclaw/matrix/package.json')), 'dist', '.setup');
+  const file = (await readdir(setup)).find((f) => f.startsWith(`${prefix}-`) && f.endsWith('.mjs'));
+  assert.ok(file !== undefined, `the plugin has a ${prefix} module`);
+  const module = (await import(join(setup, file))) as Record<string, unknown>;
+  const found = Object.values(module).find(
+    (value): value is (...args: never[]) => unknown => typeof value === 'function' && value.name === name,
+  );
+  assert.ok(found !== undefined, `the plugin's ${prefix} module exports ${name}`);
+  return found;
+}
+
+/**
+ * Reads a sync store with the plugin's own reader (`readPersistedStoreFromStore`), through a
+ * minimal keyed store over the SQLite file: what the gateway will load.
+ */
+export async function readWithPlugin(
+  root: string,
+): Promise<{ savedSync: { nextBatch: string } | null; cleanShutdown: boolean } | null> {
+  const read = (await pluginFunction('sync-cache-state', 'readPersistedStoreFromStore')) as (params: {
+    storageRootDir: string;
+    store: unknown;
+  }) => Promise<{ savedSync: { nextBatch: string } | null; cleanShutdown: boolean } | null>;
+  const database = new DatabaseSync(join(root, 'state', 'openclaw.sqlite'), { readOnly: true });
+  const lookup = (key: string): unknown => {
+    const row = database
+      .prepare(
+        "SELECT value_json FROM plugin_state_entries WHERE plugin_id = 'matrix' AND namespace = 'sync-cache' AND entry_key = ?",
+      )
+      .get(key) as { value_json: string } | undefined;
+    return row === undefined ? undefined : (JSON.parse(row.value_json) as unknown);
+  };
+  try {
+    return await read({
+      storageRootDir: root,
+      store: {
+        lookup: (key: string) => Promise.resolve(lookup(key)),
+        lookupMany: (keys: string[]) =>
+          Promise.resolve(keys.map((key) => ({ ok: true, value: lookup(key) }))),
+      },
+    });
   } finally {
     database.close();
   }
