@@ -7,6 +7,11 @@ export interface AgentCredentials {
   /** The Matrix access token the bridge minted into the secret (ADR 0020). */
   readonly matrixAccessToken: SecretText;
   /**
+   * Where the account's sync stream was before it was in any room (ADR 0028; not a secret): a
+   * gateway that has never run starts there. Secrets written before it existed have none.
+   */
+  readonly matrixSyncFrom?: string | undefined;
+  /**
    * The agent's own read-only token for the directory (ADR 0016). A secret written before these
    * tokens existed has none until its next rotation; the directory then refuses the agent's reads.
    */
@@ -69,6 +74,7 @@ export async function readAgentCredentials(params: {
       : apiKeyFrom(await getSecretString(secretsManager, params.modelApiKeyArn));
   return {
     matrixAccessToken,
+    matrixSyncFrom: value.matrix?.syncFrom,
     directoryToken: value.directory?.token,
     modelApiKey,
     modelGatewayKey: value.model?.key,

@@ -24,7 +24,14 @@ import {
   waitUntilReady,
   type GatewayProcess,
 } from './openclaw/gateway.ts';
-import { consumeResumeState, restoreResumeState, saveResumeState } from './openclaw/resume.ts';
+import {
+  consumeResumeState,
+  hasListened,
+  markListened,
+  restoreResumeState,
+  saveResumeState,
+} from './openclaw/resume.ts';
+import { seedSyncPosition } from './openclaw/sync-store.ts';
 import { prepareState, readPluginManifest, writeGatewayConfig, writeSecrets } from './openclaw/state.ts';
 import { loadTemplates, renderPersona } from './persona/persona.ts';
 import { writePersona } from './persona/workspace.ts';
@@ -126,6 +133,20 @@ async function run(config: AgentConfig, logger: Logger): Promise<void> {
   // sent while the agent was stopped or asleep are answered now.
   const restored = await restoreResumeState({ stateDir, storage: config.AGENT_WORKSPACE, pluginHome });
   if (restored !== undefined) logger.info('resuming from the last clean stop', { ...restored });
+  // Never listened (no snapshot, no marker): a gateway with no sync position drops every message
+  // sent before its start, the one that first woke it too. It starts from where its account's
+  // sync stream was before it was in any room, which the bridge put in its secret (ADR 0028).
+  const syncFrom = credentials.matrixSyncFrom;
+  if (restored === undefined && syncFrom !== undefined && !(await hasListened(config.AGENT_WORKSPACE))) {
+    await seedSyncPosition({
+      stateDir,
+      homeserverUrl: config.MATRIX_HOMESERVER_URL,
+      userId: matrixUserId,
+      accessToken: credentials.matrixAccessToken.reveal(),
+      since: syncFrom,
+    });
+    logger.info('first start: syncing from before the agent was in any room', { syncFrom });
+  }
   const layout = await prepareState(stateDir, pluginHome);
   if (config.MODEL_PROVIDER === 'gateway' && credentials.modelGatewayKey === undefined) {
     throw new Error(
@@ -195,9 +216,11 @@ async function run(config: AgentConfig, logger: Logger): Promise<void> {
     signal: ready.signal,
   });
   await waitForMatrixLogin({ logFile: layout.logFile, from: logOffset, signal: ready.signal });
-  if (!ready.signal.aborted && restored !== undefined) {
-    // Listening now: from here a crash must not resume from this snapshot again (ADR 0019).
-    await consumeResumeState(config.AGENT_WORKSPACE);
+  if (!ready.signal.aborted) {
+    // Listening now: from here a crash must not resume from this snapshot (ADR 0019), nor from
+    // the first session's position (ADR 0028), again.
+    await markListened(config.AGENT_WORKSPACE);
+    if (restored !== undefined) await consumeResumeState(config.AGENT_WORKSPACE);
   }
   if (!ready.signal.aborted) {
     logger.info('agent ready', {
@@ -286,7 +309,12 @@ async function shutdown(signal: NodeJS.Signals): Promise<void> {
   if (exit !== undefined && exit.code === 0 && resumable !== undefined) {
     try {
       const saved = await saveResumeState({ ...resumable, storage: config.AGENT_WORKSPACE });
-      logger.info('saved state for the next start', { entries: saved.entries });
+      // `sync`: whether OpenClaw marked its sync position clean; `unclean` is repaired at the next
+      // start when its replay guard comes back with it (ADR 0028).
+      logger[saved.sync === 'unclean' ? 'warn' : 'info']('saved state for the next start', {
+        entries: saved.entries,
+        sync: saved.sync,
+      });
     } catch (error) {
       logger.warn('could not save state for the next start; it will start fresh', { error });
     }

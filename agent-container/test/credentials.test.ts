@@ -77,6 +77,23 @@ describe("reading the agent's credentials", () => {
     assert.equal((await read(secretString)).directoryToken, undefined);
   });
 
+  it("reads the first session's sync position when the bridge put one there (ADR 0028)", async () => {
+    const withPosition = serializeAgentSecretValue({
+      version: 1,
+      matrix: { accessToken: new SecretText(accessToken), deviceId: 'OCFAGENT', syncFrom: 's9_4_0_1' },
+      issuedAt: '2026-11-25T10:00:00.000Z',
+    }).reveal();
+    const read = (value: string) =>
+      readAgentCredentials({
+        secretsManager: fakeSecretsManager({ [arn]: value }),
+        environment: 'prod',
+        agentId: 'ada',
+        source: { arn },
+      });
+    assert.equal((await read(withPosition)).matrixSyncFrom, 's9_4_0_1');
+    assert.equal((await read(secretString)).matrixSyncFrom, undefined);
+  });
+
   it("refuses an ARN of another agent's secret before asking for it", async () => {
     const sm = fakeSecretsManager({});
     const other = arn.replace('/ada-', '/adam-');

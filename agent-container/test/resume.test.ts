@@ -10,6 +10,12 @@ import {
   saveResumeState,
 } from '../src/openclaw/resume.ts';
 import { PLUGIN_MANIFEST } from '../src/openclaw/state.ts';
+import { inspectSyncState } from '../src/openclaw/sync-store.ts';
+import {
+  readOpenClawSyncMeta,
+  readWithPlugin,
+  writeOpenClawSyncStore,
+} from './support/openclaw-sync-store.ts';
 
 describe("carrying OpenClaw's state across a clean stop (ADR 0019)", () => {
   let scratch: string;
@@ -92,5 +98,74 @@ describe("carrying OpenClaw's state across a clean stop (ADR 0019)", () => {
       [],
       'nothing left behind',
     );
+  });
+
+  describe("OpenClaw's clean-shutdown mark on the saved sync position (ADR 0028)", () => {
+    const account = join(
+      'matrix',
+      'accounts',
+      'default',
+      '127.0.0.1_8008__agent-ada_localhost',
+      '0123456789abcdef',
+    );
+
+    async function gatewayState(name: string, cleanShutdown: boolean): Promise<string> {
+      const dir = join(scratch, name);
+      await mkdir(join(dir, 'state'), { recursive: true });
+      await writeFile(join(dir, 'state', 'openclaw.sqlite'), 'replay guard');
+      await writeOpenClawSyncStore(join(dir, account), { nextBatch: 's42_7', cleanShutdown });
+      return dir;
+    }
+
+    it('says in the snapshot whether the gateway marked its position clean', async () => {
+      assert.equal(
+        (await saveResumeState({ stateDir: await gatewayState('clean', true), storage, pluginHome })).sync,
+        'clean',
+      );
+      assert.equal(
+        (await saveResumeState({ stateDir: await gatewayState('unclean', false), storage, pluginHome })).sync,
+        'unclean',
+      );
+      const none = join(scratch, 'none');
+      await mkdir(join(none, 'state'), { recursive: true });
+      assert.equal((await saveResumeState({ stateDir: none, storage, pluginHome })).sync, 'none');
+      await consumeResumeState(storage);
+    });
+
+    it('marks an unclean position clean at restore when the replay guard comes back with it', async () => {
+      await writeFile(join(pluginHome, PLUGIN_MANIFEST), JSON.stringify({ plugins: { matrix: '3' } }));
+      const stopped = await gatewayState('unclean-2', false);
+      await saveResumeState({ stateDir: stopped, storage, pluginHome });
+      const fresh = join(scratch, 'resumed');
+      const restored = await restoreResumeState({ stateDir: fresh, storage, pluginHome });
+      assert.equal(restored?.sync, 'marked-clean');
+      assert.equal(await inspectSyncState(fresh), 'clean');
+      const meta = readOpenClawSyncMeta(join(fresh, account));
+      assert.equal(meta['cleanShutdown'], true);
+      // Only the mark changed: the position and the rest of OpenClaw's row are as the gateway wrote them.
+      assert.equal(meta['chunkCount'], 1);
+      assert.equal(meta['kind'], 'meta');
+      // And the plugin's own reader loads it as a position saved at a clean shutdown.
+      const loaded = await readWithPlugin(join(fresh, account));
+      assert.equal(loaded?.savedSync?.nextBatch, 's42_7');
+      assert.equal(loaded.cleanShutdown, true);
+      // The snapshot in the agent's storage is untouched (no SQLite write on the shared file system).
+      assert.equal(await inspectSyncState(join(storage, RESUME_DIR)), 'unclean');
+      await consumeResumeState(storage);
+    });
+
+    it('leaves it unclean when the replay guard does not come back (other plugins): dropping beats answering twice', async () => {
+      await saveResumeState({ stateDir: await gatewayState('unclean-3', false), storage, pluginHome });
+      await writeFile(join(pluginHome, PLUGIN_MANIFEST), JSON.stringify({ plugins: { matrix: '4' } }));
+      const fresh = join(scratch, 'resumed-other-plugins');
+      const restored = await restoreResumeState({ stateDir: fresh, storage, pluginHome });
+      assert.deepEqual(restored?.entries, ['matrix']);
+      assert.equal(restored.sync, 'unclean');
+      assert.equal(await inspectSyncState(fresh), 'unclean');
+      const loaded = await readWithPlugin(join(fresh, account));
+      assert.equal(loaded?.savedSync?.nextBatch, 's42_7');
+      assert.equal(loaded.cleanShutdown, false, 'the gateway will drop what it missed');
+      await consumeResumeState(storage);
+    });
   });
 });

@@ -501,9 +501,8 @@ async function up(
       if (realAgents)
         say(
           `a sample org of real agents: at most ${agentSettings.bridge['BRIDGE_AWAKE_CAP'] ?? LOCAL_AWAKE_CAP} ` +
-            'awake at once, the others sleep before their first start, and an agent that never ran does not ' +
-            'answer the message that first wakes it (it has no saved chat position yet; issue 13). For a ' +
-            'whole sample org without a model, use --agents stand-in.',
+            'awake at once, the others sleep before their first start and start when someone addresses ' +
+            'them (ADR 0028). For a whole sample org without a model, use --agents stand-in.',
         );
       const org = await runScript(
         'services/directory/scripts/sample-org.ts',

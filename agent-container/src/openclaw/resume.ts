@@ -3,6 +3,7 @@ import { cp, lstat, mkdir, readdir, readFile, rename, rm, writeFile } from 'node
 import { join } from 'node:path';
 import { z } from 'zod';
 import { PLUGIN_MANIFEST } from './state.ts';
+import { inspectSyncState, markSyncClean, type SyncState } from './sync-store.ts';
 
 /**
  * Carrying OpenClaw's runtime state across a stop and a start of the agent (ADR 0019).
@@ -37,6 +38,8 @@ const markerSchema = z.object({
   /** The plugin manifest's digest: a state database from another image is not restored. */
   plugins: z.string(),
   entries: z.array(z.string()),
+  /** The saved sync position as the gateway left it (ADR 0028); absent in snapshots before it. */
+  sync: z.enum(['clean', 'unclean', 'none']).optional(),
 });
 export type ResumeMarker = z.infer<typeof markerSchema>;
 
@@ -72,6 +75,7 @@ export async function saveResumeState(params: {
     savedAt: (params.now ?? new Date()).toISOString(),
     plugins: await pluginDigest(params.pluginHome),
     entries: entries.sort(),
+    sync: await inspectSyncState(partial),
   };
   await writeFile(join(partial, MARKER), `${JSON.stringify(marker)}\n`, { mode: 0o600 });
   const previous = `${target}.old-${process.pid}`;
@@ -86,6 +90,13 @@ export interface Restored {
   readonly savedAt: string;
   /** The state database was left behind because the plugins changed since it was saved. */
   readonly droppedStateDatabase: boolean;
+  /**
+   * The restored sync position (ADR 0028): `clean` as saved; `marked-clean` saved without the
+   * clean-shutdown mark and marked here, the replay guard having come back with it; `unclean`
+   * left without it (no replay guard: the gateway drops what it missed rather than answer twice);
+   * `none` no position.
+   */
+  readonly sync: SyncState | 'marked-clean';
 }
 
 /**
@@ -122,9 +133,18 @@ export async function restoreResumeState(params: {
     await cp(join(source, name), join(params.stateDir, name), { recursive: true, verbatimSymlinks: true });
     restored.push(name);
   }
+  // OpenClaw's Matrix plugin leaves the clean-shutdown mark off after some stops that still exit 0
+  // (a sync that does not quiesce within 5 s, a failed persist): its gateway would then drop every
+  // message sent while it was down, the one that woke it too. Its last saved position is at most a
+  // few syncs old, and its inbound replay guard (in `state/`, 30 days) remembers every event it
+  // handled, so replaying from that position answers only what it had not (ADR 0028). Without the
+  // guard (a snapshot from other plugins), a replay could answer twice: left as it is.
+  let sync: Restored['sync'] = await inspectSyncState(params.stateDir);
+  if (sync === 'unclean' && restored.includes('state') && (await markSyncClean(params.stateDir)) > 0)
+    sync = 'marked-clean';
   // Kept until the gateway that resumes from it is listening (consumeResumeState): a run stopped
   // or killed before that handled nothing, and its successor must still resume from it.
-  return { entries: restored, savedAt: marker.savedAt, droppedStateDatabase: !samePlugins };
+  return { entries: restored, savedAt: marker.savedAt, droppedStateDatabase: !samePlugins, sync };
 }
 
 /**
@@ -135,4 +155,19 @@ export async function restoreResumeState(params: {
  */
 export async function consumeResumeState(storage: string): Promise<void> {
   await rm(join(storage, RESUME_DIR), { recursive: true, force: true });
+}
+
+/**
+ * Left in the agent's storage by every run whose gateway listened on Matrix: from then on the
+ * agent has run, and a start with no snapshot (after a crash) starts fresh; only a gateway that
+ * has never listened starts from the position its first session was given (ADR 0028).
+ */
+export const LISTENED_MARKER = '.openclaw-listened';
+
+export async function markListened(storage: string, now: Date = new Date()): Promise<void> {
+  await writeFile(join(storage, LISTENED_MARKER), `${now.toISOString()}\n`, { mode: 0o600 });
+}
+
+export async function hasListened(storage: string): Promise<boolean> {
+  return (await readdir(storage).catch(() => [] as string[])).includes(LISTENED_MARKER);
 }

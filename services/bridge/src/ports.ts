@@ -38,6 +38,11 @@ export interface Homeserver {
    * homeserver hashes nothing (ADR 0020).
    */
   issueAccessToken(userId: string, deviceId: string): Promise<SecretText>;
+  /**
+   * Where the account's sync stream is now: the `next_batch` of a sync with that token that asks
+   * for nothing. A gateway that starts from it is handed everything after (ADR 0028).
+   */
+  syncPosition(userId: string, accessToken: SecretText): Promise<string>;
   setDisplayName(userId: string, displayName: string): Promise<void>;
   /**
    * Nobody can use the account any more: every session ends and the agent leaves every room it is
@@ -168,7 +173,7 @@ export interface AgentSecrets {
   addMatrixToken(
     agentId: string,
     basedOn: CurrentSecret,
-    matrix: { readonly accessToken: SecretText; readonly deviceId: string },
+    matrix: { readonly accessToken: SecretText; readonly deviceId: string; readonly syncFrom?: string },
   ): Promise<string>;
 }
 

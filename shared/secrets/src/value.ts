@@ -21,6 +21,10 @@ export const AGENT_SECRET_FORMAT_VERSION = 1;
  * - `matrix.accessToken` (optional until the bridge has made the account): the agent's Matrix
  *   access token, minted by the bridge as the homeserver's application service for the device
  *   `matrix.deviceId`. The agent container gives it to OpenClaw; nobody hashes anything.
+ * - `matrix.syncFrom` (optional, added without a version bump): where the account's sync stream
+ *   was when the bridge made its first session, before the agent was in any room. Not a secret.
+ *   The agent container starts a gateway that has never run from there, so it answers what it was
+ *   sent before its first start (ADR 0028). Kept by the bridge across its own re-mints.
  * - `matrix.password` (optional, no longer written): the login password of ADR 0006, read so
  *   that a secret written before ADR 0020 still parses. Nothing sets it on an account any more.
  * - `issuedAt`: when the credentials service made this value; every rotation makes a new one.
@@ -60,6 +64,12 @@ export const agentSecretValueSchema = z.object({
         .regex(/^[A-Za-z0-9_-]{1,64}$/)
         .optional(),
       password: printableSecret(32).optional(),
+      // Not a secret: a position in the homeserver's sync stream (ADR 0028).
+      syncFrom: z
+        .string()
+        .max(512)
+        .regex(/^[\x21-\x7e]+$/)
+        .optional(),
     })
     .optional(),
   issuedAt: z.iso.datetime({ offset: true }),
@@ -121,6 +131,7 @@ function serializeMatrix(matrix: NonNullable<AgentSecretValue['matrix']>): Recor
     ...(matrix.accessToken === undefined ? {} : { accessToken: matrix.accessToken.reveal() }),
     ...(matrix.deviceId === undefined ? {} : { deviceId: matrix.deviceId }),
     ...(matrix.password === undefined ? {} : { password: matrix.password.reveal() }),
+    ...(matrix.syncFrom === undefined ? {} : { syncFrom: matrix.syncFrom }),
   };
 }
 

@@ -36,6 +36,20 @@ describe('agent secret value', () => {
     assert.equal(parseAgentSecretValue(text).matrix?.accessToken?.reveal(), TOKEN, 'reads a SecretText too');
   });
 
+  it("keeps the Matrix part's sync position (ADR 0028), which is no secret", () => {
+    const text = serializeAgentSecretValue({
+      ...valueWith(TOKEN),
+      matrix: { accessToken: new SecretText(TOKEN), deviceId: 'OCFAGENT', syncFrom: 's72_1_0_0_0_0_0_0_0_0' },
+    });
+    const parsed = parseAgentSecretValue(text);
+    assert.equal(parsed.matrix?.syncFrom, 's72_1_0_0_0_0_0_0_0_0');
+    assert.throws(
+      () =>
+        parseAgentSecretValue(JSON.stringify({ ...JSON.parse(text.reveal()), matrix: { syncFrom: 'a b' } })),
+      AgentSecretError,
+    );
+  });
+
   it('has no Matrix part until the bridge adds one, and still reads a password of ADR 0006', () => {
     const issued = parseAgentSecretValue(JSON.stringify({ version: 1, issuedAt: '2026-11-25T10:00:00Z' }));
     assert.equal(issued.matrix, undefined);

@@ -36,7 +36,14 @@ export function createMemoryAgentSecrets(): MemoryAgentSecrets {
       const versionId = `v${++versions}`;
       current.set(agentId, {
         versionId,
-        value: { ...basedOn.value, matrix: { accessToken: matrix.accessToken, deviceId: matrix.deviceId } },
+        value: {
+          ...basedOn.value,
+          matrix: {
+            accessToken: matrix.accessToken,
+            deviceId: matrix.deviceId,
+            ...(matrix.syncFrom === undefined ? {} : { syncFrom: matrix.syncFrom }),
+          },
+        },
       });
       return Promise.resolve(versionId);
     },

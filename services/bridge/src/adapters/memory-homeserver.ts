@@ -131,6 +131,13 @@ export function createMemoryHomeserver(options: { serverName?: string } = {}): M
         return new SecretText(token);
       }),
 
+    syncPosition: (userId, accessToken) =>
+      run('syncPosition', () => {
+        if (!user(userId).tokens.has(accessToken.reveal()))
+          throw refused(401, 'M_UNKNOWN_TOKEN', 'Unknown token');
+        return `s${++ids}_0`;
+      }),
+
     setDisplayName: (userId, displayName) =>
       run('setDisplayName', () => {
         user(userId).displayName = displayName;

@@ -57,7 +57,11 @@ export function createSecretsManagerAgentSecrets(
       const name = agentSecretName(environment, agentId);
       const value = serializeAgentSecretValue({
         ...basedOn.value,
-        matrix: { accessToken: matrix.accessToken, deviceId: matrix.deviceId },
+        matrix: {
+          accessToken: matrix.accessToken,
+          deviceId: matrix.deviceId,
+          ...(matrix.syncFrom === undefined ? {} : { syncFrom: matrix.syncFrom }),
+        },
       });
       const versionId = newId();
       try {

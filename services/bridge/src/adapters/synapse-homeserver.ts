@@ -1,4 +1,4 @@
-import { Appservice, MemoryStorageProvider } from 'matrix-bot-sdk';
+import { Appservice, MatrixClient, MemoryStorageProvider } from 'matrix-bot-sdk';
 import type { Logger } from '@ocf/logging';
 import { exclusiveNamespaces } from '@ocf/naming';
 import type { Sleep } from '@ocf/runtime';
@@ -34,6 +34,13 @@ export interface SynapseHomeserverOptions {
  * Only the client side of matrix-bot-sdk's Appservice is used: the transactions Synapse pushes
  * are served by the bridge's own endpoint (appservice/), which checks the token in constant time.
  */
+/** A sync filter that asks for nothing: only the position comes back. */
+const NOTHING = {
+  presence: { not_types: ['*'] },
+  account_data: { not_types: ['*'] },
+  room: { rooms: [], account_data: { not_types: ['*'] } },
+};
+
 export function createSynapseHomeserver(options: SynapseHomeserverOptions): Homeserver {
   const { registration } = options;
   const owned = exclusiveNamespaces(options.serverName);
@@ -140,6 +147,23 @@ export function createSynapseHomeserver(options: SynapseHomeserverOptions): Home
         });
       }
       return new SecretText(login.access_token);
+    },
+
+    async syncPosition(userId, accessToken) {
+      // As the agent's own session (the device OpenClaw will use), asking for nothing: no rooms,
+      // presence or account data, and no waiting. Only `next_batch` matters.
+      const client = new MatrixClient(options.homeserverUrl, accessToken.reveal());
+      const answer = (await call(`take the sync position of ${userId}`, () =>
+        client.doRequest('GET', '/_matrix/client/v3/sync', {
+          timeout: 0,
+          set_presence: 'offline',
+          filter: JSON.stringify(NOTHING),
+        }),
+      )) as { next_batch?: unknown };
+      if (typeof answer.next_batch !== 'string' || answer.next_batch === '') {
+        throw new HomeserverError(`the sync of ${userId} answered without a position`, { retryable: true });
+      }
+      return answer.next_batch;
     },
 
     async setDisplayName(userId, displayName) {

@@ -25,6 +25,8 @@ export async function ensureAccount(
   agentId: string,
   position: Position,
   appliedSecretVersionId: string | undefined,
+  /** The agent has not been in its rooms yet (its account never became ready): see syncFrom. */
+  firstSession: boolean,
   { logger }: WorkContext,
 ): Promise<{ appliedSecretVersionId: string }> {
   const { homeserver, secrets, naming } = deps;
@@ -42,11 +44,23 @@ export async function ensureAccount(
   let applied = secret.versionId;
   if (secret.versionId !== appliedSecretVersionId || secret.value.matrix?.accessToken === undefined) {
     const accessToken = await homeserver.issueAccessToken(userId, AGENT_DEVICE_ID);
-    applied = await secrets.addMatrixToken(agentId, secret, { accessToken, deviceId: AGENT_DEVICE_ID });
+    // The first session, before the agent is in any room: where its sync stream is now comes
+    // before every message anybody can send it, so its first gateway starts from there and
+    // answers what it was sent before it ever ran (ADR 0028). A re-mint keeps the position the
+    // current version holds (a rotation's version holds none: known gap, the ADR says).
+    const syncFrom = firstSession
+      ? await homeserver.syncPosition(userId, accessToken)
+      : secret.value.matrix?.syncFrom;
+    applied = await secrets.addMatrixToken(agentId, secret, {
+      accessToken,
+      deviceId: AGENT_DEVICE_ID,
+      ...(syncFrom === undefined ? {} : { syncFrom }),
+    });
     logger.info('chat access token issued into the secret', {
       matrixUserId: userId,
       basedOnVersionId: secret.versionId,
       secretVersionId: applied,
+      syncFrom: syncFrom ?? null,
     });
   }
 

@@ -38,6 +38,7 @@ export async function reconcileAgent(
         record.agentId,
         life.position,
         record.account.appliedSecretVersionId,
+        record.account.state !== 'ready',
         context,
       );
       // Noted before the rooms: if they fail, the retry must not mint (and log out) a token again.

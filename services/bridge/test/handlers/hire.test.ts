@@ -24,6 +24,22 @@ describe('hiring the small org through the cascade', () => {
     );
   });
 
+  it("puts where the agent's sync stream was before it joined any room in its secret (ADR 0028)", async () => {
+    const h = bridgeHarness();
+    await h.hire('grace', SMALL_ORG[0]![1]);
+
+    const matrix = h.secrets.currentOf('grace')?.value.matrix;
+    assert.match(matrix?.syncFrom ?? '', /^s\d+_0$/);
+    const calls = h.fake.calls;
+    assert.equal(calls.filter((c) => c === 'syncPosition').length, 1);
+    assert.ok(calls.indexOf('syncPosition') > calls.indexOf('issueAccessToken'), 'with the new token');
+    assert.ok(
+      calls.indexOf('join') < 0 || calls.indexOf('syncPosition') < calls.indexOf('join'),
+      'before any join',
+    );
+    assert.ok(h.members('all-employees').includes('grace'), 'then it joined its rooms');
+  });
+
   it('puts each agent in exactly its rooms: everyone, its leadership, its team', async () => {
     const h = bridgeHarness();
     await hireSmallOrg(h);

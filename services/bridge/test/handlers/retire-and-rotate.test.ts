@@ -135,6 +135,23 @@ describe('rotation', () => {
     );
   });
 
+  it('takes no new sync position for an agent that is in its rooms already (ADR 0028)', async () => {
+    const h = bridgeHarness();
+    await h.hire('grace', SMALL_ORG[0]![1]);
+    const positions = h.fake.calls.filter((c) => c === 'syncPosition').length;
+    const versionId = h.secrets.issue('grace');
+    await h.deliver(
+      h.event('CredentialsRotated', {
+        agentId: 'grace',
+        secretArn: 'arn:aws:secretsmanager:us-east-1:123456789012:secret:ocf/test/agents/grace-a1B2c3',
+        versionId,
+      }),
+    );
+    assert.equal(h.fake.calls.filter((c) => c === 'syncPosition').length, positions);
+    // A position taken now would be after messages sent to it: better none (it then starts fresh).
+    assert.equal(h.secrets.currentOf('grace')?.value.matrix?.syncFrom, undefined);
+  });
+
   it('builds on AWSCURRENT, not the version a late event names', async () => {
     const h = bridgeHarness();
     await h.hire('grace', SMALL_ORG[0]![1]);

@@ -60,6 +60,16 @@ export function homeserverContract(subject: () => ContractSubject, unique: () =>
     assert.equal(await owner(first), undefined, 'the older token is dead');
   });
 
+  it("gives the sync position of an agent's live session, and refuses a dead one", async () => {
+    const userId = agent();
+    await hs().registerAgent(userId);
+    const first = await hs().issueAccessToken(userId, 'OCFAGENT');
+    const position = await hs().syncPosition(userId, first);
+    assert.ok(position.length > 0);
+    await hs().issueAccessToken(userId, 'OCFAGENT');
+    await assert.rejects(hs().syncPosition(userId, first), refusal('M_UNKNOWN_TOKEN'));
+  });
+
   it('closes an account: no session left, out of every room, and a new token opens it again', async () => {
     const owner = subject().tokenOwner;
     const userId = agent();
