@@ -28,7 +28,14 @@ describe('org as code on the local fleet', async () => {
       skip: processStack ? false : 'the backends under test are not a local process stack',
       timeout: 1_800_000,
     },
-    async () => {
+    async (t) => {
+      // How long each step took, printed at the end (the full CI run is long; this says where).
+      let mark = performance.now();
+      const phase = (name: string) => {
+        const at = performance.now();
+        t.diagnostic(`${name}: ${((at - mark) / 1000).toFixed(1)} s`);
+        mark = at;
+      };
       const environment = uniqueEnvironment('orgfleet');
       const portBase = Number(process.env['OCF_E2E_PORT_BASE'] ?? '8800');
       const stackDir = process.env['OCF_STACK_DIR'] ?? '';
@@ -76,14 +83,18 @@ describe('org as code on the local fleet', async () => {
           },
         );
 
+        phase('fleet up');
         const org = sampleOrgFile({ seed: 13, size });
         const applied = await cli(['org', 'apply', await fileWith('org.json', org)]);
         assert.equal(applied.code, 0, applied.stderr);
+        phase(`apply ${size}`);
         assert.deepEqual(await activeIds(), org.people.map((p) => p.id).sort());
+        phase('ls');
 
         const change = reorganise(org, { hires: 2, moves: 3, promotions: 1, removals: 4 });
         const changed = await fileWith('changed.json', change.file);
         const planned = await cli(['--json', 'org', 'plan', changed, '--prune']);
+        phase('plan 10 changes');
         const plan = JSON.parse(planned.stdout) as {
           changes: { action: string; agentId: string; kinds?: string[] }[];
         };
@@ -99,8 +110,10 @@ describe('org as code on the local fleet', async () => {
         assert.deepEqual(ids('retire'), [...change.removed].sort());
         const converged = await cli(['org', 'apply', changed, '--prune']);
         assert.equal(converged.code, 0, converged.stderr);
+        phase('apply --prune 10 changes');
         assert.deepEqual(await activeIds(), change.file.people.map((p) => p.id).sort());
         const noop = await cli(['--json', 'org', 'apply', changed, '--prune']);
+        phase('ls and no-op apply');
         assert.deepEqual((JSON.parse(noop.stdout) as { applied: unknown }).applied, {
           hire: 0,
           update: 0,
@@ -133,6 +146,7 @@ describe('org as code on the local fleet', async () => {
           if (progress !== null && Number(progress[1]) >= 3) started = true;
         });
         await waitFor('the apply under way', () => (started ? true : undefined), { timeoutMs: 300_000 });
+        phase('30-hire apply under way (3 done)');
         const state = JSON.parse(
           await readFile(path.join(stackDir, 'fleet', environment, 'fleet.json'), 'utf8'),
         ) as {
@@ -140,6 +154,7 @@ describe('org as code on the local fleet', async () => {
         };
         process.kill(state.services.directory.pid, 'SIGKILL');
         assert.equal(await exited, 1, stderr);
+        phase('directory killed, apply exited');
         await waitFor(
           'the directory restarted by the fleet',
           async () => ((await cli(['ls'])).code === 0 ? true : undefined),
@@ -148,12 +163,15 @@ describe('org as code on the local fleet', async () => {
             intervalMs: 1000,
           },
         );
+        phase('directory restarted');
         const resumed = await cli(['--json', 'org', 'apply', grown]);
+        phase('resumed apply');
         assert.equal(resumed.code, 0, resumed.stderr);
         const hired = (JSON.parse(resumed.stdout) as { applied: { hire: number } }).applied.hire;
         assert.ok(hired > 0 && hired < 30, `only the rest: ${hired}`);
         const all = await activeIds();
         assert.deepEqual(all, [...change.file.people.map((p) => p.id), ...batch.map((p) => p.id)].sort());
+        phase('ls');
       } catch (error) {
         throw new Error(
           `${(error as Error).message}\n--- fleet output ---\n${output.slice(-40).join('\n')}`,
@@ -162,6 +180,7 @@ describe('org as code on the local fleet', async () => {
       } finally {
         fleet.kill('SIGINT');
         await once(fleet, 'exit');
+        phase('fleet down');
       }
     },
   );

@@ -157,6 +157,11 @@ export function createOutboxWriter<R extends OutboxRecord>(options: OutboxWriter
     for (const event of record.outbox) options.onPublished?.(record, event);
     const published = new Set(record.outbox.map((e) => e.eventId));
     try {
+      // Most often nobody wrote the record since it was read or written here: clear against its
+      // version straight away, and read it again only if that write loses (one read fewer).
+      const rest = { ...record, outbox: record.outbox.filter((e) => !published.has(e.eventId)) };
+      const stamped = { ...(options.beforeWrite?.(rest, record) ?? rest), version: record.version + 1 };
+      if ((await records.write(stamped)) === 'written') return stamped;
       const { record: cleared } = await mutate(keyOf(record), (current) =>
         current === undefined || !current.outbox.some((e) => published.has(e.eventId))
           ? undefined

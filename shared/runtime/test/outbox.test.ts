@@ -129,6 +129,24 @@ describe('outbox writer', () => {
     assert.deepEqual((await records.get('ada'))?.outbox, []);
   });
 
+  it('clears the outbox of a record nobody wrote since without reading it again', async () => {
+    const memory = createMemoryVersionedRecords<Item>((i) => i.agentId);
+    let reads = 0;
+    const { writer, records } = setup({ get: (key) => (reads++, memory.get(key)), write: memory.write });
+    const { record } = await writer.mutate('ada', () => ({
+      agentId: 'ada',
+      title: 'x',
+      version: 0,
+      outbox: [retired('ada')],
+    }));
+    assert.ok(record);
+    reads = 0;
+    const flushed = await writer.flush(record);
+    assert.equal(reads, 0);
+    assert.deepEqual(flushed, { ...record, outbox: [], version: record.version + 1 });
+    assert.deepEqual(await records.get('ada'), flushed);
+  });
+
   it('clears only what it published: an event added meanwhile stays owed', async () => {
     const { writer, records } = setup();
     const first = retired('ada');

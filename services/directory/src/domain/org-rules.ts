@@ -27,8 +27,9 @@ export async function checkPosition(
     return { field: 'managerId', code: 'REPORTING_CYCLE', message: `${agentId} cannot report to itself` };
   }
   let managerLevel: Level | 'ceo' = 'ceo';
+  let manager: AgentRecord | undefined;
   if (position.managerId !== CEO_ID) {
-    const manager = await findAgent(position.managerId);
+    manager = await findAgent(position.managerId);
     if (manager === undefined || !isActive(manager)) {
       return {
         field: 'managerId',
@@ -45,7 +46,11 @@ export async function checkPosition(
       message: `a ${position.level} cannot report to a ${managerLevel} (${position.managerId})`,
     };
   }
-  return findCycle(agentId, position.managerId, findAgent);
+  // The walk up starts at the manager just read: no second read of it.
+  const known = manager;
+  return findCycle(agentId, position.managerId, (id) =>
+    known !== undefined && id === known.agentId ? Promise.resolve(known) : findAgent(id),
+  );
 }
 
 /** Walks up from the new manager; reaching the agent itself means the change would close a loop. */

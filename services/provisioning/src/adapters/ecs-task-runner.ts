@@ -50,7 +50,8 @@ export const STARTED_BY = MANAGED_BY;
 
 /**
  * Agents as ECS Fargate tasks (on AWS and on the emulator):
- * - observe: ListTasks (ours: `startedBy`, desired RUNNING) + DescribeTasks with tags, 100 at a time;
+ * - observe: ListTasks (ours: `startedBy`, desired RUNNING) + DescribeTasks with tags, 100 at a time,
+ *   of the tasks not already seen running (a reconcile pass no longer describes every task);
  * - launch: the agent's access point, its own task definition revision mounting it (registered
  *   only when the base or the storage changed), then RunTask with one task, the agent's tags, its
  *   secret's ARN (never a value), private subnets, no public IP, and the launch's clientToken;
@@ -65,6 +66,8 @@ export function createEcsTaskRunner(options: EcsTaskRunnerOptions): TaskRunner {
   let base: { definition: TaskDefinition; containerName: string; at: number } | undefined;
   // The registered revision per agent and the spec it was made from.
   const registered = new Map<string, { arn: string; spec: string }>();
+  // Tasks seen RUNNING, by ARN, as long as ListTasks still lists them (see observe).
+  const running = new Map<string, ObservedTask>();
 
   async function send<T>(operation: string, run: () => Promise<T>): Promise<T> {
     try {
@@ -188,9 +191,19 @@ export function createEcsTaskRunner(options: EcsTaskRunnerOptions): TaskRunner {
         nextToken = page.nextToken;
       } while (nextToken !== undefined);
 
+      // A running task's agent and start never change, and ListTasks (desired RUNNING) drops a
+      // task once it is stopping: only tasks not yet seen running need describing.
+      const listed = new Set(arns);
+      for (const arn of running.keys()) if (!listed.has(arn)) running.delete(arn);
       const observed: ObservedTask[] = [];
-      for (let i = 0; i < arns.length; i += 100) {
-        const batch = arns.slice(i, i + 100);
+      const unknown: string[] = [];
+      for (const arn of arns) {
+        const known = running.get(arn);
+        if (known === undefined) unknown.push(arn);
+        else observed.push(known);
+      }
+      for (let i = 0; i < unknown.length; i += 100) {
+        const batch = unknown.slice(i, i + 100);
         const { tasks = [] } = await send('DescribeTasks', () =>
           ecs.send(
             new DescribeTasksCommand({ cluster, tasks: batch, include: ['TAGS'] }),
@@ -200,18 +213,21 @@ export function createEcsTaskRunner(options: EcsTaskRunnerOptions): TaskRunner {
         for (const task of tasks) {
           if (
             task.taskArn === undefined ||
+            !batch.includes(task.taskArn) ||
             task.lastStatus === 'STOPPED' ||
             task.desiredStatus === 'STOPPED'
           ) {
             continue;
           }
-          observed.push({
+          const seen: ObservedTask = {
             taskArn: task.taskArn,
             agentId:
               task.tags?.find((t) => t.key === TAGS.agentId)?.value ??
               (await agentOfDefinition(task.taskDefinitionArn)),
             startedAt: task.createdAt?.toISOString(),
-          });
+          };
+          observed.push(seen);
+          if (task.lastStatus === 'RUNNING' && seen.agentId !== undefined) running.set(task.taskArn, seen);
         }
       }
       return observed;

@@ -185,4 +185,21 @@ describe('ECS task runner', () => {
     };
     assert.deepEqual([list.startedBy, list.desiredStatus], ['ocf-provisioning', 'RUNNING']);
   });
+
+  it('describes a task until it is seen running, then only lists it while ListTasks does', async () => {
+    const ecs = fakeEcs(() => ({}));
+    const runner = runnerWith(ecs);
+    const first = await runner.observe();
+    const again = await runner.observe();
+    assert.deepEqual(again, first);
+    const described = ecs.sent
+      .filter((c) => c.name === 'DescribeTasksCommand')
+      .map((c) => (c.input as { tasks: string[] }).tasks);
+    // The first pass describes all three; the second only the one still PENDING (task 3 runs,
+    // but belongs to no agent of ours, so it is looked at again too).
+    assert.deepEqual(described, [
+      ['arn:task/1', 'arn:task/2', 'arn:task/3'],
+      ['arn:task/2', 'arn:task/3'],
+    ]);
+  });
 });
