@@ -333,9 +333,10 @@ function readJson(file: string): unknown {
 // --- the run ---------------------------------------------------------------------------------
 
 const loadAtStart = os.loadavg();
-// A fresh homeserver and fleet each run (accounts left from a previous run would skip work);
-// moto keeps nothing between starts. Only when this stack is not running: never pull data away
-// from live processes.
+// A fresh homeserver, moto and fleet each run: accounts left from a previous run would skip work,
+// and moto restores its saved state on start (ADR 0015), so the bridge's records of a previous
+// run's accounts would point at a homeserver that no longer has them. Only when this stack is
+// not running: never pull data away from live processes.
 const runDir = join(stateDir, 'run');
 const livePidFiles = (() => {
   try {
@@ -345,7 +346,7 @@ const livePidFiles = (() => {
   }
 })();
 if (livePidFiles.length === 0) {
-  for (const dir of ['synapse', join('agents', ENV), join('fleet', ENV)])
+  for (const dir of ['synapse', 'moto', join('agents', ENV), join('fleet', ENV)])
     rmSync(join(stateDir, dir), { recursive: true, force: true });
 } else say(`the stack in ${stateDir} has pid files (${livePidFiles.join(', ')}): reusing it as it is`);
 say(`starting the stack in ${stateDir}`);
