@@ -1,10 +1,12 @@
 // Benchmark: the full hire cascade on the local fleet. N agents hired at once through the public
 // interfaces (half by the directory's REST org import, half by raw AgentHired on the bus), then
 // followed until every one is running; what each process spent on it, and what it asked of moto
-// and Synapse.
+// and Synapse. Then an idle phase (nothing happening, N agents running): each process's CPU and
+// each service's requests per minute, to show what still runs on a timer. At the end, every
+// queue's DLQ and every agent that is not running.
 //
 //   source scripts/toolchain.sh && pnpm bench:cascade --agents 100 [--raw-share 0.5] [--runner local|ecs]
-//     [--port-base 8680] [--cpu-prof <dir>] [--no-docs]
+//     [--port-base 8680] [--idle-s 120] [--cpu-prof <dir>] [--no-docs]
 //
 // It starts its own stack (OCF_STACK_DIR, default .local-stack/bench-cascade; moto, Synapse and
 // the bridge's push port at --port-base +10/+11/+12) and `fleet up --env bench` on --port-base,
@@ -34,11 +36,12 @@ import { join, resolve } from 'node:path';
 import { createInterface } from 'node:readline';
 import { parseArgs } from 'node:util';
 import { EventBridgeClient, PutEventsCommand } from '@aws-sdk/client-eventbridge';
+import { GetQueueAttributesCommand, GetQueueUrlCommand, SQSClient } from '@aws-sdk/client-sqs';
 import { fleetRouting } from '@ocf/routing';
 import { stackDown, stackUp } from '../local-stack/src/index.ts';
 import { sampleCompany, type SampleAgent } from '../services/directory/src/sample/sample-company.ts';
 
-const SERVICES = ['directory', 'credentials', 'bridge', 'provisioning', 'health'] as const;
+const SERVICES = ['directory', 'credentials', 'bridge', 'provisioning', 'health', 'model-gateway'] as const;
 type Service = (typeof SERVICES)[number];
 const ENV = 'bench';
 const root = resolve(import.meta.dirname, '..');
@@ -51,7 +54,10 @@ const { values } = parseArgs({
     runner: { type: 'string', default: 'local' },
     // Writes a V8 CPU profile of each service (node --cpu-prof) into this folder when it exits.
     'cpu-prof': { type: 'string' },
+    // Stop waiting for all-running this long after the import began.
     'timeout-s': { type: 'string', default: '1200' },
+    // How long the idle phase after all-running lasts (0: none).
+    'idle-s': { type: 'string', default: '120' },
     'no-docs': { type: 'boolean', default: false },
   },
 });
@@ -59,14 +65,16 @@ const requested = Number(values.agents);
 const rawShare = Number(values['raw-share']);
 const portBase = Number(values['port-base']);
 const timeoutMs = Number(values['timeout-s']) * 1000;
+const idleMs = Number(values['idle-s']) * 1000;
 const runner = values.runner;
 if (
   !(Number.isInteger(requested) && requested >= 10 && requested <= 5000) ||
   !(rawShare >= 0 && rawShare <= 1) ||
+  !(idleMs >= 0) ||
   !(runner === 'local' || runner === 'ecs')
 ) {
   process.stderr.write(
-    'usage: node bench/cascade.ts [--agents 10..5000] [--raw-share 0..1] [--runner local|ecs] [--port-base p] [--no-docs]\n',
+    'usage: node bench/cascade.ts [--agents 10..5000] [--raw-share 0..1] [--runner local|ecs] [--port-base p] [--idle-s s] [--no-docs]\n',
   );
   process.exit(2);
 }
@@ -86,6 +94,8 @@ const say = (line: string) => process.stderr.write(`bench: ${line}\n`);
 interface Counter {
   total: number;
   byOperation: Map<string, number>;
+  /** Items DynamoDB read (ScannedCount) per Scan and Query: what a listing costs as N grows. */
+  itemsRead: Map<string, number>;
 }
 interface Published {
   detailType: string;
@@ -125,12 +135,13 @@ function matrixPath(url: string): string {
 function synapseRequestCpu(
   logFile: string,
   from: number,
+  to: number,
 ): { totalMs: number; byEndpoint: Map<string, { n: number; ms: number }> } {
   const byEndpoint = new Map<string, { n: number; ms: number }>();
   let totalMs = 0;
   let text: string;
   try {
-    text = readFileSync(logFile).subarray(from).toString('utf8');
+    text = readFileSync(logFile).subarray(from, to).toString('utf8');
   } catch {
     return { totalMs, byEndpoint };
   }
@@ -153,7 +164,7 @@ async function countingProxy(
 ): Promise<{ url: string; counter: Counter; close: () => void }> {
   const target = new URL(upstream);
   const agent = new http.Agent({ keepAlive: true, maxSockets: 256 });
-  const counter: Counter = { total: 0, byOperation: new Map() };
+  const counter: Counter = { total: 0, byOperation: new Map(), itemsRead: new Map() };
   const server = http.createServer((request, response) => {
     const operation = operationOf(request, kind);
     if (counting) {
@@ -162,6 +173,7 @@ async function countingProxy(
     }
     const chunks: Buffer[] = [];
     const sniff = kind === 'aws' && operation === 'PutEvents';
+    const reads = counting && kind === 'aws' && (operation === 'Scan' || operation === 'Query');
     const forward = http.request(
       {
         host: target.hostname,
@@ -174,6 +186,20 @@ async function countingProxy(
       (upstreamResponse) => {
         response.writeHead(upstreamResponse.statusCode ?? 502, upstreamResponse.headers);
         upstreamResponse.pipe(response);
+        if (reads) {
+          const answer: Buffer[] = [];
+          upstreamResponse.on('data', (chunk: Buffer) => answer.push(chunk));
+          upstreamResponse.on('end', () => {
+            try {
+              const { ScannedCount } = JSON.parse(Buffer.concat(answer).toString('utf8')) as {
+                ScannedCount?: number;
+              };
+              counter.itemsRead.set(operation, (counter.itemsRead.get(operation) ?? 0) + (ScannedCount ?? 0));
+            } catch {
+              // not JSON (an error page): nothing read
+            }
+          });
+        }
       },
     );
     forward.on('error', () => {
@@ -307,9 +333,10 @@ function readJson(file: string): unknown {
 // --- the run ---------------------------------------------------------------------------------
 
 const loadAtStart = os.loadavg();
-// A fresh homeserver and fleet each run (accounts left from a previous run would skip work);
-// moto keeps nothing between starts. Only when this stack is not running: never pull data away
-// from live processes.
+// A fresh homeserver, moto and fleet each run: accounts left from a previous run would skip work,
+// and moto restores its saved state on start (ADR 0015), so the bridge's records of a previous
+// run's accounts would point at a homeserver that no longer has them. Only when this stack is
+// not running: never pull data away from live processes.
 const runDir = join(stateDir, 'run');
 const livePidFiles = (() => {
   try {
@@ -319,7 +346,7 @@ const livePidFiles = (() => {
   }
 })();
 if (livePidFiles.length === 0) {
-  for (const dir of ['synapse', join('agents', ENV), join('fleet', ENV)])
+  for (const dir of ['synapse', 'moto', join('agents', ENV), join('fleet', ENV)])
     rmSync(join(stateDir, dir), { recursive: true, force: true });
 } else say(`the stack in ${stateDir} has pid files (${livePidFiles.join(', ')}): reusing it as it is`);
 say(`starting the stack in ${stateDir}`);
@@ -499,11 +526,15 @@ try {
   const publishMs = Date.now() - t0;
   say(`raw AgentHired published (${failedEntries} failed) ${publishMs} ms after the import began`);
 
-  // The fleet command's own status display is the watch: it lists the agents every 2 s anyway.
+  // The fleet command's own status display is the watch (it follows the directory's watch
+  // stream). --timeout-s counts from the import's start, so a run ends by a known time.
   const allRunning = await new Promise<boolean>((resolveWait) => {
-    const timer = setTimeout(() => {
-      resolveWait(false);
-    }, timeoutMs);
+    const timer = setTimeout(
+      () => {
+        resolveWait(false);
+      },
+      Math.max(0, timeoutMs - (Date.now() - t0)),
+    );
     onStatus = () => {
       if (running >= N) {
         clearTimeout(timer);
@@ -520,6 +551,8 @@ try {
   counting = false;
   const after = new Map(groups.map(([name, pid]) => [name, sampleGroup(pid)]));
   const fleetAfter = sampleProcess(fleet.pid ?? 0);
+  const synapseLogTo = statSync(synapseLog, { throwIfNoEntry: false })?.size ?? 0;
+  const loadAtAllRunning = os.loadavg();
   say(
     allRunning
       ? `all ${N} running after ${(allMs / 1000).toFixed(1)} s`
@@ -540,6 +573,8 @@ try {
         const r = await fetch(`${directoryUrl}/v1/agents/${ids[i]}`, {
           headers: { authorization: `Bearer ${token}` },
         });
+        // Not hired yet: only in a run that stopped waiting (it is then no hire of this run).
+        if (r.status === 404 && !allRunning) continue;
         // A read that fails would quietly leave the agent out of every percentile.
         if (!r.ok) throw new Error(`GET /v1/agents/${ids[i]} answered ${r.status}`);
         views.push((await r.json()) as (typeof views)[number]);
@@ -596,7 +631,9 @@ try {
   };
   const secs = (ms: number) => (Number.isNaN(ms) ? 'n/a' : `${(ms / 1000).toFixed(1)} s`);
   const mib = (kb: number) => `${(kb / 1024).toFixed(0)} MiB`;
-  const perHire = (x: number) => (x / N).toFixed(1);
+  // Per agent hired: all N, or in a run that stopped waiting, those the directory had recorded.
+  const hires = views.length;
+  const perHire = (x: number) => (x / hires).toFixed(1);
   const summary: [string, string][] = [
     [
       'agents hired (org import / raw AgentHired)',
@@ -608,7 +645,20 @@ try {
       allRunning ? `all ${N} running after the import began` : `NOT all running; stopped waiting after`,
       `${secs(allMs)}${allRunning ? '' : ` (${lastStatus})`}`,
     ],
-    ['hires per second (N / time until all running)', (N / (allMs / 1000)).toFixed(2)],
+    ...(allRunning
+      ? []
+      : [
+          [`agents hired when it stopped waiting (per-hire figures are per these)`, String(hires)] as [
+            string,
+            string,
+          ],
+        ]),
+    allRunning
+      ? ['hires per second (N / time until all running)', (N / (allMs / 1000)).toFixed(2)]
+      : [
+          'agents running per second (running when it stopped / time waited)',
+          (running / (allMs / 1000)).toFixed(2),
+        ],
     ...Object.entries(latencies).map(([step, xs]): [string, string] => [
       `hire → ${step}: p50 / p99 (${xs.length} agents)`,
       `${secs(pct(xs, 50))} / ${secs(pct(xs, 99))}`,
@@ -626,16 +676,17 @@ try {
       client === undefined ? '' : perHire(client.hs.counter.total),
     ];
   });
-  perProcess.push(
-    [
+  if (runner === 'local')
+    perProcess.push([
       `agents (${agentCount} stand-in processes)`,
       perHire(agentCpuMs),
       `${mib(agentPeakKb)} each (max)`,
       perHire(proxies.agents.aws.counter.total),
       perHire(proxies.agents.hs.counter.total),
-    ],
+    ]);
+  perProcess.push(
     [
-      'fleet command (status display, lists every 2 s)',
+      'fleet command (status display, follows the watch stream)',
       perHire(fleetAfter.cpuMs - fleetBefore.cpuMs),
       mib(fleetAfter.peakRssKb),
       '',
@@ -660,6 +711,159 @@ try {
       .map(([op, n]) => `${op} ${perHire(n)}`)
       .join('; ');
   };
+  // The hire phase's figures, before the idle phase adds to the counters.
+  const topAws = topOperations('aws');
+  const topHs = topOperations('hs');
+  const synapseCpu = synapseRequestCpu(synapseLog, synapseLogFrom, synapseLogTo);
+
+  // --- idle: N agents running, nothing happening ---------------------------------------------
+  // What runs on a timer shows here: CPU per minute of each process, and each service's requests
+  // per minute by operation, with the items its Scans and Queries read (a full listing reads N).
+  const idleRows: string[][] = [];
+  let idleOperations = '';
+  let idleReads = '';
+  let idleSpan = '';
+  if (allRunning && idleMs > 0) {
+    say(`idle for ${idleMs / 1000} s`);
+    const copy = () =>
+      new Map(
+        names.map((name) => [
+          name,
+          {
+            aws: new Map(proxies[name].aws.counter.byOperation),
+            hs: new Map(proxies[name].hs.counter.byOperation),
+            items: new Map(proxies[name].aws.counter.itemsRead),
+          },
+        ]),
+      );
+    const countsBefore = copy();
+    const cpuBefore = new Map(groups.map(([name, pid]) => [name, sampleGroup(pid).cpuMs]));
+    const fleetCpuBefore = sampleProcess(fleet.pid ?? 0).cpuMs;
+    const benchCpuBefore = process.cpuUsage();
+    const loadAtIdle = os.loadavg();
+    const idleFrom = Date.now();
+    counting = true;
+    await new Promise((r) => setTimeout(r, idleMs));
+    counting = false;
+    const minutes = (Date.now() - idleFrom) / 60_000;
+    const countsAfter = copy();
+    const perMinute = (x: number) => (x / minutes).toFixed(1);
+    /** What one client asked for while idle, by operation (or items read per operation). */
+    const idleCounts = (name: Client, kind: 'aws' | 'hs' | 'items') => {
+      const b = countsBefore.get(name)?.[kind];
+      return [...(countsAfter.get(name)?.[kind] ?? [])]
+        .map(([op, n]): [string, number] => [op, n - (b?.get(op) ?? 0)])
+        .filter(([, n]) => n > 0);
+    };
+    const sum = (entries: [string, number][]) => entries.reduce((t, [, n]) => t + n, 0);
+    for (const [name, pid] of groups) {
+      const client = (SERVICES as readonly string[]).includes(name) ? (name as Service) : undefined;
+      idleRows.push([
+        name,
+        perMinute(sampleGroup(pid).cpuMs - (cpuBefore.get(name) ?? 0)),
+        client === undefined ? '' : perMinute(sum(idleCounts(client, 'aws'))),
+        client === undefined ? '' : perMinute(sum(idleCounts(client, 'hs'))),
+      ]);
+    }
+    const benchIdle = process.cpuUsage(benchCpuBefore);
+    idleRows.push(
+      [
+        'fleet command (status display)',
+        perMinute(sampleProcess(fleet.pid ?? 0).cpuMs - fleetCpuBefore),
+        '',
+        '',
+      ],
+      ['bench (counting proxies)', perMinute((benchIdle.user + benchIdle.system) / 1000), '', ''],
+    );
+    const listed = (kind: 'aws' | 'hs') =>
+      names
+        .flatMap((name) => idleCounts(name, kind).map(([op, n]): [string, number] => [`${name}: ${op}`, n]))
+        .sort((a, b) => b[1] - a[1])
+        .map(([op, n]) => `${op} ${perMinute(n)}`)
+        .join('; ') || 'none';
+    idleOperations =
+      `Requests per minute while idle, AWS APIs: ${listed('aws')}.\n\n` +
+      `Requests per minute while idle, homeserver: ${listed('hs')}.`;
+    idleReads = names
+      .flatMap((name) => {
+        const requests = new Map(idleCounts(name, 'aws'));
+        return (['Scan', 'Query'] as const)
+          .filter((op) => (requests.get(op) ?? 0) > 0)
+          .map((op) => {
+            const items = new Map(idleCounts(name, 'items')).get(op) ?? 0;
+            const n = requests.get(op) ?? 0;
+            return `${name}: ${op} ${perMinute(n)} requests reading ${perMinute(items)} items (${(items / n).toFixed(0)} per request)`;
+          });
+      })
+      .join('; ');
+    const loadAtEnd = os.loadavg();
+    idleSpan =
+      `Idle ${(minutes * 60).toFixed(0)} s with all ${N} agents running, from ${((idleFrom - t0) / 1000).toFixed(0)} s after the import began; ` +
+      `load average ${loadAtIdle.map((l) => l.toFixed(2)).join(' / ')} at its start, ${loadAtEnd.map((l) => l.toFixed(2)).join(' / ')} at its end.`;
+  }
+
+  // --- at the end: every queue's DLQ, and every agent that is not running --------------------
+  const sqs = new SQSClient({
+    endpoint: info.awsEndpoint,
+    region: info.region,
+    credentials: { accessKeyId: 'test', secretAccessKey: 'test' },
+  });
+  const queued = async (name: string) => {
+    const { QueueUrl } = await sqs.send(new GetQueueUrlCommand({ QueueName: name }));
+    const { Attributes } = await sqs.send(
+      new GetQueueAttributesCommand({
+        QueueUrl,
+        AttributeNames: ['ApproximateNumberOfMessages', 'ApproximateNumberOfMessagesNotVisible'],
+      }),
+    );
+    return (
+      Number(Attributes?.ApproximateNumberOfMessages ?? 0) +
+      Number(Attributes?.ApproximateNumberOfMessagesNotVisible ?? 0)
+    );
+  };
+  const queueCounts = await Promise.all(
+    Object.values(fleetRouting(ENV).queues).map(async (spec) => ({
+      service: spec.service,
+      dlq: await queued(spec.deadLetterQueueName),
+      backlog: await queued(spec.name),
+    })),
+  );
+  sqs.destroy();
+  const statuses = new Map<string, number>();
+  for (let cursor: string | undefined, first = true; first || cursor !== undefined; first = false) {
+    const r = await fetch(
+      `${directoryUrl}/v1/agents?limit=200${cursor === undefined ? '' : `&cursor=${encodeURIComponent(cursor)}`}`,
+      { headers: { authorization: `Bearer ${token}` } },
+    );
+    if (!r.ok) throw new Error(`GET /v1/agents answered ${r.status}`);
+    const page = (await r.json()) as { items: { status: string }[]; cursor?: string };
+    for (const agent of page.items) statuses.set(agent.status, (statuses.get(agent.status) ?? 0) + 1);
+    cursor = page.cursor;
+  }
+  const listedAgents = [...statuses.values()].reduce((t, n) => t + n, 0);
+  const stuck = listedAgents - (statuses.get('running') ?? 0);
+  const dlqTotal = queueCounts.reduce((t, q) => t + q.dlq, 0);
+  const backlogTotal = queueCounts.reduce((t, q) => t + q.backlog, 0);
+  summary.push(
+    [
+      'messages in the DLQs at the end (every queue)',
+      `${dlqTotal} (${queueCounts.map((q) => `${q.service} ${q.dlq}`).join(', ')})`,
+    ],
+    [
+      'messages still in the queues at the end',
+      `${backlogTotal} (${queueCounts.map((q) => `${q.service} ${q.backlog}`).join(', ')})`,
+    ],
+    [
+      'agents not running at the end ("stuck")',
+      `${stuck} of ${listedAgents} listed (${[...statuses].map(([s, n]) => `${s} ${n}`).join(', ')})`,
+    ],
+    [
+      'load average when all were running (1/5/15 min)',
+      loadAtAllRunning.map((l) => l.toFixed(2)).join(' / '),
+    ],
+    ['niceness of the bench and everything it started', String(os.getPriority())],
+  );
+  say(`at the end: ${dlqTotal} messages in DLQs, ${stuck} agents not running`);
 
   const md = (header: string[], rows: string[][]) =>
     [
@@ -677,12 +881,12 @@ try {
       perProcess,
     ),
     '',
-    `Most requests per hire, AWS APIs: ${topOperations('aws')}.`,
+    `Most requests per hire, AWS APIs: ${topAws}.`,
     '',
-    `Most requests per hire, homeserver: ${topOperations('hs')}.`,
+    `Most requests per hire, homeserver: ${topHs}.`,
     '',
     (() => {
-      const { totalMs, byEndpoint } = synapseRequestCpu(synapseLog, synapseLogFrom);
+      const { totalMs, byEndpoint } = synapseCpu;
       const top = [...byEndpoint]
         .sort((a, b) => b[1].ms - a[1].ms)
         .slice(0, 8)
@@ -691,6 +895,26 @@ try {
       return `Synapse CPU inside its request handlers (its access log's ru=): ${perHire(totalMs)} ms per hire; by endpoint, per hire: ${top}.`;
     })(),
     '',
+    ...(idleRows.length === 0
+      ? ['No idle phase (not all running, or --idle-s 0).', '']
+      : [
+          md(
+            [
+              'process, idle',
+              'CPU ms per minute',
+              'AWS API requests per minute',
+              'homeserver requests per minute',
+            ],
+            idleRows,
+          ),
+          '',
+          idleOperations,
+          '',
+          `Items read by DynamoDB Scan and Query while idle (ScannedCount), per minute: ${idleReads || 'none'}.`,
+          '',
+          idleSpan,
+          '',
+        ]),
     `Measured ${new Date().toISOString().slice(0, 16).replace('T', ' ')} UTC on ${machine}; shared machine, load average at start ${loadAtStart.map((l) => l.toFixed(2)).join(' / ')}. ` +
       (runner === 'ecs'
         ? `N = ${N}, agents as ECS tasks on the emulator (AGENT_RUNNER=ecs).`
