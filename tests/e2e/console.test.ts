@@ -325,6 +325,9 @@ describe('the web console in a browser', { timeout: 180_000 }, () => {
     assert.equal(await restarts.locator('time').getAttribute('datetime'), lastRestart);
     const activity = card().locator('[data-field="activity"]');
     await activity.filter({ hasText: 'woken 1 time' }).waitFor({ timeout: 60_000 });
+    // The wake's count comes from AgentAwake and the last activity from AgentWakeRequested: the
+    // directory may apply them in either order, so wait for the second as well.
+    await activity.locator(`time[datetime="${seenAt}"]`).waitFor({ timeout: 60_000 });
     assert.equal(await activity.locator('time').first().getAttribute('datetime'), seenAt);
 
     // Its restarts stop: a crash loop, counted at the top and listed with its reason.
