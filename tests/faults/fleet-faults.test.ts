@@ -358,6 +358,7 @@ describe('the fleet under faults', { timeout: 12 * 60_000 }, () => {
     );
 
     const problems: string[] = [];
+    const repeats: string[] = [];
     for (const service of SERVICE_NAMES) {
       const own = letters.get(service) ?? [];
       for (const letter of own) {
@@ -372,6 +373,23 @@ describe('the fleet under faults', { timeout: 12 * 60_000 }, () => {
         const left = lettered.get(body) ?? 0;
         if (left === 0) problems.push(`${service}: raw body not dead-lettered: ${body.slice(0, 100)}`);
         else lettered.set(body, left - 1);
+      }
+      // SQS delivers at least once: a raw body whose delete did not land before its visibility
+      // ran out (moto is saturated here) is received and dead-lettered again. A second letter of
+      // a body this service was sent is that, not a stray; anything else still is one.
+      const sent = new Set(bodies);
+      for (const [body, n] of lettered) {
+        if (n > 0 && sent.has(body)) {
+          repeats.push(`${service}: ${body.slice(0, 100)} (${n} more)`);
+          lettered.set(body, 0);
+          continue;
+        }
+        // The same for a malformed request on the bus: its envelope (and so its body) is unique.
+        const id = envelopeId(body);
+        if (n > 1 && id !== undefined && idsOf.malformed.has(id)) {
+          repeats.push(`${service}: request ${id} (${n - 1} more)`);
+          lettered.set(body, 1);
+        }
       }
       // And nothing else, but the directory's malformed requests.
       const rest = [...lettered].flatMap(([body, n]) => Array.from({ length: n }, () => body));
@@ -392,6 +410,7 @@ describe('the fleet under faults', { timeout: 12 * 60_000 }, () => {
     // Every refused request answered with HireRejected naming it.
     const rejected = new Set((await answers.drain()).map((e) => String(e.detail.data['requestEventId'])));
     for (const id of idsOf.refused) if (!rejected.has(id)) problems.push(`refused ${id}: no HireRejected`);
+    if (repeats.length > 0) t.diagnostic(`dead-lettered more than once: ${repeats.join('; ')}`);
     t.diagnostic(
       `letters by service: ${JSON.stringify(Object.fromEntries([...letters].map(([s, l]) => [s, l.length])))}; ${rejected.size} HireRejected`,
     );

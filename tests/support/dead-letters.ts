@@ -88,6 +88,9 @@ export function readDeadLettersAsTheyCome(
   queue: QueueRef,
 ): { letters: DeadLetter[]; stop(): Promise<DeadLetter[]> } {
   const letters: DeadLetter[] = [];
+  // A letter whose delete has not landed before its visibility ran out comes back with the same
+  // MessageId: it is one letter, recorded once.
+  const seen = new Set<string>();
   const reading = { stopping: false };
   const done = (async () => {
     const url = await urlOf(sqs, queue);
@@ -104,6 +107,10 @@ export function readDeadLettersAsTheyCome(
       const messages = result.Messages ?? [];
       empty = messages.length === 0 ? empty + 1 : 0;
       for (const m of messages) {
+        if (m.MessageId !== undefined) {
+          if (seen.has(m.MessageId)) continue;
+          seen.add(m.MessageId);
+        }
         letters.push({
           body: m.Body ?? '',
           attributes: Object.fromEntries(
