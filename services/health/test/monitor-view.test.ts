@@ -17,7 +17,7 @@ describe('health monitor: watching without scanning (ADR 0029)', () => {
     assert.equal(h.published('AgentRunning').length, 5);
 
     h.reads.pages.length = 0;
-    h.reads.gets = 0;
+    const gets = h.reads.gets;
     const before = h.observer.calls;
     for (let i = 0; i < 10; i++) {
       h.clock.now += 15_000;
@@ -26,13 +26,13 @@ describe('health monitor: watching without scanning (ADR 0029)', () => {
     }
     assert.equal(h.observer.calls - before, 10, 'every poll still looks at the tasks');
     assert.deepEqual(h.reads.pages, [], 'no page read by a poll');
-    assert.equal(h.reads.gets, 0, 'nothing changed: no record read either');
+    assert.equal(h.reads.gets - gets, 0, 'nothing changed: no record read either');
 
     // A decision still reads the record it changes (under the agent's lock).
     h.observer.tasks.set('arn:task/cyd-1', { status: 'stopped', health: 'unknown', exitCode: 1 });
     await h.monitor.pollOnce();
     assert.equal(h.published('AgentRestartRequested')[0]?.agentId, 'cyd');
-    assert.ok(h.reads.gets >= 1);
+    assert.ok(h.reads.gets > gets);
     assert.deepEqual(h.reads.pages, []);
   });
 

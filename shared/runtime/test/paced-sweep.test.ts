@@ -45,7 +45,10 @@ describe('paced sweep', () => {
         if (step.cycleDone) cycles++;
       }
     }
-    assert.ok(table.reads.every((n) => n <= 100), 'never more than a page per read');
+    assert.ok(
+      table.reads.every((n) => n <= 100),
+      'never more than a page per read',
+    );
     assert.equal(table.reads.length, 11, 'one page a minute from the tenth minute on');
     assert.equal(cycles, 1, 'one whole cycle between the 10th and the 19th minute');
     assert.equal(seen.size, 1_000, 'every item visited within the interval after the first load');
@@ -55,7 +58,12 @@ describe('paced sweep', () => {
   it('never reads more than one page in a step however far the clock jumps', async () => {
     const clock = { now: 0 };
     const table = fakeTable(250);
-    const sweep = createPacedSweep({ readPage: table.readPage, intervalMs: 1_000, pageSize: 100, now: () => clock.now });
+    const sweep = createPacedSweep({
+      readPage: table.readPage,
+      intervalMs: 1_000,
+      pageSize: 100,
+      now: () => clock.now,
+    });
     await sweep.readAll();
     table.reads.length = 0;
     clock.now = 1_000_000;
@@ -67,7 +75,12 @@ describe('paced sweep', () => {
   it('catches up at once on pages beyond the last cycle when the table grew, then paces by the new size', async () => {
     const clock = { now: 0 };
     const table = fakeTable(100);
-    const sweep = createPacedSweep({ readPage: table.readPage, intervalMs: 60_000, pageSize: 100, now: () => clock.now });
+    const sweep = createPacedSweep({
+      readPage: table.readPage,
+      intervalMs: 60_000,
+      pageSize: 100,
+      now: () => clock.now,
+    });
     await sweep.readAll();
     assert.equal(sweep.pagesPerCycle, 1);
     table.items.push(...Array.from({ length: 200 }, (_, i) => 100 + i));
@@ -87,7 +100,12 @@ describe('paced sweep', () => {
   it('with a table of one page, reads it once per interval, as a whole scan did', async () => {
     const clock = { now: 0 };
     const table = fakeTable(30);
-    const sweep = createPacedSweep({ readPage: table.readPage, intervalMs: 5_000, pageSize: 100, now: () => clock.now });
+    const sweep = createPacedSweep({
+      readPage: table.readPage,
+      intervalMs: 5_000,
+      pageSize: 100,
+      now: () => clock.now,
+    });
     // Before any cycle, the first page is due at once.
     const step = await sweep.step();
     assert.equal(step?.items.length, 30);
@@ -99,7 +117,10 @@ describe('paced sweep', () => {
 
   it('refuses a page size or interval that could not make progress', () => {
     const readPage = () => Promise.resolve({ items: [] });
-    assert.throws(() => createPacedSweep({ readPage, intervalMs: 0, pageSize: 10 }), /interval must be positive/);
+    assert.throws(
+      () => createPacedSweep({ readPage, intervalMs: 0, pageSize: 10 }),
+      /interval must be positive/,
+    );
     assert.throws(() => createPacedSweep({ readPage, intervalMs: 10, pageSize: 0 }), /page size/);
   });
 });
