@@ -244,6 +244,9 @@ export function createReconciler(deps: ReconcilerDeps): Reconciler {
   ): Promise<PassSummary> {
     const started = now();
     const plan = reconcile(records, observed, now());
+    // Before the actions: a launch that fails below sets its own retry time.
+    for (const id of scope ?? []) wakes.delete(id);
+    for (const [id, at] of plan.wakes) wakes.set(id, at);
     const byAgent = new Map(records.map((r) => [r.agentId, r]));
     const counts = { launched: 0, stopped: 0, adopted: 0, retired: 0, failed: 0 };
 
@@ -313,8 +316,6 @@ export function createReconciler(deps: ReconcilerDeps): Reconciler {
     });
 
     passes++;
-    for (const id of scope ?? []) wakes.delete(id);
-    for (const [id, at] of plan.wakes) wakes.set(id, at);
     const summary: PassSummary = {
       desired: records.length,
       observed: observed.length,
@@ -472,6 +473,8 @@ export function createReconciler(deps: ReconcilerDeps): Reconciler {
       reason,
       reported,
     };
+    // Tried again when its back-off ends, not only when the resync reaches it.
+    wakes.set(record.agentId, failure.retryAfter);
     logger.warn('launch failed', {
       agentId: record.agentId,
       attempts,

@@ -1,5 +1,6 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
+import { TaskRunnerError } from '../src/ports.ts';
 import { provisioningHarness } from './support/harness.ts';
 
 const ids = (n: number) => Array.from({ length: n }, (_, i) => `agent-${String(i).padStart(2, '0')}`);
@@ -97,6 +98,22 @@ describe('reconciler: passes without scanning (ADR 0029)', () => {
     assert.deepEqual(h.reads.pages, []);
     assert.equal(h.reads.gets, 1);
     assert.equal(await h.reconciler.runDue(), undefined, 'the wake-up is spent');
+  });
+
+  it('tries a failed launch again when its back-off ends, without waiting for the resync', async () => {
+    const h = provisioningHarness({ resyncIntervalMs: 600_000 });
+    await h.reconciler.runOnce();
+    h.tasks.failLaunchesWith = new TaskRunnerError('RunTask rejected: no capacity', { retryable: true });
+    await h.hireReady('ada');
+    h.reconciler.trigger('ChatAccountReady ada', 'ada');
+    assert.equal((await h.reconciler.runDue())?.failed, 1);
+    const failure = (await h.store.get('ada'))?.launchFailure;
+    assert.ok(failure);
+    h.tasks.failLaunchesWith = undefined;
+    assert.equal(await h.reconciler.runDue(), undefined, 'not before its back-off ends');
+    h.clock.now = Date.parse(failure.retryAfter);
+    assert.equal((await h.reconciler.runDue())?.launched, 1);
+    assert.equal(h.tasks.running('ada').length, 1);
   });
 
   it('a failed pass leaves its agents for the next one', async () => {
