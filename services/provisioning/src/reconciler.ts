@@ -83,6 +83,11 @@ export interface Reconciler {
    * in case that report was lost. Between passes, so it reads the launch as the passes left it.
    */
   reannounce(agentId: string): Promise<boolean>;
+  /**
+   * Whole passes so far: full passes and resync cycles completed, each of which looked at every
+   * agent and every task (a test that waits for "two more passes" waits for two whole looks).
+   * Passes over the agents an event named do not count.
+   */
   readonly passes: number;
 }
 
@@ -169,7 +174,7 @@ export function createReconciler(deps: ReconcilerDeps): Reconciler {
       cycleEndDue = false;
       straysDue = false;
       wakes.clear();
-      return await pass(records, observed, signal);
+      return await pass(records, observed, signal, { whole: true });
     } catch (error) {
       fullDue = true;
       throw error;
@@ -217,7 +222,10 @@ export function createReconciler(deps: ReconcilerDeps): Reconciler {
       const observed = observedAll.filter((t: ObservedTask) =>
         t.agentId === undefined ? cycleDone || strays : wanted.has(t.agentId),
       );
-      const summary = await pass([...records.values()], observed, signal, wanted);
+      const summary = await pass([...records.values()], observed, signal, {
+        whole: cycleDone,
+        scope: wanted,
+      });
       if (cycleDone) {
         cycleSeen = new Set();
         cycleEndDue = false;
@@ -234,13 +242,14 @@ export function createReconciler(deps: ReconcilerDeps): Reconciler {
 
   /**
    * Plans with the pure `reconcile` and carries the plan out. `scope` names the agents this pass
-   * looked at (all of them when undefined): only their wake-ups are replaced.
+   * looked at (all of them when undefined): only their wake-ups are replaced. `whole`: this pass
+   * completes a look at every agent (it counts in `passes`).
    */
   async function pass(
     records: readonly AgentRecord[],
     observed: readonly ObservedTask[],
     signal: AbortSignal,
-    scope?: ReadonlySet<string>,
+    { whole, scope }: { readonly whole: boolean; readonly scope?: ReadonlySet<string> },
   ): Promise<PassSummary> {
     const started = now();
     const plan = reconcile(records, observed, now());
@@ -315,7 +324,7 @@ export function createReconciler(deps: ReconcilerDeps): Reconciler {
       else counts.failed++;
     });
 
-    passes++;
+    if (whole) passes++;
     const summary: PassSummary = {
       desired: records.length,
       observed: observed.length,

@@ -14,6 +14,7 @@ describe('reconciler: passes without scanning (ADR 0029)', () => {
 
     h.reads.pages.length = 0;
     h.reads.gets = 0;
+    const whole = h.reconciler.passes;
     await h.hireReady('zed');
     h.reconciler.trigger('ChatAccountReady zed', 'zed');
     const summary = await h.reconciler.runDue();
@@ -23,6 +24,7 @@ describe('reconciler: passes without scanning (ADR 0029)', () => {
     assert.equal(h.reads.gets, 1, 'zed read, nobody else');
     assert.equal(h.tasks.running('zed').length, 1);
     assert.equal(h.published('AgentLaunching').length, 6);
+    assert.equal(h.reconciler.passes, whole, 'a pass over one agent is not a whole pass');
 
     // Nothing named and nothing due: the loop has nothing to do, and reads nothing.
     assert.equal(await h.reconciler.runDue(), undefined);
@@ -54,10 +56,14 @@ describe('reconciler: passes without scanning (ADR 0029)', () => {
     const orphan = h.tasks.inject('ghost');
 
     const pagesAt: number[] = [];
+    const wholeAt: number[] = [];
     for (let second = 5; second <= 120; second += 5) {
       h.clock.now += 5_000;
+      const passes = h.reconciler.passes;
       if ((await h.reconciler.runDue()) !== undefined) pagesAt.push(second);
+      if (h.reconciler.passes > passes) wholeAt.push(second);
     }
+    assert.deepEqual(wholeAt, [105], 'the cycle counts as a whole pass when it ends');
     // The full pass counted as a cycle of three pages: the next starts an interval later, its
     // pages 20 s apart; the page the table grew by is read at once; the next cycle at 120 s.
     assert.deepEqual(pagesAt, [60, 80, 100, 105, 120]);
