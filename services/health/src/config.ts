@@ -12,6 +12,18 @@ export const settings = {
   LOCAL_AGENTS_DIR: z.string().min(1).optional(),
   /** Every watched task is looked at this often. */
   HEALTH_POLL_MS: z.coerce.number().int().min(100).default(15_000),
+  /**
+   * The monitor's in-memory view of its table is read again over this long, one page at a time
+   * (ADR 0029): what another replica wrote, or a crash left, is seen within it. Polls themselves
+   * read no table.
+   */
+  HEALTH_RESYNC_MS: z.coerce
+    .number()
+    .int()
+    .min(100)
+    .default(10 * 60_000),
+  /** Records per resync page (a DynamoDB Scan `Limit`). */
+  HEALTH_RESYNC_PAGE_SIZE: z.coerce.number().int().min(1).max(1_000).default(100),
   /** AgentsByState and the counters go to CloudWatch this often. */
   HEALTH_METRICS_MS: z.coerce.number().int().min(100).default(60_000),
   /** Failures within this window count towards a crash loop... */

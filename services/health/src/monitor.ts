@@ -5,9 +5,11 @@ import type { Logger } from '@ocf/logging';
 import { AGENT_STATES, FLEET_METRICS, metricDatum, type AgentState, type MetricDatum } from '@ocf/metrics';
 import {
   createOutboxWriter,
+  createPacedSweep,
   createTriggerLoop,
   type EventPublisher,
   type OutboxEvent as RuntimeOutboxEvent,
+  type VersionedRecords,
 } from '@ocf/runtime';
 import { assess, type HealthPolicy, type NewId } from './domain/decisions.ts';
 import {
@@ -30,6 +32,13 @@ export interface MonitorDeps {
   readonly environment: string;
   /** Every watched task is looked at this often (the level-triggered source of truth). */
   readonly pollIntervalMs: number;
+  /**
+   * The monitor's view of the table is read again, a page per tick, over this long: it catches
+   * what another replica wrote (ADR 0029). Default 10 minutes.
+   */
+  readonly resyncIntervalMs?: number;
+  /** Records per resync page (default 100). */
+  readonly resyncPageSize?: number;
   /** AgentsByState is published this often (the catalogue says once a minute), with the counters. */
   readonly metricsIntervalMs: number;
   readonly now?: () => Date;
@@ -48,12 +57,14 @@ export interface Monitor {
   trigger(agentId: string): void;
   /** Which agent a task belongs to, if health watches it (for ECS state-change events). */
   agentOfTask(taskArn: string): string | undefined;
-  /** One full poll now: every watched task. */
+  /** One full poll now: every watched task the monitor's view holds (loaded from the table once). */
   pollOnce(signal?: AbortSignal): Promise<PollSummary>;
   /** Looks at the given agents' tasks now. */
   checkAgents(agentIds: readonly string[], signal?: AbortSignal): Promise<void>;
   /** Publishes AgentsByState and the counters and latencies gathered since the last flush. */
   flushMetrics(): Promise<void>;
+  /** Reads the next page of the view's resync if it is due (the loop calls this); says whether it read one. */
+  resyncStep(): Promise<boolean>;
   start(): void;
   stop(): Promise<void>;
 }
@@ -74,6 +85,21 @@ export function createMonitor(deps: MonitorDeps): Monitor {
   const locks = new Map<string, Promise<unknown>>();
   const taskIndex = new Map<string, string>();
   const triggered = new Set<string>();
+  /**
+   * Every record of the table as last read or written here (ADR 0029). The monitor is the only
+   * writer of its table (per agent, under the lock), so its own reads and writes keep this
+   * current; what another replica writes arrives with the paced resync. Polls and metrics work
+   * from it; every decision still re-reads the record under the lock, so a stale view can make a
+   * poll look at a task needlessly or late, never decide wrongly.
+   */
+  const view = new Map<string, HealthRecord>();
+  let loaded: Promise<void> | undefined;
+  const sweep = createPacedSweep<HealthRecord>({
+    readPage: (cursor, limit) => store.page(cursor, limit),
+    intervalMs: deps.resyncIntervalMs ?? 10 * 60_000,
+    pageSize: deps.resyncPageSize ?? 100,
+    now: () => now().getTime(),
+  });
   let pending: MetricDatum[] = [];
   let nextPoll = 0;
   let nextMetrics = Infinity;
@@ -98,8 +124,46 @@ export function createMonitor(deps: MonitorDeps): Monitor {
     if (r.task !== undefined) taskIndex.set(r.task.arn, r.agentId);
   }
 
+  /** Keeps what was read or written in the view, unless the view already holds a newer version. */
+  function remember(r: HealthRecord | undefined): void {
+    if (r === undefined) return;
+    const known = view.get(r.agentId);
+    if (known !== undefined && known.version > r.version) return;
+    view.set(r.agentId, r);
+    index(r);
+  }
+
+  /** The view, loaded with one paged read of the whole table the first time it is needed. */
+  function ensureLoaded(): Promise<void> {
+    loaded ??= sweep.readAll().then(
+      (records) => {
+        for (const r of records) remember(r);
+        logger.info('health view loaded', { records: records.length, pages: sweep.pagesPerCycle });
+      },
+      (error: unknown) => {
+        loaded = undefined;
+        throw error;
+      },
+    );
+    return loaded;
+  }
+
+  /** The store as the writer sees it: every record it reads or writes lands in the view. */
+  const viewed: VersionedRecords<HealthRecord> = {
+    async get(agentId) {
+      const r = await store.get(agentId);
+      remember(r);
+      return r;
+    },
+    async write(next) {
+      const outcome = await store.write(next);
+      if (outcome === 'written') remember(next);
+      return outcome;
+    },
+  };
+
   const writer = createOutboxWriter<HealthRecord>({
-    records: store,
+    records: viewed,
     publisher,
     logger,
     keyOf: (r) => r.agentId,
@@ -127,12 +191,11 @@ export function createMonitor(deps: MonitorDeps): Monitor {
     });
     if (!changed || written === undefined) return written;
     record(decision?.metrics ?? []);
-    index(written);
     return written.outbox.length > 0 ? writer.flush(written) : written;
   }
 
   async function checkAgents(agentIds: readonly string[], signal?: AbortSignal): Promise<void> {
-    const records = (await Promise.all(agentIds.map((id) => store.get(id)))).filter(
+    const records = (await Promise.all(agentIds.map((id) => viewed.get(id)))).filter(
       (r): r is HealthRecord => r !== undefined,
     );
     await observeAndDecide(records, signal);
@@ -172,12 +235,12 @@ export function createMonitor(deps: MonitorDeps): Monitor {
   }
 
   async function pollOnce(signal?: AbortSignal): Promise<PollSummary> {
-    const records = await store.list();
-    for (const r of records) index(r);
+    await ensureLoaded();
+    const records = [...view.values()];
     // Events decided before a crash (or a failed publish) go out now.
     for (const r of records.filter((x) => x.outbox.length > 0)) {
       await withLock(r.agentId, async () => {
-        const current = await store.get(r.agentId);
+        const current = await viewed.get(r.agentId);
         if (current !== undefined && current.outbox.length > 0) await writer.flush(current);
       }).catch((error: unknown) => {
         logger.warn('could not publish pending events; next poll tries again', { agentId: r.agentId, error });
@@ -187,8 +250,18 @@ export function createMonitor(deps: MonitorDeps): Monitor {
     return { watched: records.filter(isWatched).length, changed };
   }
 
+  /** One page of the resync, if one is due: the view learns what another replica wrote. */
+  async function resyncStep(): Promise<boolean> {
+    await ensureLoaded();
+    const step = await sweep.step();
+    if (step === undefined) return false;
+    for (const r of step.items) remember(r);
+    return true;
+  }
+
   async function flushMetrics(): Promise<void> {
-    const records = await store.list();
+    await ensureLoaded();
+    const records = [...view.values()];
     const counts = new Map<AgentState, number>(AGENT_STATES.map((s) => [s, 0]));
     for (const r of records) {
       const state = agentState(r);
@@ -224,6 +297,7 @@ export function createMonitor(deps: MonitorDeps): Monitor {
       nextPoll = wallNow + deps.pollIntervalMs;
       await pollOnce(signal);
     }
+    if (sweep.dueInMs() <= 0) await resyncStep();
     if (wallNow >= nextMetrics) {
       nextMetrics = wallNow + deps.metricsIntervalMs;
       await flushMetrics();
@@ -232,7 +306,7 @@ export function createMonitor(deps: MonitorDeps): Monitor {
 
   const loop = createTriggerLoop({
     pass,
-    idleMs: () => Math.min(nextPoll, nextMetrics) - Date.now(),
+    idleMs: () => Math.min(nextPoll - Date.now(), nextMetrics - Date.now(), sweep.dueInMs()),
     onError: (error) => {
       logger.warn('health poll failed; trying again at the next one', { error });
       return undefined;
@@ -243,10 +317,7 @@ export function createMonitor(deps: MonitorDeps): Monitor {
     applyEvent: (event) =>
       'agentId' in event.data
         ? withLock(event.data.agentId, async () => {
-            const written = await update(event.data.agentId, (current) =>
-              applyEvent(current, event, environment),
-            );
-            if (event.type === 'AgentLaunching' && written !== undefined) index(written);
+            await update(event.data.agentId, (current) => applyEvent(current, event, environment));
           })
         : Promise.resolve(),
     trigger(agentId) {
@@ -257,6 +328,7 @@ export function createMonitor(deps: MonitorDeps): Monitor {
     pollOnce,
     checkAgents,
     flushMetrics,
+    resyncStep,
     start() {
       if (nextMetrics === Infinity) nextMetrics = Date.now() + deps.metricsIntervalMs;
       loop.start();

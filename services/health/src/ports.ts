@@ -1,4 +1,4 @@
-import type { VersionedRecords } from '@ocf/runtime';
+import type { SweepPage, VersionedRecords } from '@ocf/runtime';
 import type { TaskObservation } from './domain/decisions.ts';
 import type { HealthRecord } from './domain/projection.ts';
 
@@ -26,7 +26,12 @@ export interface TaskObserver {
  * (compare-and-set on `version`, as @ocf/runtime's VersionedRecords).
  */
 export interface HealthStore extends VersionedRecords<HealthRecord> {
-  list(): Promise<HealthRecord[]>;
+  /**
+   * One page of at most `limit` records from `cursor` (undefined: the first page). The monitor
+   * loads its view with these once, then resyncs it a page at a time (ADR 0029): never a whole
+   * table in one go on a timer.
+   */
+  page(cursor: unknown, limit: number): Promise<SweepPage<HealthRecord>>;
 }
 
 export type { MetricsSink } from '@ocf/metrics';

@@ -45,8 +45,14 @@ export const settings = {
   PORT: commonSettings.PORT.default(8084),
   /** Where agents run: `ecs` (AWS, or the emulator's ECS) or `local` (child processes on this machine). */
   AGENT_RUNNER: z.enum(['local', 'ecs']).default('local'),
-  /** A full reconcile pass at least this often, whatever the events say. */
+  /**
+   * Every agent is reconciled at least this often, whatever the events say: the level-triggered
+   * safety net, read a page at a time spread over this interval (ADR 0029). Events reconcile the
+   * agents they name at once.
+   */
   PROVISIONING_RESYNC_MS: z.coerce.number().int().min(100).default(60_000),
+  /** Agent records per resync page (a DynamoDB Scan `Limit`). */
+  PROVISIONING_RESYNC_PAGE_SIZE: z.coerce.number().int().min(1).max(1_000).default(100),
   /** Fargate's task-launch quota: a burst, then a rate per second (shared by the account and Region). */
   PROVISIONING_LAUNCH_BURST: z.coerce.number().int().min(1).default(100),
   PROVISIONING_LAUNCH_RATE: z.coerce.number().positive().default(20),

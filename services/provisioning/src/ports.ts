@@ -1,4 +1,5 @@
 import { FleetError } from '@ocf/errors';
+import type { SweepPage } from '@ocf/runtime';
 import type {
   AgentRecord,
   AsleepRecord,
@@ -68,8 +69,11 @@ export class TaskRunnerError extends FleetError {
  */
 export interface AgentStateStore {
   get(agentId: string): Promise<AgentRecord | undefined>;
-  /** Every record; read at the start of each reconcile pass. */
-  list(): Promise<AgentRecord[]>;
+  /**
+   * One page of at most `limit` records from `cursor` (undefined: the first page). The reconciler
+   * reads the table whole only at start and when asked; its resync reads a page per tick (ADR 0029).
+   */
+  page(cursor: unknown, limit: number): Promise<SweepPage<AgentRecord>>;
   /** Keeps `value` unless the record already holds a fact of this kind at least as new. */
   recordFact<K extends FactKey>(
     agentId: string,

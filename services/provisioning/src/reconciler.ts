@@ -2,7 +2,13 @@ import { randomUUID } from 'node:crypto';
 import { errorMessage, isRetryable } from '@ocf/errors';
 import { retirementSteps, type CreateEventOptions } from '@ocf/events';
 import type { Logger } from '@ocf/logging';
-import { backoffDelayMs, createTriggerLoop, type BackoffPolicy, type EventPublisher } from '@ocf/runtime';
+import {
+  backoffDelayMs,
+  createPacedSweep,
+  createTriggerLoop,
+  type BackoffPolicy,
+  type EventPublisher,
+} from '@ocf/runtime';
 import {
   currentLaunch,
   isRetired,
@@ -11,7 +17,7 @@ import {
   type LaunchFailure,
   type LaunchRecord,
 } from './domain/agent-record.ts';
-import { reconcile, type Action } from './domain/reconcile.ts';
+import { reconcile, type Action, type ObservedTask } from './domain/reconcile.ts';
 import type { LaunchLimiter } from './launch-limiter.ts';
 import { TaskRunnerError, type AgentStateStore, type TaskRunner } from './ports.ts';
 
@@ -22,8 +28,13 @@ export interface ReconcilerDeps {
   readonly limiter: LaunchLimiter;
   readonly logger: Logger;
   readonly now?: () => Date;
-  /** A full pass at least this often, whatever the events say: the level-triggered safety net. */
+  /**
+   * Every agent is reconciled at least this often, whatever the events say: the level-triggered
+   * safety net, read a page per tick with the pages spread over the interval (ADR 0029).
+   */
   readonly resyncIntervalMs: number;
+  /** Records per resync page (default 100). */
+  readonly resyncPageSize?: number;
   /** RunTask calls in flight at once (each starts one agent's task). */
   readonly launchConcurrency?: number;
   /** Throttled attempts at one launch within a pass before it waits for the next pass. */
@@ -47,20 +58,36 @@ export interface PassSummary {
 }
 
 export interface Reconciler {
-  /** Something changed (an event was recorded): run a pass soon. Triggers during a pass coalesce into one more. */
-  trigger(reason: string): void;
-  /** Starts the loop: a pass now, then on triggers, at a restart's due time, and every resync interval. */
+  /**
+   * Something changed (an event was recorded): a pass soon over the agent named (all of them if
+   * none is). Triggers during a pass coalesce into one more.
+   */
+  trigger(reason: string, agentId?: string): void;
+  /**
+   * Starts the loop: a full pass now, then passes over the agents triggered, at their restart's due
+   * time, and a resync page whenever one is due.
+   */
   start(): void;
   /** Stops the loop; an in-flight pass is aborted between calls. */
   stop(): Promise<void>;
-  /** One pass, now; passes never overlap. For tests and the benchmark. */
+  /** One full pass (every record, every task), now; passes never overlap. For tests and the benchmark. */
   runOnce(signal?: AbortSignal): Promise<PassSummary>;
+  /**
+   * What the loop does when it wakes: a pass over the agents triggered or due, with the resync's
+   * next page if that is due; undefined if there was nothing to do. For tests.
+   */
+  runDue(signal?: AbortSignal): Promise<PassSummary | undefined>;
   /**
    * The agent's hire was announced again (the directory's cascade resync, ADR 0024): its current
    * launch, if it was reported, is reported again as the same AgentLaunching (same id and time),
    * in case that report was lost. Between passes, so it reads the launch as the passes left it.
    */
   reannounce(agentId: string): Promise<boolean>;
+  /**
+   * Whole passes so far: full passes and resync cycles completed, each of which looked at every
+   * agent and every task (a test that waits for "two more passes" waits for two whole looks).
+   * Passes over the agents an event named do not count.
+   */
   readonly passes: number;
 }
 
@@ -79,39 +106,156 @@ export function createReconciler(deps: ReconcilerDeps): Reconciler {
   const retryBackoff = deps.launchRetryBackoff ?? { baseMs: 5_000, maxMs: 5 * 60_000 };
   const reportAfter = deps.reportLaunchFailureAfter ?? 3;
 
-  let wakeAt: string | undefined;
   let passes = 0;
+  /** Agents an event named, or a pass left unfinished: the next pass looks at them. */
+  const dirty = new Set<string>();
+  /** The next pass reads everything (at start, or when a trigger named no agent). */
+  let fullDue = true;
+  /** The next pass also looks at tasks that carry no agent id (a stop of one failed). */
+  let straysDue = false;
+  /** When each waiting agent (a restart's back-off, a launch retry) becomes due. */
+  const wakes = new Map<string, string>();
+  const sweep = createPacedSweep<AgentRecord>({
+    readPage: (cursor, limit) => store.page(cursor, limit),
+    intervalMs: deps.resyncIntervalMs,
+    pageSize: deps.resyncPageSize ?? 100,
+    now: () => now().getTime(),
+  });
+  /** Agents the sweep's cycle under way has read: when it ends, a task of anyone else is looked at. */
+  let cycleSeen = new Set<string>();
+  /** The last page of a cycle was read but its pass failed: the end-of-cycle look is still owed. */
+  let cycleEndDue = false;
+
+  const earliestWake = (): string | undefined =>
+    [...wakes.values()].reduce<string | undefined>((a, b) => (a === undefined || b < a ? b : a), undefined);
+
   const loop = createTriggerLoop({
     pass: async (signal) => {
-      await pass(signal);
+      await tick(signal);
     },
-    // The resync interval, or sooner when a restart's back-off ends before it.
-    idleMs: () =>
-      Math.min(deps.resyncIntervalMs, wakeAt === undefined ? Infinity : Date.parse(wakeAt) - now().getTime()),
+    // The next resync page, or sooner when a restart's back-off ends before it.
+    idleMs: () => {
+      const wake = earliestWake();
+      return Math.min(sweep.dueInMs(), wake === undefined ? Infinity : Date.parse(wake) - now().getTime());
+    },
     onError: (error, failuresInARow) => {
       const delayMs = backoffDelayMs(failuresInARow, { baseMs: 1_000, maxMs: 30_000 });
       logger.warn('reconcile pass failed; trying again', { error, delayMs });
       return delayMs;
     },
   });
-  /** Something a pass could not finish: the next pass tries again, right after this one. */
-  const again = (): void => {
+  /** Something a pass could not finish for this agent (none: a task of nobody's): the next pass tries again, right after this one. */
+  const again = (agentId: string | undefined): void => {
+    if (agentId === undefined) straysDue = true;
+    else dirty.add(agentId);
     loop.trigger();
   };
 
-  function trigger(reason: string): void {
+  function trigger(reason: string, agentId?: string): void {
     logger.debug('reconcile triggered', { reason });
+    if (agentId === undefined) fullDue = true;
+    else dirty.add(agentId);
     loop.trigger();
   }
 
   function runOnce(signal?: AbortSignal): Promise<PassSummary> {
-    return loop.exclusive((stopping) => pass(signal ?? stopping));
+    return loop.exclusive((stopping) => fullPass(signal ?? stopping));
   }
 
-  async function pass(signal: AbortSignal): Promise<PassSummary> {
+  function runDue(signal?: AbortSignal): Promise<PassSummary | undefined> {
+    return loop.exclusive((stopping) => tick(signal ?? stopping));
+  }
+
+  async function fullPass(signal: AbortSignal): Promise<PassSummary> {
+    fullDue = false;
+    try {
+      const [records, observed] = await Promise.all([sweep.readAll(), runner.observe({ signal })]);
+      cycleSeen = new Set();
+      cycleEndDue = false;
+      straysDue = false;
+      wakes.clear();
+      return await pass(records, observed, signal, { whole: true });
+    } catch (error) {
+      fullDue = true;
+      throw error;
+    }
+  }
+
+  /**
+   * The loop's pass: the agents events named (read one by one), those whose wait is over, and the
+   * resync's next page if it is due — with only their tasks. No whole-table read (ADR 0029).
+   */
+  async function tick(signal: AbortSignal): Promise<PassSummary | undefined> {
+    if (fullDue) return fullPass(signal);
+    const nowIso = now().toISOString();
+    for (const [agentId, at] of wakes) if (at <= nowIso) dirty.add(agentId);
+    const named = [...dirty];
+    dirty.clear();
+    const strays = straysDue;
+    straysDue = false;
+    let page: AgentRecord[] = [];
+    let cycleDone = cycleEndDue;
+    try {
+      const step = await sweep.step();
+      if (step !== undefined) {
+        page = [...step.items];
+        cycleDone ||= step.cycleDone;
+      }
+      if (named.length === 0 && page.length === 0 && !cycleDone && !strays) return undefined;
+      const observedAll = await runner.observe({ signal });
+      const records = new Map<string, AgentRecord>();
+      for (const r of page) {
+        records.set(r.agentId, r);
+        cycleSeen.add(r.agentId);
+      }
+      // What an event named is read afresh: a page read earlier may predate the event.
+      const wanted = new Set([...records.keys(), ...named]);
+      if (cycleDone) {
+        // The cycle saw every record that existed when it began; a task of an agent it did not see
+        // belongs to an agent hired since, or to nobody (stopped, as an unknown agent's).
+        for (const task of observedAll)
+          if (task.agentId !== undefined && !cycleSeen.has(task.agentId)) wanted.add(task.agentId);
+      }
+      const toRead = [...wanted].filter((id) => named.includes(id) || !records.has(id));
+      for (const r of await Promise.all(toRead.map((id) => store.get(id))))
+        if (r !== undefined) records.set(r.agentId, r);
+      const observed = observedAll.filter((t: ObservedTask) =>
+        t.agentId === undefined ? cycleDone || strays : wanted.has(t.agentId),
+      );
+      const summary = await pass([...records.values()], observed, signal, {
+        whole: cycleDone,
+        scope: wanted,
+      });
+      if (cycleDone) {
+        cycleSeen = new Set();
+        cycleEndDue = false;
+      }
+      return summary;
+    } catch (error) {
+      // Nothing is lost: the agents of this pass are looked at again on the next.
+      for (const id of [...named, ...page.map((r) => r.agentId)]) dirty.add(id);
+      if (strays) straysDue = true;
+      if (cycleDone) cycleEndDue = true;
+      throw error;
+    }
+  }
+
+  /**
+   * Plans with the pure `reconcile` and carries the plan out. `scope` names the agents this pass
+   * looked at (all of them when undefined): only their wake-ups are replaced. `whole`: this pass
+   * completes a look at every agent (it counts in `passes`).
+   */
+  async function pass(
+    records: readonly AgentRecord[],
+    observed: readonly ObservedTask[],
+    signal: AbortSignal,
+    { whole, scope }: { readonly whole: boolean; readonly scope?: ReadonlySet<string> },
+  ): Promise<PassSummary> {
     const started = now();
-    const [records, observed] = await Promise.all([store.list(), runner.observe({ signal })]);
     const plan = reconcile(records, observed, now());
+    // Before the actions: a launch that fails below sets its own retry time.
+    for (const id of scope ?? []) wakes.delete(id);
+    for (const [id, at] of plan.wakes) wakes.set(id, at);
     const byAgent = new Map(records.map((r) => [r.agentId, r]));
     const counts = { launched: 0, stopped: 0, adopted: 0, retired: 0, failed: 0 };
 
@@ -135,7 +279,7 @@ export function createReconciler(deps: ReconcilerDeps): Reconciler {
       } catch (error) {
         counts.failed++;
         logger.warn('could not stop a task; next pass tries again', { taskArn: action.taskArn, error });
-        again();
+        again(action.agentId);
       }
     });
 
@@ -162,7 +306,7 @@ export function createReconciler(deps: ReconcilerDeps): Reconciler {
         }
       } catch (error) {
         counts.failed++;
-        again();
+        again(record.agentId);
         logger.warn('could not finish an action; next pass tries again', {
           agentId: record.agentId,
           action: action.kind,
@@ -180,8 +324,7 @@ export function createReconciler(deps: ReconcilerDeps): Reconciler {
       else counts.failed++;
     });
 
-    passes++;
-    wakeAt = plan.wakeAt;
+    if (whole) passes++;
     const summary: PassSummary = {
       desired: records.length,
       observed: observed.length,
@@ -221,7 +364,7 @@ export function createReconciler(deps: ReconcilerDeps): Reconciler {
             continue;
           }
           log.warn('launch still throttled; the next pass tries again', { attempts: attempt });
-          again();
+          again(record.agentId);
           return 'failed';
         }
         await recordLaunchFailure(record, action, error);
@@ -235,7 +378,7 @@ export function createReconciler(deps: ReconcilerDeps): Reconciler {
     } catch (error) {
       // The task runs; the next pass finds it (adopt) or its record (report) and finishes this.
       log.warn('launched, but could not record or report it yet', { taskArn, error });
-      again();
+      again(record.agentId);
     }
     return 'launched';
   }
@@ -339,6 +482,8 @@ export function createReconciler(deps: ReconcilerDeps): Reconciler {
       reason,
       reported,
     };
+    // Tried again when its back-off ends, not only when the resync reaches it.
+    wakes.set(record.agentId, failure.retryAfter);
     logger.warn('launch failed', {
       agentId: record.agentId,
       attempts,
@@ -403,6 +548,7 @@ export function createReconciler(deps: ReconcilerDeps): Reconciler {
     },
     stop: () => loop.stop(),
     runOnce,
+    runDue,
     get passes() {
       return passes;
     },

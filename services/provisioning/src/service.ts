@@ -42,6 +42,7 @@ export function provisioningService(): ServiceDefinition<typeof settings> {
           },
         }),
         resyncIntervalMs: config.PROVISIONING_RESYNC_MS,
+        resyncPageSize: config.PROVISIONING_RESYNC_PAGE_SIZE,
         launchConcurrency: config.PROVISIONING_LAUNCH_CONCURRENCY,
       });
       logger.info('provisioning assembled', {
@@ -52,8 +53,8 @@ export function provisioningService(): ServiceDefinition<typeof settings> {
         handlers: createHandlers({
           store,
           secrets: createSecretsManagerAgentSecretCheck(config.OCF_ENV),
-          reconcile: (reason) => {
-            reconciler.trigger(reason);
+          reconcile: (reason, agentId) => {
+            reconciler.trigger(reason, agentId);
           },
           reannounce: (agentId) => reconciler.reannounce(agentId),
         }),

@@ -7,3 +7,4 @@ export * from './outbox.ts';
 export * from './versioned-records.ts';
 export * from './trigger-loop.ts';
 export * from './delivery.ts';
+export * from './paced-sweep.ts';

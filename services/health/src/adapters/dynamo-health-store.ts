@@ -15,17 +15,16 @@ export function createDynamoHealthStore(client: DynamoDBClient, tableName: strin
   return {
     get: records.get,
     write: records.write,
-    async list() {
-      const all: HealthRecord[] = [];
-      let startKey: Record<string, unknown> | undefined;
-      do {
-        const page = await documents.send(
-          new ScanCommand({ TableName: tableName, ConsistentRead: true, ExclusiveStartKey: startKey }),
-        );
-        all.push(...((page.Items ?? []) as HealthRecord[]));
-        startKey = page.LastEvaluatedKey;
-      } while (startKey !== undefined);
-      return all;
+    async page(cursor, limit) {
+      const page = await documents.send(
+        new ScanCommand({
+          TableName: tableName,
+          ConsistentRead: true,
+          Limit: limit,
+          ExclusiveStartKey: cursor as Record<string, unknown> | undefined,
+        }),
+      );
+      return { items: (page.Items ?? []) as HealthRecord[], next: page.LastEvaluatedKey };
     },
   };
 }

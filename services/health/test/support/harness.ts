@@ -7,6 +7,7 @@ import { createMemoryTaskObserver } from '../../src/adapters/memory-task-observe
 import type { HealthPolicy } from '../../src/domain/decisions.ts';
 import { createHandlers } from '../../src/handlers/index.ts';
 import { createMonitor } from '../../src/monitor.ts';
+import type { HealthStore } from '../../src/ports.ts';
 
 export const T0 = new Date('2026-11-25T10:00:00.000Z');
 export const POLICY: HealthPolicy = {
@@ -22,16 +23,33 @@ export const POLICY: HealthPolicy = {
  * Health over in-memory adapters and a fake clock: the store, an observer whose answers the test
  * sets per task, a recording publisher and metrics sink. `deliver` plays the consumer's part.
  */
-export function healthHarness(policy: HealthPolicy = POLICY) {
+export function healthHarness(
+  policy: HealthPolicy = POLICY,
+  resync: { readonly intervalMs?: number; readonly pageSize?: number } = {},
+) {
   const clock = { now: T0.getTime() };
   const store = createMemoryHealthStore();
+  /** What the monitor read from its table: pages (with their sizes) and single records. */
+  const reads = { pages: [] as number[], gets: 0 };
+  const counted: HealthStore = {
+    write: store.write,
+    get: (agentId) => {
+      reads.gets++;
+      return store.get(agentId);
+    },
+    page: async (cursor, limit) => {
+      const page = await store.page(cursor, limit);
+      reads.pages.push(page.items.length);
+      return page;
+    },
+  };
   const observer = createMemoryTaskObserver();
   const publisher = createMemoryPublisher();
   const metrics = createMemoryMetrics();
   const logger = createMemoryLogger();
   let ids = 0;
   const monitor = createMonitor({
-    store,
+    store: counted,
     observer,
     publisher,
     metrics,
@@ -39,6 +57,8 @@ export function healthHarness(policy: HealthPolicy = POLICY) {
     policy,
     environment: 'test',
     pollIntervalMs: 1_000,
+    ...(resync.intervalMs === undefined ? {} : { resyncIntervalMs: resync.intervalMs }),
+    ...(resync.pageSize === undefined ? {} : { resyncPageSize: resync.pageSize }),
     metricsIntervalMs: 60_000,
     now: () => new Date(clock.now),
     newId: () => `health-event-${++ids}`,
@@ -87,6 +107,7 @@ export function healthHarness(policy: HealthPolicy = POLICY) {
   return {
     clock,
     store,
+    reads,
     observer,
     publisher,
     metrics,

@@ -38,17 +38,16 @@ export function createDynamoAgentStateStore(client: DynamoDBClient, tableName: s
       return Item as AgentRecord | undefined;
     },
 
-    async list() {
-      const records: AgentRecord[] = [];
-      let startKey: Record<string, unknown> | undefined;
-      do {
-        const page = await documents.send(
-          new ScanCommand({ TableName: tableName, ConsistentRead: true, ExclusiveStartKey: startKey }),
-        );
-        records.push(...((page.Items ?? []) as AgentRecord[]));
-        startKey = page.LastEvaluatedKey;
-      } while (startKey !== undefined);
-      return records;
+    async page(cursor, limit) {
+      const page = await documents.send(
+        new ScanCommand({
+          TableName: tableName,
+          ConsistentRead: true,
+          Limit: limit,
+          ExclusiveStartKey: cursor as Record<string, unknown> | undefined,
+        }),
+      );
+      return { items: (page.Items ?? []) as AgentRecord[], next: page.LastEvaluatedKey };
     },
 
     async recordFact(agentId, key, value) {

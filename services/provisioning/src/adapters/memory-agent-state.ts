@@ -12,7 +12,18 @@ export function createMemoryAgentStateStore(): AgentStateStore & {
   return {
     records,
     get: (agentId) => Promise.resolve(structuredClone(records.get(agentId))),
-    list: () => Promise.resolve([...records.values()].map((r) => structuredClone(r))),
+    page(cursor, limit) {
+      // In key order, as a scan's pages: the cursor is the last key of the page before.
+      const keys = [...records.keys()].sort();
+      const from = cursor === undefined ? 0 : keys.findIndex((k) => k > (cursor as string));
+      const slice = from < 0 ? [] : keys.slice(from, from + limit);
+      const last = slice.at(-1);
+      const more = last !== undefined && keys.some((k) => k > last);
+      return Promise.resolve({
+        items: slice.map((k) => structuredClone(records.get(k) as AgentRecord)),
+        next: more ? last : undefined,
+      });
+    },
     recordFact(agentId, key, value) {
       const current = records.get(agentId)?.[key];
       if (current !== undefined && current.at >= value.at) return Promise.resolve('stale' as const);

@@ -62,6 +62,8 @@ export interface Plan {
   readonly actions: readonly Action[];
   /** The earliest moment a waiting agent becomes due (a restart's notBefore, a launch retry). */
   readonly wakeAt?: string | undefined;
+  /** When each waiting agent becomes due, so a pass over some agents can wake for just those. */
+  readonly wakes: ReadonlyMap<string, string>;
 }
 
 /**
@@ -87,8 +89,11 @@ export function reconcile(
   const nowIso = now.toISOString();
   const actions: Action[] = [];
   let wakeAt: string | undefined;
-  const wake = (at: string): void => {
+  const wakes = new Map<string, string>();
+  const wake = (agentId: string, at: string): void => {
     if (wakeAt === undefined || at < wakeAt) wakeAt = at;
+    const known = wakes.get(agentId);
+    if (known === undefined || at < known) wakes.set(agentId, at);
   };
 
   const tasksByAgent = new Map<string, ObservedTask[]>();
@@ -172,7 +177,7 @@ export function reconcile(
         failure.restartEventId === woken.eventId &&
         failure.retryAfter > nowIso
       ) {
-        wake(failure.retryAfter);
+        wake(record.agentId, failure.retryAfter);
         continue;
       }
       actions.push({
@@ -222,7 +227,7 @@ export function reconcile(
       continue;
     }
     if (restart !== undefined && restart.notBefore > nowIso) {
-      wake(restart.notBefore);
+      wake(record.agentId, restart.notBefore);
       continue;
     }
     const restartEventId = restart?.eventId;
@@ -233,7 +238,7 @@ export function reconcile(
       failure.restartEventId === restartEventId &&
       failure.retryAfter > nowIso
     ) {
-      wake(failure.retryAfter);
+      wake(record.agentId, failure.retryAfter);
       continue;
     }
     actions.push({
@@ -252,7 +257,7 @@ export function reconcile(
       actions.push({ kind: 'stop', taskArn: task.taskArn, agentId, reason: 'no such agent in the fleet' });
     }
   }
-  return { actions, ...(wakeAt === undefined ? {} : { wakeAt }) };
+  return { actions, wakes, ...(wakeAt === undefined ? {} : { wakeAt }) };
 }
 
 function oldest(tasks: readonly ObservedTask[]): ObservedTask {

@@ -7,8 +7,11 @@ export interface ProvisioningDeps {
   readonly store: AgentStateStore;
   /** A secret ARN an event carries is checked to be the agent's own before anything uses it. */
   readonly secrets: AgentSecretCheck;
-  /** Asks the reconcile loop for a pass; handlers never start or stop tasks themselves. */
-  readonly reconcile: (reason: string) => void;
+  /**
+   * Asks the reconcile loop for a pass over the agent the event named (ADR 0029); handlers never
+   * start or stop tasks themselves.
+   */
+  readonly reconcile: (reason: string, agentId: string) => void;
   /** Reports the agent's current launch again, as the same event (the reconciler's `reannounce`). */
   readonly reannounce: (agentId: string) => Promise<unknown>;
 }

@@ -7,6 +7,6 @@ export function onAgentCrashLooping(deps: ProvisioningDeps): EventHandler<'Agent
     const { agentId, failures } = event.data;
     const outcome = await deps.store.recordFact(agentId, 'crashLoop', eventFact(event));
     context.logger.warn('agent is crash-looping; launches stop', { outcome, failures });
-    deps.reconcile(`AgentCrashLooping ${agentId}`);
+    deps.reconcile(`AgentCrashLooping ${agentId}`, agentId);
   };
 }

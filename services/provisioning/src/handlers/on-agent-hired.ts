@@ -12,7 +12,7 @@ export function onAgentHired(deps: ProvisioningDeps): EventHandler<'AgentHired'>
     const fact = eventFact(event);
     const outcome = await deps.store.recordFact(agentId, 'hired', fact);
     context.logger.info('hire recorded', { outcome });
-    deps.reconcile(`AgentHired ${agentId}`);
+    deps.reconcile(`AgentHired ${agentId}`, agentId);
     // The same hire announced again under a new id (the directory's cascade resync, ADR 0024):
     // an event on the way was lost, maybe this agent's AgentLaunching. Reported again, same id.
     const record = outcome === 'stale' ? await deps.store.get(agentId) : undefined;

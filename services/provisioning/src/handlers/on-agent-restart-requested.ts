@@ -16,6 +16,6 @@ export function onAgentRestartRequested(deps: ProvisioningDeps): EventHandler<'A
       reason,
     });
     context.logger.info('restart request recorded', { outcome, attempt, notBefore });
-    deps.reconcile(`AgentRestartRequested ${agentId}`);
+    deps.reconcile(`AgentRestartRequested ${agentId}`, agentId);
   };
 }

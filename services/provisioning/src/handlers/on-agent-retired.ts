@@ -13,6 +13,6 @@ export function onAgentRetired(deps: ProvisioningDeps): EventHandler<'AgentRetir
       ...(reason === undefined ? {} : { reason }),
     });
     context.logger.info('retirement recorded', { outcome });
-    deps.reconcile(`AgentRetired ${agentId}`);
+    deps.reconcile(`AgentRetired ${agentId}`, agentId);
   };
 }

@@ -10,6 +10,6 @@ export function onAgentSleepRequested(deps: ProvisioningDeps): EventHandler<'Age
     const { agentId, reason } = event.data;
     const outcome = await deps.store.recordFact(agentId, 'sleep', { ...eventFact(event), reason });
     context.logger.info('sleep request recorded', { outcome, reason });
-    deps.reconcile(`AgentSleepRequested ${agentId}`);
+    deps.reconcile(`AgentSleepRequested ${agentId}`, agentId);
   };
 }

@@ -15,6 +15,6 @@ export function onAgentWakeRequested(deps: ProvisioningDeps): EventHandler<'Agen
       seenAt: new Date(seenAt).toISOString(),
     });
     context.logger.info('wake request recorded', { outcome, reason });
-    deps.reconcile(`AgentWakeRequested ${agentId}`);
+    deps.reconcile(`AgentWakeRequested ${agentId}`, agentId);
   };
 }

@@ -7,6 +7,6 @@ export function onChatAccountReady(deps: ProvisioningDeps): EventHandler<'ChatAc
     const { agentId, matrixUserId } = event.data;
     const outcome = await deps.store.recordFact(agentId, 'chat', { at: occurredAt(event), matrixUserId });
     context.logger.info('chat account recorded', { outcome });
-    deps.reconcile(`ChatAccountReady ${agentId}`);
+    deps.reconcile(`ChatAccountReady ${agentId}`, agentId);
   };
 }

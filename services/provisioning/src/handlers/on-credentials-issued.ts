@@ -11,6 +11,6 @@ export function onCredentialsIssued(deps: ProvisioningDeps): EventHandler<'Crede
     await deps.secrets.assertOwn(agentId, secretArn, context);
     const outcome = await deps.store.recordFact(agentId, 'credentials', { at: occurredAt(event), secretArn });
     context.logger.info('secret ARN recorded', { outcome });
-    deps.reconcile(`CredentialsIssued ${agentId}`);
+    deps.reconcile(`CredentialsIssued ${agentId}`, agentId);
   };
 }

@@ -12,6 +12,6 @@ export function onCredentialsRotated(deps: ProvisioningDeps): EventHandler<'Cred
     await deps.secrets.assertOwn(agentId, secretArn, context);
     const outcome = await deps.store.recordFact(agentId, 'rotation', { ...eventFact(event), versionId });
     context.logger.info('rotation recorded; the task will be replaced', { outcome, versionId });
-    deps.reconcile(`CredentialsRotated ${agentId}`);
+    deps.reconcile(`CredentialsRotated ${agentId}`, agentId);
   };
 }

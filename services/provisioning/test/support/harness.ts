@@ -5,6 +5,7 @@ import { createMemoryAgentStateStore } from '../../src/adapters/memory-agent-sta
 import { createMemoryTaskRunner } from '../../src/adapters/memory-task-runner.ts';
 import { createHandlers } from '../../src/handlers/index.ts';
 import { createLaunchLimiter } from '../../src/launch-limiter.ts';
+import type { AgentStateStore } from '../../src/ports.ts';
 import { createReconciler, type ReconcilerDeps } from '../../src/reconciler.ts';
 import { nameTrustingSecretCheck } from './secret-check.ts';
 import { T0 } from './records.ts';
@@ -15,7 +16,9 @@ import { T0 } from './records.ts';
  * clock instead of waiting. `deliver` plays the consumer's part for one event.
  */
 export function provisioningHarness(
-  options: Partial<Pick<ReconcilerDeps, 'launchConcurrency' | 'maxThrottledAttempts'>> & {
+  options: Partial<
+    Pick<ReconcilerDeps, 'launchConcurrency' | 'maxThrottledAttempts' | 'resyncIntervalMs' | 'resyncPageSize'>
+  > & {
     burst?: number;
     rate?: number;
   } = {},
@@ -23,6 +26,20 @@ export function provisioningHarness(
   const clock = { now: T0.getTime() };
   const now = () => new Date(clock.now);
   const store = createMemoryAgentStateStore();
+  /** What the reconciler read from its table: pages (with their sizes) and single records. */
+  const reads = { pages: [] as number[], gets: 0 };
+  const counted: AgentStateStore = {
+    ...store,
+    get: (agentId) => {
+      reads.gets++;
+      return store.get(agentId);
+    },
+    page: async (cursor, limit) => {
+      const page = await store.page(cursor, limit);
+      reads.pages.push(page.items.length);
+      return page;
+    },
+  };
   const tasks = createMemoryTaskRunner({ now });
   const publisher = createMemoryPublisher();
   const logger = createMemoryLogger();
@@ -41,7 +58,7 @@ export function provisioningHarness(
   };
   const makeReconciler = () =>
     createReconciler({
-      store,
+      store: counted,
       runner,
       publisher,
       logger,
@@ -51,7 +68,8 @@ export function provisioningHarness(
         now: () => clock.now,
         sleep,
       }),
-      resyncIntervalMs: 60_000,
+      resyncIntervalMs: options.resyncIntervalMs ?? 60_000,
+      ...(options.resyncPageSize === undefined ? {} : { resyncPageSize: options.resyncPageSize }),
       ...(options.launchConcurrency === undefined ? {} : { launchConcurrency: options.launchConcurrency }),
       ...(options.maxThrottledAttempts === undefined
         ? {}
@@ -114,6 +132,7 @@ export function provisioningHarness(
   return {
     clock,
     store,
+    reads,
     tasks,
     runner,
     publisher,
