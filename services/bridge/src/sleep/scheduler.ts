@@ -238,9 +238,9 @@ export function createSleepScheduler(deps: SleepSchedulerDeps): SleepScheduler {
     // after the wake was written): the view may not know that another replica saw them fall asleep.
     const waiting = records().filter((r) => r.pendingWake !== undefined);
     const fresh = new Set<string>();
-    const stale = waiting
-      .map((r) => r.agentId)
-      .filter((id) => atMs - (readAt.get(id) ?? -Infinity) >= deps.checkIntervalMs);
+    const readLongAgo = (agentId: string): boolean =>
+      atMs - (readAt.get(agentId) ?? -Infinity) >= deps.checkIntervalMs;
+    const stale = waiting.map((r) => r.agentId).filter(readLongAgo);
     await reread(stale);
     for (const id of stale) fresh.add(id);
 
@@ -269,16 +269,16 @@ export function createSleepScheduler(deps: SleepSchedulerDeps): SleepScheduler {
       const unread = new Set(
         [...decisions.sleeps, ...decisions.wakes].map((d) => d.agentId).filter((id) => !fresh.has(id)),
       );
-      // A wake waiting for room under the cap waits for sleeps in flight: read those again too,
-      // in case another replica heard that they were carried out.
+      // A wake waiting for room under the cap waits for sleeps in flight: read those again too
+      // (at most once per check interval), in case another replica heard they were carried out.
       if (settings.awakeCap > 0) {
         const woken = new Set(decisions.wakes.map((w) => w.agentId));
         const held = records().some(
           (r) => r.pendingWake !== undefined && !woken.has(r.agentId) && phaseOf(r) === 'asleep',
         );
         if (held)
-          for (const record of records())
-            if (phaseOf(record) === 'sleeping' && !fresh.has(record.agentId)) unread.add(record.agentId);
+          for (const { agentId } of records().filter((r) => phaseOf(r) === 'sleeping'))
+            if (!fresh.has(agentId) && readLongAgo(agentId)) unread.add(agentId);
       }
       if (unread.size === 0) settled = true;
       else {

@@ -161,7 +161,7 @@ export function createDynamoActivityStore(client: DynamoDBClient, tableName: str
         ...(after === undefined ? {} : { ExclusiveStartKey: key(after) }),
       }),
     );
-    const next = read.LastEvaluatedKey?.['sk'];
+    const next: unknown = read.LastEvaluatedKey?.['sk'];
     return {
       records: (read.Items ?? []).map(recordOf),
       ...(typeof next === 'string' ? { next } : {}),

@@ -61,7 +61,7 @@ function harness({ awakeCap = 0, pageSize = 10 } = {}) {
       source: 'ocf.test',
     } as AnyFleetEvent);
   const requested = (type: 'AgentSleepRequested' | 'AgentWakeRequested') =>
-    publisher.published.filter((e) => e.type === type).map((e) => (e.data as { agentId: string }).agentId);
+    publisher.published.filter((e) => e.type === type).map((e) => e.data.agentId);
   /** Hired and running at `second`, written by this bridge (it handled the events). */
   const running = async (agentId: string, second: number, level: 'ic' | 'executive' = 'ic') => {
     await fleet(
@@ -247,6 +247,29 @@ describe('the sleep scheduler reads only what can be due (ADR 0030)', () => {
     assert.equal(h.reads.list, 0);
   });
 
+  it('under the cap, a held wake goes out when another replica heard the sleep it waited for', async () => {
+    const h = harness({ awakeCap: 2 });
+    await h.running('ada', 0);
+    await h.running('bob', 5);
+    await h.fleet(
+      'AgentHired',
+      { agentId: 'cy', name: 'cy', title: 'T', level: 'ic', department: 'D', managerId: 'ceo' },
+      0,
+    );
+    await h.fleet('AgentAsleep', { agentId: 'cy', reason: 'evicted' }, 1);
+    await h.scheduler.runOnce();
+    h.at(20);
+    await h.mention('cy', 'c');
+    await h.scheduler.runOnce();
+    assert.deepEqual(h.requested('AgentSleepRequested'), ['ada']);
+    // ada's AgentAsleep reaches the other replica: this one hears nothing, and reads ada again.
+    await h.store.setState('ada', { value: 'asleep', at: iso(22) });
+    h.at(36);
+    await h.scheduler.runOnce();
+    assert.deepEqual(h.requested('AgentWakeRequested'), ['cy'], 'served before any resync');
+    assert.equal(h.reads.pages, 1, 'only the start-up page');
+  });
+
   it('keeps its own write that overlapped a read, and takes the rest of what it read', async () => {
     const h = harness();
     await h.fleet(
@@ -259,7 +282,7 @@ describe('the sleep scheduler reads only what can be due (ADR 0030)', () => {
     // The resync's page answers with the table as it was before this bridge, meanwhile, handled
     // ada's AgentRunning (a wake an operator asked for).
     const stale = structuredClone(h.store.records.get('ada'));
-    const realPage = h.store.page;
+    const realPage = h.store.page.bind(h.store);
     h.store.page = async () => {
       await h.fleet('AgentRunning', { agentId: 'ada', taskArn: 'task-2' }, 100);
       return { records: stale === undefined ? [] : [stale] };
