@@ -260,6 +260,34 @@ describe('bridge table on DynamoDB', () => {
     assert.deepEqual(record?.directRooms, ['!a:fleet.test', '!b:fleet.test']);
     assert.equal(record.hiredAt, '2026-12-02T10:00:00.000Z', 'the other fields stay');
   });
+
+  it('reads the activity partition a page at a time, and one agent strongly consistent (ADR 0030)', async () => {
+    const activity = createDynamoActivityStore(awsClients().dynamodb, routing.tables.bridge.name);
+    const prefix = `pg-${unique()}`;
+    const ids = [0, 1, 2, 3, 4].map((i) => `${prefix}-${i}`);
+    for (const id of ids) await activity.stamp(id, 'hiredAt', '2026-12-02T10:00:00.000Z');
+    await activity.addDirectRoom(ids[2] ?? '', '!dm:fleet.test');
+    const seen: string[] = [];
+    let after: string | undefined;
+    let pages = 0;
+    do {
+      const page = await activity.page(after, 2);
+      assert.ok(page.records.length <= 2, 'at most the page size');
+      seen.push(...page.records.map((r) => r.agentId));
+      after = page.next;
+      pages++;
+    } while (after !== undefined);
+    assert.ok(pages >= 3, `pages: ${String(pages)}`);
+    assert.deepEqual(
+      seen.filter((id) => id.startsWith(prefix)),
+      ids,
+      'every record once, in agent-id order',
+    );
+    const one = await activity.get(ids[2] ?? '');
+    assert.equal(one?.hiredAt, '2026-12-02T10:00:00.000Z');
+    assert.deepEqual(one.directRooms, ['!dm:fleet.test']);
+    assert.equal(await activity.get(`${prefix}-none`), undefined);
+  });
 });
 
 describe('agent secrets on Secrets Manager', () => {

@@ -64,6 +64,19 @@ export const settings = {
   BRIDGE_AWAKE_CAP: z.coerce.number().int().min(0).default(0),
   /** Activity is written to the bridge's table at most this often per agent. */
   BRIDGE_ACTIVITY_FLUSH_MS: z.coerce.number().int().positive().default(5_000),
-  /** A sleep/wake decision pass at least this often. */
+  /**
+   * A sleep/wake decision pass at least this often. It decides on the scheduler's view in memory
+   * and reads from the table only the agents it is about to act on (ADR 0030).
+   */
   BRIDGE_SLEEP_CHECK_MS: z.coerce.number().int().positive().default(15_000),
+  /**
+   * One round of the scheduler's resync (ADR 0030): every agent's activity record is read again
+   * once per this interval, a page of 100 at a time spread evenly over it (never the whole
+   * partition per check), so what another bridge replica wrote reaches this one's view.
+   */
+  BRIDGE_SLEEP_RESYNC_MS: z.coerce
+    .number()
+    .int()
+    .positive()
+    .default(10 * 60_000),
 };

@@ -61,6 +61,7 @@ export function bridgeService(
         logger: logger.with({ component: 'sleep' }),
         flushIntervalMs: config.BRIDGE_ACTIVITY_FLUSH_MS,
         checkIntervalMs: config.BRIDGE_SLEEP_CHECK_MS,
+        resyncIntervalMs: config.BRIDGE_SLEEP_RESYNC_MS,
       });
       // A person's direct-chat invitation to an agent, accepted for it (only people of this homeserver).
       const directChats = createDirectChats({

@@ -1,5 +1,5 @@
 import { ConditionalCheckFailedException, type DynamoDBClient } from '@aws-sdk/client-dynamodb';
-import { DynamoDBDocumentClient, QueryCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
+import { DynamoDBDocumentClient, GetCommand, QueryCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
 import type { Level, WakePolicy } from '@ocf/events';
 import type { ActivityRecord, WakeNeed } from './decide.ts';
 
@@ -26,10 +26,16 @@ export interface PolicyFields {
  * The scheduler's memory (ADR 0018): one item per agent, each field written on its own with a
  * "newer wins" condition, so the activity flush, the event handlers and the decision loop (and a
  * second bridge instance) never overwrite each other's facts. In the bridge's table, under one
- * partition, so a decision pass reads every agent with one paginated Query.
+ * partition: the scheduler loads it once at start with a paged Query, then reads single agents
+ * before it acts on them and one page at a time for its resync (ADR 0030).
  */
 export interface ActivityStore {
+  /** Every record (all pages): tests and tools; the scheduler reads `page` by `page`. */
   list(): Promise<ActivityRecord[]>;
+  /** Up to `limit` records after `after` (an agent id), in agent-id order; `next` if there are more. */
+  page(after: string | undefined, limit: number): Promise<ActivityPage>;
+  /** One agent's record as written (a strongly consistent read), if it has one. */
+  get(agentId: string): Promise<ActivityRecord | undefined>;
   /** Sets `field` to `at` unless it holds a time at least as new. */
   stamp(agentId: string, field: StampField, at: string): Promise<void>;
   setState(
@@ -45,6 +51,12 @@ export interface ActivityStore {
   addDirectRoom(agentId: string, roomId: string): Promise<void>;
 }
 
+export interface ActivityPage {
+  readonly records: ActivityRecord[];
+  /** The last agent id of this page, when more may follow. */
+  readonly next?: string | undefined;
+}
+
 export function createMemoryActivityStore(): ActivityStore & {
   readonly records: Map<string, ActivityRecord>;
 } {
@@ -57,6 +69,18 @@ export function createMemoryActivityStore(): ActivityStore & {
   return {
     records,
     list: () => Promise.resolve([...records.values()].map((r) => structuredClone(r))),
+    page(after, limit) {
+      const ids = [...records.keys()].sort().filter((id) => after === undefined || id > after);
+      const taken = ids.slice(0, limit);
+      return Promise.resolve({
+        records: taken.map((id) => structuredClone(records.get(id) as ActivityRecord)),
+        ...(ids.length > limit ? { next: taken.at(-1) } : {}),
+      });
+    },
+    get(agentId) {
+      const record = records.get(agentId);
+      return Promise.resolve(record === undefined ? undefined : structuredClone(record));
+    },
     stamp(agentId, field, at) {
       const record = get(agentId);
       const current = record[field];
@@ -104,6 +128,16 @@ export function createMemoryActivityStore(): ActivityStore & {
 
 const PARTITION = 'activity';
 
+function recordOf(item: Record<string, unknown>): ActivityRecord {
+  const { pk: _pk, sk, directRooms, ...fields } = item;
+  return {
+    ...(fields as Omit<ActivityRecord, 'agentId'>),
+    // A DynamoDB string set, which the document client reads as a JS Set.
+    ...(directRooms instanceof Set ? { directRooms: [...(directRooms as Set<string>)].sort() } : {}),
+    agentId: String(sk),
+  };
+}
+
 export function createDynamoActivityStore(client: DynamoDBClient, tableName: string): ActivityStore {
   const documents = DynamoDBDocumentClient.from(client, { marshallOptions: { removeUndefinedValues: true } });
   const key = (agentId: string) => ({ pk: PARTITION, sk: agentId });
@@ -116,32 +150,43 @@ export function createDynamoActivityStore(client: DynamoDBClient, tableName: str
     }
   }
 
+  async function page(after: string | undefined, limit: number): Promise<ActivityPage> {
+    const read = await documents.send(
+      new QueryCommand({
+        TableName: tableName,
+        KeyConditionExpression: 'pk = :pk',
+        ExpressionAttributeValues: { ':pk': PARTITION },
+        ConsistentRead: true,
+        Limit: limit,
+        ...(after === undefined ? {} : { ExclusiveStartKey: key(after) }),
+      }),
+    );
+    const next: unknown = read.LastEvaluatedKey?.['sk'];
+    return {
+      records: (read.Items ?? []).map(recordOf),
+      ...(typeof next === 'string' ? { next } : {}),
+    };
+  }
+
   return {
     async list() {
       const records: ActivityRecord[] = [];
-      let startKey: Record<string, unknown> | undefined;
+      let after: string | undefined;
       do {
-        const page = await documents.send(
-          new QueryCommand({
-            TableName: tableName,
-            KeyConditionExpression: 'pk = :pk',
-            ExpressionAttributeValues: { ':pk': PARTITION },
-            ConsistentRead: true,
-            ExclusiveStartKey: startKey,
-          }),
-        );
-        for (const item of page.Items ?? []) {
-          const { pk: _pk, sk, directRooms, ...fields } = item as Record<string, unknown>;
-          records.push({
-            ...(fields as Omit<ActivityRecord, 'agentId'>),
-            // A DynamoDB string set, which the document client reads as a JS Set.
-            ...(directRooms instanceof Set ? { directRooms: [...(directRooms as Set<string>)].sort() } : {}),
-            agentId: String(sk),
-          });
-        }
-        startKey = page.LastEvaluatedKey;
-      } while (startKey !== undefined);
+        const read = await page(after, 1_000);
+        records.push(...read.records);
+        after = read.next;
+      } while (after !== undefined);
       return records;
+    },
+
+    page,
+
+    async get(agentId) {
+      const { Item } = await documents.send(
+        new GetCommand({ TableName: tableName, Key: key(agentId), ConsistentRead: true }),
+      );
+      return Item === undefined ? undefined : recordOf(Item);
     },
 
     stamp: (agentId, field, at) =>

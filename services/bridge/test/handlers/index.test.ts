@@ -21,6 +21,7 @@ describe('bridge handlers', () => {
       logger: createMemoryLogger(),
       flushIntervalMs: 1000,
       checkIntervalMs: 1000,
+      resyncIntervalMs: 600_000,
     });
     const handlers = withSleepScheduler(createHandlers(bridgeHarness().deps), scheduler);
     assert.deepEqual(Object.keys(handlers).sort(), [

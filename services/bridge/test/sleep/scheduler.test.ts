@@ -34,6 +34,7 @@ function harness(awakeCap = 0, store = createMemoryActivityStore(), startMs = T0
     now: () => new Date(nowMs),
     flushIntervalMs: 5_000,
     checkIntervalMs: 15_000,
+    resyncIntervalMs: 600_000,
   });
   const fleet = <T extends EventType>(type: T, data: EventDataInput<T>, second: number) =>
     scheduler.onFleetEvent({
