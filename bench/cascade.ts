@@ -59,8 +59,19 @@ const { values } = parseArgs({
     // How long the idle phase after all-running lasts (0: none).
     'idle-s': { type: 'string', default: '120' },
     'no-docs': { type: 'boolean', default: false },
+    help: { type: 'boolean', short: 'h', default: false },
   },
 });
+if (values.help) {
+  // The usage is the header comment's: print it rather than keep a second copy.
+  const header = readFileSync(import.meta.filename, 'utf8').split('\n');
+  const usage = header.slice(
+    0,
+    header.findIndex((line) => !line.startsWith('//')),
+  );
+  console.log(usage.map((line) => line.replace(/^\/\/ ?/, '')).join('\n'));
+  process.exit(0);
+}
 const requested = Number(values.agents);
 const rawShare = Number(values['raw-share']);
 const portBase = Number(values['port-base']);
