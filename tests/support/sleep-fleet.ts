@@ -1,3 +1,4 @@
+import { execFileSync } from 'node:child_process';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
@@ -69,6 +70,11 @@ export async function startSleepFleet(options: {
   readonly bridgeEnv?: Record<string, string>;
 }): Promise<SleepFleet> {
   useFleetLoggerForMatrix(createMemoryLogger(), 'ERROR');
+  // The agents are real OpenClaw gateways: their plugin home is installed once per checkout (a
+  // no-op check after that). Done here too, so a sleep suite run alone in a fresh clone works.
+  execFileSync(process.execPath, [join(REPOSITORY, 'agent-container/scripts/install-openclaw-plugins.ts')], {
+    stdio: 'inherit',
+  });
   const clients = awsClients();
   const routing = fleetRouting(uniqueEnvironment(options.name));
   const namespace = routing.environment;
