@@ -8,3 +8,4 @@ export * from './versioned-records.ts';
 export * from './trigger-loop.ts';
 export * from './delivery.ts';
 export * from './paced-sweep.ts';
+export * from './scan-page.ts';

@@ -1,6 +1,5 @@
 import type { DynamoDBClient } from '@aws-sdk/client-dynamodb';
-import { ScanCommand } from '@aws-sdk/lib-dynamodb';
-import { createDynamoVersionedRecords } from '@ocf/runtime';
+import { createDynamoVersionedRecords, scanPage } from '@ocf/runtime';
 import type { HealthRecord } from '../domain/projection.ts';
 import type { HealthStore } from '../ports.ts';
 
@@ -15,16 +14,6 @@ export function createDynamoHealthStore(client: DynamoDBClient, tableName: strin
   return {
     get: records.get,
     write: records.write,
-    async page(cursor, limit) {
-      const page = await documents.send(
-        new ScanCommand({
-          TableName: tableName,
-          ConsistentRead: true,
-          Limit: limit,
-          ExclusiveStartKey: cursor as Record<string, unknown> | undefined,
-        }),
-      );
-      return { items: (page.Items ?? []) as HealthRecord[], next: page.LastEvaluatedKey };
-    },
+    page: (cursor, limit) => scanPage<HealthRecord>(documents, tableName, cursor, limit),
   };
 }

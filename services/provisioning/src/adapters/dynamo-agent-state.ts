@@ -1,5 +1,6 @@
 import { ConditionalCheckFailedException, type DynamoDBClient } from '@aws-sdk/client-dynamodb';
-import { DynamoDBDocumentClient, GetCommand, ScanCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
+import { DynamoDBDocumentClient, GetCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
+import { scanPage } from '@ocf/runtime';
 import type { AgentRecord } from '../domain/agent-record.ts';
 import type { AgentStateStore } from '../ports.ts';
 
@@ -38,17 +39,7 @@ export function createDynamoAgentStateStore(client: DynamoDBClient, tableName: s
       return Item as AgentRecord | undefined;
     },
 
-    async page(cursor, limit) {
-      const page = await documents.send(
-        new ScanCommand({
-          TableName: tableName,
-          ConsistentRead: true,
-          Limit: limit,
-          ExclusiveStartKey: cursor as Record<string, unknown> | undefined,
-        }),
-      );
-      return { items: (page.Items ?? []) as AgentRecord[], next: page.LastEvaluatedKey };
-    },
+    page: (cursor, limit) => scanPage<AgentRecord>(documents, tableName, cursor, limit),
 
     async recordFact(agentId, key, value) {
       try {
