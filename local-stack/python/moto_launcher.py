@@ -1,4 +1,4 @@
-"""Start moto's server for the fleet, with four of its known limits patched first.
+"""Start moto's server for the fleet, with five of its known limits patched first.
 
     python moto_launcher.py --port 4566 [--host 127.0.0.1] [--state-file PATH]
 
@@ -130,6 +130,55 @@ def follow_awscurrent_moves() -> None:
     SecretsManagerBackend.update_secret_version_stage = update_secret_version_stage
 
 
+def memoise_backend_lookup() -> None:
+    """Find each request's moto backend with a dict lookup instead of a directory listing.
+
+    moto's dispatcher looks up the backend of every request while holding its one dispatcher
+    lock: it lists moto's own package folder (os.listdir and a stat per entry, some 150 system
+    calls) to see whether the host names a module, which an AWS host name never does, then tries
+    the URL patterns of every service in turn. Both answer the same for a host every time (the
+    folder and the patterns do not change while the server runs), so the listing is taken once
+    and each host's answer kept: the lock is held for a dict lookup.
+    """
+    patch = "memoise backend lookup"
+    from moto import backends
+    from moto.moto_server.werkzeug_app import DomainDispatcherApplication
+
+    lookup = DomainDispatcherApplication.get_backend_for_host
+    if getattr(lookup, "memoised", False):
+        return
+    source = source_of(lookup, patch)
+    if "backends.list_of_moto_modules()" not in source or "self.backend_url_patterns" not in source:
+        raise PatchNoLongerApplies(
+            patch, "get_backend_for_host no longer reads list_of_moto_modules and backend_url_patterns"
+        )
+    modules = tuple(backends.list_of_moto_modules())
+    backends.list_of_moto_modules = lambda: modules
+
+    @functools.wraps(lookup)
+    def get_backend_for_host(self, host):
+        known = self.__dict__.setdefault("_backend_by_host", {})
+        if host not in known:
+            known[host] = lookup(self, host)
+        return known[host]
+
+    get_backend_for_host.memoised = True
+    DomainDispatcherApplication.get_backend_for_host = get_backend_for_host
+
+
+def quiet_request_log() -> None:
+    """Log what goes wrong in moto's HTTP server, not one line per request.
+
+    werkzeug writes an access line for every request ("POST / HTTP/1.1" 200: every AWS call is a
+    POST to /, so the line does not even say which operation), through a logging handler that
+    takes a lock and writes to stderr: about a tenth of moto's busy time under the fleet's load.
+    Errors (a request that raised) are still logged, at WARNING and above.
+    """
+    import logging
+
+    logging.getLogger("werkzeug").setLevel(logging.WARNING)
+
+
 # One lock for every DynamoDB write of this process: see serialise_dynamodb_writes().
 DYNAMODB_WRITE_LOCK = threading.RLock()
 DYNAMODB_WRITES = ("put_item", "update_item", "delete_item", "transact_write_items")
@@ -184,6 +233,92 @@ PERSISTED_SERVICES = (
 )
 SNAPSHOT_FORMAT = 1
 SNAPSHOT_INTERVAL_SECONDS = 1.0
+# While the state is big, the next save waits this many times as long as the last one took, so
+# saving takes at most 1 / (1 + this) of moto's time (a tenth).
+SNAPSHOT_SPACING_FACTOR = 9
+
+# Operations that never change what is saved. Anything not listed (and any request moto serves
+# outside its usual action dispatch) counts as a change: when in doubt, save. ReceiveMessage is
+# special: it changes a queue (receipt handle, visibility, receive count) only when it returns a
+# message, and the fleet's idle long polls mostly return none.
+READ_ACTION_PREFIXES = ("Get", "Describe", "List")
+READ_ACTIONS = frozenset({"Query", "Scan", "BatchGetItem", "TransactGetItems", "TestEventPattern"})
+
+
+def is_read(action: str) -> bool:
+    return action in READ_ACTIONS or action.startswith(READ_ACTION_PREFIXES)
+
+
+class StateChanges:
+    """Whether a request may have changed moto's state since the saver last looked.
+
+    Pickling the whole state is what saving costs (a second of CPU and more for a thousand
+    agents' worth), and a busy fleet makes mostly reads: long polls, GetItem, DescribeTasks. So a
+    request marks the state changed once it has been served (marking it before would let a save
+    that starts in between miss the change), and the saver pickles only when something was marked.
+    """
+
+    def __init__(self) -> None:
+        self._changed = True  # the first save writes whatever was restored or created at start
+        self._lock = threading.Lock()
+
+    def mark(self) -> None:
+        with self._lock:
+            self._changed = True
+
+    def take(self) -> bool:
+        """Whether anything changed since the last take; clears the mark."""
+        with self._lock:
+            changed, self._changed = self._changed, False
+            return changed
+
+
+STATE_CHANGES = StateChanges()
+_request = threading.local()
+
+
+def track_state_changes() -> None:
+    """Mark STATE_CHANGES after every request that may have changed moto's state."""
+    patch = "track state changes"
+    from moto.core.responses import BaseResponse
+    from moto.moto_server.werkzeug_app import DomainDispatcherApplication
+
+    call_action = BaseResponse.call_action
+    serve = DomainDispatcherApplication.__call__
+    if getattr(call_action, "tracks_changes", False):
+        return
+    if "self._get_action()" not in source_of(call_action, patch):
+        raise PatchNoLongerApplies(patch, "BaseResponse.call_action no longer reads self._get_action()")
+
+    @functools.wraps(call_action)
+    def call_action_tracked(self):
+        action = self._get_action()
+        _request.classified = True
+        changed = True
+        try:
+            result = call_action(self)
+            if action == "ReceiveMessage":
+                body = result[2] if isinstance(result, tuple) and len(result) == 3 else b"ReceiptHandle"
+                changed = b"ReceiptHandle" in (body.encode() if isinstance(body, str) else bytes(body))
+            else:
+                changed = not is_read(action)
+            return result
+        finally:
+            if changed:
+                STATE_CHANGES.mark()
+
+    @functools.wraps(serve)
+    def serve_tracked(self, environ, start_response):
+        _request.classified = False
+        try:
+            return serve(self, environ, start_response)
+        finally:
+            if not _request.classified:
+                STATE_CHANGES.mark()
+
+    call_action_tracked.tracks_changes = True
+    BaseResponse.call_action = call_action_tracked
+    DomainDispatcherApplication.__call__ = serve_tracked
 
 
 def log(line: str) -> None:
@@ -250,9 +385,10 @@ def restore_state(path: str) -> None:
 
 def persist_state(path: str):
     """Keep moto's state in `path`: restore it now and save it every second (longer for a big
-    state, see keep_saving) when it changed.
+    state, see keep_saving) when a request may have changed it (STATE_CHANGES).
     Returns the save function, for one last save when the server stops (SIGTERM/SIGINT: moto's
-    own handlers turn them into SystemExit). A SIGKILL loses the changes since the last save.
+    own handlers turn them into SystemExit). A SIGKILL loses the changes since the last save:
+    at most max(1 s, 10 x the time one save takes) of them.
 
     Why a snapshot and not moto's request recorder (MOTO_ENABLE_RECORDING): a replay re-runs every
     request ever made, reads and long polls included, and regenerates every random id (secret
@@ -269,13 +405,19 @@ def persist_state(path: str):
     last_digest = [b""]
     save_lock = threading.Lock()
 
-    def save() -> None:
+    def save(always: bool = False) -> bool:
+        """Pickle and write the state if a request may have changed it (or `always`); returns
+        whether it pickled."""
         with save_lock:
+            # Taken before pickling: a change made while pickling marks it again for the next save.
+            if not STATE_CHANGES.take() and not always:
+                return False
             data = _take_snapshot()
             digest = hashlib.sha256(data).digest()
             if digest != last_digest[0]:
                 _write_atomically(path, data)
                 last_digest[0] = digest
+            return True
 
     def keep_saving() -> None:
         pause = SNAPSHOT_INTERVAL_SECONDS
@@ -283,12 +425,15 @@ def persist_state(path: str):
             time.sleep(pause)
             begun = time.perf_counter()
             try:
-                save()
+                if not save():
+                    pause = SNAPSHOT_INTERVAL_SECONDS
+                    continue
             except Exception as error:  # never let the saver die quietly: say so and go on
+                STATE_CHANGES.mark()  # what it could not save is still to be saved
                 log(f"could not save state: {error!r}")
             # Pickling holds the GIL: with a big state, space the saves out so they take at most
-            # a fifth of moto's time (300 hires' worth: 3.1 MB, 0.4 s on a loaded 2-core machine).
-            pause = max(SNAPSHOT_INTERVAL_SECONDS, 4 * (time.perf_counter() - begun))
+            # a tenth of moto's time (300 hires' worth: 3.1 MB, 0.4 s on a loaded 2-core machine).
+            pause = max(SNAPSHOT_INTERVAL_SECONDS, SNAPSHOT_SPACING_FACTOR * (time.perf_counter() - begun))
 
     save()
     threading.Thread(target=keep_saving, name="moto-state-saver", daemon=True).start()
@@ -305,9 +450,13 @@ def main() -> None:
     args = parser.parse_args()
 
     memoise_eventbridge_jsonpath()
+    memoise_backend_lookup()
+    quiet_request_log()
     pin_ecs_tasks_running()
     follow_awscurrent_moves()
     serialise_dynamodb_writes()
+    if args.state_file:
+        track_state_changes()
     save = persist_state(args.state_file) if args.state_file else None
 
     from moto.server import main as moto_server_main
@@ -316,7 +465,7 @@ def main() -> None:
         moto_server_main(["--host", args.host, "--port", str(args.port)])
     finally:
         if save is not None:
-            save()
+            save(always=True)
             log(f"state saved to {args.state_file} on the way out")
 
 
