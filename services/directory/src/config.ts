@@ -24,6 +24,12 @@ export const settings = {
     .default(60 * 60_000),
   /** How often the directory looks for such agents. */
   DIRECTORY_RESYNC_INTERVAL_MS: z.coerce.number().int().positive().default(60_000),
+  /**
+   * How many hires an org import (POST /v1/org/import) or org apply runs at once. Managers are
+   * still hired before their reports; each hire is a few AWS calls in a row, so one at a time
+   * leaves the store and the bus mostly idle (docs/benchmarks.md, "Org import"; ADR 0032).
+   */
+  DIRECTORY_IMPORT_CONCURRENCY: z.coerce.number().int().min(1).max(64).default(8),
   /** How often the change feed is read while someone watches (GET /v1/watch/agents). */
   DIRECTORY_WATCH_POLL_MS: z.coerce.number().int().positive().default(1_000),
   /** How far back each read of the change feed starts again (late index updates, clock skew between instances). */

@@ -4,7 +4,7 @@ import type { AnyFleetEvent, EventDataInput, EventType } from '@ocf/events';
 import type { Logger } from '@ocf/logging';
 import { createOutboxWriter, outboxEvent, outboxEventOf, type EventPublisher } from '@ocf/runtime';
 import { hiredEventData, isActive, samePosition, type HireRequest, type Position } from './domain/agent.ts';
-import { managersFirst } from './domain/import-order.ts';
+import { managersFirst, runManagersFirst } from './domain/import-order.ts';
 import { planOrg, type OrgPlan, type PlannedChange } from './domain/org-plan.ts';
 import type { ValidOrg } from '@ocf/org-file';
 import { checkPosition, checkReportsStillFit, type OrgViolation } from './domain/org-rules.ts';
@@ -24,7 +24,15 @@ export interface DirectoryDeps {
   readonly publisher: EventPublisher;
   readonly logger: Logger;
   readonly now?: () => Date;
+  /**
+   * How many hires an org import or apply runs at once (DIRECTORY_IMPORT_CONCURRENCY). Each hire
+   * is a few AWS calls in a row, so hiring one at a time leaves the store and the bus mostly idle.
+   */
+  readonly importConcurrency?: number;
 }
+
+/** Hires in flight during an import or apply unless configured: see DirectoryDeps. */
+export const DEFAULT_IMPORT_CONCURRENCY = 8;
 
 export type PositionChanges = Partial<Position>;
 
@@ -63,6 +71,7 @@ export interface ApplyResult {
  */
 export function createDirectory(deps: DirectoryDeps) {
   const { store, publisher, logger } = deps;
+  const importConcurrency = deps.importConcurrency ?? DEFAULT_IMPORT_CONCURRENCY;
   const now = (): string => (deps.now ?? (() => new Date()))().toISOString();
   const records = createOutboxWriter<StoredAgent>({
     records: store,
@@ -175,8 +184,10 @@ export function createDirectory(deps: DirectoryDeps) {
     hire,
 
     /**
-     * Hires a whole org, managers before their reports. Each refusal is listed with its reason;
-     * the rest still go ahead.
+     * Hires a whole org, a few at a time (`importConcurrency`), each manager's hire finished
+     * before any of its reports' starts. Each refusal is listed with its reason; the rest still go
+     * ahead, except the reports of a refused manager, which are refused without being tried (they
+     * would report to someone other than the file says, or to nobody).
      */
     async importOrg(requests: readonly HireRequest[]): Promise<ImportResult> {
       const { ordered, unreachable } = managersFirst(requests);
@@ -187,16 +198,31 @@ export function createDirectory(deps: DirectoryDeps) {
         reason:
           'not reachable from the CEO through managers in the file or the org (a cycle or a missing manager)',
       }));
-      for (const request of ordered) {
-        try {
-          const { created } = await hire(request);
-          if (created) hired++;
-          else unchanged++;
-        } catch (error) {
-          if (!(error instanceof ValidationError || error instanceof ConflictError)) throw error;
-          refused.push({ agentId: request.agentId, reason: error.message });
-        }
-      }
+      const whyNot = new WhyNotPlaced();
+      await runManagersFirst(
+        ordered,
+        importConcurrency,
+        async (request) => {
+          try {
+            const { created } = await hire(request);
+            if (created) hired++;
+            else unchanged++;
+            return true;
+          } catch (error) {
+            if (!(error instanceof ValidationError || error instanceof ConflictError)) throw error;
+            whyNot.refused(request.agentId, error.message);
+            refused.push({ agentId: request.agentId, reason: error.message });
+            return false;
+          }
+        },
+        (request, outcome) => {
+          if (outcome.ran) return;
+          refused.push({
+            agentId: request.agentId,
+            reason: `not hired because ${whyNot.blocked(request.agentId, outcome.blockedBy)}`,
+          });
+        },
+      );
       return { hired, unchanged, refused };
     },
 
@@ -228,8 +254,9 @@ export function createDirectory(deps: DirectoryDeps) {
       options.onProgress?.({ done, total });
       let pending = [...plan.changes];
       while (pending.length > 0) {
-        const refused: PlannedChange[] = [];
-        for (const change of pending) {
+        const refused = new Set<PlannedChange>();
+        /** Makes one change; false (and why kept) if the org rules refuse it for now. */
+        const attempt = async (change: PlannedChange): Promise<boolean> => {
           try {
             await perform(change);
           } catch (error) {
@@ -239,15 +266,37 @@ export function createDirectory(deps: DirectoryDeps) {
               error instanceof NotFoundError
             ))
               throw error;
-            refused.push(change);
+            refused.add(change);
             reasons.set(change, error.message);
-            continue;
+            return false;
           }
           applied[change.action]++;
           options.onProgress?.({ done: ++done, total, change });
-        }
-        if (refused.length === pending.length) break;
-        pending = refused;
+          return true;
+        };
+        // Hires a few at a time, managers first, as an import does: a hire changes no record but
+        // its own, so no other hire's check can be invalidated by it. Updates and retirements go
+        // one at a time after them, in the plan's order: each one's check reads records the others
+        // change (a demotion against a report's promotion, a move against a retirement's reports).
+        const hires = pending.filter(isHire);
+        const whyNot = new WhyNotPlaced();
+        await runManagersFirst(
+          hires.map((change) => ({ agentId: change.agentId, managerId: change.position.managerId, change })),
+          importConcurrency,
+          async ({ change }) => {
+            const placed = await attempt(change);
+            if (!placed) whyNot.refused(change.agentId, reasons.get(change) ?? 'refused');
+            return placed;
+          },
+          ({ agentId, change }, outcome) => {
+            if (outcome.ran) return;
+            refused.add(change);
+            reasons.set(change, `not tried because ${whyNot.blocked(agentId, outcome.blockedBy)}`);
+          },
+        );
+        for (const change of pending) if (!isHire(change)) await attempt(change);
+        if (refused.size === pending.length) break;
+        pending = pending.filter((change) => refused.has(change));
       }
       if (total > 0) logger.info('org applied', { ...applied, notApplied: pending.length });
       return {
@@ -497,6 +546,33 @@ function pending<T extends EventType>(
   correlationId: string,
 ): PendingEvent {
   return outboxEvent(type, data, { correlationId, causationId: origin.causationId });
+}
+
+function isHire(change: PlannedChange): change is Extract<PlannedChange, { action: 'hire' }> {
+  return change.action === 'hire';
+}
+
+/**
+ * Why an agent was not placed, for a report whose manager was not: names the manager it waited
+ * for and the refusal at the top of the chain that blocked it.
+ */
+class WhyNotPlaced {
+  private readonly reasons = new Map<string, string>();
+  private readonly rootOf = new Map<string, string>();
+
+  refused(agentId: string, reason: string): void {
+    this.reasons.set(agentId, reason);
+  }
+
+  blocked(agentId: string, managerId: string): string {
+    const root = this.rootOf.get(managerId) ?? managerId;
+    this.rootOf.set(agentId, root);
+    // No reason only for a loop within the batch, which the callers never pass.
+    const reason = this.reasons.get(root) ?? 'its manager never came first';
+    return root === managerId
+      ? `its manager "${managerId}" was refused: ${reason}`
+      : `its manager "${managerId}" was not placed, because "${root}" above it was refused: ${reason}`;
+  }
 }
 
 function refuse(violation: OrgViolation | undefined): void {

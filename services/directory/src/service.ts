@@ -34,7 +34,12 @@ export function directoryService(): ServiceDefinition<typeof settings> {
           agentTokenKeyName(routing.environment),
         ),
       };
-      const directory = createDirectory({ store, publisher, logger });
+      const directory = createDirectory({
+        store,
+        publisher,
+        logger,
+        importConcurrency: config.DIRECTORY_IMPORT_CONCURRENCY,
+      });
       // Publishes what a crash or an unreachable bus left owed; cheap when nothing is.
       const outboxSweeper = createTriggerLoop({
         pass: async () => {

@@ -101,7 +101,7 @@ export function orgRoutes(app: FastifyInstance, deps: OrgRoutesDeps): void {
         security: [{ bearer: [] }],
         summary: 'Hire a whole org from a file',
         description:
-          'Hires managers before their reports. Agents already hired with the same position are left as they are. Each refusal is listed with its reason; the rest still go ahead.',
+          'Hires a few agents at a time (DIRECTORY_IMPORT_CONCURRENCY), each manager before its reports. Agents already hired with the same position are left as they are. Each refusal is listed with its reason; the rest still go ahead, except the reports of a refused manager, which are refused too.',
         body: importBody,
         response: {
           200: {
