@@ -75,6 +75,9 @@ describe('the homeserver image', () => {
     // Off unless an operator bootstraps a human admin: nothing of the fleet uses it (ADR 0020).
     assert.equal('registration_shared_secret' in homeserver, false, 'no shared-secret registration');
     assert.deepEqual(homeserver['federation_domain_whitelist'], []);
+    const localHomeserver = JSON.parse(local.homeserver) as Record<string, unknown>;
+    assert.equal(homeserver['send_federation'], false, 'no federation sender');
+    assert.equal(homeserver['send_federation'], localHomeserver['send_federation']);
     const listeners = homeserver['listeners'] as {
       port: number;
       tls: boolean;

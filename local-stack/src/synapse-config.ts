@@ -118,6 +118,10 @@ function homeserverConfig(
       },
     ],
     federation_domain_whitelist: [],
+    // No federation sender either: with no other server to send to, it only looked up each new
+    // event's room hosts (~2-4 % of Synapse's CPU per hire, bench/cascade.ts). Same on AWS
+    // (infra/docker/synapse/start.py).
+    send_federation: false,
     trusted_key_servers: [],
     suppress_key_server_warning: true,
     database: { name: 'sqlite3', args: { database: path.posix.join(setup.dataDir, 'homeserver.db') } },

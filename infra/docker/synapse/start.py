@@ -119,6 +119,9 @@ def homeserver_config(env, config_dir):
         "tls_certificate_path": os.path.join(config_dir, "tls.crt"),
         "tls_private_key_path": os.path.join(config_dir, "tls.key"),
         "federation_domain_whitelist": [],
+        # No federation sender either: there is no other server to send to, and it looked up the
+        # hosts of every new event's room for nothing. As in local-stack/src/synapse-config.ts.
+        "send_federation": False,
         "trusted_key_servers": [],
         "suppress_key_server_warning": True,
         "database": {

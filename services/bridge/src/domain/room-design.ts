@@ -5,7 +5,7 @@ export interface RoomCreation {
   readonly aliasLocalpart: string;
   readonly name: string;
   readonly topic: string;
-  /** Invited at creation: the CEO, always. */
+  /** Invited at creation: the CEO, always, and the agents the room is being made for. */
   readonly invite: readonly string[];
   /** The invites are direct-chat invites (only when the CEO is one side of a manager↔report room). */
   readonly isDirect: boolean;
@@ -19,6 +19,11 @@ export interface RoomDesignContext {
   /** For manager↔report rooms: the two people, as the room name shows them. */
   readonly managerName?: string;
   readonly reportName?: string;
+  /**
+   * The agents who need the room now (the one being placed, and its manager in a direct room).
+   * Invited in the same request that makes the room: one call fewer per agent on the homeserver.
+   */
+  readonly members?: readonly string[];
 }
 
 /**
@@ -37,7 +42,7 @@ export function designRoom(room: OrgRoom, context: RoomDesignContext): RoomCreat
     aliasLocalpart: context.aliasLocalpart,
     name,
     topic,
-    invite: [context.ceoUserId],
+    invite: [context.ceoUserId, ...(context.members ?? []).filter((m) => m !== context.ceoUserId)],
     isDirect: room.kind === 'direct' && room.managerId === CEO_ID,
     roomVersion: ROOM_VERSION,
     powerLevels: {

@@ -10,7 +10,7 @@ import {
 import { CEO_ID, displayName, roomKey, roomsOf, type OrgRoom } from '@ocf/naming';
 import { announcesArrivals } from '../domain/org-rooms.ts';
 import { designRoom } from '../domain/room-design.ts';
-import { isHomeserverError, type RoomStay } from '../ports.ts';
+import { HomeserverError, isHomeserverError, type RoomStay } from '../ports.ts';
 import { withAgentLock } from './agent-lock.ts';
 import type { BridgeDeps, WorkContext } from './deps.ts';
 
@@ -69,15 +69,18 @@ async function ensureStay(
   let stay = existing;
   if (stay === undefined) {
     const manager = room.kind === 'direct' ? await managerOf(deps, room.managerId) : undefined;
-    const roomId = await ensureRoom(deps, room, {
-      ...(manager === undefined ? {} : { managerName: manager.name }),
-      reportName: position.name,
-    });
+    const members = manager?.userId === undefined ? [agentUserId] : [agentUserId, manager.userId];
+    const { roomId, invited } = await ensureRoom(
+      deps,
+      room,
+      { ...(manager === undefined ? {} : { managerName: manager.name }), reportName: position.name },
+      members,
+    );
     stay = {
       room,
       roomKey: roomKey(room),
       roomId,
-      members: manager?.userId === undefined ? [agentUserId] : [agentUserId, manager.userId],
+      members,
       stayId: deps.newId(),
       welcomed: false,
       farewellSent: false,
@@ -85,10 +88,11 @@ async function ensureStay(
     // Before anyone joins: the stay's id must outlive a crash, or its welcome could go out twice.
     await store.putStay(agentId, stay);
     context.logger.info('agent placed in an org room', { roomKey: stay.roomKey, roomId });
+    for (const member of members) await placeNewMember(deps, roomId, member, invited, context);
+  } else {
+    // Joined whatever happened since (a kick, a homeserver restored from a backup): level, not edge.
+    for (const member of stay.members) await ensureJoined(deps, stay.roomId, member, context);
   }
-
-  // Joined whatever happened since (a kick, a homeserver restored from a backup): level, not edge.
-  for (const member of stay.members) await ensureJoined(deps, stay.roomId, member, context);
 
   if (room.kind === 'direct') {
     const managerUserId = stay.members[1];
@@ -145,6 +149,32 @@ async function announce(deps: BridgeDeps, stay: RoomStay, announcement: Announce
   );
 }
 
+/**
+ * A member of a stay that starts now: nobody has put it in the room for this stay, so it is
+ * invited (unless the room was just made with it invited) and joins, without first reading its
+ * membership. An invite the homeserver refuses (already in the room, banned) hands over to
+ * ensureJoined, which reads the membership and decides; a refused join is a refusal.
+ */
+async function placeNewMember(
+  deps: BridgeDeps,
+  roomId: string,
+  userId: string,
+  invited: boolean,
+  context: WorkContext,
+): Promise<void> {
+  const { homeserver } = deps;
+  if (!invited) {
+    try {
+      await homeserver.invite(roomId, userId);
+    } catch (error) {
+      if (!(error instanceof HomeserverError && error.status === 403)) throw error;
+      await ensureJoined(deps, roomId, userId, context);
+      return;
+    }
+  }
+  await homeserver.join(roomId, userId);
+}
+
 async function ensureJoined(
   deps: BridgeDeps,
   roomId: string,
@@ -166,26 +196,30 @@ async function ensureJoined(
 /**
  * The room behind the org room's alias, created if nobody has yet. Two workers may race to create
  * it; the loser's create fails with M_ROOM_IN_USE and it finds the winner's room on its next look.
+ * A room made here has `members` invited already (`invited`).
  */
 async function ensureRoom(
   deps: BridgeDeps,
   room: OrgRoom,
   people: { readonly managerName?: string; readonly reportName?: string },
-): Promise<string> {
+  members: readonly string[],
+): Promise<{ roomId: string; invited: boolean }> {
   const { homeserver, naming } = deps;
   const key = roomKey(room);
   const alias = naming.alias(key);
   for (let look = 1; look <= 3; look++) {
     const existing = await homeserver.resolveAlias(alias);
-    if (existing !== undefined) return whenCreated(deps, existing, alias);
+    if (existing !== undefined) return { roomId: await whenCreated(deps, existing, alias), invited: false };
     try {
-      return await homeserver.createRoom(
+      const roomId = await homeserver.createRoom(
         designRoom(room, {
           aliasLocalpart: naming.aliasLocalpart(key),
           ceoUserId: deps.ceoUserId,
+          members,
           ...people,
         }),
       );
+      return { roomId, invited: true };
     } catch (error) {
       if (!isHomeserverError(error, 'M_ROOM_IN_USE')) throw error;
     }

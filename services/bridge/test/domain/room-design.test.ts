@@ -34,4 +34,12 @@ describe('room design', () => {
       false,
     );
   });
+
+  it('invites the agents the room is made for in the same request, after the CEO and never twice', () => {
+    const { invite } = designRoom(
+      { kind: 'direct', managerId: 'grace', reportId: 'ada' },
+      { ...context, members: ['@agent-ada:hs', '@agent-grace:hs', '@ceo:hs'] },
+    );
+    assert.deepEqual(invite, ['@ceo:hs', '@agent-ada:hs', '@agent-grace:hs']);
+  });
 });

@@ -5,7 +5,7 @@ import { bridgeHarness, SMALL_ORG } from '../support/harness.ts';
 
 const grace = SMALL_ORG[0]![1];
 const forbidden = () =>
-  new HomeserverError('invite failed: 403 M_FORBIDDEN: not allowed', {
+  new HomeserverError('join failed: 403 M_FORBIDDEN: not allowed', {
     retryable: false,
     errcode: 'M_FORBIDDEN',
     status: 403,
@@ -82,7 +82,7 @@ describe('when the homeserver fails', () => {
 
   it('gives up at once on a refusal, with the reason, and the consumer dead-letters the event', async () => {
     const h = bridgeHarness();
-    h.fake.failNext('invite', forbidden());
+    h.fake.failNext('join', forbidden());
 
     await h.deliver(h.event('AgentHired', { agentId: 'grace', ...grace }));
     h.secrets.issue('grace');

@@ -88,6 +88,39 @@ describe('hiring the small org through the cascade', () => {
     }
   });
 
+  it('places an agent without reading memberships it has just made, inviting in the create where it can', async () => {
+    const h = bridgeHarness();
+    await h.hire('grace', SMALL_ORG[0]![1]);
+    const before = h.fake.calls.length;
+    // Ada's rooms: #all-employees and her department's leadership room exist (Grace's), her
+    // direct room with Grace does not.
+    await h.hire('ada', SMALL_ORG[1]![1]);
+    const calls = h.fake.calls.slice(before);
+    const count = (operation: string) => calls.filter((c) => c === operation).length;
+    assert.equal(count('createRoom'), 1, 'the direct room');
+    assert.equal(
+      count('invite'),
+      2,
+      'into the two rooms that were there; the new one invited her in its create',
+    );
+    assert.equal(count('join'), 4, 'Ada three times, Grace in the direct room');
+    // Two looks at the bot's membership in a room found by its alias (whenCreated), none at Ada's.
+    assert.equal(count('membership'), 2);
+    assert.deepEqual(h.members('dm.grace.ada'), ['ada', 'grace']);
+  });
+
+  it('hands an invite that is refused (already in the room) to the membership read, which joins nobody twice', async () => {
+    const h = bridgeHarness();
+    await h.hire('grace', SMALL_ORG[0]![1]);
+    const everyone = h.room('all-employees');
+    // Ada is already in #all-employees (a stay lost after she joined), so the invite is refused.
+    h.fake.seedUser(h.userId('ada'));
+    everyone.members.set(h.userId('ada'), 'join');
+    await h.hire('ada', SMALL_ORG[1]![1]);
+    assert.equal(everyone.members.get(h.userId('ada')), 'join');
+    assert.ok(h.members('all-employees').includes('ada'));
+  });
+
   it('welcomes each agent once in #all-employees and once in its team room', async () => {
     const h = bridgeHarness();
     await hireSmallOrg(h);
