@@ -1,4 +1,4 @@
-"""Start moto's server for the fleet, with five of its known limits patched first.
+"""Start moto's server for the fleet, with six of its known limits patched first.
 
     python moto_launcher.py --port 4566 [--host 127.0.0.1] [--state-file PATH]
 
@@ -18,11 +18,13 @@ import copyreg
 import functools
 import hashlib
 import inspect
+import json
 import os
 import pickle
 import sys
 import threading
 import time
+from collections.abc import Mapping
 
 # What the launcher sets ecs::task's transition to. The local stack's readiness probe reads it back
 # through moto's state-manager API, which proves the server on the port is this launcher, patched.
@@ -164,6 +166,80 @@ def memoise_backend_lookup() -> None:
 
     get_backend_for_host.memoised = True
     DomainDispatcherApplication.get_backend_for_host = get_backend_for_host
+
+
+class _QueueAttributes(Mapping):
+    """A queue's attributes, each worked out when it is read rather than all at once.
+
+    Same keys and values as moto's Queue.attributes (booleans as "true"/"false"), so every
+    caller sees what it saw before; only the cost changes.
+    """
+
+    def __init__(self, queue) -> None:
+        self._queue = queue
+        names = list(queue.BASE_ATTRIBUTES)
+        if queue.fifo_queue:
+            names += queue.FIFO_ATTRIBUTES
+        if queue.kms_master_key_id:
+            names += queue.KMS_ATTRIBUTES
+        if queue.policy:
+            names.append("Policy")
+        if queue.redrive_policy:
+            names.append("RedrivePolicy")
+        self._names = dict.fromkeys(names)
+
+    def __getitem__(self, name: str):
+        if name not in self._names:
+            raise KeyError(name)
+        if name == "Policy":
+            return self._queue.policy
+        if name == "RedrivePolicy" and self._queue.redrive_policy:
+            return json.dumps(self._queue.redrive_policy)
+        from moto.core.utils import camelcase_to_underscores
+
+        value = getattr(self._queue, camelcase_to_underscores(name))
+        return str(value).lower() if isinstance(value, bool) else value
+
+    def __contains__(self, name) -> bool:
+        return name in self._names  # without working the value out
+
+    def __iter__(self):
+        return iter(self._names)
+
+    def __len__(self) -> int:
+        return len(self._names)
+
+
+def lazy_sqs_queue_attributes() -> None:
+    """Work out an SQS queue's attributes one at a time, when asked for, not all on every read.
+
+    moto's Queue.attributes builds every attribute at each access, three of them counts that walk
+    every message of the queue (visible, in flight, delayed) with a clock read per message. Its
+    own SendMessage reads one attribute through it (ContentBasedDeduplication), and
+    ReceiveMessage reads MessageRetentionPeriod through it three times for every message it looks
+    at: a message costs O(queue length), a receive O(length squared). At 1,000 hires the fleet's
+    queues hold a few hundred messages each and moto spent ~60 % of its time in those counts
+    (py-spy), which is what stalled the N = 1,000 cascade. The counts are still exact whenever a
+    caller asks for them (GetQueueAttributes).
+    """
+    patch = "lazy SQS queue attributes"
+    from moto.sqs.models import Queue
+
+    current = Queue.__dict__.get("attributes")
+    if isinstance(current, property) and getattr(current.fget, "lazy", False):
+        return
+    if not isinstance(current, property):
+        raise PatchNoLongerApplies(patch, "moto.sqs.models.Queue.attributes is no longer a property")
+    source = source_of(current.fget, patch)
+    for expected in ("BASE_ATTRIBUTES", "FIFO_ATTRIBUTES", "KMS_ATTRIBUTES", "RedrivePolicy", "str(result[key]).lower()"):
+        if expected not in source:
+            raise PatchNoLongerApplies(patch, f"Queue.attributes no longer reads {expected}")
+
+    def attributes(queue) -> Mapping:
+        return _QueueAttributes(queue)
+
+    attributes.lazy = True
+    Queue.attributes = property(attributes)
 
 
 def quiet_request_log() -> None:
@@ -451,6 +527,7 @@ def main() -> None:
 
     memoise_eventbridge_jsonpath()
     memoise_backend_lookup()
+    lazy_sqs_queue_attributes()
     quiet_request_log()
     pin_ecs_tasks_running()
     follow_awscurrent_moves()
