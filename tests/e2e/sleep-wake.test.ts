@@ -180,7 +180,19 @@ describe(
       // Stopped on purpose: provisioning removes task.json once the task has exited, and
       // exit.json says it stopped that task, for sleep.
       const stopped = await fleet.task(agentId);
-      assert.ok(stopped === undefined || !isAlive(stopped), 'its task is stopped');
+      if (stopped !== undefined && isAlive(stopped)) {
+        // Which task lives (the one that ran, or a new launch) and what the bus carried about the
+        // agent since, so a failure on a loaded machine says whether it never stopped or woke again.
+        const seen = (await fleet.bus.drain())
+          .filter((e) => e.detail.data['agentId'] === agentId)
+          .map(
+            (e) =>
+              `${(e as { time?: string }).time ?? '?'} ${e['detail-type']} ${JSON.stringify(e.detail.data)}`,
+          );
+        assert.fail(
+          `its task is stopped, but ${stopped.taskArn} (pid ${stopped.pid}) lives; the task that ran was ${running.taskArn}\n${seen.join('\n')}`,
+        );
+      }
       const exit = await fleet.exit(agentId);
       assert.ok(exit !== undefined, 'exit.json says how it ended');
       assert.equal(exit.taskArn, running.taskArn, 'the task that ran is the one that ended');
