@@ -10,6 +10,7 @@ import {
   type ChatRequest,
   type Reply,
 } from '../../agent-container/test/support/fake-openai.ts';
+import { createDynamoActivityStore } from '../../services/bridge/src/sleep/store.ts';
 import { awsClients, waitFor } from '../support/aws.ts';
 import { fleetQuiet } from '../support/signals.ts';
 import {
@@ -84,9 +85,13 @@ describe(
 
     const talk = (room: string, text: string, mention = false) =>
       say(fleet.person.client, room, text, mention ? agentUserId : undefined);
+    // When the agent's last answer was sent (the homeserver's clock, which is this machine's).
+    let lastAnswerTs = 0;
     const answer = async (room: string, eventId: string, timeoutMs?: number) => {
       try {
-        return (await answerTo(fleet.person.client, room, agentUserId, eventId, timeoutMs)).body;
+        const reply = await answerTo(fleet.person.client, room, agentUserId, eventId, timeoutMs);
+        lastAnswerTs = Math.max(lastAnswerTs, reply.ts);
+        return reply.body;
       } catch (error) {
         // What the fleet and the agent did meanwhile, with times, to tell a slow machine (a late
         // push from the homeserver, a late launch, a slow gateway start) from a lost message.
@@ -175,6 +180,16 @@ describe(
     it(`goes to sleep ${IDLE_SECONDS} s after it was last addressed: task stopped on purpose, no restart, asleep`, async () => {
       const running = await fleet.task(agentId);
       assert.ok(running !== undefined && isAlive(running), 'the agent runs');
+      // The bridge hears the rooms through the homeserver's pushes, which can trail the agent's own
+      // sync by seconds on a loaded machine, and its idle clock counts from what it has heard.
+      // Shorten the timeout only once it has heard the last answer (and so the message before it):
+      // otherwise the agent may fall asleep first and the late push of that message wake it again,
+      // rightly, as a message the bridge has just learnt of.
+      const activity = createDynamoActivityStore(awsClients().dynamodb, fleet.routing.tables.bridge.name);
+      await waitFor("the bridge to hear the agent's last answer", async () => {
+        const spokeAt = (await activity.get(agentId))?.lastSpokeAt;
+        return spokeAt !== undefined && Date.parse(spokeAt) >= lastAnswerTs ? true : undefined;
+      });
       await patch(agentId, { idleTimeoutSeconds: IDLE_SECONDS });
       await fleet.untilStatus(agentId, 'asleep');
       // Stopped on purpose: provisioning removes task.json once the task has exited, and
