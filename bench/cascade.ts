@@ -6,7 +6,7 @@
 // queue's DLQ and every agent that is not running.
 //
 //   source scripts/toolchain.sh && pnpm bench:cascade --agents 100 [--raw-share 0.5] [--runner local|ecs]
-//     [--port-base 8680] [--idle-s 120] [--cpu-prof <dir>] [--no-docs]
+//     [--port-base 8680] [--idle-s 120] [--timeout-s 1200] [--cpu-prof <dir>] [--json <file>] [--no-docs]
 //
 // It starts its own stack (OCF_STACK_DIR, default .local-stack/bench-cascade; moto, Synapse and
 // the bridge's push port at --port-base +10/+11/+12) and `fleet up --env bench` on --port-base,
@@ -17,7 +17,9 @@
 // bounded by local processes. `--runner ecs` starts the fleet with AGENT_RUNNER=ecs in its
 // environment, for the fleet command to run agents as ECS tasks on the emulator.
 //
-// Prints the figures and rewrites its section of docs/benchmarks.md. Asserts nothing.
+// Prints the figures and rewrites its section of docs/benchmarks.md. Asserts nothing. --json
+// <file> also writes the hire phase's figures as data (CascadeFigures in
+// bench/support/cascade-figures.ts), for bench/cascade-compare.ts.
 import { spawn } from 'node:child_process';
 import { once } from 'node:events';
 import {
@@ -40,6 +42,7 @@ import { GetQueueAttributesCommand, GetQueueUrlCommand, SQSClient } from '@aws-s
 import { fleetRouting } from '@ocf/routing';
 import { stackDown, stackUp } from '../local-stack/src/index.ts';
 import { sampleCompany, type SampleAgent } from '../services/directory/src/sample/sample-company.ts';
+import type { CascadeFigures, ProcessFigures } from './support/cascade-figures.ts';
 
 const SERVICES = ['directory', 'credentials', 'bridge', 'provisioning', 'health', 'model-gateway'] as const;
 type Service = (typeof SERVICES)[number];
@@ -58,6 +61,8 @@ const { values } = parseArgs({
     'timeout-s': { type: 'string', default: '1200' },
     // How long the idle phase after all-running lasts (0: none).
     'idle-s': { type: 'string', default: '120' },
+    // Also write the hire phase's figures as JSON to this file.
+    json: { type: 'string' },
     'no-docs': { type: 'boolean', default: false },
     help: { type: 'boolean', short: 'h', default: false },
   },
@@ -641,7 +646,6 @@ try {
     return sorted[Math.min(sorted.length - 1, Math.ceil((p / 100) * sorted.length) - 1)] ?? NaN;
   };
   const secs = (ms: number) => (Number.isNaN(ms) ? 'n/a' : `${(ms / 1000).toFixed(1)} s`);
-  const mib = (kb: number) => `${(kb / 1024).toFixed(0)} MiB`;
   // Per agent hired: all N, or in a run that stopped waiting, those the directory had recorded.
   const hires = views.length;
   const perHire = (x: number) => (x / hires).toFixed(1);
@@ -675,42 +679,54 @@ try {
       `${secs(pct(xs, 50))} / ${secs(pct(xs, 99))}`,
     ]),
   ];
-  const perProcess = groups.map(([name]) => {
+  // Each process's figures as data first (the --json file), then as the table's cells.
+  const processFigures: (ProcessFigures & { label: string })[] = groups.map(([name]) => {
     const b = before.get(name);
     const a = after.get(name);
     const client = (SERVICES as readonly string[]).includes(name) ? proxies[name as Service] : undefined;
-    return [
+    return {
       name,
-      perHire((a?.cpuMs ?? 0) - (b?.cpuMs ?? 0)),
-      mib(a?.peakRssKb ?? 0),
-      client === undefined ? '' : perHire(client.aws.counter.total),
-      client === undefined ? '' : perHire(client.hs.counter.total),
-    ];
+      label: name,
+      cpuMsPerHire: ((a?.cpuMs ?? 0) - (b?.cpuMs ?? 0)) / hires,
+      peakRssMiB: (a?.peakRssKb ?? 0) / 1024,
+      ...(client === undefined
+        ? {}
+        : {
+            awsRequestsPerHire: client.aws.counter.total / hires,
+            homeserverRequestsPerHire: client.hs.counter.total / hires,
+          }),
+    };
   });
   if (runner === 'local')
-    perProcess.push([
-      `agents (${agentCount} stand-in processes)`,
-      perHire(agentCpuMs),
-      `${mib(agentPeakKb)} each (max)`,
-      perHire(proxies.agents.aws.counter.total),
-      perHire(proxies.agents.hs.counter.total),
-    ]);
-  perProcess.push(
-    [
-      'fleet command (status display, follows the watch stream)',
-      perHire(fleetAfter.cpuMs - fleetBefore.cpuMs),
-      mib(fleetAfter.peakRssKb),
-      '',
-      '',
-    ],
-    [
-      'bench (counting proxies, hiring)',
-      perHire((benchCpu.user + benchCpu.system) / 1000),
-      mib(process.resourceUsage().maxRSS),
-      '',
-      '',
-    ],
+    processFigures.push({
+      name: 'agents',
+      label: `agents (${agentCount} stand-in processes)`,
+      cpuMsPerHire: agentCpuMs / hires,
+      peakRssMiB: agentPeakKb / 1024,
+      awsRequestsPerHire: proxies.agents.aws.counter.total / hires,
+      homeserverRequestsPerHire: proxies.agents.hs.counter.total / hires,
+    });
+  processFigures.push(
+    {
+      name: 'fleet command',
+      label: 'fleet command (status display, follows the watch stream)',
+      cpuMsPerHire: (fleetAfter.cpuMs - fleetBefore.cpuMs) / hires,
+      peakRssMiB: fleetAfter.peakRssKb / 1024,
+    },
+    {
+      name: 'bench',
+      label: 'bench (counting proxies, hiring)',
+      cpuMsPerHire: (benchCpu.user + benchCpu.system) / 1000 / hires,
+      peakRssMiB: process.resourceUsage().maxRSS / 1024,
+    },
   );
+  const perProcess = processFigures.map((p) => [
+    p.label,
+    p.cpuMsPerHire.toFixed(1),
+    `${p.peakRssMiB.toFixed(0)} MiB${p.name === 'agents' ? ' each (max)' : ''}`,
+    p.awsRequestsPerHire?.toFixed(1) ?? '',
+    p.homeserverRequestsPerHire?.toFixed(1) ?? '',
+  ]);
   const topOperations = (kind: 'aws' | 'hs') => {
     const all = new Map<string, number>();
     for (const name of names)
@@ -932,6 +948,31 @@ try {
         : `N = ${N}, agents as local stand-in processes (provisioning's local runner).`),
   ].join('\n');
   console.log(text);
+  if (values.json !== undefined) {
+    const figures: CascadeFigures = {
+      agents: N,
+      hires,
+      allRunning,
+      waitedMs: allMs,
+      running: allRunning ? N : running,
+      steps: Object.fromEntries(
+        Object.entries(latencies).map(([step, xs]) => [
+          step,
+          {
+            agents: xs.length,
+            p50Ms: xs.length === 0 ? null : pct(xs, 50),
+            p99Ms: xs.length === 0 ? null : pct(xs, 99),
+          },
+        ]),
+      ),
+      processes: processFigures.map(({ label: _label, ...figures }) => figures),
+      synapseHandlerCpuMsPerHire: synapseCpu.totalMs / hires,
+      dlqMessages: dlqTotal,
+      queuedMessages: backlogTotal,
+      notRunning: stuck,
+    };
+    writeFileSync(resolve(values.json), `${JSON.stringify(figures, null, 2)}\n`);
+  }
   const dump = Object.fromEntries(
     names.map((name) => [
       name,
