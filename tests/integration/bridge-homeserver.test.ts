@@ -127,6 +127,61 @@ describe('Synapse homeserver adapter', () => {
     }
   });
 
+  it('makes an org room invite-only with the fewest state events: no guest access, a topic only if given', async () => {
+    const person = await registerHuman(hs.url, hs.registrationSharedSecret, `outsider-${unique()}`);
+    const invitee = await registerHuman(hs.url, hs.registrationSharedSecret, `invitee-${unique()}`);
+    const bot = new MatrixClient(hs.url, hs.appservice.asToken);
+    const stateOf = async (roomId: string) =>
+      (
+        (await bot.getRoomState(roomId)) as {
+          type: string;
+          state_key: string;
+          content: { membership?: string };
+        }[]
+      )
+        .map((e) => (e.type === 'm.room.member' ? `${e.type} ${e.content.membership}` : e.type))
+        .sort();
+    const designed = (topic?: string) => ({
+      aliasLocalpart: `${ROOM_ALIAS_PREFIX}${unique()}`,
+      name: 'Grace Hopper ↔ Ada Lovelace',
+      ...(topic === undefined ? {} : { topic }),
+      invite: [invitee.userId],
+      isDirect: false,
+      roomVersion: '12',
+      powerLevels: { users: { [invitee.userId]: 50 }, users_default: 0, invite: 50, state_default: 100 },
+    });
+
+    const direct = await homeserver.createRoom(designed());
+    assert.deepEqual(await stateOf(direct), [
+      'm.room.canonical_alias',
+      'm.room.create',
+      'm.room.history_visibility',
+      'm.room.join_rules',
+      'm.room.member invite',
+      'm.room.member join',
+      'm.room.name',
+      'm.room.power_levels',
+    ]);
+    assert.deepEqual(await bot.getRoomStateEvent(direct, 'm.room.join_rules', ''), { join_rule: 'invite' });
+    assert.equal(
+      ((await bot.getRoomStateEvent(direct, 'm.room.power_levels', '')) as { invite?: number }).invite,
+      50,
+      'the power levels given, not the preset’s',
+    );
+    // Invite-only: nobody gets in uninvited, and the invited one does.
+    assert.deepEqual((await refusal(person.client.joinRoom(direct))).errcode, 'M_FORBIDDEN');
+    await invitee.client.joinRoom(direct);
+    // Nor is it listed in the room directory.
+    const listed = (await bot.doRequest('GET', '/_matrix/client/v3/publicRooms', { limit: 1000 })) as {
+      chunk: { room_id: string }[];
+    };
+    assert.equal(listed.chunk.filter((r) => r.room_id === direct).length, 0);
+
+    const shared = await homeserver.createRoom(designed('The Platform team of Sales.'));
+    assert.ok((await stateOf(shared)).includes('m.room.topic'));
+    assert.equal((await stateOf(shared)).length, 9);
+  });
+
   it('reports an unreachable homeserver as a failure worth retrying', async () => {
     const nowhere = synapseHomeserver(hs, { homeserverUrl: 'http://127.0.0.1:1' });
     await assert.rejects(

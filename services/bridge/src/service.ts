@@ -168,6 +168,7 @@ function bridgeDeps(
     newId: randomUUID,
     now: () => new Date(),
     lockLeaseMs: LOCK_LEASE_MS,
+    roomsWithBot: new Set(),
     sleep,
   };
 }

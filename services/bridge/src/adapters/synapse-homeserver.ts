@@ -193,10 +193,16 @@ export function createSynapseHomeserver(options: SynapseHomeserverOptions): Home
         bot.createRoom({
           room_alias_name: creation.aliasLocalpart,
           room_version: creation.roomVersion,
-          preset: 'private_chat',
+          // Invite-only, as private_chat would make it, but without the m.room.guest_access event
+          // private_chat adds: one state event fewer in every room, the manager↔report room of each
+          // hire included. Guests cannot register on the fleet's homeserver, and a room without the
+          // event forbids them anyway. The join rule given here replaces public_chat's, and the
+          // power levels below replace its defaults; the directory listing stays off (visibility).
+          preset: 'public_chat',
+          initial_state: [{ type: 'm.room.join_rules', state_key: '', content: { join_rule: 'invite' } }],
           visibility: 'private',
           name: creation.name,
-          topic: creation.topic,
+          ...(creation.topic === undefined ? {} : { topic: creation.topic }),
           invite: [...creation.invite],
           is_direct: creation.isDirect,
           power_level_content_override: creation.powerLevels,

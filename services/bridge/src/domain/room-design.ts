@@ -4,7 +4,12 @@ import { CEO_ID, type OrgRoom } from '@ocf/naming';
 export interface RoomCreation {
   readonly aliasLocalpart: string;
   readonly name: string;
-  readonly topic: string;
+  /**
+   * Shared rooms have one (they are made once per department or team). A manager↔report room has
+   * none: its name says the same ("Grace Hopper ↔ Ada Lovelace"), and a topic would be one more
+   * state event on every hire.
+   */
+  readonly topic?: string;
   /** Invited at creation: the CEO, always, and the agents the room is being made for. */
   readonly invite: readonly string[];
   /** The invites are direct-chat invites (only when the CEO is one side of a manager↔report room). */
@@ -41,7 +46,7 @@ export function designRoom(room: OrgRoom, context: RoomDesignContext): RoomCreat
   return {
     aliasLocalpart: context.aliasLocalpart,
     name,
-    topic,
+    ...(topic === undefined ? {} : { topic }),
     invite: [context.ceoUserId, ...(context.members ?? []).filter((m) => m !== context.ceoUserId)],
     isDirect: room.kind === 'direct' && room.managerId === CEO_ID,
     roomVersion: ROOM_VERSION,
@@ -72,7 +77,7 @@ export function designRoom(room: OrgRoom, context: RoomDesignContext): RoomCreat
   };
 }
 
-function describe(room: OrgRoom, context: RoomDesignContext): { name: string; topic: string } {
+function describe(room: OrgRoom, context: RoomDesignContext): { name: string; topic?: string } {
   switch (room.kind) {
     case 'all-employees':
       return { name: 'All employees', topic: 'Everyone in the company.' };
@@ -89,7 +94,7 @@ function describe(room: OrgRoom, context: RoomDesignContext): { name: string; to
     case 'direct': {
       const manager = context.managerName ?? room.managerId;
       const report = context.reportName ?? room.reportId;
-      return { name: `${manager} ↔ ${report}`, topic: `${report} reports to ${manager}.` };
+      return { name: `${manager} ↔ ${report}` };
     }
   }
 }

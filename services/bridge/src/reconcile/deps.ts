@@ -18,6 +18,11 @@ export interface BridgeDeps {
   readonly lockLeaseMs: number;
   /** Short in-process waits: for a busy agent lock, for a room another worker is creating. */
   readonly sleep: Sleep;
+  /**
+   * Org rooms this process has seen the bot in. The bot made them, and in a version 12 room the
+   * creator can be neither kicked nor banned, so once in, it stays: no need to look again.
+   */
+  readonly roomsWithBot: Set<string>;
 }
 
 /** Per piece of work: where to log, and when to stop. */

@@ -197,6 +197,12 @@ async function ensureJoined(
  * The room behind the org room's alias, created if nobody has yet. Two workers may race to create
  * it; the loser's create fails with M_ROOM_IN_USE and it finds the winner's room on its next look.
  * A room made here has `members` invited already (`invited`).
+ *
+ * A shared room (#all-employees, a department's or a team's) is there for every hire but the
+ * first, so its alias is looked up first. A manager↔report room is made for the stay that starts
+ * now and is almost never there yet (a retry after a crash, a reporting line restored), so its
+ * create goes first: the homeserver checks the alias before it makes anything, and a taken one
+ * sends us to the look-up. One request fewer per hire.
  */
 async function ensureRoom(
   deps: BridgeDeps,
@@ -208,7 +214,7 @@ async function ensureRoom(
   const key = roomKey(room);
   const alias = naming.alias(key);
   for (let look = 1; look <= 3; look++) {
-    const existing = await homeserver.resolveAlias(alias);
+    const existing = look === 1 && room.kind === 'direct' ? undefined : await homeserver.resolveAlias(alias);
     if (existing !== undefined) return { roomId: await whenCreated(deps, existing, alias), invited: false };
     try {
       const roomId = await homeserver.createRoom(
@@ -245,12 +251,17 @@ const CREATION_POLL_MS = 200;
  * the alias, instead of parking the agent for a day (docs/security.md).
  */
 async function whenCreated(deps: BridgeDeps, roomId: string, alias: string): Promise<string> {
-  const { homeserver } = deps;
+  const { homeserver, roomsWithBot } = deps;
+  // #all-employees and the team rooms are found by their alias on nearly every hire.
+  if (roomsWithBot.has(roomId)) return roomId;
   let seen: string | undefined;
   for (let waited = 0; waited <= CREATION_WAIT_MS; waited += CREATION_POLL_MS) {
     try {
       seen = await homeserver.membership(roomId, homeserver.botUserId);
-      if (seen === 'join') return roomId;
+      if (seen === 'join') {
+        roomsWithBot.add(roomId);
+        return roomId;
+      }
     } catch (error) {
       if (!isHomeserverError(error, 'M_FORBIDDEN')) throw error;
     }

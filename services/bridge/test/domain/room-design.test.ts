@@ -29,6 +29,11 @@ describe('room design', () => {
     );
     assert.equal(own.isDirect, true);
     assert.equal(own.name, 'CEO ↔ Grace Hopper');
+    assert.equal('topic' in own, false, 'the name says it: no topic event on every hire');
+    assert.equal(
+      designRoom({ kind: 'team', department: 'Sales', team: 'Platform' }, context).topic,
+      'The Platform team of Sales.',
+    );
     assert.equal(
       designRoom({ kind: 'direct', managerId: 'grace', reportId: 'ada' }, context).isDirect,
       false,

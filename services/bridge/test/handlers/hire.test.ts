@@ -98,6 +98,7 @@ describe('hiring the small org through the cascade', () => {
     const calls = h.fake.calls.slice(before);
     const count = (operation: string) => calls.filter((c) => c === operation).length;
     assert.equal(count('createRoom'), 1, 'the direct room');
+    assert.equal(count('resolveAlias'), 2, 'the shared rooms only: the new direct room is made first');
     assert.equal(
       count('invite'),
       2,
@@ -107,6 +108,33 @@ describe('hiring the small org through the cascade', () => {
     // Two looks at the bot's membership in a room found by its alias (whenCreated), none at Ada's.
     assert.equal(count('membership'), 2);
     assert.deepEqual(h.members('dm.grace.ada'), ['ada', 'grace']);
+
+    // The bot stays in what it made (a version 12 room's creator cannot be put out): once seen
+    // there, it is not looked at again.
+    const next = h.fake.calls.length;
+    await h.hire('alan', SMALL_ORG[2]![1]);
+    assert.equal(h.fake.calls.slice(next).filter((c) => c === 'membership').length, 0);
+  });
+
+  it('finds a manager↔report room made before a crash by its alias once its create is refused', async () => {
+    const h = bridgeHarness();
+    // A first attempt made Grace's direct room and crashed before it recorded her stay.
+    const made = await h.fake.createRoom({
+      aliasLocalpart: 'org-dm.ceo.grace',
+      name: 'CEO ↔ Grace Hopper',
+      invite: [CEO_USER_ID],
+      isDirect: true,
+      roomVersion: '12',
+      powerLevels: {},
+    });
+    await h.hire('grace', SMALL_ORG[0]![1]);
+    const direct = [...h.fake.rooms.values()].filter((r) => r.creation.aliasLocalpart === 'org-dm.ceo.grace');
+    assert.deepEqual(
+      direct.map((r) => r.roomId),
+      [made],
+      'no second room',
+    );
+    assert.deepEqual(h.members('dm.ceo.grace'), ['grace']);
   });
 
   it('hands an invite that is refused (already in the room) to the membership read, which joins nobody twice', async () => {

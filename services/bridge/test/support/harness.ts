@@ -60,6 +60,7 @@ export function bridgeHarness(options: HarnessOptions = {}) {
     newId: () => `id-${++ids}`,
     now: () => new Date(clock.now),
     lockLeaseMs: 30_000,
+    roomsWithBot: new Set(),
     // Waits pass at once, moving the clock (lock leases are measured on it).
     sleep: (ms) => {
       clock.now += ms;
