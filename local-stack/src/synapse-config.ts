@@ -122,6 +122,9 @@ function homeserverConfig(
     // event's room hosts (~2-4 % of Synapse's CPU per hire, bench/cascade.ts). Same on AWS
     // (infra/docker/synapse/start.py).
     send_federation: false,
+    // Caches, SQLite's statement cache and log levels stay at Synapse's defaults: bigger ones and
+    // quieter logs did not cut its CPU per event (docs/benchmarks.md, "Synapse's settings: CPU per
+    // event"); at N = 100 no cache that a second lookup could hit evicts anything.
     trusted_key_servers: [],
     suppress_key_server_warning: true,
     database: { name: 'sqlite3', args: { database: path.posix.join(setup.dataDir, 'homeserver.db') } },
