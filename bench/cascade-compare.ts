@@ -44,6 +44,7 @@ import {
   replaceSection,
   type CompareRun,
 } from './support/cascade-figures.ts';
+import { printHeaderUsageAndExit } from './support/usage.ts';
 
 const root = resolve(import.meta.dirname, '..');
 const DEFAULT_BEFORE = '0e676fe';
@@ -65,15 +66,7 @@ const { values } = parseArgs({
     help: { type: 'boolean', short: 'h', default: false },
   },
 });
-if (values.help) {
-  const header = readFileSync(import.meta.filename, 'utf8').split('\n');
-  const usage = header.slice(
-    0,
-    header.findIndex((line) => !line.startsWith('//')),
-  );
-  console.log(usage.map((line) => line.replace(/^\/\/ ?/, '')).join('\n'));
-  process.exit(0);
-}
+if (values.help) printHeaderUsageAndExit(import.meta.filename);
 const sizes = values.agents.split(',').map((s) => Number(s.trim()));
 if (
   sizes.some((n) => !(Number.isInteger(n) && n >= 10 && n <= 5000)) ||

@@ -43,6 +43,7 @@ import { fleetRouting } from '@ocf/routing';
 import { stackDown, stackUp } from '../local-stack/src/index.ts';
 import { sampleCompany, type SampleAgent } from '../services/directory/src/sample/sample-company.ts';
 import type { CascadeFigures, ProcessFigures } from './support/cascade-figures.ts';
+import { printHeaderUsageAndExit } from './support/usage.ts';
 
 const SERVICES = ['directory', 'credentials', 'bridge', 'provisioning', 'health', 'model-gateway'] as const;
 type Service = (typeof SERVICES)[number];
@@ -67,16 +68,7 @@ const { values } = parseArgs({
     help: { type: 'boolean', short: 'h', default: false },
   },
 });
-if (values.help) {
-  // The usage is the header comment's: print it rather than keep a second copy.
-  const header = readFileSync(import.meta.filename, 'utf8').split('\n');
-  const usage = header.slice(
-    0,
-    header.findIndex((line) => !line.startsWith('//')),
-  );
-  console.log(usage.map((line) => line.replace(/^\/\/ ?/, '')).join('\n'));
-  process.exit(0);
-}
+if (values.help) printHeaderUsageAndExit(import.meta.filename);
 const requested = Number(values.agents);
 const rawShare = Number(values['raw-share']);
 const portBase = Number(values['port-base']);
