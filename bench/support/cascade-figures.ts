@@ -3,6 +3,8 @@
 // combined before/after table bench/cascade-compare.ts writes. Pure functions: no processes, no
 // files, so the unit tests feed them real outputs of both versions.
 
+import { SERVICE_NAMES } from '@ocf/routing';
+
 /** One step's latency from the hire, over the agents that reached it. */
 export interface StepLatency {
   agents: number;
@@ -46,19 +48,7 @@ export interface CascadeFigures {
 
 export const STEPS = ['credentials', 'chat account', 'launching', 'running'] as const;
 /** The processes in the order the combined table lists them. */
-export const PROCESSES = [
-  'directory',
-  'credentials',
-  'bridge',
-  'provisioning',
-  'health',
-  'model-gateway',
-  'moto',
-  'Synapse',
-  'agents',
-  'fleet command',
-  'bench',
-] as const;
+export const PROCESSES = [...SERVICE_NAMES, 'moto', 'Synapse', 'agents', 'fleet command', 'bench'] as const;
 
 // --- what a version of the bench can do -------------------------------------------------------
 
