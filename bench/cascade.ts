@@ -39,13 +39,13 @@ import { createInterface } from 'node:readline';
 import { parseArgs } from 'node:util';
 import { EventBridgeClient, PutEventsCommand } from '@aws-sdk/client-eventbridge';
 import { GetQueueAttributesCommand, GetQueueUrlCommand, SQSClient } from '@aws-sdk/client-sqs';
-import { fleetRouting } from '@ocf/routing';
+import { fleetRouting, SERVICE_NAMES } from '@ocf/routing';
 import { stackDown, stackUp } from '../local-stack/src/index.ts';
 import { sampleCompany, type SampleAgent } from '../services/directory/src/sample/sample-company.ts';
 import type { CascadeFigures, ProcessFigures } from './support/cascade-figures.ts';
 import { printHeaderUsageAndExit } from './support/usage.ts';
 
-const SERVICES = ['directory', 'credentials', 'bridge', 'provisioning', 'health', 'model-gateway'] as const;
+const SERVICES = SERVICE_NAMES;
 type Service = (typeof SERVICES)[number];
 const ENV = 'bench';
 const root = resolve(import.meta.dirname, '..');
