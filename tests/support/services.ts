@@ -22,7 +22,9 @@ export interface RunningServiceProcess {
 export async function startServiceProcess(
   service: ServiceName,
   env: Record<string, string>,
-  { timeoutMs = 20_000 } = {},
+  // A service starts in ~1-2 s on a calm machine; 60 s leaves room for a machine whose two cores
+  // are shared with real OpenClaw gateways starting beside it (20 s was seen to run out).
+  { timeoutMs = 60_000 } = {},
 ): Promise<RunningServiceProcess> {
   const child = spawn(process.execPath, [resolve(root, `services/${service}/src/main.ts`)], {
     env: { ...process.env, PORT: '0', HOST: '127.0.0.1', LOG_LEVEL: 'INFO', ...env },

@@ -109,58 +109,66 @@ export async function startSleepFleet(options: {
   });
   services.push(directory);
   const local = { AGENT_RUNNER: 'local', LOCAL_AGENTS_DIR: agentsDir };
-  services.push(
-    ...(await Promise.all([
-      startServiceProcess('credentials', common),
-      startServiceProcess('bridge', {
-        ...common,
-        MATRIX_HOMESERVER_URL: hs.url,
+  // allSettled, not all: when one service fails to start (a slow machine), the ones that did start
+  // are stopped before the error is thrown, or they would keep the test process alive for good.
+  const started = await Promise.allSettled([
+    startServiceProcess('credentials', common),
+    startServiceProcess('bridge', {
+      ...common,
+      MATRIX_HOMESERVER_URL: hs.url,
+      MATRIX_SERVER_NAME: hs.serverName,
+      MATRIX_REGISTRATION_SHARED_SECRET: hs.registrationSharedSecret,
+      BRIDGE_AS_ID: hs.appservice.id,
+      BRIDGE_AS_TOKEN: hs.appservice.asToken,
+      BRIDGE_HS_TOKEN: hs.appservice.hsToken,
+      BRIDGE_SENDER_LOCALPART: hs.appservice.senderLocalpart,
+      // Synapse pushes every message in the agents' rooms here: the bridge must hear them.
+      BRIDGE_AS_PORT: new URL(hs.appservice.url).port,
+      BRIDGE_NAMESPACE: namespace,
+      BRIDGE_CEO_USER_ID: person.userId,
+      BRIDGE_SLEEP_CHECK_MS: '1000',
+      BRIDGE_ACTIVITY_FLUSH_MS: '500',
+      ...options.bridgeEnv,
+    }),
+    startServiceProcess('provisioning', {
+      ...common,
+      ...local,
+      MATRIX_HOMESERVER_URL: hs.url,
+      MATRIX_NAMESPACE: namespace,
+      PROVISIONING_RESYNC_MS: '2000',
+      LOCAL_AGENT_COMMAND: JSON.stringify([
+        process.execPath,
+        join(REPOSITORY, 'agent-container/src/main.ts'),
+      ]),
+      LOCAL_AGENT_ENV: JSON.stringify({
+        DIRECTORY_URL: directory.url,
         MATRIX_SERVER_NAME: hs.serverName,
-        MATRIX_REGISTRATION_SHARED_SECRET: hs.registrationSharedSecret,
-        BRIDGE_AS_ID: hs.appservice.id,
-        BRIDGE_AS_TOKEN: hs.appservice.asToken,
-        BRIDGE_HS_TOKEN: hs.appservice.hsToken,
-        BRIDGE_SENDER_LOCALPART: hs.appservice.senderLocalpart,
-        // Synapse pushes every message in the agents' rooms here: the bridge must hear them.
-        BRIDGE_AS_PORT: new URL(hs.appservice.url).port,
-        BRIDGE_NAMESPACE: namespace,
-        BRIDGE_CEO_USER_ID: person.userId,
-        BRIDGE_SLEEP_CHECK_MS: '1000',
-        BRIDGE_ACTIVITY_FLUSH_MS: '500',
-        ...options.bridgeEnv,
-      }),
-      startServiceProcess('provisioning', {
-        ...common,
-        ...local,
-        MATRIX_HOMESERVER_URL: hs.url,
         MATRIX_NAMESPACE: namespace,
-        PROVISIONING_RESYNC_MS: '2000',
-        LOCAL_AGENT_COMMAND: JSON.stringify([
-          process.execPath,
-          join(REPOSITORY, 'agent-container/src/main.ts'),
-        ]),
-        LOCAL_AGENT_ENV: JSON.stringify({
-          DIRECTORY_URL: directory.url,
-          MATRIX_SERVER_NAME: hs.serverName,
-          MATRIX_NAMESPACE: namespace,
-          MATRIX_ORG_HUMANS: person.userId,
-          MODEL_PROVIDER: 'openai-compatible',
-          MODEL_ID: 'fake-model',
-          OPENAI_BASE_URL: llm.baseUrl,
-          AWS_ACCESS_KEY_ID: 'test',
-          AWS_SECRET_ACCESS_KEY: 'test',
-        }),
+        MATRIX_ORG_HUMANS: person.userId,
+        MODEL_PROVIDER: 'openai-compatible',
+        MODEL_ID: 'fake-model',
+        OPENAI_BASE_URL: llm.baseUrl,
+        AWS_ACCESS_KEY_ID: 'test',
+        AWS_SECRET_ACCESS_KEY: 'test',
       }),
-      startServiceProcess('health', {
-        ...common,
-        ...local,
-        HEALTH_POLL_MS: '1000',
-        HEALTH_METRICS_MS: '2000',
-        HEALTH_UNHEALTHY_GRACE_MS: '120000',
-        HEALTH_LAUNCH_TIMEOUT_MS: '120000',
-      }),
-    ])),
-  );
+    }),
+    startServiceProcess('health', {
+      ...common,
+      ...local,
+      HEALTH_POLL_MS: '1000',
+      HEALTH_METRICS_MS: '2000',
+      HEALTH_UNHEALTHY_GRACE_MS: '120000',
+      HEALTH_LAUNCH_TIMEOUT_MS: '120000',
+    }),
+  ]);
+  for (const result of started) if (result.status === 'fulfilled') services.push(result.value);
+  const failedStart = started.find((result) => result.status === 'rejected');
+  if (failedStart !== undefined) {
+    await Promise.all(services.map((s) => s.stop()));
+    await llm.close();
+    await rm(agentsDir, { recursive: true, force: true });
+    throw failedStart.reason;
+  }
 
   const authorized = { authorization: `Bearer ${token}` };
   const agent = async (agentId: string) => {
