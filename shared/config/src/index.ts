@@ -24,6 +24,12 @@ export const commonSettings = {
    * start (on AWS, for the load balancer's hop to its targets; ADR 0027). `off`: plain HTTP.
    */
   HTTP_TLS: z.enum(['off', 'self-signed']).default('off'),
+  /**
+   * How many of its queue's messages a service handles at once. Most handlers wait on the network
+   * (DynamoDB, the homeserver, ECS), not the CPU, so a service whose queue backs up during a large
+   * import (the bridge: several homeserver calls per event) can take more at once.
+   */
+  QUEUE_CONCURRENCY: z.coerce.number().int().min(1).max(100).default(8),
 } satisfies z.ZodRawShape;
 
 export type CommonConfig = z.output<z.ZodObject<typeof commonSettings>>;

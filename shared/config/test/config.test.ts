@@ -38,6 +38,14 @@ describe('loadConfig', () => {
     assert.throws(() => loadConfig(shape, { ...base, SHUTDOWN_TIMEOUT_MS: 'soon' }), /SHUTDOWN_TIMEOUT_MS: /);
   });
 
+  it('takes the queue concurrency as a whole number from 1 to 100, 8 when not set', () => {
+    const base = { AWS_REGION: 'eu-west-1', PORT: '0', BRIDGE_HOMESERVER_URL: 'http://127.0.0.1:8008' };
+    assert.equal(loadConfig(shape, base).QUEUE_CONCURRENCY, 8);
+    assert.equal(loadConfig(shape, { ...base, QUEUE_CONCURRENCY: '32' }).QUEUE_CONCURRENCY, 32);
+    for (const bad of ['0', '101', '2.5', 'many'])
+      assert.throws(() => loadConfig(shape, { ...base, QUEUE_CONCURRENCY: bad }), /QUEUE_CONCURRENCY: /);
+  });
+
   it('checks settings that are required only when another has some value', () => {
     const runnerShape = {
       RUNNER: z.enum(['local', 'ecs']).default('local'),

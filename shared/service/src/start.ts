@@ -130,6 +130,7 @@ export async function startService<TShape extends z.ZodRawShape>(
       }),
       logger,
       visibilityTimeoutSeconds: queue.visibilityTimeoutSeconds,
+      concurrency: config.QUEUE_CONCURRENCY,
       drainTimeoutMs: Math.max(1_000, config.SHUTDOWN_TIMEOUT_MS - 5_000),
     });
     readiness['queue'] = async () => {
