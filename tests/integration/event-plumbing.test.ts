@@ -140,7 +140,12 @@ describe('event plumbing on moto', () => {
     await waitFor('all three deliveries to end', () => (endings().length >= 3 ? true : undefined), {
       timeoutMs: 40_000,
     });
-    assert.deepEqual(endings().map((o) => o.kind).sort(), ['duplicate', 'duplicate', 'handled']);
+    assert.deepEqual(
+      endings()
+        .map((o) => o.kind)
+        .sort(),
+      ['duplicate', 'duplicate', 'handled'],
+    );
     assert.equal(sideEffects.get(draft.metadata.eventId), 1);
   });
 
