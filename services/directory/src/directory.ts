@@ -223,6 +223,10 @@ export function createDirectory(deps: DirectoryDeps) {
           });
         },
       );
+      // In the file's order, not the order the hires happened to finish in: a reader goes down
+      // the refusals beside the file.
+      const position = new Map(requests.map((request, index) => [request.agentId, index]));
+      refused.sort((a, b) => (position.get(a.agentId) ?? 0) - (position.get(b.agentId) ?? 0));
       return { hired, unchanged, refused };
     },
 

@@ -142,6 +142,27 @@ describe('org import, a few hires at a time', () => {
     assert.equal(observed.timeline.includes('start ic-y'), false, 'ic-y was tried');
   });
 
+  it('lists the refusals in the order of the file, whatever order they were found in', async () => {
+    const requests = [
+      // Before its manager in the file, refused after it (a report waits for its manager).
+      position('ic-y', 'bad-x', 'ic'),
+      position('vp-a', 'ceo', 'vp'),
+      position('bad-x', 'vp-a', 'executive'),
+      position('dir-b', 'vp-a', 'director'),
+      // Refused before anything is tried: its manager is nowhere.
+      position('lost-z', 'nobody', 'ic'),
+    ];
+    const observed = observedStore(requests);
+    const directory = directoryOver(observed.store, 2);
+
+    const result = await directory.importOrg(requests);
+
+    assert.deepEqual(
+      result.refused.map((r) => r.agentId),
+      ['ic-y', 'bad-x', 'lost-z'],
+    );
+  });
+
   it('refuses a whole chain under a manager whose id is taken by someone else', async () => {
     const requests = [
       position('lead', 'ceo', 'director'),
