@@ -1,12 +1,13 @@
 // Benchmark: the full hire cascade on the local fleet. N agents hired at once through the public
 // interfaces (half by the directory's REST org import, half by raw AgentHired on the bus), then
 // followed until every one is running; what each process spent on it, and what it asked of moto
-// and Synapse. Then an idle phase (nothing happening, N agents running): each process's CPU and
-// each service's requests per minute, to show what still runs on a timer. At the end, every
-// queue's DLQ and every agent that is not running.
+// and Synapse. Then, once every queue is empty (waiting up to --drain-s), an idle phase (nothing
+// happening, N agents running): each process's CPU and each service's requests per minute, to
+// show what still runs on a timer. At the end, every queue's DLQ and every agent not running.
 //
 //   source scripts/toolchain.sh && pnpm bench:cascade --agents 100 [--raw-share 0.5] [--runner local|ecs]
-//     [--port-base 8680] [--idle-s 120] [--timeout-s 1200] [--cpu-prof <dir>] [--json <file>] [--no-docs]
+//     [--port-base 8680] [--idle-s 120] [--drain-s 1800] [--timeout-s 1200] [--cpu-prof <dir>]
+//     [--json <file>] [--no-docs]
 //
 // It starts its own stack (OCF_STACK_DIR, default .local-stack/bench-cascade; moto, Synapse and
 // the bridge's push port at --port-base +10/+11/+12) and `fleet up --env bench` on --port-base,
@@ -62,6 +63,10 @@ const { values } = parseArgs({
     'timeout-s': { type: 'string', default: '1200' },
     // How long the idle phase after all-running lasts (0: none).
     'idle-s': { type: 'string', default: '120' },
+    // Before the idle phase, wait up to this long for every queue to be empty: work that does not
+    // hold up "running" (the awake and running notices the bridge's sleep scheduler reads) can
+    // still be queued when the last agent runs, and would be counted as idle cost.
+    'drain-s': { type: 'string', default: '1800' },
     // Also write the hire phase's figures as JSON to this file.
     json: { type: 'string' },
     'no-docs': { type: 'boolean', default: false },
@@ -74,15 +79,17 @@ const rawShare = Number(values['raw-share']);
 const portBase = Number(values['port-base']);
 const timeoutMs = Number(values['timeout-s']) * 1000;
 const idleMs = Number(values['idle-s']) * 1000;
+const drainMs = Number(values['drain-s']) * 1000;
 const runner = values.runner;
 if (
   !(Number.isInteger(requested) && requested >= 10 && requested <= 5000) ||
   !(rawShare >= 0 && rawShare <= 1) ||
   !(idleMs >= 0) ||
+  !(drainMs >= 0) ||
   !(runner === 'local' || runner === 'ecs')
 ) {
   process.stderr.write(
-    'usage: node bench/cascade.ts [--agents 10..5000] [--raw-share 0..1] [--runner local|ecs] [--port-base p] [--idle-s s] [--no-docs]\n',
+    'usage: node bench/cascade.ts [--agents 10..5000] [--raw-share 0..1] [--runner local|ecs] [--port-base p] [--idle-s s] [--drain-s s] [--no-docs]\n',
   );
   process.exit(2);
 }
@@ -735,6 +742,49 @@ try {
   const topHs = topOperations('hs');
   const synapseCpu = synapseRequestCpu(synapseLog, synapseLogFrom, synapseLogTo);
 
+  const sqs = new SQSClient({
+    endpoint: info.awsEndpoint,
+    region: info.region,
+    credentials: { accessKeyId: 'test', secretAccessKey: 'test' },
+  });
+  const queued = async (name: string) => {
+    const { QueueUrl } = await sqs.send(new GetQueueUrlCommand({ QueueName: name }));
+    const { Attributes } = await sqs.send(
+      new GetQueueAttributesCommand({
+        QueueUrl,
+        AttributeNames: ['ApproximateNumberOfMessages', 'ApproximateNumberOfMessagesNotVisible'],
+      }),
+    );
+    return (
+      Number(Attributes?.ApproximateNumberOfMessages ?? 0) +
+      Number(Attributes?.ApproximateNumberOfMessagesNotVisible ?? 0)
+    );
+  };
+  const backlog = async () => {
+    const counts = await Promise.all(
+      Object.values(fleetRouting(ENV).queues).map(async (spec) => queued(spec.name)),
+    );
+    return counts.reduce((a, b) => a + b, 0);
+  };
+
+  // --- drain: all running, the queues still emptying -------------------------------------------
+  let drainSpan = '';
+  if (allRunning && idleMs > 0) {
+    const drainFrom = Date.now();
+    let left = await backlog();
+    const leftAtAllRunning = left;
+    while (left > 0 && Date.now() - drainFrom < drainMs) {
+      say(`waiting for the queues to empty before the idle phase: ${left} messages left`);
+      await new Promise((r) => setTimeout(r, 10_000));
+      left = await backlog();
+    }
+    drainSpan =
+      left === 0
+        ? `The queues held ${leftAtAllRunning} messages when all were running and were empty ${((Date.now() - drainFrom) / 1000).toFixed(0)} s later; the idle phase began then.`
+        : `The queues held ${leftAtAllRunning} messages when all were running and still ${left} after ${drainMs / 1000} s of waiting; the idle phase began anyway, so its figures include that work.`;
+    say(drainSpan);
+  }
+
   // --- idle: N agents running, nothing happening ---------------------------------------------
   // What runs on a timer shows here: CPU per minute of each process, and each service's requests
   // per minute by operation, with the items its Scans and Queries read (a full listing reads N).
@@ -822,24 +872,6 @@ try {
   }
 
   // --- at the end: every queue's DLQ, and every agent that is not running --------------------
-  const sqs = new SQSClient({
-    endpoint: info.awsEndpoint,
-    region: info.region,
-    credentials: { accessKeyId: 'test', secretAccessKey: 'test' },
-  });
-  const queued = async (name: string) => {
-    const { QueueUrl } = await sqs.send(new GetQueueUrlCommand({ QueueName: name }));
-    const { Attributes } = await sqs.send(
-      new GetQueueAttributesCommand({
-        QueueUrl,
-        AttributeNames: ['ApproximateNumberOfMessages', 'ApproximateNumberOfMessagesNotVisible'],
-      }),
-    );
-    return (
-      Number(Attributes?.ApproximateNumberOfMessages ?? 0) +
-      Number(Attributes?.ApproximateNumberOfMessagesNotVisible ?? 0)
-    );
-  };
   const queueCounts = await Promise.all(
     Object.values(fleetRouting(ENV).queues).map(async (spec) => ({
       service: spec.service,
@@ -931,7 +963,7 @@ try {
           '',
           `Items read by DynamoDB Scan and Query while idle (ScannedCount), per minute: ${idleReads || 'none'}.`,
           '',
-          idleSpan,
+          `${drainSpan} ${idleSpan}`.trim(),
           '',
         ]),
     `Measured ${new Date().toISOString().slice(0, 16).replace('T', ' ')} UTC on ${machine}; shared machine, load average at start ${loadAtStart.map((l) => l.toFixed(2)).join(' / ')}. ` +
