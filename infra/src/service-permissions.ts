@@ -118,6 +118,12 @@ const ownPermissions: { readonly [S in ServiceName]: Permissions } = {
         wildcard: 'Secrets Manager appends six random characters to the one secret named here.',
       }),
       { statement: keyUseThroughSecretsManager(r.key, ['kms:Decrypt'], [tokenKey]) },
+      // The cascade resync counts what waits on the next steps' queues (ADR 0024): a step still
+      // working through its queue is slow, not stuck. Counting only: no receive, no send.
+      allow(
+        ['sqs:GetQueueAttributes', 'sqs:GetQueueUrl'],
+        (['credentials', 'bridge', 'provisioning', 'health'] as const).map((s) => r.queues[s].queue.queueArn),
+      ),
     ];
   },
 

@@ -166,14 +166,29 @@ describe('IAM', () => {
   });
 
   it('gives each service its own queue and dead-letter queue, and no other', () => {
+    // Counting what waits on a queue (GetQueueAttributes, GetQueueUrl) is the one thing a service
+    // may do on another's queue: the directory, for the cascade resync (ADR 0024).
+    const counting = new Set(['sqs:GetQueueAttributes', 'sqs:GetQueueUrl']);
     for (const service of SERVICE_NAMES) {
-      const queues = statements(`Services/${service}/TaskRole`)
-        .filter((s) => s.actions.some((action) => action.startsWith('sqs:')))
-        .flatMap((s) => s.resources);
+      const sqs = statements(`Services/${service}/TaskRole`).filter((s) =>
+        s.actions.some((action) => action.startsWith('sqs:')),
+      );
+      const queues = sqs.filter((s) => s.actions.some((a) => !counting.has(a))).flatMap((s) => s.resources);
       assert.deepEqual(
-        queues.sort(),
+        [...new Set(queues)].sort(),
         [`\${Events/${service}-dlq.Arn}`, `\${Events/${service}.Arn}`],
         service,
+      );
+      const countedOnly = sqs
+        .filter((s) => s.actions.every((a) => counting.has(a)))
+        .flatMap((s) => s.resources)
+        .sort();
+      assert.deepEqual(
+        countedOnly,
+        service === 'directory'
+          ? ['bridge', 'credentials', 'health', 'provisioning'].map((q) => `\${Events/${q}.Arn}`)
+          : [],
+        `${service}: queues it may only count`,
       );
     }
   });

@@ -3,7 +3,14 @@ import { ConflictError, NotFoundError, TransientError, ValidationError } from '@
 import type { AnyFleetEvent, EventDataInput, EventType } from '@ocf/events';
 import type { Logger } from '@ocf/logging';
 import { createOutboxWriter, outboxEvent, outboxEventOf, type EventPublisher } from '@ocf/runtime';
-import { hiredEventData, isActive, samePosition, type HireRequest, type Position } from './domain/agent.ts';
+import {
+  hiredEventData,
+  isActive,
+  samePosition,
+  type AgentStatus,
+  type HireRequest,
+  type Position,
+} from './domain/agent.ts';
 import { managersFirst, runManagersFirst } from './domain/import-order.ts';
 import { planOrg, type OrgPlan, type PlannedChange } from './domain/org-plan.ts';
 import type { ValidOrg } from '@ocf/org-file';
@@ -11,7 +18,7 @@ import { checkPosition, checkReportsStillFit, type OrgViolation } from './domain
 import { applySpendEvent } from './domain/spend.ts';
 import { IN_PASSING, resyncDue, type ResyncPolicy } from './domain/resync.ts';
 import { applyEvent, deriveStatus, EMPTY_PROGRESS, startRetirement } from './domain/status.ts';
-import type { AgentFilter, AgentStore, PendingEvent, StoredAgent } from './ports.ts';
+import type { AgentFilter, AgentStore, PendingEvent, StepBacklog, StoredAgent } from './ports.ts';
 
 /** Where a request came from, so the events it causes join the same correlation. */
 export interface Origin {
@@ -29,6 +36,11 @@ export interface DirectoryDeps {
    * is a few AWS calls in a row, so hiring one at a time leaves the store and the bus mostly idle.
    */
   readonly importConcurrency?: number;
+  /**
+   * Messages waiting for the steps after a status (ADR 0024): while any wait, the cascade resync
+   * leaves agents at that status alone. None given: every stalled agent is announced again.
+   */
+  readonly stepBacklog?: StepBacklog;
 }
 
 /** Hires in flight during an import or apply unless configured: see DirectoryDeps. */
@@ -86,6 +98,20 @@ export function createDirectory(deps: DirectoryDeps) {
   async function findActive(agentId: string): Promise<StoredAgent | undefined> {
     const agent = await store.get(agentId);
     return agent !== undefined && isActive(agent) ? agent : undefined;
+  }
+
+  /** Whether messages wait for the steps after `status`; a failed look says no (resync as before). */
+  async function nextStepIsBusy(status: AgentStatus): Promise<boolean> {
+    if (deps.stepBacklog === undefined) return false;
+    try {
+      const waiting = await deps.stepBacklog(status);
+      if (waiting > 0)
+        logger.info('cascade resync waits: the next step has messages waiting', { status, waiting });
+      return waiting > 0;
+    } catch (error) {
+      logger.warn('could not read the next step backlog; resyncing as if idle', { status, error });
+      return false;
+    }
   }
 
   /** Changes a recorded agent; `undefined` from `change` leaves it as it is. */
@@ -452,12 +478,20 @@ export function createDirectory(deps: DirectoryDeps) {
     async resyncStalled(policy: ResyncPolicy, { limit = 100 } = {}): Promise<number> {
       let resynced = 0;
       for (const status of IN_PASSING) {
+        // Asked once per status, at its first stalled agent: with messages waiting for the next
+        // step, the agents at this status are slow, not lost. Announcing them again would only
+        // queue a second round of the same work behind the first (at 1,000 hires the bridge's
+        // queue stays hours behind that way, docs/benchmarks.md). Once the queues are empty, a
+        // stalled agent's event really is missing, and it is announced again as before.
+        let nextStepBusy: boolean | undefined;
         let cursor: string | undefined;
         do {
           const page = await store.list({ status }, { limit: 100, cursor });
           for (const candidate of page.items) {
             if (resynced >= limit) return resynced;
             if (resyncDue(candidate, new Date(now()), policy).action === 'none') continue;
+            nextStepBusy ??= await nextStepIsBusy(status);
+            if (nextStepBusy) break;
             const { record, written } = await records.mutate(candidate.agentId, (agent) => {
               if (agent === undefined) return undefined;
               const due = resyncDue(agent, new Date(now()), policy);
@@ -488,7 +522,7 @@ export function createDirectory(deps: DirectoryDeps) {
             });
             await records.flushQuietly(record);
           }
-          cursor = page.cursor;
+          cursor = nextStepBusy === true ? undefined : page.cursor;
         } while (cursor !== undefined);
       }
       return resynced;

@@ -51,3 +51,10 @@ export interface AgentChange {
   readonly agent: StoredAgent;
   readonly changedAt: string;
 }
+
+/**
+ * How many messages wait, not yet taken, on the queues of the steps that move an agent on from
+ * `status` (hired: credentials; credentials-issued: the bridge; ...). The cascade resync asks it
+ * to tell a slow step from a lost event: a step still working through its queue is slow.
+ */
+export type StepBacklog = (status: AgentStatus) => Promise<number>;

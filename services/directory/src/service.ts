@@ -6,6 +6,7 @@ import { agentTokenKeyName } from '@ocf/secrets';
 import type { ServiceDefinition } from '@ocf/service';
 import { createSecretsManagerKeySource } from './adapters/agent-token-key.ts';
 import { createDynamoAgentStore } from './adapters/dynamo-agent-store.ts';
+import { createSqsStepBacklog } from './adapters/step-backlog.ts';
 import { buildApp } from './app.ts';
 import { createAgentChangeFeed } from './change-feed.ts';
 import { createDynamoTokenStore } from './auth.ts';
@@ -39,6 +40,7 @@ export function directoryService(): ServiceDefinition<typeof settings> {
         publisher,
         logger,
         importConcurrency: config.DIRECTORY_IMPORT_CONCURRENCY,
+        stepBacklog: createSqsStepBacklog(aws.sqs, routing),
       });
       // Publishes what a crash or an unreachable bus left owed; cheap when nothing is.
       const outboxSweeper = createTriggerLoop({

@@ -5,20 +5,24 @@ import { createMemoryLogger } from '@ocf/logging';
 import { createMemoryPublisher } from '@ocf/runtime';
 import { createMemoryAgentStore } from '../src/adapters/memory-agent-store.ts';
 import { createDirectory } from '../src/directory.ts';
+import type { AgentStatus } from '../src/domain/agent.ts';
 import { resyncDue } from '../src/domain/resync.ts';
+import type { StepBacklog } from '../src/ports.ts';
 
 const SECOND = 1000;
 const policy = { stalledMs: 60 * SECOND, maxWaitMs: 300 * SECOND };
 
-function setup() {
+function setup(stepBacklog?: StepBacklog) {
   const clock = { now: Date.parse('2026-12-02T10:00:00.000Z') };
   const store = createMemoryAgentStore();
   const publisher = createMemoryPublisher();
+  const logger = createMemoryLogger();
   const directory = createDirectory({
     store,
     publisher,
-    logger: createMemoryLogger(),
+    logger,
     now: () => new Date(clock.now),
+    ...(stepBacklog === undefined ? {} : { stepBacklog }),
   });
   const report = <T extends EventType>(type: T, data: EventDataInput<T>, source: string) =>
     directory.project({ ...createEvent(type, data, { now: new Date(clock.now) }), source } as AnyFleetEvent);
@@ -31,7 +35,7 @@ function setup() {
       department: 'Engineering',
       managerId: 'ceo',
     });
-  return { clock, store, publisher, directory, report, hire };
+  return { clock, store, publisher, logger, directory, report, hire };
 }
 
 describe('the cascade resync (ADR 0024)', () => {
@@ -123,6 +127,67 @@ describe('the cascade resync (ADR 0024)', () => {
     assert.equal(more.length, 0);
     assert.equal(again?.type, 'AgentRetired');
     assert.equal(again.data.agentId, 'bob');
+  });
+
+  it('leaves stalled agents alone while messages wait for their next step, and only those', async () => {
+    const waiting = new Map<AgentStatus, number>([['hired', 40]]);
+    const asked: AgentStatus[] = [];
+    const { clock, publisher, directory, hire, report } = setup((status) => {
+      asked.push(status);
+      return Promise.resolve(waiting.get(status) ?? 0);
+    });
+    await hire('ada');
+    await hire('bob');
+    await report(
+      'CredentialsIssued',
+      {
+        agentId: 'bob',
+        secretArn: 'arn:aws:secretsmanager:us-east-1:123456789012:secret:ocf/test/agents/bob-a1B2c3',
+        restored: false,
+      },
+      'ocf.credentials',
+    );
+    const before = publisher.published.length;
+
+    clock.now += policy.stalledMs / 2;
+    assert.equal(await directory.resyncStalled(policy), 0);
+    assert.deepEqual(asked, [], 'nobody stalled yet: no queue is looked at');
+
+    clock.now += policy.stalledMs / 2;
+    // ada (hired) waits behind 40 messages for credentials; bob (credentials-issued) waits on nothing.
+    assert.equal(await directory.resyncStalled(policy), 1);
+    assert.deepEqual(
+      publisher.published.slice(before).map((e) => [e.type, e.data.agentId]),
+      [['AgentHired', 'bob']],
+    );
+    assert.deepEqual(asked, ['hired', 'credentials-issued'], 'once per status with a stalled agent');
+
+    // The queue emptied and ada is still at "hired": her event really is missing.
+    waiting.set('hired', 0);
+    assert.equal(await directory.resyncStalled(policy), 1);
+    assert.deepEqual(
+      publisher.published.slice(before).map((e) => [e.type, e.data.agentId]),
+      [
+        ['AgentHired', 'bob'],
+        ['AgentHired', 'ada'],
+      ],
+    );
+  });
+
+  it('resyncs as before when the backlog cannot be read, and says so', async () => {
+    const { clock, publisher, logger, directory, hire } = setup(() =>
+      Promise.reject(new Error('AccessDenied: sqs:GetQueueAttributes')),
+    );
+    await hire('ada');
+    const before = publisher.published.length;
+    clock.now += policy.stalledMs;
+    assert.equal(await directory.resyncStalled(policy), 1);
+    assert.equal(publisher.published.slice(before)[0]?.type, 'AgentHired');
+    assert.ok(
+      logger.entries.some(
+        (e) => e.level === 'warn' && e.message.includes('could not read the next step backlog'),
+      ),
+    );
   });
 
   it('decides from the status, the last write and the outbox alone', () => {
