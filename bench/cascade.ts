@@ -64,8 +64,8 @@ const { values } = parseArgs({
     // How long the idle phase after all-running lasts (0: none).
     'idle-s': { type: 'string', default: '120' },
     // Before the idle phase, wait up to this long for every queue to be empty: work that does not
-    // hold up "running" (the awake and running notices the bridge's sleep scheduler reads) can
-    // still be queued when the last agent runs, and would be counted as idle cost.
+    // hold up "running" (the bridge's awake notices, repeats of slow hires) can still be queued
+    // when the last agent runs, and would be counted as idle cost.
     'drain-s': { type: 'string', default: '1800' },
     // Also write the hire phase's figures as JSON to this file.
     json: { type: 'string' },
@@ -762,7 +762,7 @@ try {
   };
   const backlog = async () => {
     const counts = await Promise.all(
-      Object.values(fleetRouting(ENV).queues).map(async (spec) => queued(spec.name)),
+      Object.values(fleetRouting(ENV).queues).map((spec) => queued(spec.name)),
     );
     return counts.reduce((a, b) => a + b, 0);
   };
