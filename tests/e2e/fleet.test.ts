@@ -3,7 +3,6 @@ import { spawn } from 'node:child_process';
 import { once } from 'node:events';
 import { readFileSync } from 'node:fs';
 import { readdir, readFile, rm } from 'node:fs/promises';
-import { createServer } from 'node:net';
 import { join, resolve } from 'node:path';
 import { createInterface } from 'node:readline';
 import { after, before, describe, it } from 'node:test';
@@ -31,6 +30,7 @@ import { homeserverUnderTest, type HomeserverUnderTest } from '../support/homese
 import { listenOnBus, type BusEvent } from '../support/listener.ts';
 import { registerHuman } from '../support/matrix.ts';
 import { runServiceScript, startServiceProcess, type RunningServiceProcess } from '../support/services.ts';
+import { testFleetPortBase } from '../support/fleet.ts';
 import { fleetQuiet, reconcilePasses } from '../support/signals.ts';
 
 const MAX_FAILURES = 3;
@@ -396,7 +396,9 @@ describe('the fleet command (local processes)', async () => {
     'brings the fleet up with a sample org, shows every agent running, and stops everything on Ctrl-C',
     { skip: processStack ? false : 'the backends under test are not a local process stack' },
     async () => {
-      const portBase = await freePortRun(5);
+      // A fixed block of its own, below the kernel's ephemeral range: a random free port there can
+      // be taken by any outgoing connection between the probe and the fleet's listen (CI saw it).
+      const portBase = testFleetPortBase(40);
       const fleet = spawn(
         process.execPath,
         [
@@ -454,7 +456,7 @@ describe('the fleet command (local processes)', async () => {
       const [code] = (await exited) as [number | null];
       assert.equal(code, 0, output.slice(-20).join('\n'));
       assert.ok(!pids.some(alive), 'no agent process is left');
-      for (let port = portBase; port < portBase + 5; port++) {
+      for (let port = portBase; port < portBase + SERVICE_NAMES.length; port++) {
         await assert.rejects(
           fetch(`http://127.0.0.1:${port}/healthz`),
           `nothing listens on ${port} any more`,
@@ -484,27 +486,4 @@ function alive(pid: number): boolean {
   } catch {
     return true;
   }
-}
-
-/** The first of `count` consecutive free ports in a random range. */
-async function freePortRun(count: number): Promise<number> {
-  const free = (port: number) =>
-    new Promise<boolean>((done) => {
-      const server = createServer();
-      server.once('error', () => {
-        done(false);
-      });
-      server.listen(port, '127.0.0.1', () =>
-        server.close(() => {
-          done(true);
-        }),
-      );
-    });
-  for (let attempt = 0; attempt < 50; attempt++) {
-    const base = 20_000 + Math.floor(Math.random() * 20_000);
-    let ok = true;
-    for (let port = base; port < base + count && ok; port++) ok = await free(port);
-    if (ok) return base;
-  }
-  throw new Error('no free run of ports');
 }
