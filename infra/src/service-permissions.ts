@@ -7,7 +7,7 @@ import * as iam from 'aws-cdk-lib/aws-iam';
 import type * as kms from 'aws-cdk-lib/aws-kms';
 import type { IConstruct } from 'constructs';
 import { METRICS_NAMESPACE } from '@ocf/metrics';
-import type { FleetRouting, ServiceName } from '@ocf/routing';
+import { queuesCountedByDirectory, type FleetRouting, type ServiceName } from '@ocf/routing';
 import { AGENT_SECRET_TAG_KEYS } from '@ocf/secrets';
 import type { ServiceQueues } from './constructs/event-routing.ts';
 import type { TableName } from './constructs/tables.ts';
@@ -122,7 +122,7 @@ const ownPermissions: { readonly [S in ServiceName]: Permissions } = {
       // working through its queue is slow, not stuck. Counting only: no receive, no send.
       allow(
         ['sqs:GetQueueAttributes', 'sqs:GetQueueUrl'],
-        (['credentials', 'bridge', 'provisioning', 'health'] as const).map((s) => r.queues[s].queue.queueArn),
+        queuesCountedByDirectory().map((s) => r.queues[s].queue.queueArn),
       ),
     ];
   },

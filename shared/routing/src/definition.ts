@@ -1,5 +1,6 @@
 import {
   catalogue,
+  type AgentStatus,
   eventTypes,
   FLEET_SOURCE_PREFIX,
   PRODUCERS,
@@ -126,6 +127,27 @@ export const SUBSCRIPTIONS: { readonly [S in ServiceName]: readonly Subscription
     { from: 'producers', eventTypes: ['AgentHired', 'AgentUpdated', 'AgentRetired'] },
   ],
 };
+
+/**
+ * Whose queues hold what moves an agent on from each status a cascade passes through: the step
+ * that acts next, and the directory's own queue, where that step's report waits to be recorded.
+ * The directory's cascade resync counts what waits there before it calls an agent stalled
+ * (ADR 0024), and infra lets it count exactly these queues.
+ */
+export const CASCADE_NEXT_STEP_QUEUES: Readonly<Partial<Record<AgentStatus, readonly ServiceName[]>>> = {
+  hired: ['credentials', 'directory'],
+  'credentials-issued': ['bridge', 'directory'],
+  'chat-account-ready': ['provisioning', 'directory'],
+  launching: ['health', 'directory'],
+  retiring: ['credentials', 'bridge', 'provisioning', 'directory'],
+};
+
+/** Other services' queues the directory counts (never reads) for the cascade resync. */
+export function queuesCountedByDirectory(): ServiceName[] {
+  const counted = new Set(Object.values(CASCADE_NEXT_STEP_QUEUES).flat());
+  counted.delete('directory');
+  return SERVICE_NAMES.filter((service) => counted.has(service));
+}
 
 /** Every event type a service's queue receives, whatever its origin. */
 export function subscribedEventTypes(service: ServiceName): EventType[] {

@@ -1,22 +1,11 @@
 import { GetQueueAttributesCommand, GetQueueUrlCommand, type SQSClient } from '@aws-sdk/client-sqs';
-import type { FleetRouting, ServiceName } from '@ocf/routing';
-import type { AgentStatus } from '../domain/agent.ts';
+import { CASCADE_NEXT_STEP_QUEUES, type FleetRouting, type ServiceName } from '@ocf/routing';
 import type { StepBacklog } from '../ports.ts';
 
 /**
- * Whose queues hold what moves an agent on from each status a cascade passes through (ADR 0024):
- * the step that acts next, and the directory's own queue, where that step's report waits to be
- * recorded.
+ * The step backlog read from SQS: messages visible on the queues of a status's next step
+ * (CASCADE_NEXT_STEP_QUEUES); messages in flight are not counted.
  */
-export const NEXT_STEP_QUEUES: Readonly<Partial<Record<AgentStatus, readonly ServiceName[]>>> = {
-  hired: ['credentials', 'directory'],
-  'credentials-issued': ['bridge', 'directory'],
-  'chat-account-ready': ['provisioning', 'directory'],
-  launching: ['health', 'directory'],
-  retiring: ['credentials', 'bridge', 'provisioning', 'directory'],
-};
-
-/** The step backlog read from SQS: messages visible on those queues (in flight ones are not counted). */
 export function createSqsStepBacklog(sqs: SQSClient, routing: FleetRouting): StepBacklog {
   const urls = new Map<ServiceName, Promise<string>>();
   const urlOf = (service: ServiceName): Promise<string> => {
@@ -36,7 +25,7 @@ export function createSqsStepBacklog(sqs: SQSClient, routing: FleetRouting): Ste
   };
   return async (status) => {
     const counts = await Promise.all(
-      (NEXT_STEP_QUEUES[status] ?? []).map(async (service) => {
+      (CASCADE_NEXT_STEP_QUEUES[status] ?? []).map(async (service) => {
         const { Attributes } = await sqs.send(
           new GetQueueAttributesCommand({
             QueueUrl: await urlOf(service),
