@@ -53,6 +53,8 @@ const DEFAULT_BEFORE = '0e676fe';
  * 77–83 MiB, the rest shared with the other Node processes).
  */
 const STAND_IN_MIB = 30;
+/** Preloaded into each bench process: no 300 s limit on an answer (the before's org import). */
+const FETCH_WITHOUT_TIMEOUTS = join(root, 'bench', 'support', 'fetch-without-timeouts.ts');
 
 const { values } = parseArgs({
   options: {
@@ -250,7 +252,8 @@ async function runBench(side: Side, agents: number): Promise<CompareRun> {
     `${side.name} N = ${agents}: node ${args.join(' ')} (load ${loadAtStart.map((l) => l.toFixed(2)).join(' ')})`,
   );
   const startedAt = Date.now();
-  const child = spawn(process.execPath, args, {
+  // Both sides' bench processes wait for answers however long they take (see the preload).
+  const child = spawn(process.execPath, ['--import', FETCH_WITHOUT_TIMEOUTS, ...args], {
     cwd: side.dir,
     env: runEnv(stackDir),
     detached: true,
