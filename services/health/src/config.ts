@@ -10,8 +10,19 @@ export const settings = {
   AGENT_CLUSTER: z.string().min(1).optional(),
   /** Local agents' folders (the same as provisioning's); default `.local-stack/agents/<env>`. */
   LOCAL_AGENTS_DIR: z.string().min(1).optional(),
-  /** Every watched task is looked at this often. */
+  /**
+   * Tasks not yet settled (launching, unhealthy, running but not yet reported) are looked at this
+   * often, and any task at once after a launch or an ECS task state change.
+   */
   HEALTH_POLL_MS: z.coerce.number().int().min(100).default(15_000),
+  /**
+   * Settled tasks (running, reported) are all looked at within this long, a page of
+   * `HEALTH_SWEEP_PAGE_SIZE` at a time spread over it (ADR 0036); default 4 × `HEALTH_POLL_MS`.
+   * It bounds how late a failing health check is seen (ECS sends no event for one).
+   */
+  HEALTH_SWEEP_MS: z.coerce.number().int().min(100).optional(),
+  /** Settled tasks per sweep page: one DescribeTasks, whose most is 100. */
+  HEALTH_SWEEP_PAGE_SIZE: z.coerce.number().int().min(1).max(100).default(100),
   /**
    * The monitor's in-memory view of its table is read again over this long, one page at a time
    * (ADR 0029): what another replica wrote, or a crash left, is seen within it. Polls themselves

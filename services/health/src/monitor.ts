@@ -16,6 +16,7 @@ import {
   agentState,
   applyEvent,
   AWAKE_STATES,
+  isSettled,
   isWatched,
   type Decision,
   type HealthRecord,
@@ -30,8 +31,19 @@ export interface MonitorDeps {
   readonly logger: Logger;
   readonly policy: HealthPolicy;
   readonly environment: string;
-  /** Every watched task is looked at this often (the level-triggered source of truth). */
+  /**
+   * Tasks not yet settled (launching, unhealthy, or running but not yet reported) are looked at
+   * this often: their decisions wait on a clock (launch timeout, unhealthy grace).
+   */
   readonly pollIntervalMs: number;
+  /**
+   * Settled tasks (running, reported) are all looked at within this long, a page at a time spread
+   * over it (ADR 0036): what ECS says of no event (a failing health check) is seen within it.
+   * A stop is seen sooner where ECS's task state changes arrive (`trigger`). Default: 4 × the poll.
+   */
+  readonly sweepIntervalMs?: number;
+  /** Settled tasks per sweep page: one DescribeTasks (100, its most). */
+  readonly sweepPageSize?: number;
   /**
    * The monitor's view of the table is read again, a page per tick, over this long: it catches
    * what another replica wrote (ADR 0029). Default 10 minutes.
@@ -59,6 +71,10 @@ export interface Monitor {
   agentOfTask(taskArn: string): string | undefined;
   /** One full poll now: every watched task the monitor's view holds (loaded from the table once). */
   pollOnce(signal?: AbortSignal): Promise<PollSummary>;
+  /** The loop's poll: pending events published, and every task that is not settled looked at. */
+  pollUnsettled(signal?: AbortSignal): Promise<PollSummary>;
+  /** Looks at the next page of settled tasks if it is due (the loop calls this); says whether it did. */
+  sweepStep(signal?: AbortSignal): Promise<boolean>;
   /** Looks at the given agents' tasks now. */
   checkAgents(agentIds: readonly string[], signal?: AbortSignal): Promise<void>;
   /** Publishes AgentsByState and the counters and latencies gathered since the last flush. */
@@ -98,6 +114,24 @@ export function createMonitor(deps: MonitorDeps): Monitor {
     readPage: (cursor, limit) => store.page(cursor, limit),
     intervalMs: deps.resyncIntervalMs ?? 10 * 60_000,
     pageSize: deps.resyncPageSize ?? 100,
+    now: () => now().getTime(),
+  });
+  /**
+   * The settled tasks' sweep: pages of agent ids cut from the view when a cycle begins, spread over
+   * the sweep interval like the table's resync (a task settled since then waits for the next cycle).
+   */
+  const settledSweep = createPacedSweep<string, { readonly ids: readonly string[]; readonly from: number }>({
+    readPage: (cursor, limit) => {
+      const ids = cursor?.ids ?? [...view.values()].filter(isSettled).map((r) => r.agentId);
+      const from = cursor?.from ?? 0;
+      const to = from + limit;
+      return Promise.resolve({
+        items: ids.slice(from, to),
+        next: to < ids.length ? { ids, from: to } : undefined,
+      });
+    },
+    intervalMs: deps.sweepIntervalMs ?? 4 * deps.pollIntervalMs,
+    pageSize: deps.sweepPageSize ?? 100,
     now: () => now().getTime(),
   });
   let pending: MetricDatum[] = [];
@@ -235,10 +269,18 @@ export function createMonitor(deps: MonitorDeps): Monitor {
   }
 
   async function pollOnce(signal?: AbortSignal): Promise<PollSummary> {
+    return poll(() => true, signal);
+  }
+
+  async function pollUnsettled(signal?: AbortSignal): Promise<PollSummary> {
+    return poll((r) => !isSettled(r), signal);
+  }
+
+  /** Publishes what is pending, then looks at the watched tasks of the records `which` picks. */
+  async function poll(which: (r: HealthRecord) => boolean, signal?: AbortSignal): Promise<PollSummary> {
     await ensureLoaded();
-    const records = [...view.values()];
     // Events decided before a crash (or a failed publish) go out now.
-    for (const r of records.filter((x) => x.outbox.length > 0)) {
+    for (const r of [...view.values()].filter((x) => x.outbox.length > 0)) {
       await withLock(r.agentId, async () => {
         const current = await viewed.get(r.agentId);
         if (current !== undefined && current.outbox.length > 0) await writer.flush(current);
@@ -246,8 +288,20 @@ export function createMonitor(deps: MonitorDeps): Monitor {
         logger.warn('could not publish pending events; next poll tries again', { agentId: r.agentId, error });
       });
     }
+    const records = [...view.values()].filter(which);
     const changed = await observeAndDecide(records, signal);
     return { watched: records.filter(isWatched).length, changed };
+  }
+
+  async function sweepStep(signal?: AbortSignal): Promise<boolean> {
+    await ensureLoaded();
+    const step = await settledSweep.step();
+    if (step === undefined) return false;
+    const records = step.items
+      .map((id) => view.get(id))
+      .filter((r): r is HealthRecord => r !== undefined && isSettled(r));
+    await observeAndDecide(records, signal);
+    return true;
   }
 
   /** One page of the resync, if one is due: the view learns what another replica wrote. */
@@ -285,7 +339,10 @@ export function createMonitor(deps: MonitorDeps): Monitor {
     }
   }
 
-  /** One look: the agents triggered since the last, every watched task when the poll is due, metrics when due. */
+  /**
+   * One look: the agents triggered since the last, the unsettled tasks when the poll is due, a
+   * page of the settled ones when the sweep's next is due, the table's resync, metrics when due.
+   */
   async function pass(signal: AbortSignal): Promise<void> {
     const wallNow = Date.now();
     if (triggered.size > 0) {
@@ -295,8 +352,9 @@ export function createMonitor(deps: MonitorDeps): Monitor {
     }
     if (wallNow >= nextPoll) {
       nextPoll = wallNow + deps.pollIntervalMs;
-      await pollOnce(signal);
+      await pollUnsettled(signal);
     }
+    if (settledSweep.dueInMs() <= 0) await sweepStep(signal);
     if (sweep.dueInMs() <= 0) await resyncStep();
     if (wallNow >= nextMetrics) {
       nextMetrics = wallNow + deps.metricsIntervalMs;
@@ -306,7 +364,8 @@ export function createMonitor(deps: MonitorDeps): Monitor {
 
   const loop = createTriggerLoop({
     pass,
-    idleMs: () => Math.min(nextPoll - Date.now(), nextMetrics - Date.now(), sweep.dueInMs()),
+    idleMs: () =>
+      Math.min(nextPoll - Date.now(), nextMetrics - Date.now(), settledSweep.dueInMs(), sweep.dueInMs()),
     onError: (error) => {
       logger.warn('health poll failed; trying again at the next one', { error });
       return undefined;
@@ -326,6 +385,8 @@ export function createMonitor(deps: MonitorDeps): Monitor {
     },
     agentOfTask: (taskArn) => taskIndex.get(taskArn),
     pollOnce,
+    pollUnsettled,
+    sweepStep,
     checkAgents,
     flushMetrics,
     resyncStep,

@@ -43,6 +43,8 @@ export function healthService(): ServiceDefinition<typeof settings> {
         logger: logger.with({ component: 'monitor' }),
         environment,
         pollIntervalMs: config.HEALTH_POLL_MS,
+        ...(config.HEALTH_SWEEP_MS === undefined ? {} : { sweepIntervalMs: config.HEALTH_SWEEP_MS }),
+        sweepPageSize: config.HEALTH_SWEEP_PAGE_SIZE,
         resyncIntervalMs: config.HEALTH_RESYNC_MS,
         resyncPageSize: config.HEALTH_RESYNC_PAGE_SIZE,
         metricsIntervalMs: config.HEALTH_METRICS_MS,

@@ -125,6 +125,18 @@ export function createReconciler(deps: ReconcilerDeps): Reconciler {
   let cycleSeen = new Set<string>();
   /** The last page of a cycle was read but its pass failed: the end-of-cycle look is still owed. */
   let cycleEndDue = false;
+  /**
+   * The tasks as last listed (every pass that lists them refreshes it). A resync page is first
+   * compared with this listing; only if that shows something to do is the fleet listed again and
+   * the plan made from what is there now (ADR 0037). On ECS a listing is one ListTasks per 100
+   * tasks, so listing on every page would cost pages × tasks / 100 calls per cycle.
+   */
+  let lastListing: readonly ObservedTask[] | undefined;
+
+  async function listTasks(signal: AbortSignal): Promise<readonly ObservedTask[]> {
+    lastListing = await runner.observe({ signal });
+    return lastListing;
+  }
 
   const earliestWake = (): string | undefined =>
     [...wakes.values()].reduce<string | undefined>((a, b) => (a === undefined || b < a ? b : a), undefined);
@@ -169,7 +181,7 @@ export function createReconciler(deps: ReconcilerDeps): Reconciler {
   async function fullPass(signal: AbortSignal): Promise<PassSummary> {
     fullDue = false;
     try {
-      const [records, observed] = await Promise.all([sweep.readAll(), runner.observe({ signal })]);
+      const [records, observed] = await Promise.all([sweep.readAll(), listTasks(signal)]);
       cycleSeen = new Set();
       cycleEndDue = false;
       straysDue = false;
@@ -202,7 +214,10 @@ export function createReconciler(deps: ReconcilerDeps): Reconciler {
         cycleDone ||= step.cycleDone;
       }
       if (named.length === 0 && page.length === 0 && !cycleDone && !strays) return undefined;
-      const observedAll = await runner.observe({ signal });
+      // What an event named, the end of a cycle and a stray's stop are planned from a listing made
+      // now; a page of the resync alone starts from the last one (see lastListing).
+      const listedNow = named.length > 0 || cycleDone || strays || lastListing === undefined;
+      let observedAll = listedNow ? await listTasks(signal) : (lastListing ?? []);
       const records = new Map<string, AgentRecord>();
       for (const r of page) {
         records.set(r.agentId, r);
@@ -219,9 +234,13 @@ export function createReconciler(deps: ReconcilerDeps): Reconciler {
       const toRead = [...wanted].filter((id) => named.includes(id) || !records.has(id));
       for (const r of await Promise.all(toRead.map((id) => store.get(id))))
         if (r !== undefined) records.set(r.agentId, r);
-      const observed = observedAll.filter((t: ObservedTask) =>
-        t.agentId === undefined ? cycleDone || strays : wanted.has(t.agentId),
-      );
+      const inScope = (tasks: readonly ObservedTask[]) =>
+        tasks.filter((t) => (t.agentId === undefined ? cycleDone || strays : wanted.has(t.agentId)));
+      if (!listedNow && reconcile([...records.values()], inScope(observedAll), now()).actions.length > 0) {
+        // The page needs something done: no action is ever planned from an older listing.
+        observedAll = await listTasks(signal);
+      }
+      const observed = inScope(observedAll);
       const summary = await pass([...records.values()], observed, signal, {
         whole: cycleDone,
         scope: wanted,

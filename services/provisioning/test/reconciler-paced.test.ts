@@ -134,3 +134,48 @@ describe('reconciler: passes without scanning (ADR 0029)', () => {
     assert.equal((await h.reconciler.runDue())?.launched, 1);
   });
 });
+
+describe('reconciler: a resync page starts from the last listing (ADR 0037)', () => {
+  /** Counts the runner's listings of every task. */
+  function countListings(h: ReturnType<typeof provisioningHarness>): { count: number } {
+    const counter = { count: 0 };
+    const observe = h.runner.observe.bind(h.runner);
+    h.runner.observe = (call) => {
+      counter.count++;
+      return observe(call);
+    };
+    return counter;
+  }
+
+  it('lists the tasks once per cycle while nothing needs doing, not once per page', async () => {
+    const h = provisioningHarness({ resyncIntervalMs: 60_000, resyncPageSize: 2 });
+    for (const id of ids(6)) await h.hireReady(id);
+    await h.reconciler.runOnce();
+    const listings = countListings(h);
+    const pages: number[] = [];
+    for (let second = 5; second <= 120; second += 5) {
+      h.clock.now += 5_000;
+      if ((await h.reconciler.runDue()) !== undefined) pages.push(second);
+    }
+    assert.deepEqual(pages, [60, 80, 100, 120], 'a cycle of three pages, and the next one begun');
+    assert.equal(listings.count, 1, 'one listing, at the end of the cycle (its strays)');
+    assert.equal(h.tasks.running().length, 6);
+  });
+
+  it('lists again before it acts: a task started since the last listing is adopted, not launched twice', async () => {
+    const h = provisioningHarness({ resyncIntervalMs: 60_000, resyncPageSize: 2 });
+    for (const id of ids(4)) await h.hireReady(id);
+    await h.reconciler.runOnce();
+    // Ready without a trigger (the event was lost), and its task started behind the listing's
+    // back, as by a replica that crashed before recording it. Pages are in key order: "agent-00"
+    // and "agent-000" make the first of three, so it is not the cycle's end (which lists anyway).
+    await h.hireReady('agent-000');
+    h.tasks.inject('agent-000');
+    const listings = countListings(h);
+    h.clock.now += 60_000;
+    const summary = await h.reconciler.runDue();
+    assert.equal(listings.count, 1, 'the old listing showed no task for agent-000: listed again');
+    assert.deepEqual({ launched: summary?.launched, adopted: summary?.adopted }, { launched: 0, adopted: 1 });
+    assert.equal(h.tasks.running('agent-000').length, 1);
+  });
+});

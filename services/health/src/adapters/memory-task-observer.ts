@@ -5,14 +5,18 @@ import type { TaskObserver } from '../ports.ts';
 export function createMemoryTaskObserver(): TaskObserver & {
   readonly tasks: Map<string, TaskObservation>;
   calls: number;
+  /** The task ARNs each call asked about, in order. */
+  readonly asked: string[][];
 } {
   const tasks = new Map<string, TaskObservation>();
   const state = {
     kind: 'memory' as const,
     tasks,
     calls: 0,
+    asked: [] as string[][],
     observe(watched: readonly { taskArn: string }[]) {
       state.calls++;
+      state.asked.push(watched.map((t) => t.taskArn));
       return Promise.resolve(
         new Map(
           watched.map((t) => [

@@ -104,6 +104,19 @@ export function isWatched(record: HealthRecord): boolean {
   );
 }
 
+/**
+ * Watched, running, and reported so, with nothing left to publish: no decision about it waits on
+ * a clock, so the sweep looks at it (ADR 0036) rather than every poll.
+ */
+export function isSettled(record: HealthRecord): boolean {
+  return (
+    isWatched(record) &&
+    record.phase === 'running' &&
+    record.runningReported === record.task?.arn &&
+    record.outbox.length === 0
+  );
+}
+
 /** The agent's state as the directory names it, for AgentsByState; undefined until it is hired. */
 export function agentState(record: HealthRecord): AgentState | undefined {
   if (record.hire === undefined && record.retire === undefined) return undefined;

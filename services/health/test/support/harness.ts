@@ -26,6 +26,7 @@ export const POLICY: HealthPolicy = {
 export function healthHarness(
   policy: HealthPolicy = POLICY,
   resync: { readonly intervalMs?: number; readonly pageSize?: number } = {},
+  sweep: { readonly intervalMs?: number; readonly pageSize?: number } = {},
 ) {
   const clock = { now: T0.getTime() };
   const store = createMemoryHealthStore();
@@ -59,6 +60,8 @@ export function healthHarness(
     pollIntervalMs: 1_000,
     ...(resync.intervalMs === undefined ? {} : { resyncIntervalMs: resync.intervalMs }),
     ...(resync.pageSize === undefined ? {} : { resyncPageSize: resync.pageSize }),
+    ...(sweep.intervalMs === undefined ? {} : { sweepIntervalMs: sweep.intervalMs }),
+    ...(sweep.pageSize === undefined ? {} : { sweepPageSize: sweep.pageSize }),
     metricsIntervalMs: 60_000,
     now: () => new Date(clock.now),
     newId: () => `health-event-${++ids}`,
