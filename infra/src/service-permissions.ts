@@ -68,7 +68,7 @@ function consumerPermissions(service: ServiceName, r: FleetResources): Permissio
     allow(
       [
         'sqs:ReceiveMessage',
-        'sqs:DeleteMessage',
+        'sqs:DeleteMessage', // also authorises DeleteMessageBatch, which the consumer uses
         'sqs:ChangeMessageVisibility', // back-off, and the heartbeat of long handlers
         'sqs:GetQueueAttributes', // readiness
         'sqs:GetQueueUrl',
@@ -87,6 +87,7 @@ function consumerPermissions(service: ServiceName, r: FleetResources): Permissio
         'dynamodb:PutItem',
         'dynamodb:UpdateItem',
         'dynamodb:DeleteItem',
+        'dynamodb:BatchWriteItem', // completions, several to a request
         'dynamodb:DescribeTable',
       ],
       [r.tables.processedEvents.tableArn],

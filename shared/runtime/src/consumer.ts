@@ -1,6 +1,6 @@
 import {
   ChangeMessageVisibilityCommand,
-  DeleteMessageCommand,
+  DeleteMessageBatchCommand,
   ReceiveMessageCommand,
   SendMessageCommand,
   type Message,
@@ -22,6 +22,7 @@ import {
 } from '@ocf/events';
 import type { Logger } from '@ocf/logging';
 import { backoffDelayMs, sleep, type BackoffPolicy } from './backoff.ts';
+import { createCallBatcher, DEFAULT_BATCH_LINGER_MS } from './call-batcher.ts';
 import type { DedupeStore } from './dedupe.ts';
 import { deliveryPolicy } from './delivery.ts';
 import type { EventPublisher } from './publisher.ts';
@@ -126,6 +127,11 @@ export interface QueueConsumerOptions {
   readonly retryBackoff?: BackoffPolicy;
   /** How long stop() waits for in-flight handlers before releasing their messages. */
   readonly drainTimeoutMs?: number;
+  /**
+   * How long a handled message's deletion waits for others to share one DeleteMessageBatch
+   * (call-batcher.ts).
+   */
+  readonly batchLingerMs?: number;
   readonly onOutcome?: (outcome: Outcome) => void;
 }
 
@@ -149,6 +155,28 @@ export function createQueueConsumer(options: QueueConsumerOptions): QueueConsume
   const maxAttempts = options.maxAttempts ?? policy.maxAttempts;
   const retryBackoff = options.retryBackoff ?? policy.retryBackoff;
   const drainTimeoutMs = options.drainTimeoutMs ?? 20_000;
+  const deleteFromQueue = createCallBatcher<Message>({
+    maxBatchSize: 10,
+    lingerMs: options.batchLingerMs ?? DEFAULT_BATCH_LINGER_MS,
+    run: async (messages) => {
+      const { Failed = [] } = await sqs.send(
+        new DeleteMessageBatchCommand({
+          QueueUrl: queueUrl,
+          Entries: messages.map((message, index) => ({
+            Id: String(index),
+            ReceiptHandle: message.ReceiptHandle,
+          })),
+        }),
+      );
+      const failures = new Map(Failed.map((failure) => [failure.Id, failure]));
+      return messages.map((_, index) => {
+        const failure = failures.get(String(index));
+        return failure === undefined
+          ? undefined
+          : new Error(`${failure.Code ?? 'failed'}: ${failure.Message ?? 'no message'}`);
+      });
+    },
+  });
 
   const inFlight = new Map<string, { message: Message; abort: AbortController; done: Promise<void> }>();
   const stopController = new AbortController();
@@ -325,13 +353,16 @@ export function createQueueConsumer(options: QueueConsumerOptions): QueueConsume
       leftToTheTaker(event, eventLogger);
       return;
     }
-    try {
-      await options.dedupe.complete(dedupeKey);
-    } catch (error) {
-      // The side effects happened; a redelivery will be caught by the handler's business keys.
-      eventLogger.warn('could not record completion', { error });
-    }
-    await deleteMessage(message);
+    // Both at once. Should the deletion land and the completion not, a later duplicate of this
+    // event finds a lease that runs out and handles it again: the case of a failed completion,
+    // which the handler's business keys make harmless.
+    await Promise.all([
+      options.dedupe.complete(dedupeKey).catch((error: unknown) => {
+        // The side effects happened; a redelivery will be caught by the handler's business keys.
+        eventLogger.warn('could not record completion', { error });
+      }),
+      deleteMessage(message),
+    ]);
     report({ kind: 'handled', eventId: event.metadata.eventId, type: event.type });
   }
 
@@ -461,7 +492,7 @@ export function createQueueConsumer(options: QueueConsumerOptions): QueueConsume
 
   async function deleteMessage(message: Message): Promise<void> {
     try {
-      await sqs.send(new DeleteMessageCommand({ QueueUrl: queueUrl, ReceiptHandle: message.ReceiptHandle }));
+      await deleteFromQueue(message);
     } catch (error) {
       // It will be redelivered; dedupe turns that into a no-op.
       logger.warn('could not delete a handled message', { messageId: message.MessageId, error });

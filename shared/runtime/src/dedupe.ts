@@ -1,4 +1,5 @@
 import {
+  BatchWriteItemCommand,
   ConditionalCheckFailedException,
   DeleteItemCommand,
   GetItemCommand,
@@ -6,6 +7,8 @@ import {
   UpdateItemCommand,
   type DynamoDBClient,
 } from '@aws-sdk/client-dynamodb';
+import { backoffDelayMs, sleep } from './backoff.ts';
+import { createCallBatcher, DEFAULT_BATCH_LINGER_MS } from './call-batcher.ts';
 
 /**
  * Remembers which events a consumer has handled, so a redelivered event runs its side effects
@@ -35,13 +38,54 @@ export interface DynamoDedupeStoreOptions {
   /** How long a completed key is remembered (DynamoDB TTL deletes it later). */
   readonly retentionMs?: number;
   readonly now?: () => number;
+  /** How long a completion waits for others to share one BatchWriteItem (call-batcher.ts). */
+  readonly batchLingerMs?: number;
 }
+
+/** BatchWriteItem's own limit. */
+const MAX_BATCH_WRITE = 25;
+/** Tries of the items DynamoDB leaves unprocessed (throttling) before their callers get an error. */
+const UNPROCESSED_TRIES = 4;
 
 /** Item shape: { pk, status, owner, leaseUntil (ms), expiresAt (s, the table's TTL attribute) }. */
 export function createDynamoDedupeStore(options: DynamoDedupeStoreOptions): DedupeStore {
   const { client, tableName } = options;
   const retentionMs = options.retentionMs ?? 7 * 24 * 3600 * 1000;
   const now = options.now ?? Date.now;
+
+  // A completion is a plain overwrite (no condition: the claim is ours), so completions made close
+  // together can share a BatchWriteItem. The item keeps what claim() reads: pk and status.
+  const recordCompleted = createCallBatcher<string>({
+    maxBatchSize: MAX_BATCH_WRITE,
+    lingerMs: options.batchLingerMs ?? DEFAULT_BATCH_LINGER_MS,
+    run: async (keys) => {
+      // One request may not name a key twice; a key asked twice is written once for both.
+      const expiresAt = { N: String(Math.ceil((now() + retentionMs) / 1000)) };
+      let unwritten = [...new Set(keys)];
+      for (let attempt = 1; unwritten.length > 0 && attempt <= UNPROCESSED_TRIES; attempt++) {
+        if (attempt > 1) await sleep(backoffDelayMs(attempt - 1, { baseMs: 50, maxMs: 1_000 }));
+        const { UnprocessedItems } = await client.send(
+          new BatchWriteItemCommand({
+            RequestItems: {
+              [tableName]: unwritten.map((key) => ({
+                PutRequest: { Item: { pk: { S: key }, status: { S: 'completed' }, expiresAt } },
+              })),
+            },
+          }),
+        );
+        unwritten = (UnprocessedItems?.[tableName] ?? []).flatMap((request) => {
+          const key = request.PutRequest?.Item?.['pk']?.S;
+          return key === undefined ? [] : [key];
+        });
+      }
+      const failed = new Set(unwritten);
+      return keys.map((key) =>
+        failed.has(key)
+          ? new Error(`completion of ${key} not written: DynamoDB left it unprocessed`)
+          : undefined,
+      );
+    },
+  });
 
   return {
     async claim(key, leaseMs, owner = 'anonymous') {
@@ -96,20 +140,7 @@ export function createDynamoDedupeStore(options: DynamoDedupeStoreOptions): Dedu
       }
     },
 
-    async complete(key) {
-      await client.send(
-        new UpdateItemCommand({
-          TableName: tableName,
-          Key: { pk: { S: key } },
-          UpdateExpression: 'SET #status = :completed, expiresAt = :expiresAt REMOVE leaseUntil',
-          ExpressionAttributeNames: { '#status': 'status' },
-          ExpressionAttributeValues: {
-            ':completed': { S: 'completed' },
-            ':expiresAt': { N: String(Math.ceil((now() + retentionMs) / 1000)) },
-          },
-        }),
-      );
-    },
+    complete: (key) => recordCompleted(key),
 
     async release(key, owner) {
       try {

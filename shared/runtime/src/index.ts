@@ -9,3 +9,4 @@ export * from './trigger-loop.ts';
 export * from './delivery.ts';
 export * from './paced-sweep.ts';
 export * from './scan-page.ts';
+export * from './call-batcher.ts';

@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import {
   ChangeMessageVisibilityCommand,
-  DeleteMessageCommand,
+  DeleteMessageBatchCommand,
   ReceiveMessageCommand,
   SendMessageCommand,
   type Message,
@@ -53,7 +53,7 @@ function fakeSqs(bodies: string[]) {
       }
       if (command instanceof ChangeMessageVisibilityCommand)
         retried.push(command.input.VisibilityTimeout ?? 0);
-      if (command instanceof DeleteMessageCommand) return Promise.resolve({});
+      if (command instanceof DeleteMessageBatchCommand) return Promise.resolve({});
       return Promise.resolve({});
     },
   };
