@@ -50,8 +50,8 @@ export const STARTED_BY = MANAGED_BY;
 
 /**
  * Agents as ECS Fargate tasks (on AWS and on the emulator):
- * - observe: ListTasks (ours: `startedBy`, desired RUNNING) + DescribeTasks with tags, 100 at a time,
- *   of the tasks not already seen running (a reconcile pass no longer describes every task);
+ * - observe: ListTasks (ours: `startedBy`) + DescribeTasks with tags, 100 at a time, of the tasks
+ *   not already seen running or stopped (a reconcile pass no longer describes every task);
  * - launch: the agent's access point, its own task definition revision mounting it (registered
  *   only when the base or the storage changed), then RunTask with one task, the agent's tags, its
  *   secret's ARN (never a value), private subnets, no public IP, and the launch's clientToken;
@@ -68,6 +68,8 @@ export function createEcsTaskRunner(options: EcsTaskRunnerOptions): TaskRunner {
   const registered = new Map<string, { arn: string; spec: string }>();
   // Tasks seen RUNNING, by ARN, as long as ListTasks still lists them (see observe).
   const running = new Map<string, ObservedTask>();
+  // Tasks seen stopped or stopping, as long as ListTasks still lists them (see observe).
+  const stopped = new Set<string>();
 
   async function send<T>(operation: string, run: () => Promise<T>): Promise<T> {
     try {
@@ -177,10 +179,12 @@ export function createEcsTaskRunner(options: EcsTaskRunnerOptions): TaskRunner {
       do {
         const page = await send('ListTasks', () =>
           ecs.send(
+            // `startedBy` must be ListTasks' only filter (the ECS API reference); AWS then lists
+            // the tasks whose desired status is RUNNING, its default. The emulator applies no
+            // default and lists stopped tasks too: each is described once and remembered below.
             new ListTasksCommand({
               cluster,
               startedBy: STARTED_BY,
-              desiredStatus: 'RUNNING',
               maxResults: 100,
               nextToken,
             }),
@@ -191,16 +195,18 @@ export function createEcsTaskRunner(options: EcsTaskRunnerOptions): TaskRunner {
         nextToken = page.nextToken;
       } while (nextToken !== undefined);
 
-      // A running task's agent and start never change, and ListTasks (desired RUNNING) drops a
-      // task once it is stopping: only tasks not yet seen running need describing.
+      // A running task's agent and start never change, and a task told to stop never runs again:
+      // only tasks seen neither running nor stopped need describing. AWS stops listing a task
+      // once it is stopping, and then it is forgotten here too.
       const listed = new Set(arns);
       for (const arn of running.keys()) if (!listed.has(arn)) running.delete(arn);
+      for (const arn of stopped) if (!listed.has(arn)) stopped.delete(arn);
       const observed: ObservedTask[] = [];
       const unknown: string[] = [];
       for (const arn of arns) {
         const known = running.get(arn);
-        if (known === undefined) unknown.push(arn);
-        else observed.push(known);
+        if (known !== undefined) observed.push(known);
+        else if (!stopped.has(arn)) unknown.push(arn);
       }
       for (let i = 0; i < unknown.length; i += 100) {
         const batch = unknown.slice(i, i + 100);
@@ -211,12 +217,9 @@ export function createEcsTaskRunner(options: EcsTaskRunnerOptions): TaskRunner {
           ),
         );
         for (const task of tasks) {
-          if (
-            task.taskArn === undefined ||
-            !batch.includes(task.taskArn) ||
-            task.lastStatus === 'STOPPED' ||
-            task.desiredStatus === 'STOPPED'
-          ) {
+          if (task.taskArn === undefined || !batch.includes(task.taskArn)) continue;
+          if (task.lastStatus === 'STOPPED' || task.desiredStatus === 'STOPPED') {
+            stopped.add(task.taskArn);
             continue;
           }
           const seen: ObservedTask = {

@@ -183,7 +183,8 @@ describe('ECS task runner', () => {
       startedBy?: string;
       desiredStatus?: string;
     };
-    assert.deepEqual([list.startedBy, list.desiredStatus], ['ocf-provisioning', 'RUNNING']);
+    // `startedBy` must be the only filter (the ECS API reference); RUNNING is AWS's default.
+    assert.deepEqual([list.startedBy, list.desiredStatus], ['ocf-provisioning', undefined]);
   });
 
   it('describes a task until it is seen running, then only lists it while ListTasks does', async () => {
@@ -199,6 +200,39 @@ describe('ECS task runner', () => {
     // but belongs to no agent of ours, so it is looked at again too).
     assert.deepEqual(described, [
       ['arn:task/1', 'arn:task/2', 'arn:task/3'],
+      ['arn:task/2', 'arn:task/3'],
+    ]);
+  });
+
+  it('lists a stopped task as the emulator does, describes it once and never observes it', async () => {
+    const ecs = fakeEcs(() => ({}));
+    const stoppedTask = { taskArn: 'arn:task/4', lastStatus: 'RUNNING', desiredStatus: 'STOPPED' };
+    const withStopped = {
+      sent: ecs.sent,
+      async send(command: { constructor: { name: string }; input: unknown }) {
+        const answer = (await ecs.send(command)) as { taskArns?: string[]; tasks?: unknown[] };
+        if (command instanceof ListTasksCommand)
+          return { taskArns: [...(answer.taskArns ?? []), 'arn:task/4'] };
+        if (command instanceof DescribeTasksCommand && command.input.tasks?.includes('arn:task/4'))
+          return { tasks: [...(answer.tasks ?? []), stoppedTask] };
+        return answer;
+      },
+    };
+    const runner = runnerWith(withStopped as never);
+    const first = await runner.observe();
+    const again = await runner.observe();
+    assert.deepEqual(
+      [first, again].map((observed) => observed.map((t) => t.taskArn)),
+      [
+        ['arn:task/1', 'arn:task/2', 'arn:task/3'],
+        ['arn:task/1', 'arn:task/2', 'arn:task/3'],
+      ],
+    );
+    const described = ecs.sent
+      .filter((c) => c.name === 'DescribeTasksCommand')
+      .map((c) => (c.input as { tasks: string[] }).tasks);
+    assert.deepEqual(described, [
+      ['arn:task/1', 'arn:task/2', 'arn:task/3', 'arn:task/4'],
       ['arn:task/2', 'arn:task/3'],
     ]);
   });
