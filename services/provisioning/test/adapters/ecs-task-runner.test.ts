@@ -218,7 +218,7 @@ describe('ECS task runner', () => {
         return answer;
       },
     };
-    const runner = runnerWith(withStopped as never);
+    const runner = runnerWith(withStopped);
     const first = await runner.observe();
     const again = await runner.observe();
     assert.deepEqual(
