@@ -50,8 +50,9 @@ export const STARTED_BY = MANAGED_BY;
 
 /**
  * Agents as ECS Fargate tasks (on AWS and on the emulator):
- * - observe: ListTasks (ours: `startedBy`) + DescribeTasks with tags, 100 at a time, of the tasks
- *   not already seen running or stopped (a reconcile pass no longer describes every task);
+ * - observe: ListTasks (the cluster's tasks meant to run) + DescribeTasks with tags, 100 at a time,
+ *   of those not already known to be ours and running, or not ours (a pass no longer describes
+ *   every task); ours are those with our `startedBy`;
  * - launch: the agent's access point, its own task definition revision mounting it (registered
  *   only when the base or the storage changed), then RunTask with one task, the agent's tags, its
  *   secret's ARN (never a value), private subnets, no public IP, and the launch's clientToken;
@@ -68,8 +69,8 @@ export function createEcsTaskRunner(options: EcsTaskRunnerOptions): TaskRunner {
   const registered = new Map<string, { arn: string; spec: string }>();
   // Tasks seen RUNNING, by ARN, as long as ListTasks still lists them (see observe).
   const running = new Map<string, ObservedTask>();
-  // Tasks seen stopped or stopping, as long as ListTasks still lists them (see observe).
-  const stopped = new Set<string>();
+  // Tasks someone else started in the cluster, as long as ListTasks still lists them (see observe).
+  const notOurs = new Set<string>();
 
   async function send<T>(operation: string, run: () => Promise<T>): Promise<T> {
     try {
@@ -179,12 +180,12 @@ export function createEcsTaskRunner(options: EcsTaskRunnerOptions): TaskRunner {
       do {
         const page = await send('ListTasks', () =>
           ecs.send(
-            // `startedBy` must be ListTasks' only filter (the ECS API reference); AWS then lists
-            // the tasks whose desired status is RUNNING, its default. The emulator applies no
-            // default and lists stopped tasks too: each is described once and remembered below.
+            // Ours are picked by their startedBy below, not here: ListTasks allows no other filter
+            // beside `startedBy` (the ECS API reference), and the desired status must be one, as
+            // the emulator applies no default and would list stopped tasks too.
             new ListTasksCommand({
               cluster,
-              startedBy: STARTED_BY,
+              desiredStatus: 'RUNNING',
               maxResults: 100,
               nextToken,
             }),
@@ -195,18 +196,18 @@ export function createEcsTaskRunner(options: EcsTaskRunnerOptions): TaskRunner {
         nextToken = page.nextToken;
       } while (nextToken !== undefined);
 
-      // A running task's agent and start never change, and a task told to stop never runs again:
-      // only tasks seen neither running nor stopped need describing. AWS stops listing a task
-      // once it is stopping, and then it is forgotten here too.
+      // A running task's agent and start never change, nor does who started a task, and ListTasks
+      // (desired RUNNING) drops a task once it is stopping: only tasks not yet seen running, and
+      // not known to be someone else's, need describing.
       const listed = new Set(arns);
       for (const arn of running.keys()) if (!listed.has(arn)) running.delete(arn);
-      for (const arn of stopped) if (!listed.has(arn)) stopped.delete(arn);
+      for (const arn of notOurs) if (!listed.has(arn)) notOurs.delete(arn);
       const observed: ObservedTask[] = [];
       const unknown: string[] = [];
       for (const arn of arns) {
         const known = running.get(arn);
         if (known !== undefined) observed.push(known);
-        else if (!stopped.has(arn)) unknown.push(arn);
+        else if (!notOurs.has(arn)) unknown.push(arn);
       }
       for (let i = 0; i < unknown.length; i += 100) {
         const batch = unknown.slice(i, i + 100);
@@ -218,10 +219,12 @@ export function createEcsTaskRunner(options: EcsTaskRunnerOptions): TaskRunner {
         );
         for (const task of tasks) {
           if (task.taskArn === undefined || !batch.includes(task.taskArn)) continue;
-          if (task.lastStatus === 'STOPPED' || task.desiredStatus === 'STOPPED') {
-            stopped.add(task.taskArn);
+          // Not ours: never a stray to stop, whatever it runs.
+          if (task.startedBy !== STARTED_BY) {
+            notOurs.add(task.taskArn);
             continue;
           }
+          if (task.lastStatus === 'STOPPED' || task.desiredStatus === 'STOPPED') continue;
           const seen: ObservedTask = {
             taskArn: task.taskArn,
             agentId:

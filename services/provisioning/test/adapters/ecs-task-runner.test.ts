@@ -50,16 +50,23 @@ function fakeEcs(runTask: (input: RunTaskCommandInput) => unknown) {
       if (command instanceof DescribeTasksCommand) {
         return Promise.resolve({
           tasks: [
-            { taskArn: 'arn:task/1', lastStatus: 'RUNNING', tags: [{ key: 'ocf:agent-id', value: 'ada' }] },
+            {
+              taskArn: 'arn:task/1',
+              lastStatus: 'RUNNING',
+              startedBy: 'ocf-provisioning',
+              tags: [{ key: 'ocf:agent-id', value: 'ada' }],
+            },
             // Described without its tags (an emulator quirk): known by its own task definition.
             {
               taskArn: 'arn:task/2',
               lastStatus: 'PENDING',
+              startedBy: 'ocf-provisioning',
               taskDefinitionArn: 'arn:aws:ecs:us-east-1:123456789012:task-definition/ocf-test-agent-bob:4',
             },
             {
               taskArn: 'arn:task/3',
               lastStatus: 'RUNNING',
+              startedBy: 'ocf-provisioning',
               taskDefinitionArn: 'arn:aws:ecs:us-east-1:123456789012:task-definition/other:1',
             },
           ],
@@ -183,8 +190,9 @@ describe('ECS task runner', () => {
       startedBy?: string;
       desiredStatus?: string;
     };
-    // `startedBy` must be the only filter (the ECS API reference); RUNNING is AWS's default.
-    assert.deepEqual([list.startedBy, list.desiredStatus], ['ocf-provisioning', undefined]);
+    // `startedBy` allows no other filter (the ECS API reference), and the emulator needs the
+    // desired status: ours are picked from the description instead.
+    assert.deepEqual([list.startedBy, list.desiredStatus], [undefined, 'RUNNING']);
   });
 
   it('describes a task until it is seen running, then only lists it while ListTasks does', async () => {
@@ -204,21 +212,21 @@ describe('ECS task runner', () => {
     ]);
   });
 
-  it('lists a stopped task as the emulator does, describes it once and never observes it', async () => {
+  it('describes a task someone else started in the cluster once, and never observes it', async () => {
     const ecs = fakeEcs(() => ({}));
-    const stoppedTask = { taskArn: 'arn:task/4', lastStatus: 'RUNNING', desiredStatus: 'STOPPED' };
-    const withStopped = {
+    const othersTask = { taskArn: 'arn:task/4', lastStatus: 'RUNNING', startedBy: 'ecs-svc/1234' };
+    const withOthers = {
       sent: ecs.sent,
       async send(command: { constructor: { name: string }; input: unknown }) {
         const answer = (await ecs.send(command)) as { taskArns?: string[]; tasks?: unknown[] };
         if (command instanceof ListTasksCommand)
           return { taskArns: [...(answer.taskArns ?? []), 'arn:task/4'] };
         if (command instanceof DescribeTasksCommand && command.input.tasks?.includes('arn:task/4'))
-          return { tasks: [...(answer.tasks ?? []), stoppedTask] };
+          return { tasks: [...(answer.tasks ?? []), othersTask] };
         return answer;
       },
     };
-    const runner = runnerWith(withStopped);
+    const runner = runnerWith(withOthers);
     const first = await runner.observe();
     const again = await runner.observe();
     assert.deepEqual(
