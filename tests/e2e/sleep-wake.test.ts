@@ -186,10 +186,15 @@ describe(
       // otherwise the agent may fall asleep first and the late push of that message wake it again,
       // rightly, as a message the bridge has just learnt of.
       const activity = createDynamoActivityStore(awsClients().dynamodb, fleet.routing.tables.bridge.name);
-      await waitFor("the bridge to hear the agent's last answer", async () => {
-        const spokeAt = (await activity.get(agentId))?.lastSpokeAt;
-        return spokeAt !== undefined && Date.parse(spokeAt) >= lastAnswerTs ? true : undefined;
-      });
+      // A bound, not a measure: on a busy machine the push has trailed by more than 20 s.
+      await waitFor(
+        "the bridge to hear the agent's last answer",
+        async () => {
+          const spokeAt = (await activity.get(agentId))?.lastSpokeAt;
+          return spokeAt !== undefined && Date.parse(spokeAt) >= lastAnswerTs ? true : undefined;
+        },
+        { timeoutMs: 90_000 },
+      );
       await patch(agentId, { idleTimeoutSeconds: IDLE_SECONDS });
       await fleet.untilStatus(agentId, 'asleep');
       // Stopped on purpose: provisioning removes task.json once the task has exited, and

@@ -81,7 +81,11 @@ export function buildAppserviceApp(deps: AppserviceAppDeps): FastifyInstance {
         });
         return reply.status(500).send({ errcode: 'M_UNKNOWN', error: 'Transaction failed' });
       }
-      await deps.transactions.complete(key);
+      // Handled: a failure to record it must not fail the transaction, or the homeserver would
+      // resend it and hold back every later push behind its back-off.
+      await deps.transactions.complete(key).catch((error: unknown) => {
+        logger.warn('could not record a handled transaction', { txnId, error: errorMessage(error) });
+      });
       return reply.send({});
     },
   );

@@ -99,6 +99,13 @@ describe('application-service endpoint', () => {
     assert.equal(mentions.length, 1);
   });
 
+  it('acknowledges a handled transaction even when recording it fails', async () => {
+    const { app, mentions, transactions } = appservice();
+    transactions.complete = () => Promise.reject(new Error('dedupe table unreachable'));
+    assert.equal((await app.inject(transaction('4'))).statusCode, 200);
+    assert.equal(mentions.length, 1);
+  });
+
   it('creates no users or rooms on demand, answers pings, and refuses the unknown', async () => {
     const { app } = appservice();
     const headers = { authorization: `Bearer ${HS_TOKEN}` };
