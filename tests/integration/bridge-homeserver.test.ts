@@ -82,6 +82,7 @@ describe('Synapse homeserver adapter', () => {
       name: 'direct',
       topic: '',
       invite: [],
+      agents: [],
       isDirect: false,
       roomVersion: '12',
       powerLevels: {},
@@ -127,9 +128,11 @@ describe('Synapse homeserver adapter', () => {
     }
   });
 
-  it('makes an org room invite-only with the fewest state events: no guest access, a topic only if given', async () => {
+  it('makes an org room invite-only with the fewest state events: no guest access, a topic only if given, agents invited in its initial state', async () => {
     const person = await registerHuman(hs.url, hs.registrationSharedSecret, `outsider-${unique()}`);
     const invitee = await registerHuman(hs.url, hs.registrationSharedSecret, `invitee-${unique()}`);
+    const agentId = `@agent-${unique()}:${hs.serverName}`;
+    await homeserver.registerAgent(agentId);
     const bot = new MatrixClient(hs.url, hs.appservice.asToken);
     const stateOf = async (roomId: string) =>
       (
@@ -141,12 +144,13 @@ describe('Synapse homeserver adapter', () => {
       )
         .map((e) => (e.type === 'm.room.member' ? `${e.type} ${e.content.membership}` : e.type))
         .sort();
-    const designed = (topic?: string) => ({
+    const designed = (topic?: string, isDirect = false) => ({
       aliasLocalpart: `${ROOM_ALIAS_PREFIX}${unique()}`,
       name: 'Grace Hopper ↔ Ada Lovelace',
       ...(topic === undefined ? {} : { topic }),
       invite: [invitee.userId],
-      isDirect: false,
+      agents: [agentId],
+      isDirect,
       roomVersion: '12',
       powerLevels: { users: { [invitee.userId]: 50 }, users_default: 0, invite: 50, state_default: 100 },
     });
@@ -158,6 +162,7 @@ describe('Synapse homeserver adapter', () => {
       'm.room.history_visibility',
       'm.room.join_rules',
       'm.room.member invite',
+      'm.room.member invite',
       'm.room.member join',
       'm.room.name',
       'm.room.power_levels',
@@ -168,6 +173,32 @@ describe('Synapse homeserver adapter', () => {
       50,
       'the power levels given, not the preset’s',
     );
+    // The person's invite comes after the room is made, so it carries the room's name for the
+    // person's client to show; the agent's is part of the creation, and the agent gets in with it.
+    const invited = (
+      (await invitee.client.doRequest('GET', '/_matrix/client/v3/sync', { timeout: 0 })) as {
+        rooms?: {
+          invite?: Record<string, { invite_state: { events: { type: string; content: unknown }[] } }>;
+        };
+      }
+    ).rooms?.invite?.[direct];
+    assert.ok(invited, 'the person sees the invite');
+    assert.deepEqual(invited.invite_state.events.find((e) => e.type === 'm.room.name')?.content, {
+      name: 'Grace Hopper ↔ Ada Lovelace',
+    });
+    assert.deepEqual(await bot.getRoomStateEvent(direct, 'm.room.member', agentId), { membership: 'invite' });
+    // In the room's order: the agent's invite is part of the creation's state (before its name),
+    // the person's comes after the room is made.
+    const timeline = (
+      (await bot.doRequest('GET', `/_matrix/client/v3/rooms/${encodeURIComponent(direct)}/messages`, {
+        dir: 'f',
+        limit: 50,
+      })) as { chunk: { type: string; state_key?: string }[] }
+    ).chunk.map((e) => (e.type === 'm.room.member' ? e.state_key : e.type));
+    assert.ok(timeline.indexOf(agentId) < timeline.indexOf('m.room.name'), timeline.join(', '));
+    assert.ok(timeline.indexOf('m.room.name') < timeline.indexOf(invitee.userId), timeline.join(', '));
+    await homeserver.join(direct, agentId);
+    assert.equal(await homeserver.membership(direct, agentId), 'join');
     // Invite-only: nobody gets in uninvited, and the invited one does.
     assert.deepEqual((await refusal(person.client.joinRoom(direct))).errcode, 'M_FORBIDDEN');
     await invitee.client.joinRoom(direct);
@@ -179,7 +210,18 @@ describe('Synapse homeserver adapter', () => {
 
     const shared = await homeserver.createRoom(designed('The Platform team of Sales.'));
     assert.ok((await stateOf(shared)).includes('m.room.topic'));
-    assert.equal((await stateOf(shared)).length, 9);
+    assert.equal((await stateOf(shared)).length, 10);
+
+    // In a direct room (the CEO is one side) every invite says so: people's clients read it, and
+    // so does the bridge's handling of direct chats.
+    const withCeo = await homeserver.createRoom(designed(undefined, true));
+    for (const userId of [invitee.userId, agentId]) {
+      const member = (await bot.getRoomStateEvent(withCeo, 'm.room.member', userId)) as {
+        membership?: string;
+        is_direct?: boolean;
+      };
+      assert.deepEqual([member.membership, member.is_direct], ['invite', true], userId);
+    }
   });
 
   it('reports an unreachable homeserver as a failure worth retrying', async () => {

@@ -165,7 +165,7 @@ export function createMemoryHomeserver(options: { serverName?: string } = {}): M
         if (aliases.has(alias)) throw refused(400, 'M_ROOM_IN_USE', 'Room alias already taken');
         const roomId = `!room${++ids}:${serverName}`;
         const members = new Map<string, Membership>([[botUserId, 'join']]);
-        for (const invitee of creation.invite) members.set(invitee, 'invite');
+        for (const invitee of [...creation.invite, ...creation.agents]) members.set(invitee, 'invite');
         rooms.set(roomId, { roomId, creation, members, messages: [] });
         aliases.set(alias, roomId);
         return roomId;

@@ -199,7 +199,20 @@ export function createSynapseHomeserver(options: SynapseHomeserverOptions): Home
           // event forbids them anyway. The join rule given here replaces public_chat's, and the
           // power levels below replace its defaults; the directory listing stays off (visibility).
           preset: 'public_chat',
-          initial_state: [{ type: 'm.room.join_rules', state_key: '', content: { join_rule: 'invite' } }],
+          // The agents' invites are state events of the creation, not entries of its `invite`
+          // list: Synapse persists a room's initial state in one batch, where an invite of its own
+          // is an event persisted alone (docs/benchmarks.md, "Agents invited in a room's initial
+          // state"). Such an invite's stripped state holds only the room's creation (Synapse
+          // 1.163), which is why people — the CEO — are still invited one by one, after the room
+          // is made: their clients show the invite with the room's name.
+          initial_state: [
+            { type: 'm.room.join_rules', state_key: '', content: { join_rule: 'invite' } },
+            ...creation.agents.map((userId) => ({
+              type: 'm.room.member',
+              state_key: userId,
+              content: { membership: 'invite', ...(creation.isDirect ? { is_direct: true } : {}) },
+            })),
+          ],
           visibility: 'private',
           name: creation.name,
           ...(creation.topic === undefined ? {} : { topic: creation.topic }),

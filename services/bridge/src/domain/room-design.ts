@@ -10,8 +10,18 @@ export interface RoomCreation {
    * state event on every hire.
    */
   readonly topic?: string;
-  /** Invited at creation: the CEO, always, and the agents the room is being made for. */
+  /**
+   * People invited when the room is made, each by an invite of its own (the CEO, always). Such an
+   * invite carries the room's name and join rule for the person's client to show before joining.
+   */
   readonly invite: readonly string[];
+  /**
+   * The agents the room is being made for (the one being placed, and its manager in a
+   * manager↔report room), invited in the room's initial state. Synapse persists that state in one
+   * batch, so these invites cost it little next to invites of their own, but they carry only the
+   * room's creation as stripped state. Nothing reads it: the bridge joins the agents at once.
+   */
+  readonly agents: readonly string[];
   /** The invites are direct-chat invites (only when the CEO is one side of a manager↔report room). */
   readonly isDirect: boolean;
   readonly roomVersion: string;
@@ -26,7 +36,8 @@ export interface RoomDesignContext {
   readonly reportName?: string;
   /**
    * The agents who need the room now (the one being placed, and its manager in a direct room).
-   * Invited in the same request that makes the room: one call fewer per agent on the homeserver.
+   * Invited by the request that makes the room, in its initial state: one call fewer per agent on
+   * the homeserver, and one event fewer persisted on its own.
    */
   readonly members?: readonly string[];
 }
@@ -47,7 +58,8 @@ export function designRoom(room: OrgRoom, context: RoomDesignContext): RoomCreat
     aliasLocalpart: context.aliasLocalpart,
     name,
     ...(topic === undefined ? {} : { topic }),
-    invite: [context.ceoUserId, ...(context.members ?? []).filter((m) => m !== context.ceoUserId)],
+    invite: [context.ceoUserId],
+    agents: (context.members ?? []).filter((m) => m !== context.ceoUserId),
     isDirect: room.kind === 'direct' && room.managerId === CEO_ID,
     roomVersion: ROOM_VERSION,
     powerLevels: {

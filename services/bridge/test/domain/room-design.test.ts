@@ -40,11 +40,12 @@ describe('room design', () => {
     );
   });
 
-  it('invites the agents the room is made for in the same request, after the CEO and never twice', () => {
-    const { invite } = designRoom(
+  it('invites the agents the room is made for in its initial state and the CEO on its own, never twice', () => {
+    const { invite, agents } = designRoom(
       { kind: 'direct', managerId: 'grace', reportId: 'ada' },
       { ...context, members: ['@agent-ada:hs', '@agent-grace:hs', '@ceo:hs'] },
     );
-    assert.deepEqual(invite, ['@ceo:hs', '@agent-ada:hs', '@agent-grace:hs']);
+    assert.deepEqual(invite, ['@ceo:hs']);
+    assert.deepEqual(agents, ['@agent-ada:hs', '@agent-grace:hs']);
   });
 });

@@ -123,6 +123,7 @@ describe('hiring the small org through the cascade', () => {
       aliasLocalpart: 'org-dm.ceo.grace',
       name: 'CEO ↔ Grace Hopper',
       invite: [CEO_USER_ID],
+      agents: [],
       isDirect: true,
       roomVersion: '12',
       powerLevels: {},

@@ -27,6 +27,7 @@ export function homeserverContract(subject: () => ContractSubject, unique: () =>
     name: 'Contract check',
     topic: 'A room made by the homeserver contract',
     invite,
+    agents: [],
     isDirect: false,
     roomVersion: '12',
     powerLevels: { users_default: 0, invite: 50, state_default: 100 },
