@@ -224,16 +224,19 @@ function runEnv(stackDir: string): NodeJS.ProcessEnv {
 }
 
 /**
- * MiB of memory available now, for the local runner's guard: MemAvailable plus free swap. Stand-ins
- * spend nearly all their time waiting, so the kernel can page out the ones not being touched. With
- * a swap file the before side's N = 1,000 (~30 GiB of stand-ins) passes this guard on a 24 GiB
- * machine; whether it then runs at a useful speed has not been tried yet.
+ * MiB of memory available now, for the local runner's guard: MemAvailable plus free swap, since
+ * the kernel can page out stand-ins that are not being touched. Enough to start them is not enough
+ * to run them well: the before side's N = 1,000 passed this guard with a 24 GiB swap file on a 24
+ * GiB machine, and paged-out stand-ins then answered health checks too late and were restarted
+ * (docs/benchmarks.md, "Issue 17 before and after, in one run").
  */
 function availableMiB(): number {
   const meminfo = readFileSync('/proc/meminfo', 'utf8');
-  const kb = (field: string) => Number(new RegExp(`${field}:\\s+(\\d+) kB`).exec(meminfo)?.[1] ?? 0);
-  const available = kb('MemAvailable') > 0 ? kb('MemAvailable') / 1024 : os.freemem() / 2 ** 20;
-  return available + kb('SwapFree') / 1024;
+  const mib = (field: string) => {
+    const kb = new RegExp(`${field}:\\s+(\\d+) kB`).exec(meminfo)?.[1];
+    return kb === undefined ? undefined : Number(kb) / 1024;
+  };
+  return (mib('MemAvailable') ?? os.freemem() / 2 ** 20) + (mib('SwapFree') ?? 0);
 }
 
 async function runBench(side: Side, agents: number): Promise<CompareRun> {
